@@ -1,0 +1,54 @@
+# sluice — see README.md. Targets: build, run, test, bench, lint.
+GO            ?= go
+VL_VERSION    := v1.52.1
+STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+BIN           := $(CURDIR)/bin
+DEMO          := $(CURDIR)/.demo
+FUZZTIME      ?= 5s
+
+.PHONY: build run test test-unit fuzz-short bench lint tools clean
+
+build:
+	$(GO) build -o $(BIN)/sluice ./cmd/sluice
+
+# Runs the agent on a demo folder of container logs that it fills itself.
+# With ES_URL set (e.g. http://127.0.0.1:9200) records go to Elasticsearch;
+# otherwise they are printed as NDJSON on stdout.
+run: build
+	@deploy/examples/demo-logs.sh $(DEMO)/logs
+	@deploy/examples/demo-logs.sh $(DEMO)/logs append & trap "kill $$! 2>/dev/null" EXIT INT TERM; \
+	if [ -n "$$ES_URL" ]; then cfg=deploy/examples/local-es.yaml; else cfg=deploy/examples/local.yaml; fi; \
+	SLUICE_DEMO=$(DEMO) $(BIN)/sluice -config $$cfg
+
+# The real Elasticsearch-compatible store the tests run against.
+$(BIN)/victoria-logs:
+	GOBIN=$(BIN) $(GO) install github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@$(VL_VERSION)
+
+tools: $(BIN)/victoria-logs
+
+test: tools
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+	$(MAKE) fuzz-short
+
+# Each fuzz target for a few seconds, on top of its kept seed corpus.
+fuzz-short:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || { $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; exit 1; }; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+clean:
+	rm -rf $(BIN) $(DEMO)

@@ -1,0 +1,191 @@
+// Package checkpoint keeps the read position of every file in data_dir.
+// Positions change in memory as acks arrive and reach the disk on a sync
+// period and at shutdown, written atomically (temp file, fsync, rename,
+// fsync of the directory), so a crash leaves the previous or the new file,
+// never a torn one.
+package checkpoint
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+const fileName = "checkpoints.json"
+
+// Entry is the saved state of one file.
+type Entry struct {
+	Path        string `json:"path"`
+	Dev         uint64 `json:"dev"`
+	Inode       uint64 `json:"inode"`
+	Fingerprint string `json:"fingerprint"` // hex SHA-256 of the file's first line (up to 256 bytes)
+	Offset      int64  `json:"offset"`      // everything before it is delivered
+	Generation  uint64 `json:"generation"`  // bumped on every detected truncation
+	Updated     int64  `json:"updated"`     // Unix seconds of the last change
+}
+
+type fileFormat struct {
+	Version int              `json:"version"`
+	Entries map[string]Entry `json:"entries"`
+}
+
+// Store holds the checkpoints of every input. It is safe for concurrent use.
+type Store struct {
+	dir  string
+	lock *os.File
+
+	mu      sync.Mutex
+	entries map[string]Entry
+	dirty   bool
+}
+
+// Open loads the checkpoints in dir, creating it if needed, and takes an
+// exclusive lock on it so two agents never share one data_dir.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data_dir: %w", err)
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("open data_dir lock: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("lock data_dir %s (is another agent using it?): %w", dir, err)
+	}
+	s := &Store{dir: dir, lock: lock, entries: map[string]Entry{}}
+	raw, err := os.ReadFile(filepath.Join(dir, fileName))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		lock.Close()
+		return nil, fmt.Errorf("read checkpoints: %w", err)
+	default:
+		var f fileFormat
+		if err := json.Unmarshal(raw, &f); err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("parse %s: %w", filepath.Join(dir, fileName), err)
+		}
+		if f.Entries != nil {
+			s.entries = f.Entries
+		}
+	}
+	return s, nil
+}
+
+// Get returns the entry under key.
+func (s *Store) Get(key string) (Entry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.entries[key]
+	return e, ok
+}
+
+// Set stores e under key.
+func (s *Store) Set(key string, e Entry) {
+	e.Updated = time.Now().Unix()
+	s.mu.Lock()
+	s.entries[key] = e
+	s.dirty = true
+	s.mu.Unlock()
+}
+
+// Delete removes key.
+func (s *Store) Delete(key string) {
+	s.mu.Lock()
+	if _, ok := s.entries[key]; ok {
+		delete(s.entries, key)
+		s.dirty = true
+	}
+	s.mu.Unlock()
+}
+
+// Len is the number of entries.
+func (s *Store) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.entries)
+}
+
+// Sync writes the entries to disk if they changed since the last sync.
+func (s *Store) Sync() error {
+	s.mu.Lock()
+	if !s.dirty {
+		s.mu.Unlock()
+		return nil
+	}
+	raw, err := json.Marshal(fileFormat{Version: 1, Entries: s.entries})
+	s.dirty = false
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("encode checkpoints: %w", err)
+	}
+	if err := writeAtomic(s.dir, fileName, raw); err != nil {
+		s.mu.Lock()
+		s.dirty = true
+		s.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// Run syncs every interval until ctx ends. The final sync is the caller's,
+// after the outputs have drained (Close).
+func (s *Store) Run(ctx context.Context, interval time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.Sync(); err != nil {
+				logger.Error("save checkpoints", "err", err)
+			}
+		}
+	}
+}
+
+// Close syncs and releases the data_dir lock.
+func (s *Store) Close() error {
+	err := s.Sync()
+	return errors.Join(err, s.lock.Close())
+}
+
+func writeAtomic(dir, name string, data []byte) error {
+	tmp, err := os.CreateTemp(dir, name+".tmp*")
+	if err != nil {
+		return fmt.Errorf("create temporary checkpoint: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write temporary checkpoint: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync temporary checkpoint: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close temporary checkpoint: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("replace checkpoint: %w", err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open data_dir for sync: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync data_dir: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,387 @@
+// Package config loads and checks the agent's YAML configuration
+// (DESIGN.md, Configuration). Decoding is strict: unknown keys and bad
+// values are errors that name the key and its line.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole agent configuration.
+type Config struct {
+	NodeName           string      `yaml:"node_name"`
+	DataDir            string      `yaml:"data_dir"`
+	MemoryLimit        ByteSize    `yaml:"memory_limit"`
+	Workers            int         `yaml:"workers"` // 0 = one per CPU
+	ShutdownTimeout    Duration    `yaml:"shutdown_timeout"`
+	CheckpointInterval Duration    `yaml:"checkpoint_interval"`
+	HTTP               HTTP        `yaml:"http"`
+	Inputs             []Input     `yaml:"inputs"`
+	Kubernetes         Kubernetes  `yaml:"kubernetes"`
+	Transforms         []Transform `yaml:"transforms"`
+	Outputs            []Output    `yaml:"outputs"`
+}
+
+// HTTP is the agent's HTTP API.
+type HTTP struct {
+	Listen string `yaml:"listen"`
+}
+
+// Input is one source of records.
+type Input struct {
+	Name string `yaml:"name"`
+	Type string `yaml:"type"`
+
+	// container_logs
+	Paths        []string `yaml:"paths"`
+	Exclude      []string `yaml:"exclude"`
+	StartAt      string   `yaml:"start_at"` // head | end
+	PollInterval Duration `yaml:"poll_interval"`
+	MaxLineBytes ByteSize `yaml:"max_line_bytes"`
+	BatchBytes   ByteSize `yaml:"batch_bytes"`
+
+	// syslog
+	TCP    string `yaml:"tcp"`
+	UDP    string `yaml:"udp"`
+	Format string `yaml:"format"`
+}
+
+// Kubernetes configures metadata enrichment.
+type Kubernetes struct {
+	Enabled     bool   `yaml:"enabled"`
+	Kubeconfig  string `yaml:"kubeconfig"`
+	Labels      bool   `yaml:"labels"`
+	Annotations bool   `yaml:"annotations"`
+}
+
+// Transform is one step applied to every record.
+type Transform struct {
+	Type         string `yaml:"type"`
+	Field        string `yaml:"field"`
+	Target       string `yaml:"target"`
+	KeepOriginal bool   `yaml:"keep_original"`
+}
+
+// Output is one destination.
+type Output struct {
+	Name string `yaml:"name"`
+	Type string `yaml:"type"`
+
+	// elasticsearch
+	URLs     []string          `yaml:"urls"`
+	Index    string            `yaml:"index"`
+	Bulk     Bulk              `yaml:"bulk"`
+	Headers  map[string]string `yaml:"headers"`
+	Username string            `yaml:"username"`
+	Password string            `yaml:"password"`
+	APIKey   string            `yaml:"api_key"`
+	// IDs turns deterministic _id with op_type create on or off.
+	IDs *bool `yaml:"ids"`
+	// IDField also writes each document's _id into this field, for stores
+	// that ignore _id (VictoriaLogs) so replays can still be recognised.
+	IDField string   `yaml:"id_field"`
+	Retry   Retry    `yaml:"retry"`
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Bulk sizes the bulk requests of an Elasticsearch output.
+type Bulk struct {
+	MaxBytes      ByteSize `yaml:"max_bytes"`
+	FlushInterval Duration `yaml:"flush_interval"`
+	Workers       int      `yaml:"workers"`
+	Compress      bool     `yaml:"compress"`
+}
+
+// Retry is the backoff for retried requests and items.
+type Retry struct {
+	Initial Duration `yaml:"initial"`
+	Max     Duration `yaml:"max"`
+}
+
+// Default returns a configuration with every default filled in; a file is
+// decoded on top of it.
+func Default() Config {
+	return Config{
+		DataDir:            "/var/lib/sluice",
+		MemoryLimit:        256 << 20,
+		ShutdownTimeout:    Duration(20 * time.Second),
+		CheckpointInterval: Duration(time.Second),
+		HTTP:               HTTP{Listen: "0.0.0.0:2020"},
+		Kubernetes:         Kubernetes{Enabled: true, Labels: true},
+	}
+}
+
+func defaultInput(in *Input) {
+	if in.StartAt == "" {
+		in.StartAt = "end"
+	}
+	if in.PollInterval == 0 {
+		in.PollInterval = Duration(250 * time.Millisecond)
+	}
+	if in.MaxLineBytes == 0 {
+		in.MaxLineBytes = 1 << 20
+	}
+	if in.BatchBytes == 0 {
+		in.BatchBytes = 64 << 10
+	}
+	if in.Format == "" {
+		in.Format = "auto"
+	}
+}
+
+func defaultOutput(o *Output) {
+	if o.Type == "elasticsearch" {
+		if o.Index == "" {
+			o.Index = "logs-{kubernetes.namespace_name}-%Y.%m.%d"
+		}
+		if o.IDs == nil {
+			t := true
+			o.IDs = &t
+		}
+		if o.Timeout == 0 {
+			o.Timeout = Duration(30 * time.Second)
+		}
+	}
+	if o.Bulk.MaxBytes == 0 {
+		o.Bulk.MaxBytes = 5 << 20
+	}
+	if o.Bulk.FlushInterval == 0 {
+		o.Bulk.FlushInterval = Duration(time.Second)
+	}
+	if o.Bulk.Workers == 0 {
+		o.Bulk.Workers = 2
+	}
+	if o.Retry.Initial == 0 {
+		o.Retry.Initial = Duration(100 * time.Millisecond)
+	}
+	if o.Retry.Max == 0 {
+		o.Retry.Max = Duration(30 * time.Second)
+	}
+}
+
+// Load reads, expands and checks a config file.
+func Load(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := Parse(raw, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse expands ${VAR} references (looked up with lookup, or the process
+// environment when nil), decodes strictly, fills defaults and validates.
+// Every problem found is reported, each with its key and line.
+func Parse(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
+	expanded, err := Expand(raw, lookup)
+	if err != nil {
+		return nil, err
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(expanded, &root); err != nil {
+		return nil, err
+	}
+	cfg := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if cfg.NodeName == "" {
+		cfg.NodeName, _ = os.Hostname()
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	for i := range cfg.Inputs {
+		defaultInput(&cfg.Inputs[i])
+	}
+	for i := range cfg.Outputs {
+		defaultOutput(&cfg.Outputs[i])
+	}
+	if err := cfg.validate(&root); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// problems collects validation errors, each located by its key path.
+type problems struct {
+	root *yaml.Node
+	errs []error
+}
+
+func (p *problems) add(format string, path []any, args ...any) {
+	parts := make([]string, 0, len(path))
+	for _, k := range path {
+		switch k := k.(type) {
+		case int:
+			if len(parts) == 0 {
+				parts = append(parts, "["+strconv.Itoa(k)+"]")
+			} else {
+				parts[len(parts)-1] += "[" + strconv.Itoa(k) + "]"
+			}
+		default:
+			parts = append(parts, fmt.Sprint(k))
+		}
+	}
+	loc := strings.Join(parts, ".")
+	if line := lineOf(p.root, path); line > 0 {
+		loc += " (line " + strconv.Itoa(line) + ")"
+	}
+	p.errs = append(p.errs, fmt.Errorf("%s: %s", loc, fmt.Sprintf(format, args...)))
+}
+
+// lineOf finds the line of the deepest node of path that exists in the
+// document, so a missing key points at its parent.
+func lineOf(root *yaml.Node, path []any) int {
+	n := root
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, k := range path {
+		if n == nil {
+			break
+		}
+		line = n.Line
+		var next *yaml.Node
+		switch k := k.(type) {
+		case int:
+			if n.Kind == yaml.SequenceNode && k < len(n.Content) {
+				next = n.Content[k]
+			}
+		case string:
+			if n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == k {
+						line = n.Content[i].Line
+						next = n.Content[i+1]
+						break
+					}
+				}
+			}
+		}
+		n = next
+	}
+	if n != nil {
+		line = n.Line
+	}
+	return line
+}
+
+func (c *Config) validate(root *yaml.Node) error {
+	p := &problems{root: root}
+	if c.DataDir == "" {
+		p.add("must not be empty", []any{"data_dir"})
+	}
+	if c.MemoryLimit < 1<<20 {
+		p.add("must be at least 1MiB, got %d bytes", []any{"memory_limit"}, int64(c.MemoryLimit))
+	}
+	if c.Workers < 0 {
+		p.add("must be >= 0", []any{"workers"})
+	}
+	if len(c.Inputs) == 0 {
+		p.add("at least one input is needed", []any{"inputs"})
+	}
+	if len(c.Outputs) == 0 {
+		p.add("at least one output is needed", []any{"outputs"})
+	}
+	names := map[string]bool{}
+	for i, in := range c.Inputs {
+		at := func(k string) []any { return []any{"inputs", i, k} }
+		if in.Name == "" {
+			p.add("must not be empty (checkpoints are keyed by it)", at("name"))
+		} else if names[in.Name] {
+			p.add("duplicate input name %q", at("name"), in.Name)
+		}
+		names[in.Name] = true
+		switch in.Type {
+		case "container_logs":
+			if len(in.Paths) == 0 {
+				p.add("at least one glob is needed", at("paths"))
+			}
+			if in.StartAt != "head" && in.StartAt != "end" {
+				p.add("must be head or end, got %q", at("start_at"), in.StartAt)
+			}
+			if in.MaxLineBytes < 1024 {
+				p.add("must be at least 1KiB", at("max_line_bytes"))
+			}
+			if in.PollInterval.D() < time.Millisecond {
+				p.add("must be at least 1ms", at("poll_interval"))
+			}
+		case "syslog":
+			p.add("input type syslog is not available in this build yet", at("type"))
+		case "":
+			p.add("must be set (container_logs or syslog)", at("type"))
+		default:
+			p.add("unknown input type %q (want container_logs or syslog)", at("type"), in.Type)
+		}
+	}
+	for i, t := range c.Transforms {
+		at := func(k string) []any { return []any{"transforms", i, k} }
+		switch t.Type {
+		case "json":
+			if t.Field != "" && t.Field != "log" {
+				p.add("only the log field can be parsed as JSON for now, got %q", at("field"), t.Field)
+			}
+		default:
+			p.add("unknown transform type %q (want json)", at("type"), t.Type)
+		}
+	}
+	names = map[string]bool{}
+	for i, o := range c.Outputs {
+		at := func(k ...any) []any { return append([]any{"outputs", i}, k...) }
+		if o.Name == "" {
+			p.add("must not be empty", at("name"))
+		} else if names[o.Name] {
+			p.add("duplicate output name %q", at("name"), o.Name)
+		}
+		names[o.Name] = true
+		switch o.Type {
+		case "elasticsearch":
+			if len(o.URLs) == 0 {
+				p.add("at least one URL is needed", at("urls"))
+			}
+			for j, u := range o.URLs {
+				if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+					p.add("must start with http:// or https://, got %q", at("urls", j), u)
+				}
+			}
+			if o.Index == "" {
+				p.add("must not be empty", at("index"))
+			}
+		case "console":
+		case "":
+			p.add("must be set (elasticsearch or console)", at("type"))
+		default:
+			p.add("unknown output type %q (want elasticsearch or console)", at("type"), o.Type)
+		}
+		if o.Bulk.MaxBytes < 1024 {
+			p.add("must be at least 1KiB, got %d", at("bulk", "max_bytes"), int64(o.Bulk.MaxBytes))
+		}
+		if o.Bulk.FlushInterval.D() < time.Millisecond {
+			p.add("must be at least 1ms", at("bulk", "flush_interval"))
+		}
+		if o.Bulk.Workers < 1 || o.Bulk.Workers > 64 {
+			p.add("must be between 1 and 64, got %d", at("bulk", "workers"), o.Bulk.Workers)
+		}
+		if o.Retry.Max < o.Retry.Initial {
+			p.add("must not be below retry.initial", at("retry", "max"))
+		}
+	}
+	return errors.Join(p.errs...)
+}

@@ -1,0 +1,102 @@
+package config
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := vars[k]
+		return v, ok
+	}
+}
+
+func TestParseGood(t *testing.T) {
+	raw, err := os.ReadFile("testdata/good.yaml")
+	require.NoError(t, err)
+	cfg, err := Parse(raw, env(map[string]string{"NODE_NAME": "node-1"}))
+	require.NoError(t, err)
+	require.Equal(t, "node-1", cfg.NodeName)
+	require.Equal(t, ByteSize(256<<20), cfg.MemoryLimit)
+	require.Len(t, cfg.Inputs, 1)
+	in := cfg.Inputs[0]
+	require.Equal(t, []string{"/var/log/containers/*.log"}, in.Paths)
+	require.Equal(t, "end", in.StartAt)
+	require.Equal(t, ByteSize(1<<20), in.MaxLineBytes, "default")
+	require.Len(t, cfg.Outputs, 2)
+	es := cfg.Outputs[0]
+	require.Equal(t, []string{"http://127.0.0.1:9200"}, es.URLs, "default from ${ES_URL:-…}")
+	require.Equal(t, ByteSize(5<<20), es.Bulk.MaxBytes)
+	require.Equal(t, time.Second, es.Bulk.FlushInterval.D())
+	require.True(t, *es.IDs)
+	require.Equal(t, "json", cfg.Transforms[0].Type)
+}
+
+func TestParseBad(t *testing.T) {
+	base := "data_dir: /tmp/x\ninputs:\n  - { name: c, type: container_logs, paths: [/x/*.log] }\noutputs:\n  - { name: o, type: console }\n"
+	f := func(raw string, wantErr ...string) {
+		t.Helper()
+		_, err := Parse([]byte(raw), env(nil))
+		require.Error(t, err)
+		for _, w := range wantErr {
+			require.ErrorContains(t, err, w)
+		}
+	}
+	// Unknown keys name the key and the line.
+	f(base+"outputs2: []\n", "line 6", "outputs2")
+	f("data_dir: /tmp/x\ninputs:\n  - { name: c, type: container_logs, paths: [/x/*.log], pathz: [] }\noutputs: [{name: o, type: console}]\n", "line 3", "pathz")
+	f("data_dir: /tmp/x\ninputs: [{ name: c, type: container_logs, paths: [/x] }]\noutputs:\n  - name: es\n    type: elasticsearch\n    urls: [http://x]\n    bulk: { max_byte: 5MiB }\n", "line 7", "max_byte")
+	// Bad values name the key path and line.
+	f("data_dir: /tmp/x\ninputs: [{ name: c, type: container_logs, paths: [/x] }]\noutputs:\n  - name: es\n    type: elasticsearch\n    urls: [http://x]\n    bulk: { max_bytes: 10 }\n",
+		"outputs[0].bulk.max_bytes (line 7): must be at least 1KiB")
+	f(base+"memory_limit: lots\n", "line 6", `bad size "lots"`)
+	f("data_dir: /tmp/x\ninputs:\n  - { name: c, type: container_logs, paths: [/x/*.log], start_at: middle }\noutputs: [{name: o, type: console}]\n",
+		"inputs[0].start_at (line 3)", `"middle"`)
+	f("data_dir: /tmp/x\ninputs:\n  - { name: c, type: files, paths: [/x/*.log] }\noutputs: [{name: o, type: kafka}]\n",
+		`unknown input type "files"`, `unknown output type "kafka"`)
+	f("data_dir: /tmp/x\ninputs:\n  - { name: c, type: container_logs, paths: [/x] }\n  - { name: c, type: container_logs, paths: [/y] }\noutputs: [{name: o, type: console}]\n",
+		`inputs[1].name (line 4): duplicate input name "c"`)
+	f("data_dir: /tmp/x\ninputs: [{ name: c, type: container_logs, paths: [/x] }]\noutputs:\n  - { name: es, type: elasticsearch, urls: [127.0.0.1:9200] }\n",
+		"outputs[0].urls[0] (line 4)", "http://")
+	f(base+"transforms: [{ type: lua }]\n", `unknown transform type "lua"`)
+	f("inputs: []\noutputs: []\n", "at least one input", "at least one output")
+	// Environment.
+	f(base+"node_name: ${NODE_NAME}\n", "line 6", "NODE_NAME is not set")
+	f(base+"node_name: ${NODE NAME}\n", "bad variable name")
+	f(base+"node_name: ${NODE_NAME\n", "unterminated")
+}
+
+func TestExpand(t *testing.T) {
+	f := func(in, want string, vars map[string]string) {
+		t.Helper()
+		got, err := Expand([]byte(in), env(vars))
+		require.NoError(t, err)
+		require.Equal(t, want, string(got))
+	}
+	f("a: ${A}", "a: x", map[string]string{"A": "x"})
+	f("a: ${A:-def}", "a: def", nil)
+	f("a: ${A:-def}", "a: def", map[string]string{"A": ""})
+	f("a: ${A}", "a: ", map[string]string{"A": ""})
+	f("a: $$HOME ${B:-}", "a: $HOME ", nil)
+	f("a: $5 and $", "a: $5 and $", nil)
+}
+
+func TestByteSize(t *testing.T) {
+	f := func(in string, want int64) {
+		t.Helper()
+		got, err := ParseByteSize(in)
+		require.NoError(t, err)
+		require.Equal(t, ByteSize(want), got)
+	}
+	f("5MiB", 5<<20)
+	f("64KiB", 64<<10)
+	f("1GB", 1e9)
+	f("1024", 1024)
+	f("1.5MiB", 3<<19)
+	_, err := ParseByteSize("-1")
+	require.Error(t, err)
+}

@@ -1,0 +1,61 @@
+// Package console is the output that writes each document as one line of
+// NDJSON to a writer (stdout): the embedded default of `make run`, and a
+// way to see what would be shipped.
+package console
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/sluicelog/sluice/agent/pipeline"
+	"github.com/sluicelog/sluice/agent/record"
+)
+
+// Output writes documents to w. Each batch goes out in one write, so the
+// lines of concurrent workers never interleave.
+type Output struct {
+	name string
+	mu   sync.Mutex
+	w    io.Writer
+}
+
+// New returns a console output writing to w.
+func New(name string, w io.Writer) *Output { return &Output{name: name, w: w} }
+
+// Name implements pipeline.Output.
+func (o *Output) Name() string { return o.name }
+
+// Run implements pipeline.Output; the console has no background work.
+func (o *Output) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
+
+// NewWriter implements pipeline.Output.
+func (o *Output) NewWriter() pipeline.Writer { return &writer{o: o} }
+
+type writer struct {
+	o   *Output
+	buf []byte
+}
+
+// Write writes the batch at once; once written it is delivered, so the
+// batch is not retained.
+func (w *writer) Write(_ context.Context, b *record.Batch) error {
+	w.buf = w.buf[:0]
+	for i := range b.Records {
+		w.buf = append(w.buf, b.Doc(i)...)
+		w.buf = append(w.buf, '\n')
+	}
+	w.o.mu.Lock()
+	_, err := w.o.w.Write(w.buf)
+	w.o.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("console output %s: %w", w.o.name, err)
+	}
+	return nil
+}
+
+func (w *writer) Flush(context.Context, bool) error { return nil }

@@ -1,0 +1,80 @@
+package document
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/parsers/stream"
+)
+
+var meta = []byte(`{"namespace_name":"ns","pod_name":"p","host":"n1"}`)
+
+func encode(t *testing.T, transforms []config.Transform, line string, flags record.Flags) map[string]any {
+	t.Helper()
+	e := New(transforms, func() int64 { return 1_700_000_000_000_000_000 })
+	src := &record.Source{Meta: meta}
+	r := record.Record{Time: 1_764_064_800_123_456_789, Line: []byte(line), Stream: stream.Stdout, Flags: flags}
+	doc := e.Append(nil, src, &r)
+	require.True(t, json.Valid(doc), "invalid JSON: %s", doc)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(doc, &m))
+	return m
+}
+
+var jsonMerge = []config.Transform{{Type: "json", Field: "log"}}
+
+func TestMergeAtTopLevel(t *testing.T) {
+	m := encode(t, jsonMerge, `{"level":"info","n":3,"nested":{"a":[1,2]}}`, 0)
+	require.Equal(t, "2025-11-25T10:00:00.123456789Z", m["@timestamp"])
+	require.Equal(t, "stdout", m["stream"])
+	require.Equal(t, "info", m["level"])
+	require.Equal(t, float64(3), m["n"])
+	require.Equal(t, map[string]any{"a": []any{float64(1), float64(2)}}, m["nested"])
+	require.NotContains(t, m, "log", "a merged line is not kept unless keep_original")
+	require.Equal(t, map[string]any{"namespace_name": "ns", "pod_name": "p", "host": "n1"}, m["kubernetes"])
+}
+
+func TestNotJSONStaysLog(t *testing.T) {
+	for _, line := range []string{"plain text", `{"truncated":"json`, `["an","array"]`, `{"a":1} trailing`, ""} {
+		m := encode(t, jsonMerge, line, 0)
+		require.Equal(t, line, m["log"], "line %q", line)
+	}
+}
+
+func TestTargetAndKeepOriginal(t *testing.T) {
+	m := encode(t, []config.Transform{{Type: "json", Target: "app", KeepOriginal: true}}, `{"level":"warn"}`, 0)
+	require.Equal(t, map[string]any{"level": "warn"}, m["app"])
+	require.Equal(t, `{"level":"warn"}`, m["log"])
+}
+
+func TestClashingKeysAreNested(t *testing.T) {
+	m := encode(t, jsonMerge, `{"@timestamp":"x","log":"inner","kubernetes":1,"ok":true}`, 0)
+	require.Equal(t, "2025-11-25T10:00:00.123456789Z", m["@timestamp"])
+	require.Equal(t, map[string]any{"@timestamp": "x", "log": "inner", "kubernetes": float64(1), "ok": true}, m["json"])
+}
+
+func TestNoTransformKeepsLog(t *testing.T) {
+	m := encode(t, nil, `{"level":"info"}`, 0)
+	require.Equal(t, `{"level":"info"}`, m["log"])
+}
+
+func TestInvalidUTF8AndFlags(t *testing.T) {
+	m := encode(t, jsonMerge, "bad \xff byte\n\ttab", record.Truncated|record.Malformed)
+	require.Equal(t, "bad \ufffd byte\n\ttab", m["log"])
+	require.Equal(t, map[string]any{"truncated": true, "malformed": true}, m["sluice"])
+}
+
+func TestMalformedJSONLineNotMerged(t *testing.T) {
+	m := encode(t, jsonMerge, `{"level":"info"}`, record.Malformed)
+	require.Equal(t, `{"level":"info"}`, m["log"], "a raw line that failed its container format is never merged")
+}
+
+func TestMissingTimeUsesNow(t *testing.T) {
+	e := New(nil, func() int64 { return 1_700_000_000_000_000_000 })
+	doc := e.Append(nil, &record.Source{}, &record.Record{Line: []byte("x")})
+	require.JSONEq(t, `{"@timestamp":"2023-11-14T22:13:20.000000000Z","log":"x"}`, string(doc))
+}

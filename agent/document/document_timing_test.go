@@ -1,0 +1,42 @@
+package document
+
+import (
+	"testing"
+
+	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/parsers/stream"
+)
+
+// The JSON merge: one 270-byte JSON app line and one plain line, encoded
+// into a reused buffer.
+//
+//	go test -run '^$' -bench 'BenchmarkEncode' -count 6 -benchmem ./agent/document/ | tee encode.txt
+func BenchmarkEncode(b *testing.B) {
+	src := &record.Source{Meta: meta}
+	cases := map[string]string{
+		"json":  `{"level":"info","ts":"2026-11-25T10:00:00.123Z","logger":"checkout.api","msg":"order placed","order_id":123456,"amount":42.5,"currency":"EUR","user":{"id":"u-8812","tier":"gold"},"latency_ms":12.7,"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}`,
+		"plain": `10.0.0.1 - - [25/Nov/2026:10:00:00 +0000] "GET /api/v1/orders?page=2 HTTP/1.1" 200 1234 "-" "Mozilla/5.0 (X11; Linux x86_64)"`,
+	}
+	for name, line := range cases {
+		b.Run(name, func(b *testing.B) {
+			e := New(jsonMerge, func() int64 { return 1 })
+			r := record.Record{Time: 1_764_064_800_123_456_789, Line: []byte(line), Stream: stream.Stdout}
+			var dst []byte
+			b.ReportAllocs()
+			b.SetBytes(int64(len(line)))
+			for b.Loop() {
+				dst = e.Append(dst[:0], src, &r)
+			}
+		})
+	}
+}
+
+func TestEncodeAllocatesNothing(t *testing.T) {
+	e := New(jsonMerge, func() int64 { return 1 })
+	src := &record.Source{Meta: meta}
+	r := record.Record{Time: 1, Line: []byte(`{"level":"info","msg":"hi","n":[1,2,{"x":null}]}`), Stream: stream.Stdout}
+	dst := make([]byte, 0, 4096)
+	if n := testing.AllocsPerRun(100, func() { dst = e.Append(dst[:0], src, &r) }); n != 0 {
+		t.Fatalf("Append allocates %.1f times per record", n)
+	}
+}

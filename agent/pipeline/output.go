@@ -1,0 +1,32 @@
+package pipeline
+
+import (
+	"context"
+
+	"github.com/sluicelog/sluice/agent/record"
+)
+
+// Output is a destination for records. The runtime calls NewWriter once
+// per worker before Run, then Run, which owns the output's background work
+// (senders, retries) until ctx ends.
+type Output interface {
+	Name() string
+	NewWriter() Writer
+	// Run returns when ctx is done and every request it started has
+	// finished or been abandoned. Batches it abandons are never acked, so
+	// their lines are read again after a restart.
+	Run(ctx context.Context) error
+}
+
+// Writer is owned by one worker goroutine and is never used concurrently.
+type Writer interface {
+	// Write takes a batch whose documents are encoded (b.Doc(i)). A writer
+	// that keeps a reference past the call calls b.Retain(1) first and
+	// b.Done() once the batch's records are delivered for good (stored,
+	// duplicates, or dead-lettered). It may block to push back on the
+	// pipeline when the output is behind; it returns early if ctx ends.
+	Write(ctx context.Context, b *record.Batch) error
+	// Flush hands over buffered data: all of it when force is set,
+	// otherwise only data older than the output's flush interval.
+	Flush(ctx context.Context, force bool) error
+}

@@ -1,0 +1,138 @@
+// Package pipeline moves batches from sources to outputs: a bounded
+// lock-free ring, bounded in bytes by memory_limit, and one worker per CPU
+// that encodes each batch once and hands it to every output.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluicelog/sluice/agent/budget"
+	"github.com/sluicelog/sluice/agent/document"
+	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/agent/ring"
+)
+
+// Pipeline is the handoff and the worker stage.
+type Pipeline struct {
+	ring    *ring.Ring[*record.Batch]
+	budget  *budget.Budget
+	enc     *document.Encoder
+	outputs []Output
+	workers int
+	logger  *slog.Logger
+
+	batches atomic.Int64 // batches handed over
+	records atomic.Int64
+}
+
+// New returns a pipeline for outputs with the given byte budget.
+func New(enc *document.Encoder, outputs []Output, workers int, memoryLimit int64, logger *slog.Logger) *Pipeline {
+	return &Pipeline{
+		ring:    ring.New[*record.Batch](1024),
+		budget:  budget.New(memoryLimit),
+		enc:     enc,
+		outputs: outputs,
+		workers: max(workers, 1),
+		logger:  logger.With("component", "pipeline"),
+	}
+}
+
+// Push hands a batch over, waiting while the pipeline holds memory_limit
+// bytes or the ring is full. On error the caller still owns the batch.
+func (p *Pipeline) Push(ctx context.Context, b *record.Batch) error {
+	n := int64(b.Size())
+	if err := p.budget.Acquire(ctx, n); err != nil {
+		return err
+	}
+	if err := p.ring.Push(ctx, b); err != nil {
+		p.budget.Release(n)
+		return err
+	}
+	// Charged only once the ring owns the batch; released at its last Done.
+	b.Charge(p.budget, n)
+	p.batches.Add(1)
+	p.records.Add(int64(len(b.Records)))
+	return nil
+}
+
+// MemoryUsed is the number of bytes held by batches not yet acknowledged.
+func (p *Pipeline) MemoryUsed() int64 { return p.budget.Used() }
+
+// Run starts the workers and returns when ctx ends, after each worker has
+// encoded everything already in the ring and flushed its writers: sources
+// must stop before ctx is cancelled, and outputs after Run returns.
+// outCtx bounds blocking writes to outputs.
+func (p *Pipeline) Run(ctx, outCtx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make([]error, p.workers)
+	for i := range p.workers {
+		writers := make([]Writer, len(p.outputs))
+		for j, o := range p.outputs {
+			writers[j] = o.NewWriter()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = p.work(ctx, outCtx, writers)
+		}()
+	}
+	<-ctx.Done()
+	p.ring.Close()
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Drain waits until every batch handed over is acknowledged or ctx ends.
+func (p *Pipeline) Drain(ctx context.Context) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for p.budget.Used() > 0 {
+		select {
+		case <-ctx.Done():
+			return errors.New("outputs did not acknowledge everything before the shutdown timeout; the rest is read again on restart")
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer) error {
+	const tick = 50 * time.Millisecond
+	lastFlush := time.Now()
+	for {
+		b, ok := p.ring.Pop(context.Background(), tick)
+		if ok {
+			p.enc.EncodeBatch(b)
+			for _, w := range writers {
+				if err := w.Write(outCtx, b); err != nil {
+					// Shutting down mid-batch: keep our reference so the
+					// batch is never acked and its lines are read again.
+					return err
+				}
+			}
+			b.Done()
+		}
+		closed := ctx.Err() != nil
+		if !ok && closed && p.ring.Len() == 0 {
+			for _, w := range writers {
+				if err := w.Flush(outCtx, true); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if !ok || time.Since(lastFlush) >= tick {
+			lastFlush = time.Now()
+			for _, w := range writers {
+				if err := w.Flush(outCtx, false); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,338 @@
+package tail
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sluicelog/sluice/agent/checkpoint"
+	"github.com/sluicelog/sluice/agent/record"
+)
+
+// fingerprintLen bounds the bytes of a file's head that identify it beside
+// its inode: its first line, or this many bytes of it.
+const fingerprintLen = 256
+
+// fileReader follows one file (one device and inode) from where it starts
+// until the file is gone or renamed away and fully read. It is the Acker of
+// its batches: acks arrive in any order and move the checkpoint over the
+// finished prefix only.
+type fileReader struct {
+	t     *Tailer
+	path  string
+	key   string // checkpoint key: input name, device and inode
+	f     *os.File
+	dev   uint64
+	ino   uint64
+	fp    string // hex fingerprint; "" until the first line is complete
+	gen   uint64
+	pos   int64 // file offset of the end of what was read
+	names podNames
+	src   *record.Source
+	asm   *assembler
+
+	mu      sync.Mutex
+	nextSeq uint64           // seq of the next batch to push
+	ackNext uint64           // seq of the oldest batch not yet acked
+	acked   map[uint64]int64 // acked out of order: seq -> end offset
+	ackGen  map[uint64]uint64
+	closed  bool
+}
+
+func fileKey(input string, dev, ino uint64) string {
+	return input + "|" + strconv.FormatUint(dev, 10) + ":" + strconv.FormatUint(ino, 10)
+}
+
+func statIDs(fi os.FileInfo) (dev, ino uint64) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, 0
+	}
+	return uint64(st.Dev), st.Ino
+}
+
+// fingerprint reads the head of f: its first line, up to fingerprintLen
+// bytes. ok is false while the first line is shorter and still unfinished.
+func fingerprint(f *os.File) (string, bool, error) {
+	var head [fingerprintLen]byte
+	n, err := f.ReadAt(head[:], 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", false, fmt.Errorf("read head of %s: %w", f.Name(), err)
+	}
+	h := head[:n]
+	if i := bytes.IndexByte(h, '\n'); i >= 0 {
+		h = h[:i]
+	} else if n < fingerprintLen {
+		return "", false, nil
+	}
+	sum := sha256.Sum256(h)
+	return hex.EncodeToString(sum[:16]), true, nil
+}
+
+// lastLineEnd returns the offset just past the last '\n' at or before size,
+// so that start_at: end never starts in the middle of a line.
+func lastLineEnd(f *os.File, size int64) (int64, error) {
+	buf := make([]byte, 64<<10)
+	for end := size; end > 0; {
+		start := max(end-int64(len(buf)), 0)
+		n, err := f.ReadAt(buf[:end-start], start)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return 0, fmt.Errorf("read %s: %w", f.Name(), err)
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return start + int64(i) + 1, nil
+		}
+		end = start
+	}
+	return 0, nil
+}
+
+// newSource builds the Source for the current generation.
+func (r *fileReader) newSource() {
+	seed := make([]byte, 0, 128)
+	seed = append(seed, r.t.node...)
+	seed = append(seed, 0)
+	seed = strconv.AppendUint(seed, r.dev, 10)
+	seed = append(seed, ':')
+	seed = strconv.AppendUint(seed, r.ino, 10)
+	seed = append(seed, ':')
+	seed = append(seed, r.fp...)
+	seed = append(seed, ':')
+	seed = strconv.AppendUint(seed, r.gen, 10)
+	r.src = &record.Source{
+		Input:       r.t.cfg.Name,
+		Path:        r.path,
+		Namespace:   r.names.Namespace,
+		Pod:         r.names.Pod,
+		Container:   r.names.Container,
+		ContainerID: r.names.ContainerID,
+		Meta:        appendMeta(nil, r.names, r.t.node),
+		IDSeed:      seed,
+		Generation:  r.gen,
+	}
+}
+
+// Ack implements record.Acker.
+func (r *fileReader) Ack(b *record.Batch) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.acked[b.Seq] = b.End
+	r.ackGen[b.Seq] = b.Source.Generation
+	moved := false
+	var end int64
+	var gen uint64
+	for {
+		e, ok := r.acked[r.ackNext]
+		if !ok {
+			break
+		}
+		end, gen, moved = e, r.ackGen[r.ackNext], true
+		delete(r.acked, r.ackNext)
+		delete(r.ackGen, r.ackNext)
+		r.ackNext++
+	}
+	if !moved {
+		return
+	}
+	if r.closed && r.ackNext == r.nextSeq {
+		// Read to the end, released, and all of it delivered.
+		r.t.store.Delete(r.key)
+		return
+	}
+	r.t.store.Set(r.key, checkpoint.Entry{
+		Path: r.path, Dev: r.dev, Inode: r.ino, Fingerprint: r.fp,
+		Offset: end, Generation: gen,
+	})
+}
+
+// run reads the file until it is gone and drained, or ctx ends.
+func (r *fileReader) run(ctx context.Context) {
+	defer r.f.Close()
+	t := r.t
+	chunk := int(t.cfg.BatchBytes)
+	maxLine := int(t.cfg.MaxLineBytes)
+	buf := make([]byte, 0, chunk)
+	skipping := false // dropping the rest of an over-long line
+	var b *record.Batch
+	idle := 0
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+
+	flush := func(end int64) bool {
+		if b == nil {
+			return true
+		}
+		if len(b.Records) == 0 {
+			b.Discard()
+			b = nil
+			return true
+		}
+		r.mu.Lock()
+		b.Seq = r.nextSeq
+		r.nextSeq++
+		r.mu.Unlock()
+		b.End = end
+		t.stats.Records.Add(int64(len(b.Records)))
+		if err := t.sink.Push(ctx, b); err != nil {
+			r.mu.Lock()
+			r.nextSeq-- // never pushed: no ack will come for it
+			r.mu.Unlock()
+			b.Discard()
+			b = nil
+			return false
+		}
+		b = nil
+		return true
+	}
+
+	for {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), 2*cap(buf))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.f.Read(buf[len(buf):cap(buf)])
+		if n > 0 {
+			idle = 0
+			t.stats.BytesRead.Add(int64(n))
+			buf = buf[:len(buf)+n]
+			r.pos += int64(n)
+			if r.fp == "" {
+				if fp, ok, ferr := fingerprint(r.f); ferr == nil && ok {
+					r.fp = fp
+					r.newSource()
+				}
+			}
+			// Offset of buf[0] in the file.
+			base := r.pos - int64(len(buf))
+			consumed := 0
+			for {
+				i := bytes.IndexByte(buf[consumed:], '\n')
+				if i < 0 {
+					break
+				}
+				line := buf[consumed : consumed+i]
+				off := base + int64(consumed)
+				consumed += i + 1
+				if skipping {
+					skipping = false
+					continue
+				}
+				if b == nil {
+					b = record.NewBatch(r.src, r)
+				}
+				t.stats.Lines.Add(1)
+				r.asm.add(b, line, off, 0)
+			}
+			rest := buf[consumed:]
+			if !skipping && len(rest) > maxLine {
+				// Ship the first max_line_bytes flagged as cut, drop the rest
+				// of the line up to its newline.
+				if b == nil {
+					b = record.NewBatch(r.src, r)
+				}
+				t.stats.Truncated.Add(1)
+				t.stats.Lines.Add(1)
+				r.asm.add(b, rest[:maxLine], base+int64(consumed), record.Truncated)
+				t.logf("line longer than max_line_bytes cut", "path", r.path, "offset", base+int64(consumed), "max_line_bytes", maxLine)
+				skipping = true
+				consumed = len(buf)
+			} else if skipping {
+				consumed = len(buf)
+			}
+			end := r.asm.safe(base + int64(consumed))
+			n := copy(buf, buf[consumed:])
+			buf = buf[:n]
+			if b != nil && len(b.Buf) >= chunk {
+				if !flush(end) {
+					return
+				}
+			}
+			if cap(buf) > 4*chunk && len(buf) < chunk {
+				buf = append(make([]byte, 0, chunk), buf...)
+			}
+			continue
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			t.logf("read failed; file released", "path", r.path, "err", err)
+			r.close()
+			return
+		}
+		// At the end of the file: hand over what is read, then wait.
+		if b != nil && !flush(r.asm.safe(r.pos-int64(len(buf)))) {
+			return
+		}
+		if r.gone() {
+			idle++
+			if idle >= 2 {
+				// Renamed away or deleted, and read to its end twice: ship
+				// any unfinished partial line as it is, then let go.
+				b = record.NewBatch(r.src, r)
+				r.asm.flush(b)
+				if !flush(r.pos) {
+					return
+				}
+				r.close()
+				return
+			}
+		}
+		if fi, err := r.f.Stat(); err == nil && fi.Size() < r.pos {
+			r.truncated(fi.Size())
+			buf, skipping = buf[:0], false
+			continue
+		}
+		timer.Reset(t.cfg.PollInterval.D())
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+	}
+}
+
+// gone reports whether the path no longer leads to this file.
+func (r *fileReader) gone() bool {
+	fi, err := os.Stat(r.path)
+	if err != nil {
+		return true
+	}
+	dev, ino := statIDs(fi)
+	return dev != r.dev || ino != r.ino
+}
+
+// truncated restarts the file from offset 0 under a new generation, so the
+// ids of the new lines differ from those of the old ones at equal offsets.
+func (r *fileReader) truncated(size int64) {
+	r.t.stats.Truncations.Add(1)
+	r.t.logf("file truncated; reading from its start", "path", r.path, "size", size, "offset", r.pos)
+	r.gen++
+	r.pos = 0
+	r.asm.reset()
+	if _, err := r.f.Seek(0, io.SeekStart); err != nil {
+		r.t.logf("seek after truncation", "path", r.path, "err", err)
+	}
+	r.fp = ""
+	if fp, ok, err := fingerprint(r.f); err == nil && ok {
+		r.fp = fp
+	}
+	r.newSource()
+}
+
+func (r *fileReader) close() {
+	r.mu.Lock()
+	r.closed = true
+	all := r.ackNext == r.nextSeq
+	r.mu.Unlock()
+	if all {
+		r.t.store.Delete(r.key)
+	}
+}
