@@ -1,0 +1,124 @@
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/agent/document"
+	"github.com/sluicelog/sluice/agent/record"
+)
+
+// heldOutput keeps every batch until release is called, like an output
+// waiting for its server.
+type heldOutput struct {
+	mu   sync.Mutex
+	docs []string
+	held []*record.Batch
+}
+
+func (o *heldOutput) Name() string                  { return "held" }
+func (o *heldOutput) Run(ctx context.Context) error { <-ctx.Done(); return nil }
+func (o *heldOutput) NewWriter() Writer             { return heldWriter{o} }
+
+func (o *heldOutput) release() {
+	o.mu.Lock()
+	held := o.held
+	o.held = nil
+	o.mu.Unlock()
+	for _, b := range held {
+		b.Done()
+	}
+}
+
+type heldWriter struct{ o *heldOutput }
+
+func (w heldWriter) Write(_ context.Context, b *record.Batch) error {
+	b.Retain(1)
+	w.o.mu.Lock()
+	for i := range b.Records {
+		w.o.docs = append(w.o.docs, string(b.Doc(i)))
+	}
+	w.o.held = append(w.o.held, b)
+	w.o.mu.Unlock()
+	return nil
+}
+
+func (heldWriter) Flush(context.Context, bool) error { return nil }
+
+func TestBatchesAckedOnlyWhenEveryOutputIsDone(t *testing.T) {
+	a, b := &heldOutput{}, &heldOutput{}
+	enc := document.New(nil, func() int64 { return 1 })
+	p := New(enc, []Output{a, b}, 2, 1<<20, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, context.Background()) }()
+
+	var acked atomic.Int64
+	for i := range 10 {
+		bt := record.NewBatch(&record.Source{}, record.AckerFunc(func(*record.Batch) { acked.Add(1) }))
+		bt.Seq = uint64(i)
+		bt.Add(record.Record{Time: 1}, []byte("line"))
+		require.NoError(t, p.Push(context.Background(), bt))
+	}
+	require.Eventually(t, func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return len(a.docs) == 10
+	}, 5*time.Second, time.Millisecond)
+	require.Len(t, a.docs, 10)
+	require.JSONEq(t, `{"@timestamp":"1970-01-01T00:00:00.000000001Z","log":"line"}`, a.docs[0])
+	require.Positive(t, p.MemoryUsed(), "unacked batches hold their bytes")
+
+	a.release()
+	time.Sleep(20 * time.Millisecond)
+	require.Zero(t, acked.Load(), "one output is still holding the batches")
+	require.Eventually(t, func() bool { b.mu.Lock(); defer b.mu.Unlock(); return len(b.docs) == 10 }, 5*time.Second, time.Millisecond)
+	b.release()
+	require.Equal(t, int64(10), acked.Load())
+	require.Zero(t, p.MemoryUsed())
+
+	dctx, dcancel := context.WithTimeout(context.Background(), time.Second)
+	defer dcancel()
+	require.NoError(t, p.Drain(dctx))
+	cancel()
+	require.NoError(t, <-done)
+}
+
+func TestPushBlocksAtMemoryLimit(t *testing.T) {
+	o := &heldOutput{}
+	p := New(document.New(nil, func() int64 { return 1 }), []Output{o}, 1, 1<<20, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = p.Run(ctx, context.Background()) }()
+
+	big := make([]byte, 600<<10)
+	push := func(pctx context.Context) error {
+		bt := record.NewBatch(&record.Source{}, nil)
+		bt.Add(record.Record{}, big)
+		err := p.Push(pctx, bt)
+		if err != nil {
+			bt.Discard()
+		}
+		return err
+	}
+	require.NoError(t, push(context.Background()))
+	short, scancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer scancel()
+	require.ErrorIs(t, push(short), context.DeadlineExceeded, "the second batch does not fit in memory_limit")
+
+	go func() {
+		require.Eventually(t, func() bool { o.mu.Lock(); defer o.mu.Unlock(); return len(o.held) == 1 }, 5*time.Second, time.Millisecond)
+		o.release()
+	}()
+	require.NoError(t, push(context.Background()), "fits once the first is acked")
+
+	dctx, dcancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer dcancel()
+	require.Error(t, p.Drain(dctx), "drain reports what was never acked")
+}
