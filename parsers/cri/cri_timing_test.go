@@ -1,0 +1,42 @@
+package cri
+
+import (
+	"testing"
+)
+
+// BenchmarkParse parses the lines of the corpus CRI file and testdata.
+//
+//	go test -run '^$' -bench 'BenchmarkParse$' -count 6 -benchmem ./parsers/cri | tee cri.txt
+func BenchmarkParse(b *testing.B) {
+	var lines [][]byte
+	var size int64
+	for _, line := range seedLines(b) {
+		if Looks(line) {
+			lines = append(lines, line)
+			size += int64(len(line)) + 1
+		}
+	}
+	b.ReportAllocs()
+	b.SetBytes(size)
+	for b.Loop() {
+		for _, line := range lines {
+			if _, err := Parse(line); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkLooks measures format detection on a line that is not CRI.
+//
+//	go test -run '^$' -bench 'BenchmarkLooks$' -count 6 -benchmem ./parsers/cri
+func BenchmarkLooks(b *testing.B) {
+	line := []byte(`{"log":"hello\n","stream":"stdout","time":"2019-04-01T17:58:33.598656444Z"}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		if Looks(line) {
+			b.Fatal("docker line looks like CRI")
+		}
+	}
+}

@@ -1,0 +1,86 @@
+package json
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestAppendString(t *testing.T) {
+	f := func(in, want string) {
+		t.Helper()
+		got := AppendString([]byte("x"), []byte(in))
+		require.Equal(t, "x"+want, string(got), "input %q", in)
+		got = AppendStringString([]byte("x"), in)
+		require.Equal(t, "x"+want, string(got), "input %q", in)
+	}
+	f("", `""`)
+	f("hello", `"hello"`)
+	f("exactly8", `"exactly8"`)
+	f("a longer plain ASCII line of text, over 8 bytes", `"a longer plain ASCII line of text, over 8 bytes"`)
+	f(`say "hi"`, `"say \"hi\""`)
+	f(`C:\path\to`, `"C:\\path\\to"`)
+	f("a\nb\rc\td", `"a\nb\rc\td"`)
+	f("\x00\x01\x08\x0c\x1b\x1f", `"\u0000\u0001\u0008\u000c\u001b\u001f"`)
+	f("\x1b[0;32mgreen\x1b[0m", `"\u001b[0;32mgreen\u001b[0m"`)
+	f("D\bDetails", `"D\u0008Details"`)
+	f("\x7f<>&'/", "\"\x7f<>&'/\"") // DEL and HTML characters stay
+	f("µs ©  \U0001F514 \u263a", `"µs ©  🔔 ☺"`)
+	f("line\u2028sep\u2029par", `"line\u2028sep\u2029par"`)
+	f("\u2027\u202a", "\"\u2027\u202a\"") // neighbours of U+2028/9
+	// invalid UTF-8: each bad byte becomes U+FFFD
+	f("\xff", "\"\ufffd\"")
+	f("a\xc3(b", "\"a\ufffd(b\"")
+	f("\xe2\x80", "\"\ufffd\ufffd\"")                     // truncated U+2028
+	f("\xed\xa0\x80", "\"\ufffd\ufffd\ufffd\"")           // UTF-8 encoded surrogate
+	f("\xc0\xaf", "\"\ufffd\ufffd\"")                     // overlong '/'
+	f("\xf4\x90\x80\x80", "\"\ufffd\ufffd\ufffd\ufffd\"") // above U+10FFFF
+	f("ok\xffok\"", "\"ok\ufffdok\\\"\"")
+	// a special byte in every position of an 8-byte block
+	for i := 0; i < 9; i++ {
+		in := strings.Repeat("a", i) + "\"" + strings.Repeat("b", 8-i)
+		f(in, `"`+strings.Repeat("a", i)+`\"`+strings.Repeat("b", 8-i)+`"`)
+		in = strings.Repeat("a", i) + "\x01" + strings.Repeat("b", 8-i)
+		f(in, `"`+strings.Repeat("a", i)+`\u0001`+strings.Repeat("b", 8-i)+`"`)
+		in = strings.Repeat("a", i) + "é" + strings.Repeat("b", 8-i)
+		f(in, `"`+in+`"`)
+	}
+}
+
+func TestPlain8(t *testing.T) {
+	// Every byte value in every position, against the table.
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			var b [8]byte
+			for i := range b {
+				b[i] = 'a'
+			}
+			b[pos] = byte(c)
+			w := uint64(0)
+			for i := 7; i >= 0; i-- {
+				w = w<<8 | uint64(b[i])
+			}
+			want := c < 0x80 && plainASCII[c]
+			require.Equal(t, want, plain8(w), "byte %#x at %d", c, pos)
+			// stringPlain8 may say false for a plain run, never true for
+			// a run with a special byte.
+			if stringPlain8(w) {
+				require.True(t, stringPlain[c], "byte %#x at %d", c, pos)
+			}
+			if stringPlain[c] && c < 0x80 {
+				require.True(t, stringPlain8(w), "byte %#x at %d", c, pos)
+			}
+		}
+	}
+}
+
+func TestAppendStringNoAlloc(t *testing.T) {
+	in := []byte("a line with \"quotes\", a tab\t, é, \u2028 and \xff")
+	buf := make([]byte, 0, 256)
+	n := testing.AllocsPerRun(100, func() {
+		buf = AppendString(buf[:0], in)
+		buf = AppendStringString(buf, "plain")
+	})
+	require.Zero(t, n)
+}

@@ -1,0 +1,143 @@
+package json
+
+import (
+	stdjson "encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	jsoniter "github.com/json-iterator/go"
+)
+
+func mustRead(b *testing.B, path string) []byte {
+	b.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+// BenchmarkAppendString quotes plain ASCII, text with many escapes, and
+// CJK text.
+//
+//	go test -run '^$' -bench 'BenchmarkAppendString' -count 6 -benchmem ./parsers/json | tee appendstring.txt
+func BenchmarkAppendString(b *testing.B) {
+	for _, c := range []struct{ name, s string }{
+		{"ascii", strings.Repeat("GET /api/v1/items?id=42 HTTP/1.1 200 1234 curl/8.0 ", 4)},
+		{"escapes", strings.Repeat("\tat \"Foo\".bar(C:\\x\\Foo.java:1)\n", 6)},
+		{"cjk", strings.Repeat("日本語のログメッセージです。", 8)},
+	} {
+		in := []byte(c.s)
+		buf := make([]byte, 0, 4*len(in))
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				buf = AppendString(buf[:0], in)
+			}
+		})
+	}
+}
+
+// BenchmarkUnescape undoes the escapes of a docker "log" value that holds
+// JSON, and of one without escapes.
+//
+//	go test -run '^$' -bench 'BenchmarkUnescape' -count 6 -benchmem ./parsers/json | tee unescape.txt
+func BenchmarkUnescape(b *testing.B) {
+	for _, c := range []struct{ name, s string }{
+		{"json-in-log", `{\"level\":\"info\",\"msg\":\"Starting up \\u001B[0;32mservice\\u001B[0m\",\"ts\":\"2019-04-01T17:58:33Z\"}\n`},
+		{"plain", strings.Repeat("GET /api/v1/items?id=42 HTTP/1.1 200 1234 curl/8.0 ", 4) + `\n`},
+	} {
+		in := []byte(c.s)
+		buf := make([]byte, 0, len(in))
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				var err error
+				if buf, err = Unescape(buf[:0], in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMembers checks an ECS log line, the bunyan sample (10 lines) and
+// a 562 KB JSON document, and runs encoding/json.Valid and a json-iterator
+// walk of the top-level keys on the same input for reference.
+//
+//	go test -run '^$' -bench 'BenchmarkMembers' -count 6 -benchmem ./parsers/json | tee members.txt
+func BenchmarkMembers(b *testing.B) {
+	ecs := mustRead(b, corpusDir+"/json/lnav/logfile_ecs_log.json")
+	ecs = ecs[:strings.IndexByte(string(ecs), '\n')]
+	bunyan := mustRead(b, corpusDir+"/json/lnav/logfile_bunyan.0")
+	twitter := mustRead(b, corpusDir+"/json/sonic/twitterescaped.json")
+	reserved := func(key []byte) bool {
+		switch string(key) {
+		case "@timestamp", "stream", "kubernetes":
+			return true
+		}
+		return false
+	}
+	splitLines := func(data []byte) [][]byte {
+		var lines [][]byte
+		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			lines = append(lines, []byte(l))
+		}
+		return lines
+	}
+	for _, c := range []struct {
+		name  string
+		lines [][]byte
+	}{
+		{"ecs", [][]byte{ecs}},
+		{"bunyan", splitLines(bunyan)},
+		{"twitter", [][]byte{twitter}},
+	} {
+		var size int64
+		for _, line := range c.lines {
+			size += int64(len(line))
+		}
+		b.Run(c.name+"/sluice", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(size)
+			for b.Loop() {
+				for _, line := range c.lines {
+					if _, _, ok := Members(line, reserved); !ok {
+						b.Fatal("not ok")
+					}
+				}
+			}
+		})
+		b.Run(c.name+"/encoding-json-Valid", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(size)
+			for b.Loop() {
+				for _, line := range c.lines {
+					if !stdjson.Valid(line) {
+						b.Fatal("not valid")
+					}
+				}
+			}
+		})
+		b.Run(c.name+"/jsoniter-keys", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(size)
+			for b.Loop() {
+				for _, line := range c.lines {
+					iter := jsoniter.ConfigFastest.BorrowIterator(line)
+					iter.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
+						it.Skip()
+						return true
+					})
+					if iter.Error != nil {
+						b.Fatal(iter.Error)
+					}
+					jsoniter.ConfigFastest.ReturnIterator(iter)
+				}
+			}
+		})
+	}
+}

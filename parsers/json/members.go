@@ -1,0 +1,431 @@
+package json
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/maphash"
+	"sync"
+	"unicode/utf8"
+)
+
+// MaxDepth is how deeply Members lets arrays and objects nest, the outer
+// object included: `{"a":{"b":1}}` has depth 2. A line that nests deeper is
+// rejected, which also bounds the recursion of the check.
+const MaxDepth = 64
+
+// Members checks that line is one JSON object and returns the text between
+// its braces, so that the caller can merge its members into a document it is
+// writing:
+//
+//	dst = append(dst, `{"@timestamp":"...","stream":"stdout"`...)
+//	if len(members) > 0 {
+//		dst = append(dst, ',')
+//		dst = append(dst, members...)
+//	}
+//	dst = append(dst, '}')
+//
+// ok is true only if line, less leading and trailing JSON whitespace (space,
+// tab, '\n', '\r'), is an object as strict as RFC 8259 and encoding/json.Valid
+// ask: no trailing commas, no comments, no single quotes, no NaN, no raw
+// control characters in strings, numbers in JSON syntax, nothing after the
+// closing brace. Unlike encoding/json.Valid it also rejects invalid UTF-8
+// anywhere in the line (encoding/json would turn it into U+FFFD, changing
+// the line) and nesting deeper than MaxDepth. Escaped lone surrogates such as
+// "\ud800" are valid JSON and are accepted.
+//
+// members is a subslice of line: the members of the object without the
+// braces, trimmed of whitespace; empty (not nil) for {}. It is valid as long
+// as line is.
+//
+// conflict is true when a top-level key repeats, or when reserved (if not
+// nil) returns true for one. Keys are compared after their escapes are
+// undone, so "a" and "\u0061" are the same key. reserved must not keep the
+// key it is passed: it may point into line or into a scratch buffer that is
+// reused. Nested keys are not looked at. conflict is false when ok is false.
+//
+// Members does not allocate in steady state (it borrows scratch space from a
+// pool for objects with escaped keys or more than a few keys).
+func Members(line []byte, reserved func(key []byte) bool) (members []byte, conflict, ok bool) {
+	b := trimSpace(line)
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' || !utf8.Valid(b) {
+		return nil, false, false
+	}
+
+	var sc *scratch // borrowed on first need
+	defer func() {
+		if sc != nil {
+			putScratch(sc)
+		}
+	}()
+	var inline [8][]byte // keys of small objects, without the pool
+	keys := inline[:0]
+
+	i := skipSpace(b, 1)
+	start := i
+	if at(b, i) == '}' {
+		if i != len(b)-1 {
+			return nil, false, false
+		}
+		return b[i:i], false, true
+	}
+	for {
+		if at(b, i) != '"' {
+			return nil, false, false
+		}
+		end, escaped := scanString(b, i+1)
+		if end < 0 {
+			return nil, false, false
+		}
+		if !conflict {
+			key := b[i+1 : end-1]
+			if escaped {
+				if sc == nil {
+					sc = getScratch()
+				}
+				n := len(sc.buf)
+				// The scanner has checked the escapes, so this cannot fail.
+				sc.buf, _ = Unescape(sc.buf, key)
+				key = sc.buf[n:len(sc.buf):len(sc.buf)]
+			}
+			switch {
+			case reserved != nil && reserved(key):
+				conflict = true
+			case len(keys) < cap(keys):
+				keys = append(keys, key)
+			default:
+				if sc == nil {
+					sc = getScratch()
+				}
+				if len(sc.keys) == 0 {
+					sc.keys = append(sc.keys, keys...)
+				}
+				sc.keys = append(sc.keys, key)
+			}
+		}
+		i = skipSpace(b, end)
+		if at(b, i) != ':' {
+			return nil, false, false
+		}
+		i = skipSpace(b, i+1)
+		if i = scanValue(b, i, 1); i < 0 {
+			return nil, false, false
+		}
+		i = skipSpace(b, i)
+		switch at(b, i) {
+		case ',':
+			i = skipSpace(b, i+1)
+			continue
+		case '}':
+		default:
+			return nil, false, false
+		}
+		if i != len(b)-1 {
+			return nil, false, false
+		}
+		break
+	}
+	members = trimSpace(b[start:i])
+	if !conflict {
+		if sc != nil && len(sc.keys) > 0 {
+			conflict = hasDuplicates(sc)
+		} else {
+			conflict = hasDuplicatesSmall(keys)
+		}
+	}
+	return members, conflict, true
+}
+
+// scanValue checks the JSON value at b[i:] (i is at its first byte), whose
+// enclosing containers nest depth deep, and returns the index just past it,
+// or -1 if it is not valid. Reads past the end of b go through at, which
+// returns 0, a byte that is never valid where it is read.
+func scanValue(b []byte, i, depth int) int {
+	switch c := at(b, i); c {
+	case '"':
+		end, _ := scanString(b, i+1)
+		return end
+	case '{':
+		return scanObject(b, i+1, depth+1)
+	case '[':
+		return scanArray(b, i+1, depth+1)
+	case 't':
+		return literal(b, i, "true")
+	case 'f':
+		return literal(b, i, "false")
+	case 'n':
+		return literal(b, i, "null")
+	default:
+		if c == '-' || (c >= '0' && c <= '9') {
+			return scanNumber(b, i)
+		}
+		return -1
+	}
+}
+
+// scanObject checks the rest of an object whose '{' is at i-1.
+func scanObject(b []byte, i, depth int) int {
+	if depth > MaxDepth {
+		return -1
+	}
+	i = skipSpace(b, i)
+	if at(b, i) == '}' {
+		return i + 1
+	}
+	for {
+		if at(b, i) != '"' {
+			return -1
+		}
+		if i, _ = scanString(b, i+1); i < 0 {
+			return -1
+		}
+		i = skipSpace(b, i)
+		if at(b, i) != ':' {
+			return -1
+		}
+		if i = scanValue(b, skipSpace(b, i+1), depth); i < 0 {
+			return -1
+		}
+		i = skipSpace(b, i)
+		switch at(b, i) {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return i + 1
+		default:
+			return -1
+		}
+	}
+}
+
+// scanArray checks the rest of an array whose '[' is at i-1.
+func scanArray(b []byte, i, depth int) int {
+	if depth > MaxDepth {
+		return -1
+	}
+	i = skipSpace(b, i)
+	if at(b, i) == ']' {
+		return i + 1
+	}
+	for {
+		if i = scanValue(b, i, depth); i < 0 {
+			return -1
+		}
+		i = skipSpace(b, i)
+		switch at(b, i) {
+		case ',':
+			i = skipSpace(b, i+1)
+		case ']':
+			return i + 1
+		default:
+			return -1
+		}
+	}
+}
+
+// stringPlain[c] is true for the bytes that stand for themselves inside a
+// JSON string: all but control characters, '"' and '\\'. Bytes >= 0x80 are
+// fine here because Members has checked UTF-8 for the whole line.
+var stringPlain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// scanString checks the rest of a string whose opening quote is at i-1 and
+// returns the index just past the closing quote, or -1, and whether the
+// string holds escapes.
+func scanString(b []byte, i int) (end int, escaped bool) {
+	for {
+		for i+8 <= len(b) && stringPlain8(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
+		for i < len(b) && stringPlain[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			return -1, false
+		}
+		switch b[i] { // i < len(b) here
+		case '"':
+			return i + 1, escaped
+		case '\\':
+			escaped = true
+			if i+1 >= len(b) {
+				return -1, false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if _, ok := hex4(b[i+2:]); !ok {
+					return -1, false
+				}
+				i += 6
+			default:
+				return -1, false
+			}
+		default: // a raw control character
+			return -1, false
+		}
+	}
+}
+
+// stringPlain8 reports whether w holds 8 stringPlain bytes. Unlike plain8,
+// bytes >= 0x80 count as plain: the tests run on the low 7 bits and their
+// results are ignored for high bytes. A high byte can still borrow into the
+// byte above it and make this return false for a plain run, which only sends
+// the caller down the byte-by-byte path; a special byte is never missed.
+func stringPlain8(w uint64) bool {
+	high := w & highs
+	w &^= highs
+	t := (w - 0x20*ones) | ((w ^ '"'*ones) - ones) | ((w ^ '\\'*ones) - ones)
+	return t&highs&^high == 0
+}
+
+// scanNumber checks the number at b[i:] and returns the index just past it,
+// or -1: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func scanNumber(b []byte, i int) int {
+	if at(b, i) == '-' {
+		i++
+	}
+	switch c := at(b, i); {
+	case c == '0':
+		i++
+	case c >= '1' && c <= '9':
+		i = skipDigits(b, i+1)
+	default:
+		return -1
+	}
+	if at(b, i) == '.' {
+		j := skipDigits(b, i+1)
+		if j == i+1 {
+			return -1
+		}
+		i = j
+	}
+	if c := at(b, i); c == 'e' || c == 'E' {
+		i++
+		if c := at(b, i); c == '+' || c == '-' {
+			i++
+		}
+		j := skipDigits(b, i)
+		if j == i {
+			return -1
+		}
+		i = j
+	}
+	return i
+}
+
+// at returns b[i], or 0 (never valid where JSON syntax is checked) past the
+// end of b.
+func at(b []byte, i int) byte {
+	if i < len(b) {
+		return b[i]
+	}
+	return 0
+}
+
+func skipDigits(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+func literal(b []byte, i int, lit string) int {
+	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+		return -1
+	}
+	return i + len(lit)
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+// skipSpace returns the index of the first non-whitespace byte at or after
+// i, or len(b).
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func hasDuplicatesSmall(keys [][]byte) bool {
+	for i := 1; i < len(keys); i++ {
+		for j := 0; j < i; j++ {
+			if bytes.Equal(keys[i], keys[j]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var hashSeed = maphash.MakeSeed()
+
+// hasDuplicates looks for a repeated key in sc.keys with an open-addressing
+// hash set of key indexes (plus one, so that zero is empty).
+func hasDuplicates(sc *scratch) bool {
+	size := 16
+	for size < 2*len(sc.keys) {
+		size *= 2
+	}
+	if cap(sc.table) < size {
+		sc.table = make([]int32, size)
+	}
+	table := sc.table[:size]
+	clear(table)
+	mask := uint64(size - 1)
+	for i, key := range sc.keys {
+		h := maphash.Bytes(hashSeed, key) & mask
+		for table[h] != 0 {
+			if bytes.Equal(sc.keys[table[h]-1], key) {
+				return true
+			}
+			h = (h + 1) & mask
+		}
+		table[h] = int32(i + 1)
+	}
+	return false
+}
+
+// scratch is the per-call working space of Members for unescaped keys and
+// for objects with many keys.
+type scratch struct {
+	keys  [][]byte // slices of the line or of buf
+	buf   []byte   // unescaped keys
+	table []int32
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func getScratch() *scratch {
+	return scratchPool.Get().(*scratch)
+}
+
+// putScratch resets sc, letting go of the caller's line, and pools it unless
+// one huge line made it big.
+func putScratch(sc *scratch) {
+	const maxKeep = 64 << 10
+	clear(sc.keys)
+	sc.keys = sc.keys[:0]
+	sc.buf = sc.buf[:0]
+	if cap(sc.keys) > maxKeep/24 || cap(sc.buf) > maxKeep || cap(sc.table) > maxKeep/4 {
+		return
+	}
+	scratchPool.Put(sc)
+}
