@@ -46,17 +46,20 @@ func New(enc *document.Encoder, outputs []Output, workers int, memoryLimit int64
 // bytes or the ring is full. On error the caller still owns the batch.
 func (p *Pipeline) Push(ctx context.Context, b *record.Batch) error {
 	n := int64(b.Size())
+	records := int64(len(b.Records))
 	if err := p.budget.Acquire(ctx, n); err != nil {
 		return err
 	}
+	// Charge before the handoff: once the ring has the batch, a worker may
+	// finish and recycle it at any moment.
+	b.Charge(p.budget, n)
 	if err := p.ring.Push(ctx, b); err != nil {
+		b.Charge(nil, 0)
 		p.budget.Release(n)
 		return err
 	}
-	// Charged only once the ring owns the batch; released at its last Done.
-	b.Charge(p.budget, n)
 	p.batches.Add(1)
-	p.records.Add(int64(len(b.Records)))
+	p.records.Add(records)
 	return nil
 }
 
