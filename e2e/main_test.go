@@ -1,0 +1,86 @@
+// Package e2e runs the real sluice binary against a real VictoriaLogs
+// (internal/vlstore) and checks the delivery and schema contracts of
+// DESIGN.md end to end: every line written to a container log file arrives,
+// once, with the right fields.
+//
+// The binary is built once in TestMain, with -race when the tests run with
+// -race, so data races in the agent under real load fail the tests too.
+// The tests skip in -short mode. SLUICE_E2E_SEED=N replays the generated
+// lines of a failed run (each test logs its seed); SLUICE_E2E_VERBOSE=1
+// logs the agents' stderr even when the tests pass.
+package e2e
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+var (
+	// agentBin is the built sluice binary; empty when the build failed.
+	agentBin string
+	// buildErr says why agentBin is empty.
+	buildErr error
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "sluice-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: temp dir:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if !testing.Short() {
+		agentBin, buildErr = buildAgent(dir)
+	}
+	return m.Run()
+}
+
+// moduleRoot is the directory of go.mod, one level above this package.
+func moduleRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(filepath.Dir(file))
+}
+
+func buildAgent(dir string) (string, error) {
+	root := moduleRoot()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("build the agent: %w", err)
+	}
+	bin := filepath.Join(dir, "sluice")
+	args := []string{"build"}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	args = append(args, "-o", bin, "./cmd/sluice")
+	cmd := exec.Command(goBin, args...)
+	cmd.Dir = root
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go %v: %w\n%s", args, err, out.Bytes())
+	}
+	return bin, nil
+}
+
+// requireAgent skips in -short mode and fails when the binary did not build.
+func requireAgent(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped in -short mode")
+	}
+	if buildErr != nil {
+		t.Fatalf("build sluice: %v", buildErr)
+	}
+}
