@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -194,6 +195,11 @@ func Parse(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
 	if err := yaml.Unmarshal(expanded, &root); err != nil {
 		return nil, err
 	}
+	keys := &problems{root: &root}
+	unknownKeys(&root, reflect.TypeFor[Config](), "", keys)
+	if len(keys.errs) > 0 {
+		return nil, errors.Join(keys.errs...)
+	}
 	cfg := Default()
 	dec := yaml.NewDecoder(bytes.NewReader(expanded))
 	dec.KnownFields(true)
@@ -238,11 +244,14 @@ func (p *problems) add(format string, path []any, args ...any) {
 			parts = append(parts, fmt.Sprint(k))
 		}
 	}
-	loc := strings.Join(parts, ".")
-	if line := lineOf(p.root, path); line > 0 {
-		loc += " (line " + strconv.Itoa(line) + ")"
+	p.errs = append(p.errs, lineError(strings.Join(parts, "."), lineOf(p.root, path), fmt.Sprintf(format, args...)))
+}
+
+func lineError(key string, line int, msg string) error {
+	if line > 0 {
+		return fmt.Errorf("%s (line %d): %s", key, line, msg)
 	}
-	p.errs = append(p.errs, fmt.Errorf("%s: %s", loc, fmt.Sprintf(format, args...)))
+	return fmt.Errorf("%s: %s", key, msg)
 }
 
 // lineOf finds the line of the deepest node of path that exists in the

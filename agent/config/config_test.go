@@ -47,9 +47,9 @@ func TestParseBad(t *testing.T) {
 		}
 	}
 	// Unknown keys name the key and the line.
-	f(base+"outputs2: []\n", "line 6", "outputs2")
-	f("data_dir: /tmp/x\ninputs:\n  - { name: c, type: container_logs, paths: [/x/*.log], pathz: [] }\noutputs: [{name: o, type: console}]\n", "line 3", "pathz")
-	f("data_dir: /tmp/x\ninputs: [{ name: c, type: container_logs, paths: [/x] }]\noutputs:\n  - name: es\n    type: elasticsearch\n    urls: [http://x]\n    bulk: { max_byte: 5MiB }\n", "line 7", "max_byte")
+	f(base+"outputs2: []\n", "outputs2 (line 6): unknown key (known: checkpoint_interval, data_dir")
+	f("data_dir: /tmp/x\ninputs:\n  - { name: c, type: container_logs, paths: [/x/*.log], pathz: [] }\noutputs: [{name: o, type: console}]\n", "inputs[0].pathz (line 3): unknown key")
+	f("data_dir: /tmp/x\ninputs: [{ name: c, type: container_logs, paths: [/x] }]\noutputs:\n  - name: es\n    type: elasticsearch\n    urls: [http://x]\n    bulk: { max_byte: 5MiB }\n", "outputs[0].bulk.max_byte (line 7): unknown key (known: compress, flush_interval, max_bytes, workers)")
 	// Bad values name the key path and line.
 	f("data_dir: /tmp/x\ninputs: [{ name: c, type: container_logs, paths: [/x] }]\noutputs:\n  - name: es\n    type: elasticsearch\n    urls: [http://x]\n    bulk: { max_bytes: 10 }\n",
 		"outputs[0].bulk.max_bytes (line 7): must be at least 1KiB")
