@@ -1,0 +1,188 @@
+// Package elasticsearch is the Elasticsearch output: it encodes batches
+// into bulk request bodies (NDJSON of create actions and documents), sends
+// them with several senders through go-elasticsearch's low-level bulk API,
+// retries what the server asks to retry, and acknowledges a batch once all
+// its documents are stored, duplicates of stored ones, or refused for good.
+// VictoriaLogs' Elasticsearch-compatible endpoint is served too.
+package elasticsearch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	elasticsearch "github.com/elastic/go-elasticsearch/v8"
+
+	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/agent/pipeline"
+	"github.com/sluicelog/sluice/agent/record"
+)
+
+// maxBulkBytes caps bulk.max_bytes so that item offsets fit in int32.
+const maxBulkBytes = 1 << 30
+
+// Output is an Elasticsearch (or VictoriaLogs) output. It is created by
+// New, hands one Writer to each pipeline worker, and sends from Run.
+type Output struct {
+	name          string
+	log           *slog.Logger
+	client        *elasticsearch.Client
+	transport     *http.Transport
+	index         *indexTemplate
+	ids           bool
+	idKey         []byte // `"<id_field>":"`, or nil
+	maxBytes      int
+	flushInterval time.Duration
+	timeout       time.Duration
+	compress      bool
+	workers       int
+	backoff       backoff
+
+	queue    chan *request
+	requests sync.Pool // *request
+	stats    counters
+	running  atomic.Bool
+
+	rejectLog, retryLog, emptyLog throttle
+
+	// onRejected, when set, sees each document refused for good (its
+	// action line and document, valid only during the call) before it is
+	// dropped. It is where rescue and a dead-letter index will plug in.
+	onRejected func(doc []byte, src *record.Source, oc outcome)
+}
+
+var _ pipeline.Output = (*Output)(nil)
+
+// New checks cfg and builds the output. It does not contact the server;
+// Run starts the senders.
+func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if len(cfg.URLs) == 0 {
+		bad("urls: at least one URL is needed")
+	}
+	tmpl, err := compileIndex(cfg.Index)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.Bulk.MaxBytes < 1024 || cfg.Bulk.MaxBytes > maxBulkBytes {
+		bad("bulk.max_bytes: must be between 1KiB and 1GiB, got %d", int64(cfg.Bulk.MaxBytes))
+	}
+	if cfg.Bulk.FlushInterval <= 0 {
+		bad("bulk.flush_interval: must be > 0")
+	}
+	if cfg.Bulk.Workers < 1 {
+		bad("bulk.workers: must be at least 1, got %d", cfg.Bulk.Workers)
+	}
+	if cfg.Retry.Initial <= 0 || cfg.Retry.Max < cfg.Retry.Initial {
+		bad("retry: need 0 < initial <= max, got initial %s, max %s", cfg.Retry.Initial.D(), cfg.Retry.Max.D())
+	}
+	if cfg.Timeout <= 0 {
+		bad("timeout: must be > 0")
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("output %q: %w", cfg.Name, errors.Join(errs...))
+	}
+
+	header := make(http.Header, len(cfg.Headers))
+	for k, v := range cfg.Headers {
+		header.Set(k, v)
+	}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConnsPerHost:   cfg.Bulk.Workers,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	client, err := elasticsearch.NewClient(elasticsearch.Config{
+		Addresses: cfg.URLs,
+		Username:  cfg.Username,
+		Password:  cfg.Password,
+		APIKey:    cfg.APIKey,
+		Header:    header,
+		Transport: tr,
+		// Senders retry on their own terms (per item, with backoff, until
+		// shutdown); the client's retries would also copy every body.
+		DisableRetry: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("output %q: %w", cfg.Name, err)
+	}
+	o := &Output{
+		name:          cfg.Name,
+		log:           logger.With("component", "output", "output", cfg.Name),
+		client:        client,
+		transport:     tr,
+		index:         tmpl,
+		ids:           cfg.IDs == nil || *cfg.IDs,
+		maxBytes:      int(cfg.Bulk.MaxBytes),
+		flushInterval: cfg.Bulk.FlushInterval.D(),
+		timeout:       cfg.Timeout.D(),
+		compress:      cfg.Bulk.Compress,
+		workers:       cfg.Bulk.Workers,
+		backoff:       backoff{initial: cfg.Retry.Initial.D(), max: cfg.Retry.Max.D()},
+		queue:         make(chan *request, cfg.Bulk.Workers),
+		rejectLog:     throttle{every: time.Second},
+		retryLog:      throttle{every: time.Second},
+		emptyLog:      throttle{every: time.Second},
+	}
+	if cfg.IDField != "" && o.ids {
+		o.idKey = idFieldPrefix(cfg.IDField)
+	}
+	return o, nil
+}
+
+// Name returns the output's name from the config.
+func (o *Output) Name() string { return o.name }
+
+// NewWriter returns a writer for one pipeline worker.
+func (o *Output) NewWriter() pipeline.Writer { return &writer{o: o} }
+
+// Stats returns a snapshot of the output's counters.
+func (o *Output) Stats() Stats { return o.stats.snapshot() }
+
+// Run sends the requests that writers hand over, with bulk.workers
+// requests in flight at most, until ctx ends. It returns once every sender
+// has stopped; requests still queued or being retried then are abandoned
+// and their batches never acknowledged. Run may be called only once.
+func (o *Output) Run(ctx context.Context) error {
+	if !o.running.CompareAndSwap(false, true) {
+		return fmt.Errorf("output %q: Run called twice", o.name)
+	}
+	var wg sync.WaitGroup
+	for range o.workers {
+		wg.Go(func() { newSender(o).run(ctx) })
+	}
+	wg.Wait()
+	o.transport.CloseIdleConnections()
+	return nil
+}
+
+// warnRetry logs, at a rate limit, why span p is sent again.
+func (o *Output) warnRetry(msg string, p span, args ...any) {
+	ok, suppressed := o.retryLog.allow()
+	if !ok {
+		return
+	}
+	o.log.Warn(msg, append(args, "attempt", p.attempt+1, "documents", p.len(), "suppressed", suppressed)...)
+}
+
+// skipEmpty counts a record that has no document to send.
+func (o *Output) skipEmpty(src *record.Source) {
+	o.stats.docsEmpty.Add(1)
+	if ok, suppressed := o.emptyLog.allow(); ok {
+		o.log.Warn("record has no encoded document; skipped", "input", src.Input, "path", src.Path, "suppressed", suppressed)
+	}
+}

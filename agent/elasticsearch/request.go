@@ -1,0 +1,70 @@
+package elasticsearch
+
+import (
+	"time"
+
+	"github.com/sluicelog/sluice/agent/record"
+)
+
+// maxPooledBody keeps one giant request from pinning its buffer in the pool.
+const maxPooledBody = 64 << 20
+
+// item is one document of a request: where its action line starts in the
+// body (it ends where the next item starts) and which batch it came from.
+type item struct {
+	start int32
+	batch int32 // index into request.batches
+}
+
+// request is one bulk request being filled by a writer, then owned by the
+// sender that delivers it. It holds one reference (Retain) on every batch
+// it has items of, dropped by finish once every item is delivered for good.
+type request struct {
+	body    []byte
+	items   []item
+	batches []*record.Batch
+	born    time.Time // when the first item went in, for the flush interval
+}
+
+// doc returns the bytes of item i: action line and document, each ending
+// in a newline. They stay valid until the request goes back to the pool.
+func (r *request) doc(i int32) []byte {
+	end := int32(len(r.body))
+	if int(i)+1 < len(r.items) {
+		end = r.items[i+1].start
+	}
+	return r.body[r.items[i].start:end]
+}
+
+// source returns the source of item i.
+func (r *request) source(i int32) *record.Source {
+	return r.batches[r.items[i].batch].Source
+}
+
+func (o *Output) getRequest() *request {
+	if r, ok := o.requests.Get().(*request); ok {
+		return r
+	}
+	return &request{}
+}
+
+// finish acknowledges the request's share of each batch and recycles it.
+func (o *Output) finish(r *request) {
+	for _, b := range r.batches {
+		b.Done()
+	}
+	o.putRequest(r)
+}
+
+// putRequest recycles r without touching its batches.
+func (o *Output) putRequest(r *request) {
+	clear(r.batches)
+	r.batches = r.batches[:0]
+	r.items = r.items[:0]
+	r.body = r.body[:0]
+	r.born = time.Time{}
+	if cap(r.body) > maxPooledBody {
+		return
+	}
+	o.requests.Put(r)
+}

@@ -1,0 +1,281 @@
+package elasticsearch
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+)
+
+// maxResponseBytes bounds how much of a bulk response is read; a longer
+// one fails to parse and the request is sent again.
+const maxResponseBytes = 256 << 20
+
+// span is the part of a request that one HTTP request carries: the item
+// range [lo, hi), or the items listed in idx when they are not contiguous
+// (the ones a response asked us to retry).
+type span struct {
+	lo, hi  int32
+	idx     []int32
+	attempt int // tries of this span so far that asked for a retry
+}
+
+func (p *span) len() int {
+	if p.idx != nil {
+		return len(p.idx)
+	}
+	return int(p.hi - p.lo)
+}
+
+// at returns the request item of the span's k-th document.
+func (p *span) at(k int) int32 {
+	if p.idx != nil {
+		return p.idx[k]
+	}
+	return p.lo + int32(k)
+}
+
+func (p *span) halves() (first, second span) {
+	if p.idx != nil {
+		m := len(p.idx) / 2
+		return span{idx: p.idx[:m]}, span{idx: p.idx[m:]}
+	}
+	m := p.lo + (p.hi-p.lo)/2
+	return span{lo: p.lo, hi: m}, span{lo: m, hi: p.hi}
+}
+
+// sender delivers requests one at a time. Each of the output's
+// bulk.workers sender goroutines has its own, with its own buffers.
+type sender struct {
+	o        *Output
+	todo     []span    // stack of spans of the current request still to send
+	outcomes []outcome // scratch for parseBulkResponse
+	sub      []byte    // body of a span whose items are not contiguous
+	zbuf     bytes.Buffer
+	gz       *gzip.Writer
+	resp     bytes.Buffer
+}
+
+func newSender(o *Output) *sender {
+	s := &sender{o: o}
+	if o.compress {
+		s.gz, _ = gzip.NewWriterLevel(nil, gzip.BestSpeed) // a valid level never fails
+	}
+	return s
+}
+
+// run delivers requests from the queue until ctx ends.
+func (s *sender) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case req := <-s.o.queue:
+			s.deliver(ctx, req)
+		}
+	}
+}
+
+// deliver sends req until every document in it is stored, a duplicate or
+// refused for good, then acknowledges its batches. If ctx ends first the
+// request is abandoned: its batches are never acknowledged, so their lines
+// are read again after a restart (at least once).
+func (s *sender) deliver(ctx context.Context, req *request) {
+	o := s.o
+	o.stats.flights.Add(1)
+	defer o.stats.flights.Add(-1)
+	defer s.trim()
+	s.todo = append(s.todo[:0], span{lo: 0, hi: int32(len(req.items))})
+	for len(s.todo) > 0 {
+		p := s.todo[len(s.todo)-1]
+		s.todo = s.todo[:len(s.todo)-1]
+		if !s.try(ctx, req, p) {
+			return
+		}
+	}
+	o.finish(req)
+}
+
+// trim lets go of buffers that one huge request or answer grew.
+func (s *sender) trim() {
+	const keep = 16 << 20
+	if s.resp.Cap() > keep {
+		s.resp = bytes.Buffer{}
+	}
+	if s.zbuf.Cap() > keep {
+		s.zbuf = bytes.Buffer{}
+	}
+	if cap(s.sub) > keep {
+		s.sub = nil
+	}
+}
+
+// try sends span p of req once and settles what the answer allows: stored,
+// duplicate and refused documents are done; what must be sent again is
+// pushed on s.todo, after a backoff wait. It returns false when ctx ended.
+func (s *sender) try(ctx context.Context, req *request, p span) bool {
+	o := s.o
+	status, header, err := s.send(ctx, s.bodyOf(req, &p))
+	if ctx.Err() != nil {
+		return false
+	}
+	if err != nil {
+		o.stats.requestRetries.Add(1)
+		o.warnRetry("bulk request failed; sending it again", p, "error", err)
+		return s.again(ctx, p, 0)
+	}
+	if status < 200 || status > 299 {
+		if requestVerdict(status) == retry {
+			o.stats.requestRetries.Add(1)
+			o.warnRetry("bulk request refused; sending it again", p, "status", status, "response", snippet(s.resp.Bytes()))
+			return s.again(ctx, p, retryAfter(header, time.Now()))
+		}
+		if p.len() == 1 {
+			s.reject(req, p.at(0), requestError(status, s.resp.Bytes()))
+			return true
+		}
+		// One document the server cannot take can fail the whole request
+		// (VictoriaLogs answers a plain-text 400): cut it in halves until
+		// that document is alone. First half on top of the stack.
+		o.stats.requestSplits.Add(1)
+		o.warnRetry("bulk request refused as a whole; splitting it to find the documents at fault", p,
+			"status", status, "response", snippet(s.resp.Bytes()))
+		first, second := p.halves()
+		s.todo = append(s.todo, second, first)
+		return true
+	}
+	outs, err := parseBulkResponse(s.outcomes[:0], s.resp.Bytes(), p.len())
+	s.outcomes = outs[:0]
+	if err != nil {
+		o.stats.requestRetries.Add(1)
+		o.warnRetry("bulk response unusable; sending the request again", p, "error", err, "response", snippet(s.resp.Bytes()))
+		return s.again(ctx, p, 0)
+	}
+	var sent, dups int64
+	var failed []int32
+	var first outcome
+	for k := range outs {
+		switch oc := &outs[k]; oc.verdict {
+		case delivered:
+			sent++
+		case duplicate:
+			dups++
+		case retry:
+			if failed == nil {
+				failed = make([]int32, 0, len(outs)-k)
+				first = *oc
+			}
+			failed = append(failed, p.at(k))
+		default:
+			s.reject(req, p.at(k), *oc)
+		}
+	}
+	o.stats.docsSent.Add(sent)
+	o.stats.docsDuplicate.Add(dups)
+	if len(failed) == 0 {
+		return true
+	}
+	o.stats.itemRetries.Add(int64(len(failed)))
+	retried := span{idx: failed, attempt: p.attempt}
+	o.warnRetry("documents refused for now; sending them again", retried,
+		"status", first.status, "error_type", first.errType, "reason", first.reason)
+	return s.again(ctx, retried, retryAfter(header, time.Now()))
+}
+
+// again waits out the backoff of p's next attempt (at least floor) and
+// queues p to be sent again. It returns false when ctx ends first.
+func (s *sender) again(ctx context.Context, p span, floor time.Duration) bool {
+	if !s.o.backoff.wait(ctx, p.attempt, floor) {
+		return false
+	}
+	p.attempt++
+	s.todo = append(s.todo, p)
+	return true
+}
+
+// bodyOf returns the NDJSON body for span p: a slice of the request's body
+// when the span's items are contiguous, otherwise a copy in s.sub.
+func (s *sender) bodyOf(req *request, p *span) []byte {
+	if p.idx == nil {
+		start := req.items[p.lo].start
+		end := int32(len(req.body))
+		if int(p.hi) < len(req.items) {
+			end = req.items[p.hi].start
+		}
+		return req.body[start:end]
+	}
+	s.sub = s.sub[:0]
+	for _, i := range p.idx {
+		s.sub = append(s.sub, req.doc(i)...)
+	}
+	return s.sub
+}
+
+// send POSTs body to <url>/_bulk and reads the response into s.resp. An
+// error means no usable answer arrived (transport failure, timeout).
+func (s *sender) send(ctx context.Context, body []byte) (status int, header http.Header, err error) {
+	o := s.o
+	wire := body
+	h := http.Header{"Content-Type": {"application/x-ndjson"}}
+	if s.gz != nil {
+		s.zbuf.Reset()
+		s.gz.Reset(&s.zbuf)
+		_, _ = s.gz.Write(body) // writes to a bytes.Buffer do not fail
+		_ = s.gz.Close()
+		wire = s.zbuf.Bytes()
+		h["Content-Encoding"] = []string{"gzip"}
+	}
+	rctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	o.stats.requests.Add(1)
+	o.stats.bytes.Add(int64(len(wire)))
+	res, err := esapi.BulkRequest{Body: bytes.NewReader(wire), Header: h}.Do(rctx, o.client)
+	if err != nil {
+		return 0, nil, fmt.Errorf("post _bulk: %w", err)
+	}
+	defer res.Body.Close()
+	s.resp.Reset()
+	if _, err := s.resp.ReadFrom(io.LimitReader(res.Body, maxResponseBytes)); err != nil {
+		return 0, nil, fmt.Errorf("read _bulk response (status %d): %w", res.StatusCode, err)
+	}
+	return res.StatusCode, res.Header, nil
+}
+
+// reject settles a document the server will never take: it is counted,
+// logged at a rate limit, and done, so its batch can still be acknowledged
+// and the checkpoint can move (STYLE 4: dropped records count toward the
+// ack). Rescue and the dead-letter index hook in through o.onRejected.
+func (s *sender) reject(req *request, i int32, oc outcome) {
+	o := s.o
+	o.stats.docsFailed.Add(1)
+	doc := req.doc(i)
+	src := req.source(i)
+	if o.onRejected != nil {
+		o.onRejected(doc, src, oc)
+	}
+	if ok, suppressed := o.rejectLog.allow(); ok {
+		o.log.Warn("document refused by the server; dropped",
+			"status", oc.status, "error_type", oc.errType, "reason", oc.reason,
+			"index", string(actionIndex(doc)), "input", src.Input, "path", src.Path,
+			"suppressed", suppressed)
+	}
+}
+
+// actionIndex returns the _index of an item's action line.
+func actionIndex(doc []byte) []byte {
+	const key = `"_index":"`
+	i := bytes.Index(doc, []byte(key))
+	if i < 0 {
+		return nil
+	}
+	rest := doc[i+len(key):]
+	if j := bytes.IndexByte(rest, '"'); j >= 0 {
+		return rest[:j]
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package elasticsearch
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/sluicelog/sluice/agent/record"
+)
+
+// actionOverhead bounds the bytes an action line and the id field add to a
+// document, besides the index name.
+const actionOverhead = 64 + 2*record.IDLen
+
+var emptySource record.Source
+
+// writer encodes batches into bulk requests. It belongs to one pipeline
+// worker and is never shared; the request it fills is its own until
+// handOver passes it to the senders.
+type writer struct {
+	o     *Output
+	req   *request
+	index indexCache
+	id    []byte // scratch for one document id
+}
+
+// Write appends an action line and the document of every record of b to
+// the current request, handing the request to the senders whenever it
+// reaches bulk.max_bytes; that blocks while all senders are busy. Each
+// request that holds part of b holds one reference on it, dropped once
+// that part is delivered for good.
+//
+// If ctx ends part way through b, Write returns ctx.Err() and keeps a
+// reference on b that is never dropped: b is then never acknowledged, so
+// its lines are read again after a restart.
+func (w *writer) Write(ctx context.Context, b *record.Batch) error {
+	o := w.o
+	src := b.Source
+	if src == nil {
+		src = &emptySource
+	}
+	var now int64
+	for i := range b.Records {
+		r := &b.Records[i]
+		doc := trimDoc(b.Doc(i))
+		if len(doc) == 0 {
+			o.skipEmpty(src)
+			continue
+		}
+		ts := r.Time
+		if ts == 0 {
+			if now == 0 {
+				now = time.Now().UnixNano()
+			}
+			ts = now
+		}
+		index := w.index.lookup(o.index, src, r.Stream, ts)
+		w.id = w.id[:0]
+		if o.ids {
+			w.id = record.AppendID(w.id, src, r)
+		}
+		if w.req != nil && len(w.req.body)+len(doc)+len(index)+actionOverhead > o.maxBytes {
+			if err := w.handOver(ctx); err != nil {
+				b.Retain(1) // never dropped: b stays unacknowledged
+				return err
+			}
+		}
+		if w.req == nil {
+			w.req = o.getRequest()
+			w.req.born = time.Now()
+		}
+		req := w.req
+		if len(req.body) > math.MaxInt32-len(doc)-len(index)-actionOverhead {
+			panic("BUG: elasticsearch: bulk body over 2GiB despite max_bytes")
+		}
+		if n := len(req.batches); n == 0 || req.batches[n-1] != b {
+			b.Retain(1)
+			req.batches = append(req.batches, b)
+		}
+		req.items = append(req.items, item{start: int32(len(req.body)), batch: int32(len(req.batches) - 1)})
+		req.body = appendAction(req.body, index, w.id)
+		req.body = appendDoc(req.body, doc, o.idKey, w.id)
+		if len(req.body) >= o.maxBytes {
+			if err := w.handOver(ctx); err != nil {
+				if i+1 < len(b.Records) {
+					b.Retain(1) // the rest of b is not encoded: never ack it
+				}
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Flush hands the current request to the senders if force is set or its
+// oldest document waited bulk.flush_interval. It blocks while all senders
+// are busy and returns ctx.Err() if ctx ends first; the request then stays
+// with the writer for a later Flush.
+func (w *writer) Flush(ctx context.Context, force bool) error {
+	if w.req == nil {
+		return nil
+	}
+	if !force && time.Since(w.req.born) < w.o.flushInterval {
+		return nil
+	}
+	return w.handOver(ctx)
+}
+
+func (w *writer) handOver(ctx context.Context) error {
+	req := w.req
+	if req == nil {
+		return nil
+	}
+	select {
+	case w.o.queue <- req:
+		w.req = nil
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,97 @@
+package elasticsearch
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/agent/record"
+)
+
+// benchBatch is a batch of n records like a busy pod's: ~350-byte
+// documents with Kubernetes metadata and a JSON-ish log line.
+func benchBatch(n int) *record.Batch {
+	src := testSource("checkout-7d9f8b6c4d-x2x9k")
+	pad := strings.Repeat("x", 120)
+	return newTestBatch(src, nil, 0, 0, n, func(i int) string {
+		return strings.Replace(testDoc(src, i), `"log":"line `+strconv.Itoa(i)+`"`,
+			`"log":"GET /api/v1/orders/`+strconv.Itoa(i)+` 200 `+pad+`"`, 1)
+	})
+}
+
+func benchWriter(tb testing.TB, ids bool, idField string) *writer {
+	cfg := testConfig("http://127.0.0.1:1")
+	cfg.IDs = &ids
+	cfg.IDField = idField
+	o, err := New(cfg, nil)
+	require.NoError(tb, err)
+	return o.NewWriter().(*writer)
+}
+
+// drain empties the writer's request in place, as if it had been sent,
+// and drops the reference it held on each batch.
+func drain(w *writer) {
+	r := w.req
+	for _, b := range r.batches {
+		b.Done()
+	}
+	clear(r.batches)
+	r.batches, r.items, r.body = r.batches[:0], r.items[:0], r.body[:0]
+}
+
+// BenchmarkWrite encodes a 500-record batch into a bulk body: index name,
+// id, action line, id field splice and document copy. No network.
+//
+//	go test -run '^$' -bench BenchmarkWrite -benchmem -count 6 ./agent/elasticsearch/ | tee write.txt
+func BenchmarkWrite(b *testing.B) {
+	for _, v := range []struct {
+		name    string
+		ids     bool
+		idField string
+	}{
+		{"ids+id_field", true, "sluice_id"},
+		{"ids", true, ""},
+		{"no_ids", false, ""},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			const n = 500
+			batch := benchBatch(n)
+			w := benchWriter(b, v.ids, v.idField)
+			ctx := context.Background()
+			require.NoError(b, w.Write(ctx, batch))
+			b.SetBytes(int64(len(w.req.body)))
+			drain(w)
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for b.Loop() {
+				if err := w.Write(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+				drain(w)
+			}
+			b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N*n), "ns/record")
+		})
+	}
+}
+
+// TestWriteAllocs pins the encoder at zero allocations per record once its
+// buffers have grown, so `make test` catches a regression.
+func TestWriteAllocs(t *testing.T) {
+	batch := benchBatch(500)
+	w := benchWriter(t, true, "sluice_id")
+	ctx := context.Background()
+	require.NoError(t, w.Write(ctx, batch))
+	drain(w)
+	allocs := testing.AllocsPerRun(50, func() {
+		if err := w.Write(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		drain(w)
+	})
+	require.Zero(t, allocs, "allocations per 500-record Write")
+}
