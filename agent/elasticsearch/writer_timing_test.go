@@ -2,6 +2,7 @@ package elasticsearch
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,6 +78,38 @@ func BenchmarkWrite(b *testing.B) {
 			b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N*n), "ns/record")
 		})
 	}
+	// Baseline: an action line marshalled per record with encoding/json,
+	// as a naive bulk encoder does; same ids, same documents.
+	b.Run("baseline-json.Marshal-action", func(b *testing.B) {
+		const n = 500
+		batch := benchBatch(n)
+		type meta struct {
+			Index string `json:"_index"`
+			ID    string `json:"_id,omitempty"`
+		}
+		type action struct {
+			Create meta `json:"create"`
+		}
+		var body []byte
+		b.ReportAllocs()
+		start := time.Now()
+		for b.Loop() {
+			body = body[:0]
+			for i := range batch.Records {
+				id := record.AppendID(nil, batch.Source, &batch.Records[i])
+				a, err := json.Marshal(action{Create: meta{Index: "logs-" + batch.Source.Namespace + "-2026.11.25", ID: string(id)}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				body = append(body, a...)
+				body = append(body, '\n')
+				body = append(body, batch.Doc(i)...)
+				body = append(body, '\n')
+			}
+		}
+		b.SetBytes(int64(len(body)))
+		b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N*n), "ns/record")
+	})
 }
 
 // TestWriteAllocs pins the encoder at zero allocations per record once its
