@@ -47,7 +47,7 @@ func (e *Encoder) EncodeBatch(b *record.Batch) {
 
 func reserved(key []byte) bool {
 	switch string(key) {
-	case "@timestamp", "stream", "log", "kubernetes", "sluice":
+	case "@timestamp", "stream", "log", "kubernetes", "sluice", "syslog", "source_ip":
 		return true
 	}
 	return false
@@ -91,6 +91,10 @@ func (e *Encoder) Append(dst []byte, src *record.Source, r *record.Record) []byt
 	if keepLog {
 		dst = append(dst, `,"log":`...)
 		dst = sjson.AppendString(dst, r.Line)
+	}
+	if len(r.Extra) > 0 {
+		dst = append(dst, ',')
+		dst = append(dst, r.Extra...)
 	}
 	if r.Flags != 0 {
 		dst = append(dst, `,"sluice":{`...)

@@ -78,3 +78,14 @@ func TestMissingTimeUsesNow(t *testing.T) {
 	doc := e.Append(nil, &record.Source{}, &record.Record{Line: []byte("x")})
 	require.JSONEq(t, `{"@timestamp":"2023-11-14T22:13:20.000000000Z","log":"x"}`, string(doc))
 }
+
+func TestExtraMembersSpliced(t *testing.T) {
+	b := record.NewBatch(&record.Source{}, nil)
+	b.AddExtra(record.Record{Time: 1}, []byte("msg one"), []byte(`"syslog":{"severity":"info"},"source_ip":"10.0.0.1"`))
+	b.Add(record.Record{Time: 1}, []byte(`{"k":"v"}`))
+	b.AddExtra(record.Record{Time: 1}, []byte("msg three"), []byte(`"source_ip":"10.0.0.3"`))
+	New(jsonMerge, nil).EncodeBatch(b)
+	require.JSONEq(t, `{"@timestamp":"1970-01-01T00:00:00.000000001Z","log":"msg one","syslog":{"severity":"info"},"source_ip":"10.0.0.1"}`, string(b.Doc(0)))
+	require.JSONEq(t, `{"@timestamp":"1970-01-01T00:00:00.000000001Z","k":"v"}`, string(b.Doc(1)))
+	require.JSONEq(t, `{"@timestamp":"1970-01-01T00:00:00.000000001Z","log":"msg three","source_ip":"10.0.0.3"}`, string(b.Doc(2)))
+}

@@ -28,7 +28,12 @@ type Record struct {
 	Stream stream.Stream
 	Flags  Flags
 
-	off int // start of Line in the batch's Buf, for Add
+	// Extra holds more top-level members of the document, already encoded
+	// as JSON (`"syslog":{…},"source_ip":"…"`), without braces. Sources set
+	// it with Batch.AddExtra; it lives in the batch's Buf like Line.
+	Extra []byte
+
+	off, extraOff int // starts of Line and Extra in the batch's Buf
 }
 
 // Source describes where the records of a batch come from. It is shared by
@@ -177,17 +182,32 @@ func (b *Batch) release() {
 
 // Add appends a record whose line is copied into the batch's buffer.
 func (b *Batch) Add(r Record, line []byte) {
+	b.AddExtra(r, line, nil)
+}
+
+// AddExtra appends a record with its line and extra document members, both
+// copied into the batch's buffer.
+func (b *Batch) AddExtra(r Record, line, extra []byte) {
 	start, oldCap := len(b.Buf), cap(b.Buf)
 	b.Buf = append(b.Buf, line...)
+	b.Buf = append(b.Buf, extra...)
 	if cap(b.Buf) != oldCap {
 		// The buffer moved: point the earlier records at the new copy so
 		// the old array can be collected.
 		for i := range b.Records {
 			rr := &b.Records[i]
 			rr.Line = b.Buf[rr.off : rr.off+len(rr.Line) : rr.off+len(rr.Line)]
+			if len(rr.Extra) > 0 {
+				rr.Extra = b.Buf[rr.extraOff : rr.extraOff+len(rr.Extra) : rr.extraOff+len(rr.Extra)]
+			}
 		}
 	}
-	r.off = start
-	r.Line = b.Buf[start:len(b.Buf):len(b.Buf)]
+	mid := start + len(line)
+	r.off, r.extraOff = start, mid
+	r.Line = b.Buf[start:mid:mid]
+	r.Extra = nil
+	if len(extra) > 0 {
+		r.Extra = b.Buf[mid:len(b.Buf):len(b.Buf)]
+	}
 	b.Records = append(b.Records, r)
 }
