@@ -50,6 +50,12 @@ type Input struct {
 	PollInterval Duration `yaml:"poll_interval"`
 	MaxLineBytes ByteSize `yaml:"max_line_bytes"`
 	BatchBytes   ByteSize `yaml:"batch_bytes"`
+	// CloseInactive closes a file that has not grown for this long; it is
+	// reopened when it changes. MaxOpenFiles bounds the handles held.
+	CloseInactive Duration `yaml:"close_inactive"`
+	MaxOpenFiles  int      `yaml:"max_open_files"`
+	// Watch turns inotify on for prompt pickup; polling always runs too.
+	Watch *bool `yaml:"watch"`
 
 	// syslog
 	TCP    string `yaml:"tcp"`
@@ -134,6 +140,16 @@ func defaultInput(in *Input) {
 	}
 	if in.BatchBytes == 0 {
 		in.BatchBytes = 64 << 10
+	}
+	if in.CloseInactive == 0 {
+		in.CloseInactive = Duration(5 * time.Minute)
+	}
+	if in.MaxOpenFiles == 0 {
+		in.MaxOpenFiles = 1024
+	}
+	if in.Watch == nil {
+		t := true
+		in.Watch = &t
 	}
 	if in.Format == "" {
 		in.Format = "auto"
@@ -331,6 +347,12 @@ func (c *Config) validate(root *yaml.Node) error {
 			}
 			if in.PollInterval.D() < time.Millisecond {
 				p.add("must be at least 1ms", at("poll_interval"))
+			}
+			if in.CloseInactive.D() < time.Millisecond {
+				p.add("must be at least 1ms", at("close_inactive"))
+			}
+			if in.MaxOpenFiles < 1 {
+				p.add("must be at least 1, got %d", at("max_open_files"), in.MaxOpenFiles)
 			}
 		case "syslog":
 			p.add("input type syslog is not available in this build yet", at("type"))
