@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"reflect"
 	"runtime"
@@ -58,9 +59,20 @@ type Input struct {
 	Watch *bool `yaml:"watch"`
 
 	// syslog
-	TCP    string `yaml:"tcp"`
-	UDP    string `yaml:"udp"`
-	Format string `yaml:"format"`
+	TCP             string   `yaml:"tcp"`    // listen address, "" = no TCP listener
+	UDP             string   `yaml:"udp"`    // listen address, "" = no UDP listener
+	Format          string   `yaml:"format"` // auto | rfc3164 | rfc5424
+	MaxMessageBytes ByteSize `yaml:"max_message_bytes"`
+	MaxConnections  int      `yaml:"max_connections"`
+	IdleTimeout     Duration `yaml:"idle_timeout"` // 0 = none
+	UDPReaders      int      `yaml:"udp_readers"`
+	TLS             TLS      `yaml:"tls"`
+}
+
+// TLS turns TLS on for a TCP listener when both files are set.
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
 }
 
 // Kubernetes configures metadata enrichment.
@@ -151,8 +163,22 @@ func defaultInput(in *Input) {
 		t := true
 		in.Watch = &t
 	}
-	if in.Format == "" {
-		in.Format = "auto"
+	if in.Type == "syslog" {
+		if in.Format == "" {
+			in.Format = "auto"
+		}
+		if in.MaxMessageBytes == 0 {
+			in.MaxMessageBytes = 64 << 10
+		}
+		if in.MaxConnections == 0 {
+			in.MaxConnections = 1024
+		}
+		if in.IdleTimeout == 0 {
+			in.IdleTimeout = Duration(10 * time.Minute)
+		}
+		if in.UDPReaders == 0 {
+			in.UDPReaders = min(runtime.GOMAXPROCS(0), 8)
+		}
 	}
 }
 
@@ -308,6 +334,44 @@ func lineOf(root *yaml.Node, path []any) int {
 	return line
 }
 
+func validateSyslog(p *problems, in Input, at func(string) []any) {
+	if in.TCP == "" && in.UDP == "" {
+		p.add("a syslog input needs tcp, udp or both", at("tcp"))
+	}
+	for _, k := range []struct{ key, addr string }{{"tcp", in.TCP}, {"udp", in.UDP}} {
+		if k.addr == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(k.addr); err != nil || port == "" {
+			p.add("must be host:port (e.g. 0.0.0.0:5140), got %q", at(k.key), k.addr)
+		}
+	}
+	switch in.Format {
+	case "auto", "rfc3164", "rfc5424":
+	default:
+		p.add("must be auto, rfc3164 or rfc5424, got %q", at("format"), in.Format)
+	}
+	// RFC 5424 6.1: receivers must take 480 bytes; 16MiB is far past any sender.
+	if in.MaxMessageBytes < 480 || in.MaxMessageBytes > 16<<20 {
+		p.add("must be between 480B and 16MiB, got %d bytes", at("max_message_bytes"), int64(in.MaxMessageBytes))
+	}
+	if in.MaxConnections < 1 {
+		p.add("must be at least 1, got %d", at("max_connections"), in.MaxConnections)
+	}
+	if in.IdleTimeout < 0 {
+		p.add("must not be negative", at("idle_timeout"))
+	}
+	if in.UDPReaders < 1 || in.UDPReaders > 256 {
+		p.add("must be between 1 and 256, got %d", at("udp_readers"), in.UDPReaders)
+	}
+	if (in.TLS.CertFile == "") != (in.TLS.KeyFile == "") {
+		p.add("cert_file and key_file must be set together", at("tls"))
+	}
+	if in.TLS.CertFile != "" && in.TCP == "" {
+		p.add("tls needs a tcp listener", at("tls"))
+	}
+}
+
 func (c *Config) validate(root *yaml.Node) error {
 	p := &problems{root: root}
 	if c.DataDir == "" {
@@ -355,7 +419,7 @@ func (c *Config) validate(root *yaml.Node) error {
 				p.add("must be at least 1, got %d", at("max_open_files"), in.MaxOpenFiles)
 			}
 		case "syslog":
-			p.add("input type syslog is not available in this build yet", at("type"))
+			validateSyslog(p, in, at)
 		case "":
 			p.add("must be set (container_logs or syslog)", at("type"))
 		default:
