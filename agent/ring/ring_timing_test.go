@@ -18,7 +18,17 @@ func BenchmarkHandoff(b *testing.B) {
 			r := New[*int](1024)
 			runHandoff(b, producers,
 				func(v *int) { _ = r.Push(context.Background(), v) },
-				func() bool { _, ok := r.Pop(context.Background(), 10*time.Millisecond); return ok },
+				func() bool {
+					// A timed-out wait is not the end; the closed, empty ring is.
+					for {
+						if _, ok := r.Pop(context.Background(), 10*time.Millisecond); ok {
+							return true
+						}
+						if r.closed.Load() && r.Len() == 0 {
+							return false
+						}
+					}
+				},
 				r.Close)
 		})
 		b.Run(fmt.Sprintf("chan/producers=%d", producers), func(b *testing.B) {
