@@ -6,6 +6,8 @@ require (
 	github.com/elastic/go-elasticsearch/v8 v8.19.7
 	github.com/json-iterator/go v1.1.12
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/sys v0.46.0
+	gopkg.in/mcuadros/go-syslog.v2 v2.3.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 

@@ -21,8 +21,15 @@ import (
 	"github.com/sluicelog/sluice/agent/document"
 	"github.com/sluicelog/sluice/agent/elasticsearch"
 	"github.com/sluicelog/sluice/agent/pipeline"
+	"github.com/sluicelog/sluice/collector/syslog"
 	"github.com/sluicelog/sluice/collector/tail"
 )
+
+// input is a source of batches: Run reads until ctx ends and returns once
+// it has handed over what it read.
+type input interface {
+	Run(ctx context.Context) error
+}
 
 // Agent is a configured, not yet running agent.
 type Agent struct {
@@ -31,7 +38,7 @@ type Agent struct {
 	store   *checkpoint.Store
 	outputs []pipeline.Output
 	pipe    *pipeline.Pipeline
-	tailers []*tail.Tailer
+	inputs  []input
 	ready   atomic.Bool
 }
 
@@ -63,13 +70,36 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger) (*Agent, err
 	for _, in := range cfg.Inputs {
 		switch in.Type {
 		case "container_logs":
-			a.tailers = append(a.tailers, tail.New(in, cfg.NodeName, a.pipe, store, logger))
+			a.inputs = append(a.inputs, tail.New(in, cfg.NodeName, a.pipe, store, logger))
+		case "syslog":
+			// Listen now, so a taken port fails the start, not just the input.
+			s, err := syslog.New(in, a.pipe, logger)
+			if err == nil {
+				err = s.Listen()
+			}
+			if err != nil {
+				a.closeListeners()
+				store.Close()
+				return nil, fmt.Errorf("input %s: %w", in.Name, err)
+			}
+			a.inputs = append(a.inputs, s)
 		default:
+			a.closeListeners()
 			store.Close()
 			return nil, fmt.Errorf("input %s: type %q is not available", in.Name, in.Type)
 		}
 	}
 	return a, nil
+}
+
+// closeListeners releases the sockets of syslog inputs built so far, when
+// New fails after them.
+func (a *Agent) closeListeners() {
+	for _, in := range a.inputs {
+		if s, ok := in.(*syslog.Input); ok {
+			s.Close()
+		}
+	}
 }
 
 // Run runs the agent until ctx ends, then shuts it down in order: inputs
@@ -118,17 +148,17 @@ func (a *Agent) Run(ctx context.Context) error {
 	inCtx, cancelIn := context.WithCancel(ctx)
 	defer cancelIn()
 	var inWG sync.WaitGroup
-	for _, t := range a.tailers {
+	for _, in := range a.inputs {
 		inWG.Add(1)
 		go func() {
 			defer inWG.Done()
-			if err := t.Run(inCtx); err != nil {
+			if err := in.Run(inCtx); err != nil {
 				a.logger.Error("input stopped", "err", err)
 			}
 		}()
 	}
 	a.ready.Store(true)
-	a.logger.Info("agent started", "node", a.cfg.NodeName, "inputs", len(a.tailers), "outputs", len(a.outputs), "workers", a.cfg.Workers)
+	a.logger.Info("agent started", "node", a.cfg.NodeName, "inputs", len(a.inputs), "outputs", len(a.outputs), "workers", a.cfg.Workers)
 
 	select {
 	case <-ctx.Done():

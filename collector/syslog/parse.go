@@ -1,0 +1,350 @@
+package syslog
+
+import (
+	"bytes"
+	"time"
+
+	gsformat "gopkg.in/mcuadros/go-syslog.v2/format"
+
+	"github.com/sluicelog/sluice/agent/record"
+	sjson "github.com/sluicelog/sluice/parsers/json"
+)
+
+// facilities and severities are the RFC 5424 6.2.1 codes by name.
+var facilities = [24]string{
+	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
+	"uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "solaris-cron",
+	"local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+}
+
+var severities = [8]string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
+
+// maxPRI is facility 23, severity 7 (RFC 5424 6.2.1).
+const maxPRI = 191
+
+// utf8BOM may start an RFC 5424 MSG (6.4).
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// outcome counts what happened to the frames of one batch; the batcher adds
+// it to the input's Stats once per batch, not once per message.
+type outcome struct {
+	messages, malformed, truncated, noTimestamp int64
+}
+
+// parser turns one frame into one record, through go-syslog.v2's parsers,
+// and corrects what those parsers invent: a missing PRI or timestamp is
+// never replaced by made-up values, and a missing RFC 3164 hostname is left
+// out instead of being filled with the receiver's own name.
+type parser struct {
+	format gsformat.Format
+	// forced5424 rejects frames that are not RFC 5424 (format: rfc5424);
+	// the library would otherwise read them with shifted fields.
+	forced5424 bool
+}
+
+func newParser(format string) *parser {
+	switch format {
+	case "rfc3164":
+		return &parser{format: &gsformat.RFC3164{}}
+	case "rfc5424":
+		return &parser{format: &gsformat.RFC5424{}, forced5424: true}
+	default:
+		return &parser{format: &gsformat.Automatic{}}
+	}
+}
+
+// fields is what a frame really held. Strings come from the library;
+// msg is a view into the frame.
+type fields struct {
+	pri                                  int // -1 when the frame has none
+	time                                 int64
+	hostname, appName, procID, msgID, sd string
+	msg                                  []byte
+	malformed                            bool
+}
+
+// add parses frame and appends its record to b. recv is the receive time
+// (Unix ns), used when the message carries no usable timestamp. sourceIP is
+// the encoded `"source_ip":"…"` member, or empty. scratch is reused for the
+// extra members and returned. frame is not retained.
+func (p *parser) add(b *record.Batch, frame []byte, truncated bool, recv int64, sourceIP, scratch []byte, out *outcome) []byte {
+	f := p.parse(frame, recv)
+	r := record.Record{Time: f.time, Offset: -1}
+	out.messages++
+	if truncated {
+		r.Flags |= record.Truncated
+		out.truncated++
+	}
+	if f.malformed {
+		r.Flags |= record.Malformed
+		out.malformed++
+	}
+	noTS := f.time == 0
+	if noTS {
+		r.Time = recv
+		out.noTimestamp++
+	}
+	x := append(scratch[:0], `"syslog":{`...)
+	sep := false
+	member := func(key, val string) {
+		if val == "" || val == "-" {
+			return
+		}
+		if sep {
+			x = append(x, ',')
+		}
+		sep = true
+		x = append(x, '"')
+		x = append(x, key...)
+		x = append(x, `":`...)
+		x = sjson.AppendStringString(x, val)
+	}
+	if f.pri >= 0 {
+		member("facility", facilities[f.pri/8])
+		member("severity", severities[f.pri%8])
+	}
+	member("hostname", f.hostname)
+	member("app_name", f.appName)
+	member("proc_id", f.procID)
+	member("msg_id", f.msgID)
+	member("structured_data", f.sd)
+	if noTS {
+		if sep {
+			x = append(x, ',')
+		}
+		// @timestamp is the receive time: the message had no usable one.
+		x = append(x, `"no_timestamp":true`...)
+	}
+	x = append(x, '}')
+	if len(sourceIP) > 0 {
+		x = append(x, ',')
+		x = append(x, sourceIP...)
+	}
+	b.AddExtra(r, f.msg, x)
+	return x
+}
+
+// parse reads one frame. A frame that is not syslog is kept whole as msg
+// and marked malformed, with its PRI when it had a valid one.
+func (p *parser) parse(frame []byte, recv int64) (f fields) {
+	raw := fields{pri: -1, msg: frame, malformed: true}
+	pri, n, ok := parsePRI(frame)
+	if !ok {
+		return raw
+	}
+	raw.pri = pri
+	rest := frame[n:]
+	if len(rest) == 0 {
+		// "<13>" alone: a valid PRI and an empty message. The library's
+		// RFC 3164 parser indexes past the end here.
+		return fields{pri: pri, msg: rest}
+	}
+	defer func() {
+		// Defence in depth: a parser bug on hostile input must cost one
+		// message, never the connection or the agent.
+		if recover() != nil {
+			f = raw
+		}
+	}()
+	lp := p.format.GetParser(frame)
+	if err := lp.Parse(); err != nil {
+		return raw
+	}
+	parts := lp.Dump()
+	if _, is5424 := parts["app_name"]; is5424 {
+		if v, _ := parts["version"].(int); v < 1 {
+			return raw
+		}
+		return from5424(frame, pri, parts, raw)
+	}
+	if p.forced5424 {
+		return raw
+	}
+	return from3164(rest, pri, parts, recv, raw)
+}
+
+func from5424(frame []byte, pri int, parts gsformat.LogParts, raw fields) fields {
+	f := fields{pri: pri}
+	if ts, _ := parts["timestamp"].(time.Time); !ts.IsZero() {
+		f.time = ts.UnixNano()
+	}
+	f.hostname, _ = parts["hostname"].(string)
+	f.appName, _ = parts["app_name"].(string)
+	f.procID, _ = parts["proc_id"].(string)
+	f.msgID, _ = parts["msg_id"].(string)
+	f.sd, _ = parts["structured_data"].(string)
+	msg, _ := parts["message"].(string)
+	// The library's MSG is the frame's tail; take it from the frame so it
+	// is not copied twice.
+	if !hasSuffix(frame, msg) {
+		return raw
+	}
+	f.msg = bytes.TrimPrefix(frame[len(frame)-len(msg):], utf8BOM)
+	return f
+}
+
+func from3164(rest []byte, pri int, parts gsformat.LogParts, recv int64, raw fields) fields {
+	f := fields{pri: pri}
+	content, _ := parts["content"].(string)
+	// The library trims spaces around the content, which is otherwise the
+	// frame's tail.
+	trimmed := bytes.TrimRight(rest, " ")
+	if !hasSuffix(trimmed, content) {
+		return raw
+	}
+	f.msg = trimmed[len(trimmed)-len(content):]
+	n, withYear := stamp3164(rest)
+	if n == 0 {
+		// No timestamp the library accepts: it made up the current time,
+		// skipped hostname and tag, and kept everything as content.
+		return f
+	}
+	ts, _ := parts["timestamp"].(time.Time)
+	f.time = ts.UnixNano()
+	if !withYear && f.time > recv+int64(7*24*time.Hour) {
+		// The library assumes the current year; a December message read
+		// in January belongs to last year.
+		f.time = ts.AddDate(-1, 0, 0).UnixNano()
+	}
+	after := rest[n:]
+	if len(after) > 0 && after[0] == ' ' {
+		after = after[1:]
+	}
+	tok := after
+	if i := bytes.IndexByte(tok, ' '); i >= 0 {
+		tok = tok[:i]
+	}
+	if len(tok) > 0 && tok[len(tok)-1] == ':' {
+		// No hostname (the GNU syslog() form): the token is the tag. The
+		// library puts the receiver's own host name here; leave it out.
+	} else {
+		f.hostname, _ = parts["hostname"].(string)
+		after = after[min(len(tok)+1, len(after)):]
+	}
+	tag, _ := parts["tag"].(string)
+	f.appName = tag
+	// The library drops the PID of "tag[pid]:"; read it from the frame.
+	if tag != "" && len(after) > len(tag) && string(after[:len(tag)]) == tag && after[len(tag)] == '[' {
+		pid := after[len(tag)+1:]
+		if j := bytes.IndexByte(pid, ']'); j > 0 {
+			f.procID = string(pid[:j])
+		}
+	}
+	return f
+}
+
+func hasSuffix(b []byte, s string) bool {
+	return len(b) >= len(s) && string(b[len(b)-len(s):]) == s
+}
+
+// parsePRI reads "<N>" with N in 0..191 and returns N and the PRI's length.
+func parsePRI(b []byte) (pri, n int, ok bool) {
+	if len(b) < 3 || b[0] != '<' {
+		return 0, 0, false
+	}
+	for i := 1; i < len(b) && i <= 4; i++ {
+		c := b[i]
+		switch {
+		case c == '>' && i > 1:
+			return pri, i + 1, pri <= maxPRI
+		case c >= '0' && c <= '9':
+			pri = pri*10 + int(c-'0')
+		default:
+			return 0, 0, false
+		}
+	}
+	return 0, 0, false
+}
+
+// stamp3164 returns the length of the timestamp at the start of b that
+// go-syslog.v2's RFC 3164 parser accepts (time.Stamp, "Jan _2 15:04:05",
+// or RFC 3339 with a numeric offset and no fraction, tried in the same
+// order), or 0 when there is none. The library reports a timestamp it could
+// not read as the current time, so this check tells the two apart. withYear
+// is true for the RFC 3339 form.
+func stamp3164(b []byte) (n int, withYear bool) {
+	rfcFirst := len(b) > 0 && b[0] > '0' && b[0] < '9'
+	if rfcFirst && isRFC3339Offset(b) {
+		return 25, true
+	}
+	if isStamp(b) {
+		return 15, false
+	}
+	if !rfcFirst && isRFC3339Offset(b) {
+		return 25, true
+	}
+	return 0, false
+}
+
+var months = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
+// daysIn is the longest month: time.Parse checks the day against the
+// month in year 0, a leap year.
+var daysIn = [12]int{31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
+func isStamp(b []byte) bool {
+	if len(b) < 15 || b[3] != ' ' || b[6] != ' ' || b[9] != ':' || b[12] != ':' {
+		return false
+	}
+	month := -1
+	for i, m := range months {
+		if string(b[:3]) == m {
+			month = i
+		}
+	}
+	if month < 0 {
+		return false
+	}
+	day, ok := num(b[4:6], true)
+	if !ok || day < 1 || day > daysIn[month] {
+		return false
+	}
+	return clock(b[7:15])
+}
+
+// clock checks "hh:mm:ss".
+func clock(b []byte) bool {
+	h, ok1 := num(b[0:2], false)
+	m, ok2 := num(b[3:5], false)
+	s, ok3 := num(b[6:8], false)
+	return ok1 && ok2 && ok3 && h < 24 && m < 60 && s < 60
+}
+
+// isRFC3339Offset checks "2006-01-02T15:04:05-07:00".
+func isRFC3339Offset(b []byte) bool {
+	if len(b) < 25 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' ||
+		(b[19] != '+' && b[19] != '-') || b[22] != ':' {
+		return false
+	}
+	_, ok := num(b[0:4], false)
+	month, ok2 := num(b[5:7], false)
+	day, ok3 := num(b[8:10], false)
+	if !ok || !ok2 || !ok3 || month < 1 || month > 12 || day < 1 || day > daysIn[month-1] {
+		return false
+	}
+	if day == 29 && month == 2 {
+		y, _ := num(b[0:4], false)
+		if y%4 != 0 || (y%100 == 0 && y%400 != 0) {
+			return false
+		}
+	}
+	oh, ok4 := num(b[20:22], false)
+	om, ok5 := num(b[23:25], false)
+	return clock(b[11:19]) && ok4 && ok5 && oh < 24 && om < 60
+}
+
+// num reads decimal digits; with padded, a leading space counts as 0
+// (the "_2" of time.Stamp).
+func num(b []byte, padded bool) (int, bool) {
+	v := 0
+	for i, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			v = v*10 + int(c-'0')
+		case c == ' ' && padded && i == 0:
+		default:
+			return 0, false
+		}
+	}
+	return v, true
+}
