@@ -107,6 +107,17 @@ func (s *Store) Delete(key string) {
 	s.mu.Unlock()
 }
 
+// Entries returns a copy of every entry, by key.
+func (s *Store) Entries() map[string]Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]Entry, len(s.entries))
+	for k, e := range s.entries {
+		out[k] = e
+	}
+	return out
+}
+
 // Len is the number of entries.
 func (s *Store) Len() int {
 	s.mu.Lock()

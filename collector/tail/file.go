@@ -29,6 +29,7 @@ const fingerprintLen = 256
 type fileReader struct {
 	t     *Tailer
 	path  string
+	real  string // path with symlinks resolved, for inotify
 	key   string // checkpoint key: input name, device and inode
 	f     *os.File
 	dev   uint64
@@ -46,7 +47,14 @@ type fileReader struct {
 	acked   map[uint64]int64 // acked out of order: seq -> end offset
 	ackGen  map[uint64]uint64
 	closed  bool
+
+	wake  chan struct{} // the file grew (inotify)
+	ackCh chan struct{} // an ack arrived
 }
+
+// maxInFlight bounds the unacknowledged batches of one file, so that one
+// fast file cannot take all of memory_limit and starve the others.
+const maxInFlight = 8
 
 func fileKey(input string, dev, ino uint64) string {
 	return input + "|" + strconv.FormatUint(dev, 10) + ":" + strconv.FormatUint(ino, 10)
@@ -140,7 +148,12 @@ func (r *fileReader) Ack(b *record.Batch) {
 		delete(r.ackGen, r.ackNext)
 		r.ackNext++
 	}
-	if !moved {
+	select {
+	case r.ackCh <- struct{}{}:
+	default:
+	}
+	if !moved || !r.t.owns(r) {
+		// A newer reader of a reused inode owns the checkpoint now.
 		return
 	}
 	if r.closed && r.ackNext == r.nextSeq {
@@ -164,6 +177,7 @@ func (r *fileReader) run(ctx context.Context) {
 	skipping := false // dropping the rest of an over-long line
 	var b *record.Batch
 	idle := 0
+	lastData := time.Now()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 
@@ -175,6 +189,11 @@ func (r *fileReader) run(ctx context.Context) {
 			b.Discard()
 			b = nil
 			return true
+		}
+		if !r.waitAcks(ctx, maxInFlight-1) {
+			b.Discard()
+			b = nil
+			return false
 		}
 		r.mu.Lock()
 		b.Seq = r.nextSeq
@@ -202,7 +221,7 @@ func (r *fileReader) run(ctx context.Context) {
 		}
 		n, err := r.f.Read(buf[len(buf):cap(buf)])
 		if n > 0 {
-			idle = 0
+			idle, lastData = 0, time.Now()
 			t.stats.BytesRead.Add(int64(n))
 			buf = buf[:len(buf)+n]
 			r.pos += int64(n)
@@ -285,18 +304,66 @@ func (r *fileReader) run(ctx context.Context) {
 				return
 			}
 		}
-		if fi, err := r.f.Stat(); err == nil && fi.Size() < r.pos {
+		fi, err := r.f.Stat()
+		if err == nil && fi.Size() < r.pos {
 			r.truncated(fi.Size())
 			buf, skipping = buf[:0], false
 			continue
+		}
+		if err == nil && time.Since(lastData) >= t.cfg.CloseInactive.D() && r.waitAcks(ctx, 0) {
+			// Inactive and fully delivered: release the handle. The
+			// checkpoint is exact, so a reopen on change resumes there.
+			t.closedIdle(r, fi)
+			return
 		}
 		timer.Reset(t.cfg.PollInterval.D())
 		select {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
+		case <-r.wake:
+		}
+		// Before reading what was added, make sure it was added to the
+		// same content: after a copytruncate the writer may have refilled
+		// the file past our offset, which the size alone does not show.
+		if fi, err := r.f.Stat(); err == nil && (fi.Size() < r.pos || fi.Size() > r.pos && r.rewritten()) {
+			r.truncated(fi.Size())
+			buf, skipping = buf[:0], false
 		}
 	}
+}
+
+// waitAcks waits until at most n batches are unacknowledged; false when
+// ctx ended first.
+func (r *fileReader) waitAcks(ctx context.Context, n uint64) bool {
+	for {
+		r.mu.Lock()
+		pending := r.nextSeq - r.ackNext
+		r.mu.Unlock()
+		if pending <= n {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-r.ackCh:
+		case <-time.After(100 * time.Millisecond):
+			if n == 0 {
+				return false // only a check at idle time: do not wait long
+			}
+		}
+	}
+}
+
+// rewritten reports whether the head of the file no longer matches its
+// fingerprint: a copytruncate followed by enough new writes to reach the
+// old size before we looked, which the size alone cannot reveal.
+func (r *fileReader) rewritten() bool {
+	if r.fp == "" {
+		return false
+	}
+	fp, ok, err := fingerprint(r.f)
+	return err == nil && ok && fp != r.fp
 }
 
 // gone reports whether the path no longer leads to this file.
@@ -328,6 +395,7 @@ func (r *fileReader) truncated(size int64) {
 }
 
 func (r *fileReader) close() {
+	r.t.stats.FilesClosed.Add(1)
 	r.mu.Lock()
 	r.closed = true
 	all := r.ackNext == r.nextSeq

@@ -1,7 +1,8 @@
-// Package tail follows container log files: it finds them by glob, reads
-// them in batches, parses the CRI and docker json-file formats, joins
-// partial lines and hands batches to the pipeline. A file's checkpoint
-// moves only past lines whose batch the outputs have acknowledged.
+// Package tail follows container log files: it finds them by glob (inotify
+// for prompt pickup, polling as the fallback that always runs), reads them
+// in batches, parses the CRI and docker json-file formats, joins partial
+// lines and hands batches to the pipeline. A file's checkpoint moves only
+// past lines whose batch the outputs have acknowledged.
 package tail
 
 import (
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,15 +28,25 @@ type Sink interface {
 
 // Stats are the tailer's counters.
 type Stats struct {
-	FilesOpened atomic.Int64
-	FilesOpen   atomic.Int64
-	OpenErrors  atomic.Int64
-	Lines       atomic.Int64 // physical lines read
-	Records     atomic.Int64 // records handed to the pipeline
-	BytesRead   atomic.Int64
-	Malformed   atomic.Int64 // lines kept raw because they did not parse
-	Truncated   atomic.Int64 // lines cut at max_line_bytes
-	Truncations atomic.Int64 // files seen shrinking (copytruncate)
+	FilesOpened  atomic.Int64
+	FilesOpen    atomic.Int64
+	FilesClosed  atomic.Int64 // closed for good: deleted or rotated away, and read to the end
+	FilesIdle    atomic.Int64 // closed after close_inactive; reopened when they change
+	OpenErrors   atomic.Int64
+	OpenDeferred atomic.Int64 // files left for a later scan because max_open_files was reached
+	Lines        atomic.Int64 // physical lines read
+	Records      atomic.Int64 // records handed to the pipeline
+	BytesRead    atomic.Int64
+	Malformed    atomic.Int64 // lines kept raw because they did not parse
+	Truncated    atomic.Int64 // lines cut at max_line_bytes
+	Truncations  atomic.Int64 // files seen shrinking or rewritten (copytruncate)
+	Pruned       atomic.Int64 // checkpoints dropped for files that are gone
+}
+
+// idleFile is what a file looked like when it was closed as inactive.
+type idleFile struct {
+	size  int64
+	mtime time.Time
 }
 
 // Tailer is one container_logs input.
@@ -47,25 +59,32 @@ type Tailer struct {
 	now    func() int64
 	stats  Stats
 
-	lastLog atomic.Int64 // Unix nanos of the last rate-limited log line
+	lastLog    atomic.Int64 // Unix nanos of the last rate-limited log line
+	scanNow    chan struct{}
+	pruneEvery time.Duration // how often checkpoints of vanished files are dropped
 
 	mu      sync.Mutex
-	readers map[string]bool   // keys of files being read
-	failed  map[string]string // path -> last error, so each is logged once
+	readers map[string]*fileReader // by checkpoint key: the files being read
+	idle    map[string]idleFile    // by checkpoint key: closed as inactive
+	failed  map[string]string      // path -> last error, so each is logged once
+	wakers  map[string]*fileReader // by real path, for inotify write events
 }
 
-// New returns a tailer for cfg. now gives the read time for lines that
-// carry none (a malformed line).
+// New returns a tailer for cfg.
 func New(cfg config.Input, node string, sink Sink, store *checkpoint.Store, logger *slog.Logger) *Tailer {
 	return &Tailer{
-		cfg:     cfg,
-		node:    node,
-		sink:    sink,
-		store:   store,
-		logger:  logger.With("component", "tail", "input", cfg.Name),
-		now:     func() int64 { return time.Now().UnixNano() },
-		readers: map[string]bool{},
-		failed:  map[string]string{},
+		cfg:        cfg,
+		node:       node,
+		sink:       sink,
+		store:      store,
+		logger:     logger.With("component", "tail", "input", cfg.Name),
+		now:        func() int64 { return time.Now().UnixNano() },
+		scanNow:    make(chan struct{}, 1),
+		pruneEvery: time.Minute,
+		readers:    map[string]*fileReader{},
+		idle:       map[string]idleFile{},
+		failed:     map[string]string{},
+		wakers:     map[string]*fileReader{},
 	}
 }
 
@@ -83,41 +102,75 @@ func (t *Tailer) logf(msg string, args ...any) {
 	t.logger.Warn(msg, args...)
 }
 
-// Run scans for files every poll interval and reads each in its own
-// goroutine until ctx ends. It returns after every reader has stopped.
+// Run scans for files every poll interval, and at once when inotify says
+// something changed, and reads each file in its own goroutine until ctx
+// ends. It returns after every reader has stopped.
 func (t *Tailer) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	if t.cfg.Watch == nil || *t.cfg.Watch {
+		w := newWatcher(t)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.run(ctx)
+		}()
+	}
 	// start_at applies to the files found on the agent's first start only;
 	// after a restart, a file without a checkpoint is new and read whole.
 	first := t.store.Len() == 0
-	ticker := time.NewTicker(max(t.cfg.PollInterval.D(), 100*time.Millisecond))
+	ticker := time.NewTicker(max(t.cfg.PollInterval.D(), 10*time.Millisecond))
 	defer ticker.Stop()
+	lastPrune := time.Now()
 	for {
-		for _, path := range t.match() {
-			r, err := t.open(path, first)
-			if err != nil {
-				t.reportOpen(path, err)
-				continue
-			}
-			if r == nil {
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer t.forget(r.key)
-				t.stats.FilesOpen.Add(1)
-				defer t.stats.FilesOpen.Add(-1)
-				r.run(ctx)
-			}()
+		t.scan(ctx, &wg, first)
+		if time.Since(lastPrune) >= t.pruneEvery {
+			t.prune()
+			lastPrune = time.Now()
 		}
 		first = false
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-ticker.C:
+		case <-t.scanNow:
 		}
+	}
+}
+
+// requestScan asks Run for a scan now (a file appeared or was renamed).
+func (t *Tailer) requestScan() {
+	select {
+	case t.scanNow <- struct{}{}:
+	default:
+	}
+}
+
+func (t *Tailer) scan(ctx context.Context, wg *sync.WaitGroup, first bool) {
+	for _, path := range t.match() {
+		if t.stats.FilesOpen.Load() >= int64(t.cfg.MaxOpenFiles) {
+			// The rest waits for a handle to be released; idle files close
+			// after close_inactive.
+			t.stats.OpenDeferred.Add(1)
+			t.logf("max_open_files reached; other files wait", "max_open_files", t.cfg.MaxOpenFiles)
+			return
+		}
+		r, err := t.open(path, first)
+		if err != nil {
+			t.reportOpen(path, err)
+			continue
+		}
+		if r == nil {
+			continue
+		}
+		t.stats.FilesOpen.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer t.stats.FilesOpen.Add(-1)
+			defer t.forget(r)
+			r.run(ctx)
+		}()
 	}
 }
 
@@ -131,24 +184,26 @@ func (t *Tailer) match() []string {
 			t.logf("bad glob", "glob", g, "err", err)
 			continue
 		}
-	next:
 		for _, p := range paths {
-			if seen[p] {
-				continue
+			if !seen[p] && !t.excluded(p) {
+				seen[p] = true
+				out = append(out, p)
 			}
-			for _, ex := range t.cfg.Exclude {
-				if ok, _ := filepath.Match(ex, p); ok {
-					continue next
-				}
-				if ok, _ := filepath.Match(ex, filepath.Base(p)); ok {
-					continue next
-				}
-			}
-			seen[p] = true
-			out = append(out, p)
 		}
 	}
 	return out
+}
+
+func (t *Tailer) excluded(p string) bool {
+	for _, ex := range t.cfg.Exclude {
+		if ok, _ := filepath.Match(ex, p); ok {
+			return true
+		}
+		if ok, _ := filepath.Match(ex, filepath.Base(p)); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *Tailer) reportOpen(path string, err error) {
@@ -163,14 +218,43 @@ func (t *Tailer) reportOpen(path string, err error) {
 	}
 }
 
-func (t *Tailer) forget(key string) {
+// forget drops a reader that stopped; a new reader of the same key (a
+// reused inode) is left alone.
+func (t *Tailer) forget(r *fileReader) {
 	t.mu.Lock()
-	delete(t.readers, key)
+	if t.readers[r.key] == r {
+		delete(t.readers, r.key)
+	}
+	if t.wakers[r.real] == r {
+		delete(t.wakers, r.real)
+	}
 	t.mu.Unlock()
 }
 
-// open starts following path unless its file is already followed. It
-// returns nil, nil for a file that is already being read.
+// owns reports whether r is the current reader of its key, or the key has
+// none; only then may r's acks write its checkpoint.
+func (t *Tailer) owns(r *fileReader) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	cur := t.readers[r.key]
+	return cur == r || cur == nil
+}
+
+// wake tells the reader of realPath that its file grew.
+func (t *Tailer) wake(realPath string) {
+	t.mu.Lock()
+	r := t.wakers[realPath]
+	t.mu.Unlock()
+	if r != nil {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// open starts following path unless its file is already followed, or is
+// an inactive file that has not changed. It returns nil, nil then.
 func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 	fi, err := os.Stat(path) // follows symlinks: the identity is the target
 	if err != nil {
@@ -182,9 +266,10 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 	dev, ino := statIDs(fi)
 	key := fileKey(t.cfg.Name, dev, ino)
 	t.mu.Lock()
-	busy := t.readers[key]
+	_, busy := t.readers[key]
+	idle, wasIdle := t.idle[key]
 	t.mu.Unlock()
-	if busy {
+	if busy || wasIdle && idle.size == fi.Size() && idle.mtime.Equal(fi.ModTime()) {
 		return nil, nil
 	}
 	f, err := os.Open(path)
@@ -199,12 +284,18 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 	dev, ino = statIDs(fi)
 	key = fileKey(t.cfg.Name, dev, ino)
 	names, _ := parseLogPath(path)
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		real = path
+	}
 	r := &fileReader{
-		t: t, path: path, key: key, f: f, dev: dev, ino: ino,
+		t: t, path: path, real: real, key: key, f: f, dev: dev, ino: ino,
 		names:  names,
 		asm:    newAssembler(int(t.cfg.MaxLineBytes), t.now, &t.stats),
 		acked:  map[uint64]int64{},
 		ackGen: map[uint64]uint64{},
+		wake:   make(chan struct{}, 1),
+		ackCh:  make(chan struct{}, 1),
 	}
 	fp, _, err := fingerprint(f)
 	if err != nil {
@@ -221,7 +312,9 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 		r.pos, r.gen = 0, e.Generation+1
 		t.stats.Truncations.Add(1)
 	case ok:
-		// A reused inode (the fingerprint differs): a new file, from the head.
+		// A reused inode (the fingerprint differs): a new file, from the
+		// head, in a generation of its own so no id repeats the old file's.
+		r.gen = e.Generation + 1
 	case first && t.cfg.StartAt == "end":
 		if r.pos, err = lastLineEnd(f, size); err != nil {
 			f.Close()
@@ -236,15 +329,53 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 	}
 	r.newSource()
 	t.mu.Lock()
-	if t.readers[key] {
+	if _, busy := t.readers[key]; busy {
 		t.mu.Unlock()
 		f.Close()
 		return nil, nil
 	}
-	t.readers[key] = true
+	t.readers[key] = r
+	t.wakers[real] = r
+	delete(t.idle, key)
 	delete(t.failed, path)
 	t.mu.Unlock()
 	t.stats.FilesOpened.Add(1)
 	t.logger.Debug("following file", "path", path, "offset", r.pos, "generation", r.gen)
 	return r, nil
+}
+
+// closedIdle records an inactive file that was closed, so scans skip it
+// until it changes.
+func (t *Tailer) closedIdle(r *fileReader, fi os.FileInfo) {
+	t.stats.FilesIdle.Add(1)
+	t.mu.Lock()
+	t.idle[r.key] = idleFile{size: fi.Size(), mtime: fi.ModTime()}
+	t.mu.Unlock()
+}
+
+// prune drops the checkpoints of this input's files that no longer exist
+// (or whose path now holds another file) and that nobody reads.
+func (t *Tailer) prune() {
+	prefix := t.cfg.Name + "|"
+	for key, e := range t.store.Entries() {
+		if !strings.HasPrefix(key, prefix) {
+			continue
+		}
+		t.mu.Lock()
+		_, busy := t.readers[key]
+		t.mu.Unlock()
+		if busy {
+			continue
+		}
+		if fi, err := os.Stat(e.Path); err == nil {
+			if dev, ino := statIDs(fi); dev == e.Dev && ino == e.Inode {
+				continue
+			}
+		}
+		t.store.Delete(key)
+		t.mu.Lock()
+		delete(t.idle, key)
+		t.mu.Unlock()
+		t.stats.Pruned.Add(1)
+	}
 }

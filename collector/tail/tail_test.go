@@ -97,6 +97,7 @@ type env struct {
 	tailer *Tailer
 	cancel context.CancelFunc
 	done   chan struct{}
+	tune   func(*Tailer) // adjusts the tailer before it runs
 }
 
 func newEnv(t *testing.T) *env {
@@ -106,11 +107,13 @@ func newEnv(t *testing.T) *env {
 	require.NoError(t, os.MkdirAll(e.dir, 0o755))
 	e.cfg = config.Input{
 		Name: "containers", Type: "container_logs",
-		Paths:        []string{filepath.Join(e.dir, "*.log")},
-		StartAt:      "head",
-		PollInterval: config.Duration(10 * time.Millisecond),
-		MaxLineBytes: 4096,
-		BatchBytes:   1024,
+		Paths:         []string{filepath.Join(e.dir, "*.log")},
+		StartAt:       "head",
+		PollInterval:  config.Duration(10 * time.Millisecond),
+		MaxLineBytes:  4096,
+		BatchBytes:    1024,
+		CloseInactive: config.Duration(time.Minute),
+		MaxOpenFiles:  100,
 	}
 	return e
 }
@@ -121,6 +124,9 @@ func (e *env) start() {
 	require.NoError(e.t, err)
 	e.store = store
 	e.tailer = New(e.cfg, "node-1", e.sink, store, slog.New(slog.DiscardHandler))
+	if e.tune != nil {
+		e.tune(e.tailer)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel, e.done = cancel, make(chan struct{})
 	go func() {

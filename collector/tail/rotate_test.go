@@ -1,0 +1,278 @@
+package tail
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/agent/checkpoint"
+	"github.com/sluicelog/sluice/agent/config"
+)
+
+func numbered(prefix string, from, to int) []string {
+	var out []string
+	for i := from; i < to; i++ {
+		out = append(out, criLine("stdout", "F", fmt.Sprintf("%s %d", prefix, i)))
+	}
+	return out
+}
+
+func msgs(prefix string, from, to int) []string {
+	var out []string
+	for i := from; i < to; i++ {
+		out = append(out, fmt.Sprintf("%s %d", prefix, i))
+	}
+	return out
+}
+
+// logrotate style: the file is renamed away (out of the glob), the writer
+// still finishes into it, and a new file takes the name.
+func TestRenameAndCreate(t *testing.T) {
+	e := newEnv(t)
+	p := e.path("p", "ns")
+	e.write(p, numbered("old", 0, 50)...)
+	e.start()
+	e.waitLines(50)
+	require.NoError(t, os.Rename(p, p+".1"))
+	e.write(p+".1", numbered("old", 50, 60)...) // the writer's last lines
+	e.write(p, numbered("new", 0, 40)...)
+	e.waitLines(100)
+	got := e.sink.lines()
+	require.Equal(t, msgs("old", 0, 60), filter(got, "old "))
+	require.Equal(t, msgs("new", 0, 40), filter(got, "new "))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Equal(c, int64(1), e.tailer.Stats().FilesClosed.Load(), "the rotated file is released once read")
+		require.Equal(c, int64(1), e.tailer.Stats().FilesOpen.Load())
+		require.Equal(c, 1, e.store.Len(), "the rotated file's checkpoint is dropped")
+	}, 5*time.Second, 5*time.Millisecond)
+}
+
+func filter(lines []string, prefix string) []string {
+	var out []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Kubernetes layout: /var/log/containers/*.log are symlinks into
+// /var/log/pods; the kubelet rotates the target (0.log -> 0.log.<ts>) and
+// the symlink then leads to the new 0.log.
+func TestSymlinkTargetRotation(t *testing.T) {
+	e := newEnv(t)
+	pods := filepath.Join(filepath.Dir(e.dir), "pods", "ns_p_uid", "app")
+	require.NoError(t, os.MkdirAll(pods, 0o755))
+	target := filepath.Join(pods, "0.log")
+	link := e.path("p", "ns")
+	e.write(target, numbered("a", 0, 20)...)
+	require.NoError(t, os.Symlink(target, link))
+	e.start()
+	e.waitLines(20)
+	require.NoError(t, os.Rename(target, target+".20261126-010203"))
+	e.write(target, numbered("b", 0, 20)...)
+	e.waitLines(40)
+	recs := e.sink.snapshot()
+	require.Equal(t, "ns", recs[39].Namespace, "names come from the symlink's kubelet name")
+	require.Equal(t, msgs("b", 0, 20), filter(e.sink.lines(), "b "))
+	// The rotated file is then compressed: removed. Nothing more arrives.
+	require.NoError(t, os.Remove(target+".20261126-010203"))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Equal(c, int64(1), e.tailer.Stats().FilesClosed.Load())
+	}, 5*time.Second, 5*time.Millisecond)
+	require.Len(t, e.sink.lines(), 40)
+}
+
+// copytruncate where the writer refills the file past the old size before
+// the tailer looks: the size never drops, the fingerprint tells.
+func TestCopytruncateRefilledBeyondOldSize(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.PollInterval = config.Duration(200 * time.Millisecond)
+	f := false
+	e.cfg.Watch = &f
+	p := e.path("p", "ns")
+	e.write(p, criLine("stdout", "F", "first"))
+	e.start()
+	e.waitLines(1)
+	// Truncate and write more than before in one go, well inside a poll.
+	var long []string
+	for i := range 5 {
+		long = append(long, criLine("stderr", "F", fmt.Sprintf("after truncate %d", i)))
+	}
+	require.NoError(t, os.Truncate(p, 0))
+	e.write(p, long...)
+	e.waitLines(6)
+	require.Equal(t, msgs("after truncate", 0, 5), e.sink.lines()[1:])
+	require.Equal(t, uint64(1), e.sink.snapshot()[5].Gen)
+}
+
+// A new file that got the inode of a deleted one is read from its head,
+// in a new generation, even though a checkpoint exists for the inode.
+func TestReusedInodeIsANewFile(t *testing.T) {
+	e := newEnv(t)
+	p := e.path("p", "ns")
+	e.write(p, numbered("new", 0, 30)...)
+	fi, err := os.Stat(p)
+	require.NoError(t, err)
+	dev, ino := statIDs(fi)
+	// What the previous file on this inode left behind: far along.
+	store, err := checkpoint.Open(e.data)
+	require.NoError(t, err)
+	store.Set(fileKey(e.cfg.Name, dev, ino), checkpoint.Entry{Path: p, Dev: dev, Inode: ino, Fingerprint: "00ff", Offset: 100, Generation: 4})
+	require.NoError(t, store.Close())
+	e.start()
+	e.waitLines(30)
+	require.Equal(t, msgs("new", 0, 30), e.sink.lines())
+	require.Equal(t, uint64(5), e.sink.snapshot()[0].Gen)
+}
+
+// Deleting a file and creating another at once: on most filesystems the
+// inode comes back. Either way every line of both files arrives once.
+func TestDeleteAndRecreate(t *testing.T) {
+	e := newEnv(t)
+	p := e.path("p", "ns")
+	e.write(p, numbered("one", 0, 25)...)
+	e.start()
+	e.waitLines(25)
+	before, _ := os.Stat(p)
+	require.NoError(t, os.Remove(p))
+	e.write(p, numbered("two", 0, 25)...)
+	after, _ := os.Stat(p)
+	_, i1 := statIDs(before)
+	_, i2 := statIDs(after)
+	t.Logf("inode reused: %v", i1 == i2)
+	e.waitLines(50)
+	require.Equal(t, msgs("two", 0, 25), filter(e.sink.lines(), "two "))
+}
+
+func TestCloseInactiveAndReopen(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.CloseInactive = config.Duration(50 * time.Millisecond)
+	p := e.path("p", "ns")
+	e.write(p, numbered("x", 0, 10)...)
+	e.start()
+	e.waitLines(10)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Zero(c, e.tailer.Stats().FilesOpen.Load(), "an inactive file is closed")
+		require.Positive(c, e.tailer.Stats().FilesIdle.Load())
+	}, 5*time.Second, 5*time.Millisecond)
+	opened := e.tailer.Stats().FilesOpened.Load()
+	time.Sleep(100 * time.Millisecond)
+	require.Equal(t, opened, e.tailer.Stats().FilesOpened.Load(), "an unchanged idle file is not reopened")
+	e.write(p, numbered("x", 10, 15)...)
+	e.waitLines(15)
+	require.Equal(t, msgs("x", 0, 15), e.sink.lines(), "reopened where it stopped")
+}
+
+func TestMaxOpenFilesBoundsHandles(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.MaxOpenFiles = 2
+	e.cfg.CloseInactive = config.Duration(30 * time.Millisecond)
+	for i := range 6 {
+		e.write(e.path(fmt.Sprintf("p%d", i), "ns"), numbered(fmt.Sprintf("f%d", i), 0, 5)...)
+	}
+	e.start()
+	stop := make(chan struct{})
+	peak := make(chan int64, 1)
+	go func() {
+		var m int64
+		defer func() { peak <- m }()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+				if n := e.tailer.Stats().FilesOpen.Load(); n > m {
+					m = n
+				}
+			}
+		}
+	}()
+	e.waitLines(30)
+	close(stop)
+	require.LessOrEqual(t, <-peak, int64(2))
+	require.Positive(t, e.tailer.Stats().OpenDeferred.Load())
+}
+
+// A file whose batches are not acknowledged stops at maxInFlight batches
+// and does not keep others from being read.
+func TestOneStuckFileDoesNotStarveOthers(t *testing.T) {
+	e := newEnv(t)
+	e.sink.hold = true
+	big := e.path("big", "ns")
+	e.write(big, numbered(strings.Repeat("b", 200), 0, 500)...) // ~120 batches of 1 KiB
+	e.start()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.NotEmpty(c, e.sink.lines())
+	}, 5*time.Second, 5*time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
+	e.sink.mu.Lock()
+	held := len(e.sink.held)
+	e.sink.mu.Unlock()
+	require.Equal(t, maxInFlight, held, "the big file waits for acks")
+	small := e.path("small", "ns")
+	e.write(small, criLine("stdout", "F", "small file line"))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Contains(c, e.sink.lines(), "small file line")
+	}, 5*time.Second, 5*time.Millisecond)
+	e.sink.release()
+	e.sink.mu.Lock()
+	e.sink.hold = false
+	e.sink.mu.Unlock()
+}
+
+func TestInotifyPicksUpFilesBeforeThePoll(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.PollInterval = config.Duration(time.Minute)
+	e.start()
+	time.Sleep(50 * time.Millisecond) // let the watcher add the folder
+	p := e.path("p", "ns")
+	e.write(p, criLine("stdout", "F", "seen via inotify"))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Equal(c, []string{"seen via inotify"}, e.sink.lines())
+	}, 3*time.Second, 5*time.Millisecond)
+	e.write(p, criLine("stdout", "F", "and its growth too"))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Len(c, e.sink.lines(), 2)
+	}, 3*time.Second, 5*time.Millisecond)
+}
+
+func TestPollingWithoutInotify(t *testing.T) {
+	e := newEnv(t)
+	off := false
+	e.cfg.Watch = &off
+	e.start()
+	p := e.path("p", "ns")
+	e.write(p, numbered("poll", 0, 3)...)
+	e.waitLines(3)
+	require.Equal(t, msgs("poll", 0, 3), e.sink.lines())
+}
+
+func TestPruneDropsCheckpointsOfVanishedFiles(t *testing.T) {
+	e := newEnv(t)
+	store, err := checkpoint.Open(e.data)
+	require.NoError(t, err)
+	store.Set("containers|1:999999", checkpoint.Entry{Path: filepath.Join(e.dir, "gone.log"), Dev: 1, Inode: 999999, Offset: 10})
+	store.Set("other|1:999999", checkpoint.Entry{Path: filepath.Join(e.dir, "gone.log"), Dev: 1, Inode: 999999, Offset: 10})
+	require.NoError(t, store.Close())
+	p := e.path("p", "ns")
+	e.write(p, criLine("stdout", "F", "kept"))
+	e.tune = func(t *Tailer) { t.pruneEvery = 0 }
+	e.start()
+	e.waitLines(1)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		_, ok := e.store.Get("containers|1:999999")
+		require.False(c, ok)
+	}, 5*time.Second, 5*time.Millisecond)
+	_, ok := e.store.Get("other|1:999999")
+	require.True(t, ok, "another input's checkpoints are not ours to prune")
+	_, ok = e.checkpointOf(p)
+	require.True(t, ok)
+}
