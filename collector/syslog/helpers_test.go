@@ -125,7 +125,7 @@ func parseOne(t testing.TB, format string, frame string, recv int64) got {
 	b := record.NewBatch(src, nil)
 	defer b.Discard()
 	var out outcome
-	p.add(b, []byte(frame), false, recv, []byte(`"source_ip":"10.0.0.1"`), nil, &out)
+	p.add(b, []byte(frame), false, false, recv, []byte(`"source_ip":"10.0.0.1"`), nil, &out)
 	require.Len(t, b.Records, 1)
 	require.Equal(t, int64(1), out.messages)
 	return decodeRecord(t, src, &b.Records[0])

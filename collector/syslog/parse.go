@@ -63,12 +63,22 @@ type fields struct {
 	malformed                            bool
 }
 
-// add parses frame and appends its record to b. recv is the receive time
+// add parses frame and appends its record to b. An incomplete frame (cut
+// by a disconnect) is not parsed: it is kept raw and flagged malformed,
+// with its PRI's fields when it has one. recv is the receive time
 // (Unix ns), used when the message carries no usable timestamp. sourceIP is
 // the encoded `"source_ip":"…"` member, or empty. scratch is reused for the
 // extra members and returned. frame is not retained.
-func (p *parser) add(b *record.Batch, frame []byte, truncated bool, recv int64, sourceIP, scratch []byte, out *outcome) []byte {
-	f := p.parse(frame, recv)
+func (p *parser) add(b *record.Batch, frame []byte, truncated, incomplete bool, recv int64, sourceIP, scratch []byte, out *outcome) []byte {
+	var f fields
+	if incomplete {
+		f = fields{pri: -1, msg: frame, malformed: true}
+		if pri, _, ok := parsePRI(frame); ok {
+			f.pri = pri
+		}
+	} else {
+		f = p.parse(frame, recv)
+	}
 	r := record.Record{Time: f.time, Offset: -1}
 	out.messages++
 	if truncated {

@@ -109,7 +109,7 @@ func TestParse_Malformed(t *testing.T) {
 	userNotice := map[string]any{"facility": "user", "severity": "notice", "no_timestamp": true}
 	// RFC 5424 with a bad header.
 	f("auto", "<13>1 2026-13-01T00:00:00Z h a p m - x", userNotice)
-	f("auto", "<13>1 2026-01-01T00:00:00.1234567Z h a p m - x", userNotice) // 7 fraction digits
+	f("auto", "<13>1 2026-01-01T00:00:00.1234567Z h a p m - x", userNotice)                      // 7 fraction digits
 	f("auto", "<13>1 - h 0123456789012345678901234567890123456789012345678 p m - x", userNotice) // app-name > 48
 	f("auto", "<13>1 - h a p m [unterminated x", userNotice)
 	// RFC 3164 frame when rfc5424 is required.

@@ -255,12 +255,12 @@ func (in *Input) newBatcher(src *record.Source) *batcher {
 }
 
 // add parses one frame into the current batch.
-func (bt *batcher) add(frame []byte, truncated bool, recv int64, sourceIP []byte) {
+func (bt *batcher) add(frame []byte, truncated, incomplete bool, recv int64, sourceIP []byte) {
 	if bt.b == nil {
 		bt.b = record.NewBatch(bt.src, nil)
 		bt.started = time.Now()
 	}
-	bt.scratch = bt.parser.add(bt.b, frame, truncated, recv, sourceIP, bt.scratch, &bt.out)
+	bt.scratch = bt.parser.add(bt.b, frame, truncated, incomplete, recv, sourceIP, bt.scratch, &bt.out)
 }
 
 // full reports a batch at batch_bytes.

@@ -6,8 +6,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-
-	"github.com/sluicelog/sluice/agent/record"
 	"sync"
 	"time"
 )
@@ -77,10 +75,9 @@ func (in *Input) serveConn(ctx context.Context, c net.Conn) {
 	lastData := time.Now()
 	defer func() {
 		if frame, incomplete := fr.rest(); frame != nil {
-			bt.add(frame, false, time.Now().UnixNano(), sourceIP)
+			// An octet-counted frame cut by the disconnect is kept raw.
+			bt.add(frame, false, incomplete, time.Now().UnixNano(), sourceIP)
 			if incomplete {
-				// Cut by the disconnect: keep the bytes, raw.
-				bt.b.Records[len(bt.b.Records)-1].Flags |= record.Malformed
 				in.stats.Incomplete.Add(1)
 			}
 		}
@@ -112,7 +109,7 @@ func (in *Input) serveConn(ctx context.Context, c net.Conn) {
 			if !ok {
 				break
 			}
-			bt.add(frame, truncated, recv, sourceIP)
+			bt.add(frame, truncated, false, recv, sourceIP)
 			if bt.full() {
 				bt.push(ctx)
 			}

@@ -55,7 +55,7 @@ func (in *Input) serveUDP(ctx context.Context, conn *net.UDPConn) {
 			continue
 		}
 		sourceIP = appendSourceIP(sourceIP[:0], ap.Addr())
-		bt.add(msg, truncated, time.Now().UnixNano(), sourceIP)
+		bt.add(msg, truncated, false, time.Now().UnixNano(), sourceIP)
 		if bt.full() {
 			bt.tryPush()
 			if deadlineSet {
