@@ -36,7 +36,13 @@ type Config struct {
 
 // HTTP is the agent's HTTP API.
 type HTTP struct {
+	// Listen is the address of /metrics, the probes and /api/v1; "" turns
+	// the HTTP API off.
 	Listen string `yaml:"listen"`
+	// TokenFile holds a bearer token (surrounding whitespace ignored) that
+	// /api/v1/* then requires; /metrics and the probes stay open. "" = no
+	// token. Mount it from a Kubernetes Secret; SIGHUP reads it again.
+	TokenFile string `yaml:"token_file"`
 }
 
 // Input is one source of records.
@@ -372,6 +378,40 @@ func validateSyslog(p *problems, in Input, at func(string) []any) {
 	}
 }
 
+func validateHTTP(p *problems, h HTTP) {
+	if h.Listen != "" {
+		if _, port, err := net.SplitHostPort(h.Listen); err != nil || port == "" {
+			p.add("must be host:port (e.g. 0.0.0.0:2020) or empty, got %q", []any{"http", "listen"}, h.Listen)
+		}
+	}
+	if h.TokenFile == "" {
+		return
+	}
+	if h.Listen == "" {
+		p.add("needs http.listen: the HTTP API is off", []any{"http", "token_file"})
+	}
+	if _, err := ReadToken(h.TokenFile); err != nil {
+		p.add("%v", []any{"http", "token_file"}, err)
+	}
+}
+
+// ReadToken reads a bearer token file: its content without surrounding
+// whitespace, which must not be empty.
+func ReadToken(path string) (string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read token: %w", err)
+	}
+	tok := strings.TrimSpace(string(raw))
+	if tok == "" {
+		return "", fmt.Errorf("token file %s is empty", path)
+	}
+	if strings.ContainsAny(tok, " \t\r\n") {
+		return "", fmt.Errorf("token file %s holds more than one word", path)
+	}
+	return tok, nil
+}
+
 func (c *Config) validate(root *yaml.Node) error {
 	p := &problems{root: root}
 	if c.DataDir == "" {
@@ -383,6 +423,7 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Workers < 0 {
 		p.add("must be >= 0", []any{"workers"})
 	}
+	validateHTTP(p, c.HTTP)
 	if len(c.Inputs) == 0 {
 		p.add("at least one input is needed", []any{"inputs"})
 	}
