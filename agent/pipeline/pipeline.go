@@ -15,6 +15,7 @@ import (
 	"github.com/sluicelog/sluice/agent/document"
 	"github.com/sluicelog/sluice/agent/record"
 	"github.com/sluicelog/sluice/agent/ring"
+	"github.com/sluicelog/sluice/agent/tap"
 )
 
 // Pipeline is the handoff and the worker stage.
@@ -25,6 +26,9 @@ type Pipeline struct {
 	outputs []Output
 	workers int
 	logger  *slog.Logger
+
+	tap     *tap.Hub
+	workerS []workerState // one per worker, for Health
 
 	batches atomic.Int64 // batches handed over
 	records atomic.Int64
@@ -39,8 +43,26 @@ func New(enc *document.Encoder, outputs []Output, workers int, memoryLimit int64
 		outputs: outputs,
 		workers: max(workers, 1),
 		logger:  logger.With("component", "pipeline"),
+		tap:     tap.NewHub(0, 0),
+		workerS: make([]workerState, max(workers, 1)),
 	}
 }
+
+// Tap is the hub that workers publish encoded batches to while somebody
+// listens.
+func (p *Pipeline) Tap() *tap.Hub { return p.tap }
+
+// RingLen is the number of batches waiting for a worker.
+func (p *Pipeline) RingLen() int { return p.ring.Len() }
+
+// RingCap is the number of batches the ring holds at most.
+func (p *Pipeline) RingCap() int { return p.ring.Cap() }
+
+// MemoryLimit is memory_limit in bytes.
+func (p *Pipeline) MemoryLimit() int64 { return p.budget.Limit() }
+
+// Workers is the number of workers.
+func (p *Pipeline) Workers() int { return p.workers }
 
 // Push hands a batch over, waiting while the pipeline holds memory_limit
 // bytes or the ring is full. On error the caller still owns the batch.
@@ -78,10 +100,14 @@ func (p *Pipeline) Run(ctx, outCtx context.Context) error {
 		for j, o := range p.outputs {
 			writers[j] = o.NewWriter()
 		}
+		st := &p.workerS[i]
+		st.beat.Store(time.Now().UnixNano())
+		st.state.Store(stateRunning)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = p.work(ctx, outCtx, writers)
+			errs[i] = p.work(ctx, outCtx, writers, st)
+			st.exited(ctx, errs[i])
 		}()
 	}
 	<-ctx.Done()
@@ -104,13 +130,22 @@ func (p *Pipeline) Drain(ctx context.Context) error {
 	return nil
 }
 
-func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer) error {
+// work is one worker. It stamps st.beat on every turn of its loop (at
+// least every tick while idle) and marks the time it spends in outputs,
+// which may block for as long as an output is behind: that is waiting,
+// not being stuck (see Health).
+func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, st *workerState) error {
 	const tick = 50 * time.Millisecond
 	lastFlush := time.Now()
 	for {
+		st.beat.Store(time.Now().UnixNano())
 		b, ok := p.ring.Pop(context.Background(), tick)
 		if ok {
 			p.enc.EncodeBatch(b)
+			if p.tap.Active() {
+				p.tap.Publish(b)
+			}
+			st.inOutput.Store(true)
 			for _, w := range writers {
 				if err := w.Write(outCtx, b); err != nil {
 					// Shutting down mid-batch: keep our reference so the
@@ -118,10 +153,12 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer) error {
 					return err
 				}
 			}
+			st.inOutput.Store(false)
 			b.Done()
 		}
 		closed := ctx.Err() != nil
 		if !ok && closed && p.ring.Len() == 0 {
+			st.inOutput.Store(true)
 			for _, w := range writers {
 				if err := w.Flush(outCtx, true); err != nil {
 					return err
@@ -131,11 +168,13 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer) error {
 		}
 		if !ok || time.Since(lastFlush) >= tick {
 			lastFlush = time.Now()
+			st.inOutput.Store(true)
 			for _, w := range writers {
 				if err := w.Flush(outCtx, false); err != nil {
 					return err
 				}
 			}
+			st.inOutput.Store(false)
 		}
 	}
 }
