@@ -130,3 +130,5 @@ func parseOne(t testing.TB, format string, frame string, recv int64) got {
 	require.Equal(t, int64(1), out.messages)
 	return decodeRecord(t, src, &b.Records[0])
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

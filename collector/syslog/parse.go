@@ -283,7 +283,21 @@ func stamp3164(b []byte) (n int, withYear bool) {
 	if !rfcFirst && isRFC3339Offset(b) {
 		return 25, true
 	}
+	// The fast checks know the common shapes only; time.Parse also takes
+	// odd spacing ("May 01  0:00:00"). Ask it, as the library does, on
+	// this rarer path.
+	if len(b) >= 15 && parsesAs(time.Stamp, b[:15]) {
+		return 15, false
+	}
+	if len(b) >= 25 && parsesAs(time.RFC3339, b[:25]) {
+		return 25, true
+	}
 	return 0, false
+}
+
+func parsesAs(layout string, b []byte) bool {
+	_, err := time.ParseInLocation(layout, string(b), time.UTC)
+	return err == nil
 }
 
 var months = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
