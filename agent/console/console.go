@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sluicelog/sluice/agent/pipeline"
 	"github.com/sluicelog/sluice/agent/record"
@@ -19,6 +20,20 @@ type Output struct {
 	name string
 	mu   sync.Mutex
 	w    io.Writer
+
+	docs, bytes, failed atomic.Int64 // see Stats
+}
+
+// Stats counts what the output wrote.
+type Stats struct {
+	Documents int64 // documents written
+	Bytes     int64 // bytes written, newlines included
+	Failed    int64 // documents whose write failed
+}
+
+// Stats returns a snapshot of the counters.
+func (o *Output) Stats() Stats {
+	return Stats{Documents: o.docs.Load(), Bytes: o.bytes.Load(), Failed: o.failed.Load()}
 }
 
 // New returns a console output writing to w.
@@ -53,8 +68,11 @@ func (w *writer) Write(_ context.Context, b *record.Batch) error {
 	_, err := w.o.w.Write(w.buf)
 	w.o.mu.Unlock()
 	if err != nil {
+		w.o.failed.Add(int64(len(b.Records)))
 		return fmt.Errorf("console output %s: %w", w.o.name, err)
 	}
+	w.o.docs.Add(int64(len(b.Records)))
+	w.o.bytes.Add(int64(len(w.buf)))
 	return nil
 }
 

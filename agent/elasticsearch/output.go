@@ -51,6 +51,10 @@ type Output struct {
 
 	rejectLog, retryLog, emptyLog throttle
 
+	// requestTimes, when set, sees the duration of every bulk request in
+	// seconds (SetRequestObserver).
+	requestTimes Observer
+
 	// onRejected, when set, sees each document refused for good (its
 	// action line and document, valid only during the call) before it is
 	// dropped. It is where rescue and a dead-letter index will plug in.
@@ -149,6 +153,17 @@ func (o *Output) Name() string { return o.name }
 
 // NewWriter returns a writer for one pipeline worker.
 func (o *Output) NewWriter() pipeline.Writer { return &writer{o: o} }
+
+// Observer takes one measurement; a prometheus.Histogram is one, and its
+// Observe takes no lock.
+type Observer interface {
+	Observe(v float64)
+}
+
+// SetRequestObserver makes every bulk request's duration (from sending to
+// the end of the response, failed tries included) go to obs, in seconds.
+// Call it before Run.
+func (o *Output) SetRequestObserver(obs Observer) { o.requestTimes = obs }
 
 // Stats returns a snapshot of the output's counters.
 func (o *Output) Stats() Stats { return o.stats.snapshot() }

@@ -234,6 +234,10 @@ func (s *sender) send(ctx context.Context, body []byte) (status int, header http
 	defer cancel()
 	o.stats.requests.Add(1)
 	o.stats.bytes.Add(int64(len(wire)))
+	if o.requestTimes != nil {
+		start := time.Now()
+		defer func() { o.requestTimes.Observe(time.Since(start).Seconds()) }()
+	}
 	res, err := esapi.BulkRequest{Body: bytes.NewReader(wire), Header: h}.Do(rctx, o.client)
 	if err != nil {
 		return 0, nil, fmt.Errorf("post _bulk: %w", err)
