@@ -6,7 +6,7 @@ BIN           := $(CURDIR)/bin
 DEMO          := $(CURDIR)/.demo
 FUZZTIME      ?= 5s
 
-.PHONY: build run test test-unit fuzz-short bench lint tools clean
+.PHONY: build run test test-unit fuzz-short bench lint tools syslog-tools clean
 
 build:
 	$(GO) build -o $(BIN)/sluice ./cmd/sluice
@@ -24,7 +24,13 @@ run: build
 $(BIN)/victoria-logs:
 	GOBIN=$(BIN) $(GO) install github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@$(VL_VERSION)
 
-tools: $(BIN)/victoria-logs
+# util-linux logger (Debian bsdutils) and rsyslogd: the real syslog clients
+# of the collector/syslog interop tests. apt runs only when one is missing.
+syslog-tools:
+	@command -v logger >/dev/null && command -v rsyslogd >/dev/null || \
+	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bsdutils rsyslog; }
+
+tools: $(BIN)/victoria-logs syslog-tools
 
 test: tools
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
