@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -132,3 +133,5 @@ func parseOne(t testing.TB, format string, frame string, recv int64) got {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
