@@ -176,7 +176,7 @@ func (r *fileReader) run(ctx context.Context) {
 	buf := make([]byte, 0, chunk)
 	skipping := false // dropping the rest of an over-long line
 	var b *record.Batch
-	idle := 0
+	var goneAt time.Time // when the path was first seen to lead elsewhere
 	lastData := time.Now()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -221,7 +221,7 @@ func (r *fileReader) run(ctx context.Context) {
 		}
 		n, err := r.f.Read(buf[len(buf):cap(buf)])
 		if n > 0 {
-			idle, lastData = 0, time.Now()
+			lastData = time.Now()
 			t.stats.BytesRead.Add(int64(n))
 			buf = buf[:len(buf)+n]
 			r.pos += int64(n)
@@ -290,19 +290,22 @@ func (r *fileReader) run(ctx context.Context) {
 		if b != nil && !flush(r.asm.safe(r.pos-int64(len(buf)))) {
 			return
 		}
-		if r.gone() {
-			idle++
-			if idle >= 2 {
-				// Renamed away or deleted, and read to its end twice: ship
-				// any unfinished partial line as it is, then let go.
-				b = record.NewBatch(r.src, r)
-				r.asm.flush(b)
-				if !flush(r.pos) {
-					return
-				}
-				r.close()
+		if !r.gone() {
+			goneAt = time.Time{}
+		} else if goneAt.IsZero() {
+			goneAt = time.Now()
+		} else if grace := r.goneGrace(); time.Since(goneAt) >= grace && time.Since(lastData) >= grace {
+			// Renamed away or deleted, read to its end, and quiet for a
+			// while: the runtime writes to the old descriptor for a moment
+			// after a rotation, until it reopens. Ship any unfinished
+			// partial line as it is, then let go.
+			b = record.NewBatch(r.src, r)
+			r.asm.flush(b)
+			if !flush(r.pos) {
 				return
 			}
+			r.close()
+			return
 		}
 		fi, err := r.f.Stat()
 		if err == nil && fi.Size() < r.pos {
@@ -331,6 +334,12 @@ func (r *fileReader) run(ctx context.Context) {
 			buf, skipping = buf[:0], false
 		}
 	}
+}
+
+// goneGrace is how long a renamed or deleted file must stay quiet before it
+// is released.
+func (r *fileReader) goneGrace() time.Duration {
+	return max(time.Second, 2*r.t.cfg.PollInterval.D())
 }
 
 // waitAcks waits until at most n batches are unacknowledged; false when
