@@ -1,6 +1,8 @@
 // Package runtime builds the agent from its config and runs it: outputs
 // start first and stop last, inputs start last and stop first, so each
-// stage drains into the next on shutdown.
+// stage drains into the next on shutdown. The HTTP API (agent/httpapi)
+// serves from start to the very end; readiness goes false before anything
+// stops. Supervise replaces the agent when the config is reloaded.
 package runtime
 
 import (
@@ -10,16 +12,19 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sluicelog/sluice/agent/checkpoint"
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/console"
 	"github.com/sluicelog/sluice/agent/document"
 	"github.com/sluicelog/sluice/agent/elasticsearch"
+	"github.com/sluicelog/sluice/agent/httpapi"
+	"github.com/sluicelog/sluice/agent/metrics"
 	"github.com/sluicelog/sluice/agent/pipeline"
 	"github.com/sluicelog/sluice/collector/syslog"
 	"github.com/sluicelog/sluice/collector/tail"
@@ -35,17 +40,45 @@ type input interface {
 type Agent struct {
 	cfg     *config.Config
 	logger  *slog.Logger
+	version string
 	store   *checkpoint.Store
 	outputs []pipeline.Output
 	pipe    *pipeline.Pipeline
 	inputs  []input
 	ready   atomic.Bool
+	started time.Time
+
+	// What the metrics and the status page read.
+	inputStats  []metrics.Input
+	outputStats []metrics.Output
+	registry    *prometheus.Registry
+	httpLn      net.Listener
+	api         *httpapi.Server
+
+	readyMu     sync.Mutex
+	readyChecks []namedCheck
 }
 
-// New builds every part of the agent. stdout is where console outputs
+type namedCheck struct {
+	name  string
+	check func() error
+}
+
+// Option adjusts an Agent in New.
+type Option func(*Agent)
+
+// WithVersion sets the version shown by /api/v1/status and
+// sluice_build_info.
+func WithVersion(v string) Option { return func(a *Agent) { a.version = v } }
+
+// New builds every part of the agent and binds its listeners (syslog, the
+// HTTP API), so a taken port fails here. stdout is where console outputs
 // write.
-func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger) (*Agent, error) {
-	a := &Agent{cfg: cfg, logger: logger}
+func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Option) (*Agent, error) {
+	a := &Agent{cfg: cfg, logger: logger, version: "dev", registry: prometheus.NewRegistry()}
+	for _, o := range opts {
+		o(a)
+	}
 	for _, oc := range cfg.Outputs {
 		switch oc.Type {
 		case "elasticsearch":
@@ -54,8 +87,11 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger) (*Agent, err
 				return nil, fmt.Errorf("output %s: %w", oc.Name, err)
 			}
 			a.outputs = append(a.outputs, o)
+			a.outputStats = append(a.outputStats, metrics.ElasticsearchOutput(o))
 		case "console":
-			a.outputs = append(a.outputs, console.New(oc.Name, stdout))
+			o := console.New(oc.Name, stdout)
+			a.outputs = append(a.outputs, o)
+			a.outputStats = append(a.outputStats, metrics.ConsoleOutput(o))
 		default:
 			return nil, fmt.Errorf("output %s: unknown type %q", oc.Name, oc.Type)
 		}
@@ -70,7 +106,9 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger) (*Agent, err
 	for _, in := range cfg.Inputs {
 		switch in.Type {
 		case "container_logs":
-			a.inputs = append(a.inputs, tail.New(in, cfg.NodeName, a.pipe, store, logger))
+			t := tail.New(in, cfg.NodeName, a.pipe, store, logger)
+			a.inputs = append(a.inputs, t)
+			a.inputStats = append(a.inputStats, metrics.TailInput(in.Name, t))
 		case "syslog":
 			// Listen now, so a taken port fails the start, not just the input.
 			s, err := syslog.New(in, a.pipe, logger)
@@ -83,18 +121,98 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger) (*Agent, err
 				return nil, fmt.Errorf("input %s: %w", in.Name, err)
 			}
 			a.inputs = append(a.inputs, s)
+			a.inputStats = append(a.inputStats, metrics.SyslogInput(in.Name, s))
 		default:
 			a.closeListeners()
 			store.Close()
 			return nil, fmt.Errorf("input %s: type %q is not available", in.Name, in.Type)
 		}
 	}
+	if err := a.newAPI(); err != nil {
+		a.closeListeners()
+		store.Close()
+		return nil, err
+	}
 	return a, nil
+}
+
+// newAPI registers the metrics and binds the HTTP API, unless http.listen
+// is empty.
+func (a *Agent) newAPI() error {
+	err := metrics.Register(a.registry, metrics.Sources{
+		Version: a.version, Inputs: a.inputStats, Outputs: a.outputStats, Pipeline: a.pipe,
+	})
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	if a.cfg.HTTP.Listen == "" {
+		return nil
+	}
+	var token string
+	if a.cfg.HTTP.TokenFile != "" {
+		if token, err = config.ReadToken(a.cfg.HTTP.TokenFile); err != nil {
+			return fmt.Errorf("http.token_file: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http listen %s: %w", a.cfg.HTTP.Listen, err)
+	}
+	a.httpLn = ln
+	a.api = httpapi.New(httpapi.Options{
+		Gatherer: a.registry,
+		Token:    token,
+		Health:   httpapi.CheckFunc(a.pipe.Health),
+		Ready:    httpapi.CheckFunc(a.readiness),
+		Status:   func() any { return a.Status() },
+		Tap:      a.pipe.Tap(),
+		Logger:   a.logger,
+	})
+	return nil
+}
+
+// Addr is the address the HTTP API listens on; nil when it is off.
+func (a *Agent) Addr() net.Addr {
+	if a.httpLn == nil {
+		return nil
+	}
+	return a.httpLn.Addr()
+}
+
+// Registry holds the agent's metrics.
+func (a *Agent) Registry() *prometheus.Registry { return a.registry }
+
+// AddReadyCheck adds a condition of /readyz, such as the Kubernetes
+// metadata cache having synced. Call it before Run.
+func (a *Agent) AddReadyCheck(name string, check func() error) {
+	a.readyMu.Lock()
+	defer a.readyMu.Unlock()
+	a.readyChecks = append(a.readyChecks, namedCheck{name, check})
+}
+
+// readiness is /readyz: the config is loaded and every listener bound
+// (both done by New), the agent is running and not shutting down, and
+// every added check passes.
+func (a *Agent) readiness() error {
+	if !a.ready.Load() {
+		return errors.New("not running: starting or shutting down")
+	}
+	a.readyMu.Lock()
+	defer a.readyMu.Unlock()
+	for _, c := range a.readyChecks {
+		if err := c.check(); err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+	}
+	return nil
 }
 
 // closeListeners releases the sockets of syslog inputs built so far, when
 // New fails after them.
 func (a *Agent) closeListeners() {
+	if a.httpLn != nil {
+		a.httpLn.Close()
+	}
 	for _, in := range a.inputs {
 		if s, ok := in.(*syslog.Input); ok {
 			s.Close()
@@ -107,18 +225,18 @@ func (a *Agent) closeListeners() {
 // shutdown_timeout to deliver it, and the checkpoints are saved.
 func (a *Agent) Run(ctx context.Context) error {
 	var errs []error
-	var ln net.Listener
-	if a.cfg.HTTP.Listen != "" {
-		l, err := net.Listen("tcp", a.cfg.HTTP.Listen)
-		if err != nil {
-			a.store.Close()
-			return fmt.Errorf("http listen %s: %w", a.cfg.HTTP.Listen, err)
-		}
-		ln = l
-		srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = srv.Serve(ln) }()
-		defer srv.Close()
-		a.logger.Info("http api listening", "addr", ln.Addr().String())
+	a.started = time.Now()
+	if a.api != nil {
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			if err := a.api.Serve(a.httpLn); err != nil {
+				a.logger.Error("http api stopped", "err", err)
+			}
+		}()
+		// The API goes last: /metrics can be read until the very end.
+		defer func() { a.api.Close(); <-served }()
+		a.logger.Info("http api listening", "addr", a.httpLn.Addr().String())
 	}
 
 	outCtx, cancelOut := context.WithCancel(context.Background())
@@ -195,19 +313,4 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.logger.Info("stopped cleanly")
 	}
 	return err
-}
-
-func (a *Agent) handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = io.WriteString(w, "ok\n")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !a.ready.Load() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = io.WriteString(w, "ready\n")
-	})
-	return mux
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -14,6 +15,9 @@ import (
 	"github.com/sluicelog/sluice/agent/runtime"
 )
 
+// version is set at build time: -ldflags "-X main.version=1.2.3".
+var version = "dev"
+
 func main() {
 	os.Exit(run())
 }
@@ -22,14 +26,19 @@ func run() int {
 	cfgPath := flag.String("config", "/etc/sluice/sluice.yaml", "config file")
 	validate := flag.Bool("validate", false, "check the config and exit")
 	logLevel := flag.String("log-level", "info", "log level: debug, info, warn, error")
+	logFormat := flag.String("log-format", "json", "log format on stderr: json or text")
+	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
 
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(os.Stderr, "sluice: bad -log-level %q\n", *logLevel)
+	if *showVersion {
+		fmt.Println("sluice", version)
+		return 0
+	}
+	logger, err := newLogger(os.Stderr, *logLevel, *logFormat)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sluice: %v\n", err)
 		return 2
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -52,15 +61,44 @@ func run() int {
 		<-sigs
 		os.Exit(1)
 	}()
+	// SIGHUP reloads the config file.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			logger.Info("SIGHUP received; reloading the config", "config", *cfgPath)
+			select {
+			case reload <- struct{}{}:
+			default: // a reload is already pending
+			}
+		}
+	}()
 
-	agent, err := runtime.New(cfg, os.Stdout, logger)
-	if err != nil {
-		logger.Error("start", "err", err)
-		return 1
+	load := func() (*config.Config, error) { return config.Load(*cfgPath) }
+	build := func(c *config.Config) (*runtime.Agent, error) {
+		return runtime.New(c, os.Stdout, logger, runtime.WithVersion(version))
 	}
-	if err := agent.Run(ctx); err != nil {
+	logger.Info("starting", "version", version, "config", *cfgPath)
+	if err := runtime.Supervise(ctx, cfg, reload, load, build, logger); err != nil {
 		logger.Error("run", "err", err)
 		return 1
 	}
 	return 0
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("bad -log-level %q", level)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("bad -log-format %q (want json or text)", format)
+	}
 }

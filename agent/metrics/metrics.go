@@ -1,0 +1,241 @@
+// Package metrics exposes the agent's counters to Prometheus. The inputs,
+// outputs and the pipeline keep their own atomic counters; the collector
+// here reads them when Prometheus scrapes, so the per-record path pays
+// nothing for metrics (no lock, no extra atomic). Everything is registered
+// on a registry that is passed in, never the global one.
+//
+// Labels are bounded: input and output names from the config, and fixed
+// sets of reasons and results; never a pod, a file or an address.
+package metrics
+
+import (
+	"runtime"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/sluicelog/sluice/agent/tap"
+	"github.com/sluicelog/sluice/collector/tail"
+)
+
+// Input is what the collector reads from one input at scrape time. Each
+// func reads live counters and must be safe to call from any goroutine;
+// nil funcs are left out.
+type Input struct {
+	Name, Type  string
+	Records     func() int64 // records handed to the pipeline
+	Bytes       func() int64 // bytes read or received
+	ParseErrors func() int64 // lines or messages kept raw because they did not parse
+	OpenErrors  func() int64 // files that could not be opened or read
+	Drops       []Drop
+	FilesOpen   func() int64
+	Files       func(fn func(tail.OpenFile)) // visits the open files, for their lag
+	Connections func() int64                 // open connections (syslog TCP)
+}
+
+// Drop counts records (or parts of them) lost for one reason.
+type Drop struct {
+	Reason string
+	Count  func() int64
+}
+
+// Output is what the collector reads from one output at scrape time.
+type Output struct {
+	Name, Type string
+	Stats      func() OutputStats
+	// ObserveRequests, when set, is given the histogram of the output's
+	// request durations at registration.
+	ObserveRequests func(prometheus.Observer)
+}
+
+// OutputStats are an output's counters at one moment.
+type OutputStats struct {
+	Sent, Duplicate, Failed     int64 // documents, by result
+	ItemRetries, RequestRetries int64
+	Bytes                       int64 // bytes written (bodies on the wire)
+	InFlight                    int64 // requests being sent now
+}
+
+// Pipeline is the part of agent/pipeline the collector reads.
+type Pipeline interface {
+	MemoryUsed() int64
+	MemoryLimit() int64
+	RingLen() int
+	RingCap() int
+	Tap() *tap.Hub
+}
+
+// Sources is everything the metrics describe.
+type Sources struct {
+	Version  string
+	Inputs   []Input
+	Outputs  []Output
+	Pipeline Pipeline
+}
+
+// LagBuckets are the upper bounds of sluice_file_lag_bytes: caught up, a
+// few pages, a batch, then orders of magnitude.
+var LagBuckets = []float64{0, 4 << 10, 64 << 10, 1 << 20, 16 << 20, 256 << 20, 1 << 30}
+
+// RequestBuckets are the upper bounds, in seconds, of
+// sluice_output_request_duration_seconds.
+var RequestBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+// Register registers the agent's collector, the Go runtime and process
+// collectors, and the request-duration histogram on reg, and hands each
+// output that wants it its histogram.
+func Register(reg prometheus.Registerer, s Sources) error {
+	reqs := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "sluice_output_request_duration_seconds",
+		Help:    "Duration of each request to an output (bulk requests, retries included), until its response is read.",
+		Buckets: RequestBuckets,
+	}, []string{"output"})
+	for _, c := range []prometheus.Collector{
+		newCollector(s), reqs,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	for _, o := range s.Outputs {
+		if o.ObserveRequests != nil {
+			o.ObserveRequests(reqs.WithLabelValues(o.Name))
+		}
+	}
+	return nil
+}
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, labels, nil)
+}
+
+// collector reads every counter of Sources at scrape time.
+type collector struct {
+	s Sources
+
+	inRecords, inBytes, inParseErrors, inOpenErrors, dropped *prometheus.Desc
+	filesOpen, fileLag, fileLagMax, connections              *prometheus.Desc
+	outDocs, outRetries, outBytes, outInFlight               *prometheus.Desc
+	memory, memoryLimit, ringItems, ringCap                  *prometheus.Desc
+	tapSubs, tapDropped, buildInfo                           *prometheus.Desc
+}
+
+func newCollector(s Sources) *collector {
+	return &collector{
+		s:             s,
+		inRecords:     desc("sluice_input_records_total", "Records an input handed to the pipeline.", "input"),
+		inBytes:       desc("sluice_input_bytes_total", "Bytes an input read from files or received.", "input"),
+		inParseErrors: desc("sluice_input_parse_errors_total", "Lines or messages that did not parse and were shipped raw, flagged malformed.", "input"),
+		inOpenErrors:  desc("sluice_input_open_errors_total", "Failures to open or read a log file (retried on the next scan).", "input"),
+		dropped:       desc("sluice_dropped_records_total", "Records or parts of records lost, by reason: truncated (cut at the size limit), udp_overflow (pipeline full), shutdown (read but not handed over).", "input", "reason"),
+		filesOpen:     desc("sluice_files_open", "Log files being read.", "input"),
+		fileLag:       desc("sluice_file_lag_bytes", "Bytes of each open file not read yet (size minus read position), as a distribution over the files.", "input"),
+		fileLagMax:    desc("sluice_file_lag_max_bytes", "Largest lag of an open file.", "input"),
+		connections:   desc("sluice_input_connections", "Open connections of a network input.", "input"),
+		outDocs:       desc("sluice_output_documents_total", "Documents an output finished with, by result: sent, duplicate (409 on create: stored by an earlier try), failed (refused for good).", "output", "result"),
+		outRetries:    desc("sluice_output_retries_total", "Documents (kind=item) and whole requests (kind=request) sent again.", "output", "kind"),
+		outBytes:      desc("sluice_output_bytes_total", "Bytes an output wrote (request bodies as sent, after compression).", "output"),
+		outInFlight:   desc("sluice_output_inflight_requests", "Requests an output is sending now.", "output"),
+		memory:        desc("sluice_pipeline_memory_bytes", "Bytes held by batches not yet acknowledged."),
+		memoryLimit:   desc("sluice_pipeline_memory_limit_bytes", "memory_limit."),
+		ringItems:     desc("sluice_ring_items", "Batches waiting for a worker."),
+		ringCap:       desc("sluice_ring_capacity", "Batches the ring holds at most."),
+		tapSubs:       desc("sluice_tap_subscribers", "Clients of /api/v1/tap."),
+		tapDropped:    desc("sluice_tap_dropped_subscribers_total", "Tap clients dropped because they did not keep up."),
+		buildInfo:     desc("sluice_build_info", "Always 1; the labels say which build runs.", "version", "goversion"),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		c.inRecords, c.inBytes, c.inParseErrors, c.inOpenErrors, c.dropped,
+		c.filesOpen, c.fileLag, c.fileLagMax, c.connections,
+		c.outDocs, c.outRetries, c.outBytes, c.outInFlight,
+		c.memory, c.memoryLimit, c.ringItems, c.ringCap,
+		c.tapSubs, c.tapDropped, c.buildInfo,
+	} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	counter := func(d *prometheus.Desc, f func() int64, labels ...string) {
+		if f != nil {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(f()), labels...)
+		}
+	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	for _, in := range c.s.Inputs {
+		counter(c.inRecords, in.Records, in.Name)
+		counter(c.inBytes, in.Bytes, in.Name)
+		counter(c.inParseErrors, in.ParseErrors, in.Name)
+		counter(c.inOpenErrors, in.OpenErrors, in.Name)
+		for _, d := range in.Drops {
+			counter(c.dropped, d.Count, in.Name, d.Reason)
+		}
+		if in.FilesOpen != nil {
+			gauge(c.filesOpen, float64(in.FilesOpen()), in.Name)
+		}
+		if in.Connections != nil {
+			gauge(c.connections, float64(in.Connections()), in.Name)
+		}
+		if in.Files != nil {
+			c.collectLag(ch, in)
+		}
+	}
+	for _, o := range c.s.Outputs {
+		st := o.Stats()
+		cv := func(d *prometheus.Desc, v int64, labels ...string) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+		}
+		cv(c.outDocs, st.Sent, o.Name, "sent")
+		cv(c.outDocs, st.Duplicate, o.Name, "duplicate")
+		cv(c.outDocs, st.Failed, o.Name, "failed")
+		cv(c.outRetries, st.ItemRetries, o.Name, "item")
+		cv(c.outRetries, st.RequestRetries, o.Name, "request")
+		cv(c.outBytes, st.Bytes, o.Name)
+		gauge(c.outInFlight, float64(st.InFlight), o.Name)
+	}
+	if p := c.s.Pipeline; p != nil {
+		gauge(c.memory, float64(p.MemoryUsed()))
+		gauge(c.memoryLimit, float64(p.MemoryLimit()))
+		gauge(c.ringItems, float64(p.RingLen()))
+		gauge(c.ringCap, float64(p.RingCap()))
+		hub := p.Tap()
+		gauge(c.tapSubs, float64(hub.Subscribers()))
+		counter(c.tapDropped, hub.Dropped)
+	}
+	gauge(c.buildInfo, 1, c.s.Version, runtime.Version())
+}
+
+// collectLag builds the lag histogram of one input's open files: a fixed
+// set of buckets however many files there are.
+func (c *collector) collectLag(ch chan<- prometheus.Metric, in Input) {
+	counts := make([]uint64, len(LagBuckets))
+	var n uint64
+	var sum float64
+	var most int64
+	in.Files(func(f tail.OpenFile) {
+		lag := f.Lag()
+		n++
+		sum += float64(lag)
+		most = max(most, lag)
+		for i, ub := range LagBuckets {
+			if float64(lag) <= ub {
+				counts[i]++
+			}
+		}
+	})
+	buckets := make(map[float64]uint64, len(LagBuckets))
+	for i, ub := range LagBuckets {
+		buckets[ub] = counts[i]
+	}
+	ch <- prometheus.MustNewConstHistogram(c.fileLag, n, sum, buckets, in.Name)
+	ch <- prometheus.MustNewConstMetric(c.fileLagMax, prometheus.GaugeValue, float64(most), in.Name)
+}

@@ -1,0 +1,122 @@
+package metrics
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/agent/tap"
+	"github.com/sluicelog/sluice/collector/tail"
+)
+
+type fakePipeline struct{ hub *tap.Hub }
+
+func (fakePipeline) MemoryUsed() int64  { return 1000 }
+func (fakePipeline) MemoryLimit() int64 { return 4000 }
+func (fakePipeline) RingLen() int       { return 3 }
+func (fakePipeline) RingCap() int       { return 1024 }
+func (p fakePipeline) Tap() *tap.Hub    { return p.hub }
+
+func constant(v int64) func() int64 { return func() int64 { return v } }
+
+func TestCollector(t *testing.T) {
+	var obs prometheus.Observer
+	src := Sources{
+		Version: "1.2.3",
+		Inputs: []Input{
+			{
+				Name: "containers", Records: constant(10), Bytes: constant(2000), ParseErrors: constant(1),
+				Drops: []Drop{{Reason: "truncated", Count: constant(2)}}, FilesOpen: constant(3),
+				Files: func(fn func(tail.OpenFile)) {
+					fn(tail.OpenFile{Offset: 100, Size: 100})         // caught up
+					fn(tail.OpenFile{Offset: 0, Size: 50 << 10})      // 50 KiB behind
+					fn(tail.OpenFile{Offset: 0, Size: 2 << 30})       // 2 GiB behind: +Inf
+					fn(tail.OpenFile{Offset: 10, Size: 5, Acked: -1}) // truncated under the reader: 0
+				},
+			},
+			{
+				Name: "syslog", Records: constant(5), Bytes: constant(500), ParseErrors: constant(0),
+				Drops:       []Drop{{Reason: "truncated", Count: constant(0)}, {Reason: "udp_overflow", Count: constant(7)}},
+				Connections: constant(4),
+			},
+		},
+		Outputs: []Output{{
+			Name: "es",
+			Stats: func() OutputStats {
+				return OutputStats{Sent: 8, Duplicate: 1, Failed: 1, ItemRetries: 2, RequestRetries: 3, Bytes: 9000, InFlight: 2}
+			},
+			ObserveRequests: func(o prometheus.Observer) { obs = o },
+		}},
+		Pipeline: fakePipeline{tap.NewHub(0, 0)},
+	}
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, Register(reg, src))
+	require.NotNil(t, obs)
+	obs.Observe(0.02)
+	obs.Observe(3)
+
+	want := `
+# HELP sluice_dropped_records_total Records or parts of records lost, by reason: truncated (cut at the size limit), udp_overflow (pipeline full), shutdown (read but not handed over).
+# TYPE sluice_dropped_records_total counter
+sluice_dropped_records_total{input="containers",reason="truncated"} 2
+sluice_dropped_records_total{input="syslog",reason="truncated"} 0
+sluice_dropped_records_total{input="syslog",reason="udp_overflow"} 7
+# HELP sluice_file_lag_bytes Bytes of each open file not read yet (size minus read position), as a distribution over the files.
+# TYPE sluice_file_lag_bytes histogram
+sluice_file_lag_bytes_bucket{input="containers",le="0"} 2
+sluice_file_lag_bytes_bucket{input="containers",le="4096"} 2
+sluice_file_lag_bytes_bucket{input="containers",le="65536"} 3
+sluice_file_lag_bytes_bucket{input="containers",le="1.048576e+06"} 3
+sluice_file_lag_bytes_bucket{input="containers",le="1.6777216e+07"} 3
+sluice_file_lag_bytes_bucket{input="containers",le="2.68435456e+08"} 3
+sluice_file_lag_bytes_bucket{input="containers",le="1.073741824e+09"} 3
+sluice_file_lag_bytes_bucket{input="containers",le="+Inf"} 4
+sluice_file_lag_bytes_sum{input="containers"} 2.147534848e+09
+sluice_file_lag_bytes_count{input="containers"} 4
+# HELP sluice_input_connections Open connections of a network input.
+# TYPE sluice_input_connections gauge
+sluice_input_connections{input="syslog"} 4
+# HELP sluice_output_documents_total Documents an output finished with, by result: sent, duplicate (409 on create: stored by an earlier try), failed (refused for good).
+# TYPE sluice_output_documents_total counter
+sluice_output_documents_total{output="es",result="duplicate"} 1
+sluice_output_documents_total{output="es",result="failed"} 1
+sluice_output_documents_total{output="es",result="sent"} 8
+# HELP sluice_output_retries_total Documents (kind=item) and whole requests (kind=request) sent again.
+# TYPE sluice_output_retries_total counter
+sluice_output_retries_total{kind="item",output="es"} 2
+sluice_output_retries_total{kind="request",output="es"} 3
+# HELP sluice_output_inflight_requests Requests an output is sending now.
+# TYPE sluice_output_inflight_requests gauge
+sluice_output_inflight_requests{output="es"} 2
+# HELP sluice_ring_items Batches waiting for a worker.
+# TYPE sluice_ring_items gauge
+sluice_ring_items 3
+# HELP sluice_build_info Always 1; the labels say which build runs.
+# TYPE sluice_build_info gauge
+sluice_build_info{goversion="` + goVersion() + `",version="1.2.3"} 1
+`
+	require.NoError(t, testutil.GatherAndCompare(reg, stringReader(want),
+		"sluice_dropped_records_total", "sluice_file_lag_bytes", "sluice_input_connections",
+		"sluice_output_documents_total", "sluice_output_retries_total", "sluice_output_inflight_requests",
+		"sluice_ring_items", "sluice_build_info"))
+
+	n, err := testutil.GatherAndCount(reg, "sluice_output_request_duration_seconds")
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() == "sluice_output_request_duration_seconds" {
+			require.Equal(t, uint64(2), mf.GetMetric()[0].GetHistogram().GetSampleCount())
+		}
+	}
+	require.Error(t, Register(reg, src), "registered twice on one registry")
+}
+
+func goVersion() string { return runtime.Version() }
+
+func stringReader(s string) *strings.Reader { return strings.NewReader(s) }

@@ -1,0 +1,69 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluicelog/sluice/agent/console"
+	"github.com/sluicelog/sluice/agent/elasticsearch"
+	"github.com/sluicelog/sluice/collector/syslog"
+	"github.com/sluicelog/sluice/collector/tail"
+)
+
+// TailInput describes a container_logs input.
+func TailInput(name string, t *tail.Tailer) Input {
+	st := t.Stats()
+	return Input{
+		Name: name, Type: "container_logs",
+		Records:     st.Records.Load,
+		Bytes:       st.BytesRead.Load,
+		ParseErrors: st.Malformed.Load,
+		OpenErrors:  st.OpenErrors.Load,
+		Drops:       []Drop{{Reason: "truncated", Count: st.Truncated.Load}},
+		FilesOpen:   st.FilesOpen.Load,
+		Files:       t.OpenFiles,
+	}
+}
+
+// SyslogInput describes a syslog input.
+func SyslogInput(name string, in *syslog.Input) Input {
+	st := in.Stats()
+	return Input{
+		Name: name, Type: "syslog",
+		Records:     st.Records.Load,
+		Bytes:       st.Bytes.Load,
+		ParseErrors: st.Malformed.Load,
+		Drops: []Drop{
+			{Reason: "truncated", Count: st.Truncated.Load},
+			{Reason: "udp_overflow", Count: st.DroppedFull.Load},
+			{Reason: "shutdown", Count: st.DroppedShutdown.Load},
+		},
+		Connections: st.ConnsOpen.Load,
+	}
+}
+
+// ElasticsearchOutput describes an elasticsearch output.
+func ElasticsearchOutput(o *elasticsearch.Output) Output {
+	return Output{
+		Name: o.Name(), Type: "elasticsearch",
+		Stats: func() OutputStats {
+			st := o.Stats()
+			return OutputStats{
+				Sent: st.DocsSent, Duplicate: st.DocsDuplicate, Failed: st.DocsFailed,
+				ItemRetries: st.ItemRetries, RequestRetries: st.RequestRetries,
+				Bytes: st.BytesSent, InFlight: st.InFlight,
+			}
+		},
+		ObserveRequests: func(obs prometheus.Observer) { o.SetRequestObserver(obs) },
+	}
+}
+
+// ConsoleOutput describes a console output.
+func ConsoleOutput(o *console.Output) Output {
+	return Output{
+		Name: o.Name(), Type: "console",
+		Stats: func() OutputStats {
+			st := o.Stats()
+			return OutputStats{Sent: st.Documents, Failed: st.Failed, Bytes: st.Bytes}
+		},
+	}
+}

@@ -1,0 +1,265 @@
+package runtime
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMetricsCountWhatWasSent(t *testing.T) {
+	d := newTestDir(t)
+	out := &lineBuffer{}
+	_, base := runAgent(t, d.yaml("*.log", ""), out)
+	const n = 5000
+	api := d.logPath("api-0", "payments", "api")
+	web := d.logPath("web-0", "web", "nginx")
+	writeCRI(t, api, numbered("api line", 0, n-1000)...)
+	writeCRI(t, web, numbered("web line", 0, 999)...)
+	writeCRI(t, web, "\xff not utf-8, still a line")
+	require.Eventually(t, func() bool { return out.count() >= n }, 30*time.Second, 5*time.Millisecond)
+
+	var size int64
+	for _, p := range []string{api, web} {
+		fi, err := os.Stat(p)
+		require.NoError(t, err)
+		size += fi.Size()
+	}
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		mfs := scrape(c, base)
+		require.Equal(c, float64(n), value(c, mfs, "sluice_input_records_total", "input", "containers"))
+		require.Equal(c, float64(size), value(c, mfs, "sluice_input_bytes_total", "input", "containers"))
+		require.Equal(c, float64(n), value(c, mfs, "sluice_output_documents_total", "output", "stdout", "result", "sent"))
+		require.Equal(c, float64(len(out.String())), value(c, mfs, "sluice_output_bytes_total", "output", "stdout"))
+		require.Zero(c, value(c, mfs, "sluice_output_documents_total", "output", "stdout", "result", "failed"))
+		require.Zero(c, value(c, mfs, "sluice_dropped_records_total", "input", "containers", "reason", "truncated"))
+		require.Zero(c, value(c, mfs, "sluice_input_parse_errors_total", "input", "containers"))
+		require.Equal(c, 2.0, value(c, mfs, "sluice_files_open", "input", "containers"))
+		lag := sample(c, mfs, "sluice_file_lag_bytes", "input", "containers").GetHistogram()
+		require.Equal(c, uint64(2), lag.GetSampleCount())
+		require.Zero(c, lag.GetSampleSum(), "both files read to the end")
+		require.Equal(c, uint64(2), lag.GetBucket()[0].GetCumulativeCount(), "le=0")
+		require.Zero(c, value(c, mfs, "sluice_file_lag_max_bytes", "input", "containers"))
+		require.Zero(c, value(c, mfs, "sluice_pipeline_memory_bytes"), "all acknowledged")
+		require.Equal(c, float64(64<<20), value(c, mfs, "sluice_pipeline_memory_limit_bytes"))
+		require.Equal(c, 1024.0, value(c, mfs, "sluice_ring_capacity"))
+		require.Zero(c, value(c, mfs, "sluice_ring_items"))
+		require.Equal(c, 1.0, value(c, mfs, "sluice_build_info", "version", "test-1", "goversion", runtime.Version()))
+		require.Zero(c, value(c, mfs, "sluice_tap_subscribers"))
+	}, 10*time.Second, 20*time.Millisecond)
+	mfs := scrape(t, base)
+	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes"} {
+		require.Contains(t, mfs, name)
+	}
+	for name, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				require.NotContains(t, []string{"pod", "file", "path", "ip"}, lp.GetName(), "%s: unbounded label", name)
+			}
+		}
+	}
+}
+
+func TestTokenGuardsAPIOnly(t *testing.T) {
+	d := newTestDir(t)
+	tokenFile := filepath.Join(d.root, "token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte("t0ken\n"), 0o600))
+	_, base := runAgent(t, d.yaml("*.log", fmt.Sprintf(", token_file: %q", tokenFile)), &lineBuffer{})
+	f := func(path, token string, want int) {
+		t.Helper()
+		code, body := httpGet(t, base+path, token)
+		require.Equal(t, want, code, "%s with token %q: %s", path, token, body)
+	}
+	f("/api/v1/status", "", http.StatusUnauthorized)
+	f("/api/v1/status", "wrong", http.StatusUnauthorized)
+	f("/api/v1/status", "t0ken", http.StatusOK)
+	f("/api/v1/tap?grep=(", "", http.StatusUnauthorized)
+	f("/api/v1/tap?grep=(", "t0ken", http.StatusBadRequest)
+	f("/metrics", "", http.StatusOK)
+	f("/healthz", "", http.StatusOK)
+	f("/readyz", "", http.StatusOK)
+}
+
+func TestStatus(t *testing.T) {
+	d := newTestDir(t)
+	out := &lineBuffer{}
+	_, base := runAgent(t, d.yaml("*.log", ""), out)
+	p := d.logPath("api-0", "payments", "api")
+	writeCRI(t, p, numbered("line", 0, 100)...)
+	require.Eventually(t, func() bool { return out.count() == 100 }, 10*time.Second, time.Millisecond)
+	fi, err := os.Stat(p)
+	require.NoError(t, err)
+	var st Status
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		code, body := httpGet(t, base+"/api/v1/status", "")
+		require.Equal(c, http.StatusOK, code)
+		st = Status{}
+		require.NoError(c, json.Unmarshal(body, &st))
+		require.Len(c, st.Inputs, 1)
+		require.Equal(c, []FileStatus{{Path: p, Offset: fi.Size(), Acked: fi.Size(), Size: fi.Size(), Lag: 0}}, st.Inputs[0].Files)
+	}, 10*time.Second, 10*time.Millisecond)
+	require.Equal(t, "test-1", st.Version)
+	require.Equal(t, "test-node", st.Node)
+	require.Positive(t, st.UptimeSeconds)
+	require.True(t, st.Ready)
+	require.Equal(t, "ok", st.Health)
+	require.Equal(t, InputStatus{
+		Name: "containers", Type: "container_logs", Records: 100, Bytes: fi.Size(),
+		Dropped: map[string]int64{"truncated": 0}, Files: st.Inputs[0].Files,
+	}, st.Inputs[0])
+	require.Equal(t, []OutputStatus{{Name: "stdout", Type: "console", Sent: 100, Bytes: int64(len(out.String()))}}, st.Outputs)
+	require.Equal(t, 2, st.Pipeline.Workers)
+}
+
+func TestHealthzFailsWhenAWorkerDies(t *testing.T) {
+	d := newTestDir(t)
+	out := &lineBuffer{failAfter: 1} // the second write fails: that worker stops
+	_, base := runAgent(t, d.yaml("*.log", ""), out)
+	p := d.logPath("api-0", "payments", "api")
+	code, body := httpGet(t, base+"/healthz", "")
+	require.Equal(t, http.StatusOK, code, string(body))
+	writeCRI(t, p, "first")
+	require.Eventually(t, func() bool { return out.count() == 1 }, 10*time.Second, time.Millisecond)
+	code, _ = httpGet(t, base+"/healthz", "")
+	require.Equal(t, http.StatusOK, code)
+	writeCRI(t, p, "second")
+	require.Eventually(t, func() bool {
+		code, body = httpGet(t, base+"/healthz", "")
+		return code == http.StatusServiceUnavailable
+	}, 10*time.Second, 5*time.Millisecond)
+	require.Contains(t, string(body), "stopped: console output stdout: stdout is gone")
+	code, _ = httpGet(t, base+"/readyz", "")
+	require.Equal(t, http.StatusOK, code, "readiness is not liveness")
+}
+
+// tapLines reads a tap response line by line into a channel.
+func tapLines(t *testing.T, url string) <-chan string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	ch := make(chan string, 1<<16)
+	go func() {
+		defer resp.Body.Close()
+		defer close(ch)
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			ch <- sc.Text()
+		}
+	}()
+	return ch
+}
+
+func TestTapDeliversExactlyTheFilteredRecords(t *testing.T) {
+	d := newTestDir(t)
+	out := &lineBuffer{}
+	_, base := runAgent(t, d.yaml("*.log", ""), out)
+	lines := tapLines(t, base+"/api/v1/tap?namespace=payments&pod=^api-&grep=err(or)?%20[0-9]*[05]$")
+
+	var want []string
+	total := 0
+	for _, f := range []struct{ pod, ns string }{{"api-0", "payments"}, {"api-1", "payments"}, {"ledger-0", "payments"}, {"api-0", "web"}} {
+		var msgs []string
+		for i := range 300 {
+			m := fmt.Sprintf("%s/%s info %d", f.ns, f.pod, i)
+			if i%3 == 0 {
+				m = fmt.Sprintf("%s/%s error %d", f.ns, f.pod, i)
+				if f.ns == "payments" && strings.HasPrefix(f.pod, "api-") && i%5 == 0 {
+					want = append(want, m)
+				}
+			}
+			msgs = append(msgs, m)
+		}
+		writeCRI(t, d.logPath(f.pod, f.ns, "c"), msgs...)
+		total += len(msgs)
+	}
+	require.Eventually(t, func() bool { return out.count() == total }, 20*time.Second, time.Millisecond)
+	// Every batch is published to the tap before it is written to the
+	// output; give the stream a moment to pass on the last ones.
+	var got []string
+	timeout := time.After(2 * time.Second)
+collect:
+	for {
+		select {
+		case l, ok := <-lines:
+			require.True(t, ok, "tap stream ended early")
+			var doc struct {
+				Log        string `json:"log"`
+				Kubernetes struct {
+					Namespace string `json:"namespace_name"`
+				} `json:"kubernetes"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(l), &doc), l)
+			require.Equal(t, "payments", doc.Kubernetes.Namespace)
+			got = append(got, doc.Log)
+		case <-timeout:
+			break collect
+		}
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	require.Equal(t, want, got)
+	require.Len(t, want, 40)
+}
+
+// stalledTap opens a tap request on a connection with a tiny receive
+// buffer and never reads from it.
+func stalledTap(t *testing.T, base string) net.Conn {
+	t.Helper()
+	dialer := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	conn, err := dialer.DialContext(t.Context(), "tcp", strings.TrimPrefix(base, "http://"))
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	_, err = fmt.Fprintf(conn, "GET /api/v1/tap HTTP/1.1\r\nHost: sluice\r\n\r\n")
+	require.NoError(t, err)
+	return conn
+}
+
+func TestStalledTapReaderDoesNotSlowDelivery(t *testing.T) {
+	d := newTestDir(t)
+	out := &lineBuffer{}
+	a, base := runAgent(t, d.yaml("*.log", ""), out)
+	const n = 20000
+	pad := strings.Repeat("p", 1000)
+	deliver := func(name string) time.Duration {
+		t.Helper()
+		start := time.Now()
+		before := out.count()
+		writeCRI(t, d.logPath(name, "payments", "api"), numbered(pad, 0, n)...)
+		require.Eventually(t, func() bool { return out.count() == before+n }, 60*time.Second, time.Millisecond)
+		return time.Since(start)
+	}
+	baseline := deliver("warmup")
+	stalledTap(t, base)
+	require.Eventually(t, func() bool { return a.pipe.Tap().Subscribers() == 1 }, 5*time.Second, time.Millisecond)
+	withStalled := deliver("stalled")
+	t.Logf("%d records of ~1 KiB: %v without a tap client, %v with a stalled one", n, baseline, withStalled)
+	require.Less(t, withStalled, 30*time.Second)
+	require.Equal(t, int64(1), a.pipe.Tap().Dropped())
+	require.Zero(t, a.pipe.Tap().Subscribers())
+	mfs := scrape(t, base)
+	require.Equal(t, 1.0, value(t, mfs, "sluice_tap_dropped_subscribers_total"))
+	require.Equal(t, float64(2*n), value(t, mfs, "sluice_output_documents_total", "output", "stdout", "result", "sent"))
+}
