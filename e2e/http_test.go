@@ -1,0 +1,161 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// logEvents returns the agent's JSON log lines whose msg is msg.
+func (a *agentProc) logEvents(msg string) []map[string]any {
+	var out []map[string]any
+	for line := range strings.SplitSeq(a.stderr.String(), "\n") {
+		var ev map[string]any
+		if json.Unmarshal([]byte(line), &ev) == nil && ev["msg"] == msg {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// waitLog waits until the agent has logged msg at least n times and
+// returns the nth event.
+func (a *agentProc) waitLog(t *testing.T, msg string, n int) map[string]any {
+	t.Helper()
+	var evs []map[string]any
+	require.Eventually(t, func() bool {
+		a.requireRunning(t)
+		evs = a.logEvents(msg)
+		return len(evs) >= n
+	}, 30*time.Second, 10*time.Millisecond, "%s: log %q #%d", a.name, msg, n)
+	return evs[n-1]
+}
+
+// apiURL is the base URL of the nth HTTP API the agent started (each
+// reload starts a new one; the config asks for a free port).
+func (a *agentProc) apiURL(t *testing.T, n int) string {
+	t.Helper()
+	ev := a.waitLog(t, "http api listening", n)
+	addr, ok := ev["addr"].(string)
+	require.True(t, ok, "addr in %v", ev)
+	return "http://" + addr
+}
+
+func getStatus(t require.TestingT, url string) int {
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// metricValue reads one counter or gauge from /metrics with the Prometheus
+// text parser; labels are name, value pairs that the sample must carry.
+func metricValue(t require.TestingT, base, name string, labels ...string) float64 {
+	resp, err := http.Get(base + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(resp.Body)
+	require.NoError(t, err)
+	mf, ok := mfs[name]
+	require.True(t, ok, "no %s", name)
+next:
+	for _, m := range mf.GetMetric() {
+		have := map[string]string{}
+		for _, lp := range m.GetLabel() {
+			have[lp.GetName()] = lp.GetValue()
+		}
+		for i := 0; i+1 < len(labels); i += 2 {
+			if have[labels[i]] != labels[i+1] {
+				continue next
+			}
+		}
+		if m.GetCounter() != nil {
+			return m.GetCounter().GetValue()
+		}
+		return m.GetGauge().GetValue()
+	}
+	require.Fail(t, "no sample", "%s %v", name, labels)
+	return 0
+}
+
+// TestHTTPAndReload runs the binary with its HTTP API: /metrics counts
+// what reached the store, the probes answer, and SIGHUP reloads the config
+// file — a broken file is refused while the running pipeline carries on,
+// a good one takes effect and resumes from the checkpoints.
+func TestHTTPAndReload(t *testing.T) {
+	e := newEnv(t)
+	c := e.corpus
+	good, err := os.ReadFile(e.config)
+	require.NoError(t, err)
+	all := string(good)
+	glob := `*.log"`
+	require.Contains(t, all, glob)
+	paymentsOnly := strings.Replace(all, glob, `*_payments_*.log"`, 1)
+	broken := strings.Replace(paymentsOnly, "memory_limit: 64MiB", "memory_limit: lots", 1)
+	require.NotEqual(t, paymentsOnly, broken)
+	require.NoError(t, os.WriteFile(e.config, []byte(paymentsOnly), 0o600))
+
+	pay := c.addFile(t, "payments", "api-7d9f8c6b5-x2x9q", "api", formatCRI)
+	c.appendLines(t, pay, 400)
+	payLines := c.count()
+	web := c.addFile(t, "web", "frontend-5c8d7f9b4-qwert", "nginx", formatDocker)
+	c.appendLines(t, web, 300)
+	webLines := c.count() - payLines
+
+	a := startAgent(t, "agent", e.config)
+	base := a.apiURL(t, 1)
+	waitForCount(t, e.store, a, payLines, deliveryTimeout)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		require.Equal(ct, float64(payLines), metricValue(ct, base, "sluice_input_records_total", "input", "containers"))
+		require.Equal(ct, float64(payLines), metricValue(ct, base, "sluice_output_documents_total", "output", "es", "result", "sent"))
+		require.Zero(ct, metricValue(ct, base, "sluice_pipeline_memory_bytes"))
+	}, 30*time.Second, 50*time.Millisecond)
+	require.Equal(t, 1.0, metricValue(t, base, "sluice_files_open", "input", "containers"), "only the payments file")
+	require.Equal(t, http.StatusOK, getStatus(t, base+"/healthz"))
+	require.Equal(t, http.StatusOK, getStatus(t, base+"/readyz"))
+	require.Equal(t, http.StatusOK, getStatus(t, base+"/api/v1/status"))
+
+	// A broken config: refused, logged, and the old agent keeps running —
+	// the same API answers and new lines still arrive.
+	require.NoError(t, os.WriteFile(e.config, []byte(broken), 0o600))
+	require.NoError(t, a.cmd.Process.Signal(syscall.SIGHUP))
+	ev := a.waitLog(t, "reload refused: the new config is invalid; the running agent keeps the old one", 1)
+	require.Contains(t, fmt.Sprint(ev["err"]), `bad size "lots"`)
+	c.appendLines(t, pay, 200)
+	payLines += 200
+	waitForCount(t, e.store, a, payLines, deliveryTimeout)
+	require.Equal(t, http.StatusOK, getStatus(t, base+"/healthz"), "the first agent's API still serves")
+	require.Len(t, a.logEvents("http api listening"), 1, "no new agent was started")
+	require.Equal(t, float64(payLines), metricValue(t, base, "sluice_input_records_total", "input", "containers"))
+
+	// A good config takes effect: the web file is read too, and the
+	// payments file resumes at its checkpoint.
+	require.NoError(t, os.WriteFile(e.config, []byte(all), 0o600))
+	require.NoError(t, a.cmd.Process.Signal(syscall.SIGHUP))
+	a.waitLog(t, "config reloaded", 1)
+	base2 := a.apiURL(t, 2)
+	rep := waitForLines(t, e.store, c, a, deliveryTimeout)
+	requireExactlyOnce(t, rep)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		require.Equal(ct, float64(webLines), metricValue(ct, base2, "sluice_input_records_total", "input", "containers"),
+			"the new agent read the web file and nothing of the payments file again")
+		require.Equal(ct, 2.0, metricValue(ct, base2, "sluice_files_open", "input", "containers"))
+	}, 30*time.Second, 50*time.Millisecond)
+	require.Equal(t, http.StatusOK, getStatus(t, base2+"/healthz"))
+
+	require.Equal(t, 0, a.stop(t), "exit code after SIGTERM")
+	requireExactlyOnce(t, c.check(mustQueryAll(t, e.store)))
+}
