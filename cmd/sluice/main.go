@@ -23,6 +23,13 @@ func main() {
 }
 
 func run() int {
+	// Catch signals before anything else, so a SIGTERM that comes while the
+	// config loads is a clean shutdown, not a kill.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+
 	cfgPath := flag.String("config", "/etc/sluice/sluice.yaml", "config file")
 	validate := flag.Bool("validate", false, "check the config and exit")
 	logLevel := flag.String("log-level", "info", "log level: debug, info, warn, error")
@@ -52,8 +59,6 @@ func run() int {
 
 	// The first SIGTERM or SIGINT shuts down cleanly; a second one exits now.
 	ctx, stop := context.WithCancel(context.Background())
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
 		<-sigs
 		logger.Info("signal received; shutting down (send again to exit at once)")
@@ -62,8 +67,6 @@ func run() int {
 		os.Exit(1)
 	}()
 	// SIGHUP reloads the config file.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
 	reload := make(chan struct{}, 1)
 	go func() {
 		for range hup {
