@@ -117,6 +117,39 @@ type Output struct {
 	IDField string   `yaml:"id_field"`
 	Retry   Retry    `yaml:"retry"`
 	Timeout Duration `yaml:"timeout"`
+	// IdleTimeout closes keep-alive connections unused this long.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// DeadLetterIndex takes documents refused for good whose rescue copy
+	// was refused too.
+	DeadLetterIndex string `yaml:"dead_letter_index"`
+	// DataStream, when set, replaces index: every document is created in
+	// this data stream.
+	DataStream string   `yaml:"data_stream"`
+	Template   Template `yaml:"template"`
+	// Secrets from files (mounted Kubernetes Secrets); each excludes the
+	// inline key of the same name.
+	PasswordFile    string    `yaml:"password_file"`
+	APIKeyFile      string    `yaml:"api_key_file"`
+	BearerToken     string    `yaml:"bearer_token"`
+	BearerTokenFile string    `yaml:"bearer_token_file"`
+	TLS             ClientTLS `yaml:"tls"`
+	// Compatibility is elasticsearch (default: the client checks the
+	// X-Elastic-Product header) or opensearch (no product check).
+	Compatibility string `yaml:"compatibility"`
+}
+
+// Template is an index template installed at startup.
+type Template struct {
+	File string `yaml:"file"`
+	Name string `yaml:"name"`
+}
+
+// ClientTLS configures HTTPS connections to the servers.
+type ClientTLS struct {
+	CAFile             string `yaml:"ca_file"`
+	CertFile           string `yaml:"cert_file"`
+	KeyFile            string `yaml:"key_file"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
 }
 
 // Bulk sizes the bulk requests of an Elasticsearch output.
@@ -199,6 +232,18 @@ func defaultOutput(o *Output) {
 		}
 		if o.Timeout == 0 {
 			o.Timeout = Duration(30 * time.Second)
+		}
+		if o.IdleTimeout == 0 {
+			o.IdleTimeout = Duration(90 * time.Second)
+		}
+		if o.DeadLetterIndex == "" {
+			o.DeadLetterIndex = "sluice-dead-letter"
+		}
+		if o.Compatibility == "" {
+			o.Compatibility = "elasticsearch"
+		}
+		if o.Template.File != "" && o.Template.Name == "" {
+			o.Template.Name = "sluice-logs"
 		}
 	}
 	if o.Bulk.MaxBytes == 0 {
@@ -500,6 +545,7 @@ func (c *Config) validate(root *yaml.Node) error {
 			if o.Index == "" {
 				p.add("must not be empty", at("index"))
 			}
+			validateESOutput(p, o, at)
 		case "console":
 		case "":
 			p.add("must be set (elasticsearch or console)", at("type"))
@@ -520,4 +566,46 @@ func (c *Config) validate(root *yaml.Node) error {
 		}
 	}
 	return errors.Join(p.errs...)
+}
+
+// validateESOutput checks the keys of an elasticsearch output added for
+// production use. Messages never quote a secret's value.
+func validateESOutput(p *problems, o Output, at func(k ...any) []any) {
+	both := func(inline, file string, a, b string) {
+		if inline != "" && file != "" {
+			p.add("set only one of "+a+" and "+b, at(b))
+		}
+	}
+	both(o.Password, o.PasswordFile, "password", "password_file")
+	both(o.APIKey, o.APIKeyFile, "api_key", "api_key_file")
+	both(o.BearerToken, o.BearerTokenFile, "bearer_token", "bearer_token_file")
+	if (o.Username != "" || o.Password != "" || o.PasswordFile != "") && (o.APIKey != "" || o.APIKeyFile != "") {
+		p.add("set either username/password or api_key, not both", at("api_key"))
+	}
+	if (o.BearerToken != "" || o.BearerTokenFile != "") && (o.APIKey != "" || o.APIKeyFile != "" || o.Username != "") {
+		p.add("set either bearer_token or username/api_key, not both", at("bearer_token"))
+	}
+	if (o.TLS.CertFile == "") != (o.TLS.KeyFile == "") {
+		p.add("cert_file and key_file go together", at("tls", "cert_file"))
+	}
+	if o.Timeout.D() < time.Millisecond {
+		p.add("must be at least 1ms", at("timeout"))
+	}
+	if o.IdleTimeout.D() < time.Millisecond {
+		p.add("must be at least 1ms", at("idle_timeout"))
+	}
+	if o.DeadLetterIndex != strings.ToLower(o.DeadLetterIndex) || strings.ContainsAny(o.DeadLetterIndex, `\/*?"<>| ,#:`) {
+		p.add("must be a lower-case index name, got %q", at("dead_letter_index"), o.DeadLetterIndex)
+	}
+	if ds := o.DataStream; ds != "" && (ds != strings.ToLower(ds) || strings.ContainsAny(ds, `\/*?"<>| ,#:%{}`)) {
+		p.add("must be a lower-case data stream name without placeholders, got %q", at("data_stream"), ds)
+	}
+	if o.Template.Name != "" && o.Template.File == "" {
+		p.add("template.name needs template.file", at("template", "file"))
+	}
+	switch o.Compatibility {
+	case "elasticsearch", "opensearch":
+	default:
+		p.add("must be elasticsearch or opensearch, got %q", at("compatibility"), o.Compatibility)
+	}
 }
