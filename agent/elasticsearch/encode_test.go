@@ -62,7 +62,7 @@ func TestWriteEncodesBody(t *testing.T) {
 		body := want(id0, id1)
 		require.Equal(t, body, string(w.req.body))
 		second := int32(strings.Index(body, "\n{\"create\"") + 1)
-		require.Equal(t, []item{{0, 0}, {second, 0}}, w.req.items)
+		require.Equal(t, []item{{0, 0, 0}, {second, 0, 1}}, w.req.items)
 		require.Equal(t, body[:second], string(w.req.doc(0)))
 		require.Equal(t, body[second:], string(w.req.doc(1)))
 		require.Equal(t, []*record.Batch{b}, w.req.batches)

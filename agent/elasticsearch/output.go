@@ -49,16 +49,13 @@ type Output struct {
 	stats    counters
 	running  atomic.Bool
 
-	rejectLog, retryLog, emptyLog throttle
+	deadLetterIndex []byte
+
+	rejectLog, retryLog, emptyLog, failLog throttle
 
 	// requestTimes, when set, sees the duration of every bulk request in
 	// seconds (SetRequestObserver).
 	requestTimes Observer
-
-	// onRejected, when set, sees each document refused for good (its
-	// action line and document, valid only during the call) before it is
-	// dropped. It is where rescue and a dead-letter index will plug in.
-	onRejected func(doc []byte, src *record.Source, oc outcome)
 }
 
 var _ pipeline.Output = (*Output)(nil)
@@ -141,7 +138,13 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 		rejectLog:     throttle{every: time.Second},
 		retryLog:      throttle{every: time.Second},
 		emptyLog:      throttle{every: time.Second},
+		failLog:       throttle{every: time.Second},
 	}
+	dl := cfg.DeadLetterIndex
+	if dl == "" {
+		dl = "sluice-dead-letter"
+	}
+	o.deadLetterIndex = appendIndexBytes(nil, dl)
 	if cfg.IDField != "" && o.ids {
 		o.idKey = idFieldPrefix(cfg.IDField)
 	}

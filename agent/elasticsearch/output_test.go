@@ -163,14 +163,9 @@ func TestReplayAfterRestartCountsAs409Duplicate(t *testing.T) {
 	require.Zero(t, st.ItemRetries)
 }
 
-func TestItem400MapperParsingIsCountedAndAcked(t *testing.T) {
+func TestItem400MapperParsingIsRescued(t *testing.T) {
 	f := newFaultyBulk(t)
 	o := startOutput(t, testConfig(f.srv.URL))
-	var seen atomic.Pointer[string]
-	o.onRejected = func(doc []byte, src *record.Source, oc outcome) {
-		s := fmt.Sprintf("%s|%s|%d|%s", doc, src.Pod, oc.status, oc.errType)
-		seen.Store(&s)
-	}
 	src := testSource("api-1")
 	bad := func(n int) string {
 		if n == 4 {
@@ -179,19 +174,24 @@ func TestItem400MapperParsingIsCountedAndAcked(t *testing.T) {
 		return testDoc(src, n)
 	}
 	acks := newAckRecorder()
+	acks.check = storedAll(f, src, 10, nil)
 	write(t, o.NewWriter(), newTestBatch(src, acks, 0, 0, 10, bad))
 	acks.waitAcked(t, 0)
 
 	st := o.Stats()
-	require.Equal(t, int64(1), st.DocsFailed)
+	require.Equal(t, int64(1), st.DocsRescued)
 	require.Equal(t, int64(9), st.DocsSent)
+	require.Zero(t, st.DocsFailed)
+	require.Zero(t, st.DocsDeadLettered)
 	require.Zero(t, st.ItemRetries, "a mapping error is not retried")
-	require.Equal(t, 1, f.requests())
-	_, stored := f.stored(idOf(src, 4))
-	require.False(t, stored)
-	require.Len(t, f.storedKeys(), 9)
-	want := `{"create":{"_index":"logs-payments-2026.11.25","_id":"` + idOf(src, 4) + `"}}` + "\n" + bad(4) + "\n|api-1|400|mapper_parsing_exception"
-	require.Equal(t, want, *seen.Load())
+	require.Equal(t, 2, f.requests(), "the request, then the rescue")
+	require.Equal(t, []string{idOf(src, 4)}, f.requestKeys(2), "the rescue copy keeps the _id")
+	doc, stored := f.stored(idOf(src, 4))
+	require.True(t, stored)
+	require.JSONEq(t, `{"@timestamp":"2026-11-25T10:00:00.004000000Z","stream":"stdout","log":"line 4",`+
+		`"sluice":{"error":"mapper_parsing_exception: failed to parse field [n] of type [long] in document with id '`+idOf(src, 4)+
+		`'. Preview of field's value: 'four': For input string: \"four\""},"kubernetes":`+string(src.Meta)+`}`, string(doc))
+	require.Len(t, f.storedKeys(), 10)
 }
 
 func TestRequest503ThenSuccess(t *testing.T) {
@@ -277,10 +277,6 @@ func TestPlainText400Bisects(t *testing.T) {
 		return nil
 	}
 	o := startOutput(t, testConfig(f.srv.URL))
-	var refused atomic.Value
-	o.onRejected = func(doc []byte, _ *record.Source, oc outcome) {
-		refused.Store(fmt.Sprintf("%d %s", oc.status, oc.reason))
-	}
 	src := testSource("api-1")
 	doc := func(n int) string {
 		if n == poison {
@@ -290,27 +286,25 @@ func TestPlainText400Bisects(t *testing.T) {
 	}
 	acks := newAckRecorder()
 	poisonID := idOf(src, poison)
-	acks.check = storedAll(f, src, 16, map[string]bool{poisonID: true})
+	acks.check = storedAll(f, src, 16, nil)
 	write(t, o.NewWriter(), newTestBatch(src, acks, 0, 0, 16, doc))
 	acks.waitAcked(t, 0)
 
 	st := o.Stats()
-	require.Equal(t, int64(1), st.DocsFailed)
-	require.Positive(t, st.RequestSplits)
+	require.Zero(t, st.DocsFailed)
+	require.Equal(t, int64(1), st.DocsRescued, "the poisoned document is stored as a rescue copy")
 	// Halving 16 documents down to the poisoned one takes 4 splits:
 	// 16 → 8 → 4 → 2 → 1.
 	require.Equal(t, int64(4), st.RequestSplits)
-	require.Equal(t, "400 cannot decode log message #0 in /_bulk request: cannot parse JSON", refused.Load())
-	_, ok := f.stored(poisonID)
-	require.False(t, ok)
+	rescued, ok := f.stored(poisonID)
+	require.True(t, ok)
+	require.Contains(t, string(rescued), `"log":"line 5","sluice":{"error":"cannot decode log message #0 in /_bulk request: cannot parse JSON"}`)
+	require.NotContains(t, string(rescued), "poison")
 	for n := range 16 {
-		if n == poison {
-			continue
-		}
 		_, ok := f.stored(idOf(src, n))
 		require.True(t, ok, "record %d stored", n)
 	}
-	require.Len(t, f.storedKeys(), 15)
+	require.Len(t, f.storedKeys(), 16)
 	// Documents stored by a failed request come back as 409s, which count
 	// as delivered, so none is lost and none is stored twice.
 	require.Equal(t, int64(15), st.DocsSent+st.DocsDuplicate)

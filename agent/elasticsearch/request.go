@@ -14,6 +14,7 @@ const maxPooledBody = 64 << 20
 type item struct {
 	start int32
 	batch int32 // index into request.batches
+	rec   int32 // index into the batch's Records
 }
 
 // request is one bulk request being filled by a writer, then owned by the
@@ -24,6 +25,15 @@ type request struct {
 	items   []item
 	batches []*record.Batch
 	born    time.Time // when the first item went in, for the flush interval
+
+	// stage says what the documents are: the records' own documents, their
+	// rescue copies, or dead letters (rescue.go). A rescue or dead-letter
+	// request shares the batches of the request it came from and holds no
+	// reference of its own.
+	stage stage
+	// reasons[k], in a rescue or dead-letter request, is why item k's
+	// original document was refused.
+	reasons []string
 }
 
 // doc returns the bytes of item i: action line and document, each ending
@@ -63,6 +73,9 @@ func (o *Output) putRequest(r *request) {
 	r.items = r.items[:0]
 	r.body = r.body[:0]
 	r.born = time.Time{}
+	r.stage = stagePrimary
+	clear(r.reasons)
+	r.reasons = r.reasons[:0]
 	if cap(r.body) > maxPooledBody {
 		return
 	}

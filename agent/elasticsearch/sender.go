@@ -59,6 +59,8 @@ type sender struct {
 	zbuf     bytes.Buffer
 	gz       *gzip.Writer
 	resp     bytes.Buffer
+	refused  []refusal // documents of the current stage refused for good
+	scratch  []byte    // one rescue or dead-letter document
 }
 
 func newSender(o *Output) *sender {
@@ -81,24 +83,42 @@ func (s *sender) run(ctx context.Context) {
 	}
 }
 
-// deliver sends req until every document in it is stored, a duplicate or
-// refused for good, then acknowledges its batches. If ctx ends first the
-// request is abandoned: its batches are never acknowledged, so their lines
-// are read again after a restart (at least once).
+// deliver sends req until every document in it is stored, a duplicate,
+// rescued, dead-lettered or failed for good, then acknowledges its
+// batches. If ctx ends first the request is abandoned: its batches are
+// never acknowledged, so their lines are read again after a restart (at
+// least once).
 func (s *sender) deliver(ctx context.Context, req *request) {
 	o := s.o
 	o.stats.flights.Add(1)
 	defer o.stats.flights.Add(-1)
 	defer s.trim()
+	s.refused = s.refused[:0]
+	if s.settle(ctx, req) {
+		o.finish(req)
+	}
+}
+
+// settle sends req's documents until each is stored, a duplicate or
+// refused for good; the refused ones go on, as one request, to the next
+// stage (rescue, then dead letter). It returns false when ctx ended.
+func (s *sender) settle(ctx context.Context, req *request) bool {
 	s.todo = append(s.todo[:0], span{lo: 0, hi: int32(len(req.items))})
 	for len(s.todo) > 0 {
 		p := s.todo[len(s.todo)-1]
 		s.todo = s.todo[:len(s.todo)-1]
 		if !s.try(ctx, req, p) {
-			return
+			return false
 		}
 	}
-	o.finish(req)
+	if len(s.refused) == 0 {
+		return true
+	}
+	next := s.nextStage(req) // takes s.refused
+	ok := s.settle(ctx, next)
+	next.batches = next.batches[:0] // borrowed from req: no reference to drop
+	s.o.putRequest(next)
+	return ok
 }
 
 // trim lets go of buffers that one huge request or answer grew.
@@ -136,7 +156,7 @@ func (s *sender) try(ctx context.Context, req *request, p span) bool {
 			return s.again(ctx, p, retryAfter(header, time.Now()))
 		}
 		if p.len() == 1 {
-			s.reject(req, p.at(0), requestError(status, s.resp.Bytes()))
+			s.refuse(req, p.at(0), requestError(status, s.resp.Bytes()))
 			return true
 		}
 		// One document the server cannot take can fail the whole request
@@ -172,11 +192,10 @@ func (s *sender) try(ctx context.Context, req *request, p span) bool {
 			}
 			failed = append(failed, p.at(k))
 		default:
-			s.reject(req, p.at(k), *oc)
+			s.refuse(req, p.at(k), *oc)
 		}
 	}
-	o.stats.docsSent.Add(sent)
-	o.stats.docsDuplicate.Add(dups)
+	o.countSettled(req.stage, sent, dups)
 	if len(failed) == 0 {
 		return true
 	}
@@ -248,26 +267,6 @@ func (s *sender) send(ctx context.Context, body []byte) (status int, header http
 		return 0, nil, fmt.Errorf("read _bulk response (status %d): %w", res.StatusCode, err)
 	}
 	return res.StatusCode, res.Header, nil
-}
-
-// reject settles a document the server will never take: it is counted,
-// logged at a rate limit, and done, so its batch can still be acknowledged
-// and the checkpoint can move (STYLE 4: dropped records count toward the
-// ack). Rescue and the dead-letter index hook in through o.onRejected.
-func (s *sender) reject(req *request, i int32, oc outcome) {
-	o := s.o
-	o.stats.docsFailed.Add(1)
-	doc := req.doc(i)
-	src := req.source(i)
-	if o.onRejected != nil {
-		o.onRejected(doc, src, oc)
-	}
-	if ok, suppressed := o.rejectLog.allow(); ok {
-		o.log.Warn("document refused by the server; dropped",
-			"status", oc.status, "error_type", oc.errType, "reason", oc.reason,
-			"index", string(actionIndex(doc)), "input", src.Input, "path", src.Path,
-			"suppressed", suppressed)
-	}
 }
 
 // actionIndex returns the _index of an item's action line.

@@ -71,7 +71,8 @@ func TestVictoriaLogs(t *testing.T) {
 
 // TestVictoriaLogsBadDocument sends a document VictoriaLogs cannot parse in
 // the middle of a request: the output splits the request down to it,
-// counts it failed, acks the batch, and every other document is stored.
+// stores a rescue copy of it (the line in log, the error in sluice.error),
+// acks the batch, and every other document is stored.
 // VictoriaLogs ignores _id, so the documents it stored before failing a
 // request are stored again by the halves: at least once, not exactly once.
 func TestVictoriaLogsBadDocument(t *testing.T) {
@@ -90,7 +91,9 @@ func TestVictoriaLogsBadDocument(t *testing.T) {
 	}
 	write(t, o.NewWriter(), newTestBatch(src, acks, 0, 0, 10, doc))
 	acks.waitAcked(t, 0)
-	require.Equal(t, int64(1), o.Stats().DocsFailed)
+	st := o.Stats()
+	require.Equal(t, int64(1), st.DocsRescued)
+	require.Zero(t, st.DocsFailed)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -99,11 +102,13 @@ func TestVictoriaLogsBadDocument(t *testing.T) {
 	seen := map[string]bool{}
 	for _, row := range rows {
 		seen[row["sluice_id"]] = true
-	}
-	for n := range 10 {
-		if n != 6 {
-			require.True(t, seen[idOf(src, n)], "document %d stored", n)
+		if row["sluice_id"] == idOf(src, 6) {
+			require.Equal(t, "line 6", row["_msg"], "VL-Msg-Field: log")
+			require.Contains(t, row["sluice.error"], "cannot decode log message #0")
+			require.Equal(t, "payments", row["kubernetes.namespace_name"])
 		}
 	}
-	require.False(t, seen[idOf(src, 6)])
+	for n := range 10 {
+		require.True(t, seen[idOf(src, n)], "document %d stored", n)
+	}
 }

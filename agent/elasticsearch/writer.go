@@ -77,7 +77,7 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 			b.Retain(1)
 			req.batches = append(req.batches, b)
 		}
-		req.items = append(req.items, item{start: int32(len(req.body)), batch: int32(len(req.batches) - 1)})
+		req.items = append(req.items, item{start: int32(len(req.body)), batch: int32(len(req.batches) - 1), rec: int32(i)})
 		req.body = appendAction(req.body, index, w.id)
 		req.body = appendDoc(req.body, doc, o.idKey, w.id)
 		if len(req.body) >= o.maxBytes {

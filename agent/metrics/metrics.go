@@ -51,6 +51,7 @@ type Output struct {
 // OutputStats are an output's counters at one moment.
 type OutputStats struct {
 	Sent, Duplicate, Failed     int64 // documents, by result
+	Rescued, DeadLettered       int64 // refused documents stored as a rescue copy, or in the dead-letter index
 	ItemRetries, RequestRetries int64
 	Bytes                       int64 // bytes written (bodies on the wire)
 	InFlight                    int64 // requests being sent now
@@ -134,7 +135,7 @@ func newCollector(s Sources) *collector {
 		fileLag:       desc("sluice_file_lag_bytes", "Bytes of each open file not read yet (size minus read position), as a distribution over the files.", "input"),
 		fileLagMax:    desc("sluice_file_lag_max_bytes", "Largest lag of an open file.", "input"),
 		connections:   desc("sluice_input_connections", "Open connections of a network input.", "input"),
-		outDocs:       desc("sluice_output_documents_total", "Documents an output finished with, by result: sent, duplicate (409 on create: stored by an earlier try), failed (refused for good).", "output", "result"),
+		outDocs:       desc("sluice_output_documents_total", "Documents an output finished with, by result: sent, duplicate (409 on create: stored by an earlier try), rescued (refused, stored without merged fields), dead_lettered (rescue refused too, stored in the dead-letter index), failed (lost: even the dead letter was refused).", "output", "result"),
 		outRetries:    desc("sluice_output_retries_total", "Documents (kind=item) and whole requests (kind=request) sent again.", "output", "kind"),
 		outBytes:      desc("sluice_output_bytes_total", "Bytes an output wrote (request bodies as sent, after compression).", "output"),
 		outInFlight:   desc("sluice_output_inflight_requests", "Requests an output is sending now.", "output"),
@@ -196,6 +197,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		cv(c.outDocs, st.Sent, o.Name, "sent")
 		cv(c.outDocs, st.Duplicate, o.Name, "duplicate")
+		cv(c.outDocs, st.Rescued, o.Name, "rescued")
+		cv(c.outDocs, st.DeadLettered, o.Name, "dead_lettered")
 		cv(c.outDocs, st.Failed, o.Name, "failed")
 		cv(c.outRetries, st.ItemRetries, o.Name, "item")
 		cv(c.outRetries, st.RequestRetries, o.Name, "request")

@@ -47,7 +47,7 @@ func TestCollector(t *testing.T) {
 		Outputs: []Output{{
 			Name: "es",
 			Stats: func() OutputStats {
-				return OutputStats{Sent: 8, Duplicate: 1, Failed: 1, ItemRetries: 2, RequestRetries: 3, Bytes: 9000, InFlight: 2}
+				return OutputStats{Sent: 8, Duplicate: 1, Failed: 1, Rescued: 4, DeadLettered: 5, ItemRetries: 2, RequestRetries: 3, Bytes: 9000, InFlight: 2}
 			},
 			ObserveRequests: func(o prometheus.Observer) { obs = o },
 		}},
@@ -80,10 +80,12 @@ sluice_file_lag_bytes_count{input="containers"} 4
 # HELP sluice_input_connections Open connections of a network input.
 # TYPE sluice_input_connections gauge
 sluice_input_connections{input="syslog"} 4
-# HELP sluice_output_documents_total Documents an output finished with, by result: sent, duplicate (409 on create: stored by an earlier try), failed (refused for good).
+# HELP sluice_output_documents_total Documents an output finished with, by result: sent, duplicate (409 on create: stored by an earlier try), rescued (refused, stored without merged fields), dead_lettered (rescue refused too, stored in the dead-letter index), failed (lost: even the dead letter was refused).
 # TYPE sluice_output_documents_total counter
+sluice_output_documents_total{output="es",result="dead_lettered"} 5
 sluice_output_documents_total{output="es",result="duplicate"} 1
 sluice_output_documents_total{output="es",result="failed"} 1
+sluice_output_documents_total{output="es",result="rescued"} 4
 sluice_output_documents_total{output="es",result="sent"} 8
 # HELP sluice_output_retries_total Documents (kind=item) and whole requests (kind=request) sent again.
 # TYPE sluice_output_retries_total counter

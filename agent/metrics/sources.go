@@ -49,6 +49,7 @@ func ElasticsearchOutput(o *elasticsearch.Output) Output {
 			st := o.Stats()
 			return OutputStats{
 				Sent: st.DocsSent, Duplicate: st.DocsDuplicate, Failed: st.DocsFailed,
+				Rescued: st.DocsRescued, DeadLettered: st.DocsDeadLettered,
 				ItemRetries: st.ItemRetries, RequestRetries: st.RequestRetries,
 				Bytes: st.BytesSent, InFlight: st.InFlight,
 			}
