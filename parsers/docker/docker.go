@@ -110,6 +110,11 @@ func parse(dst, line []byte) (l Line, _ []byte, hasTime bool, _ parseError) {
 	b := line
 	n0 := len(dst)
 	logStart, logEnd := -1, -1
+	var (
+		streamRaw, timeRaw []byte
+		streamEsc, timeEsc bool
+		streamPos, timePos int
+	)
 
 	i := skipSpace(b, 0)
 	if at(b, i) != '{' {
@@ -172,27 +177,12 @@ func parse(dst, line []byte) (l Line, _ []byte, hasTime bool, _ parseError) {
 						return l, dst, false, parseError{what: `bad "log" value`, pos: vStart, err: err}
 					}
 					logStart, logEnd = n0, len(dst)
-				case keyStream, keyTime:
-					n := len(dst)
-					if escaped {
-						var err error
-						if dst, err = sjson.Unescape(dst, raw); err != nil {
-							return l, dst, false, parseError{what: `bad "` + keyName[which] + `" value`, pos: vStart, err: err}
-						}
-						raw = dst[n:]
-					}
-					var ok bool
-					if which == keyStream {
-						l.Stream = stream.Parse(raw)
-						ok = l.Stream != stream.Unknown
-					} else {
-						l.Time, ok = timestamp.ParseRFC3339(raw)
-						hasTime = true
-					}
-					dst = dst[:n]
-					if !ok {
-						return l, dst, false, parseError{what: `bad "` + keyName[which] + `" value`, pos: vStart}
-					}
+				case keyStream:
+					// Judged after the object: a repeated key's last value wins.
+					streamRaw, streamEsc, streamPos = raw, escaped, vStart
+				case keyTime:
+					timeRaw, timeEsc, timePos = raw, escaped, vStart
+					hasTime = true
 				}
 			}
 
@@ -215,6 +205,17 @@ func parse(dst, line []byte) (l Line, _ []byte, hasTime bool, _ parseError) {
 	if logStart < 0 {
 		return l, dst, false, parseError{what: `no "log" key`, pos: 0}
 	}
+	var perr parseError
+	if streamRaw != nil {
+		if dst, perr = scalar(dst, streamRaw, streamEsc, streamPos, keyStream, &l); perr.what != "" {
+			return l, dst[:logEnd], false, perr
+		}
+	}
+	if timeRaw != nil {
+		if dst, perr = scalar(dst, timeRaw, timeEsc, timePos, keyTime, &l); perr.what != "" {
+			return l, dst[:logEnd], false, perr
+		}
+	}
 	msg := dst[logStart:logEnd]
 	if len(msg) > 0 && msg[len(msg)-1] == '\n' {
 		msg = msg[:len(msg)-1]
@@ -224,6 +225,30 @@ func parse(dst, line []byte) (l Line, _ []byte, hasTime bool, _ parseError) {
 	}
 	l.Msg = msg
 	return l, dst, hasTime, parseError{}
+}
+
+// scalar parses the "stream" or "time" value raw (unescaping it past the
+// end of dst first when needed, then cutting dst back) into l.
+func scalar(dst, raw []byte, escaped bool, pos, which int, l *Line) ([]byte, parseError) {
+	n := len(dst)
+	if escaped {
+		var err error
+		if dst, err = sjson.Unescape(dst, raw); err != nil {
+			return dst[:n], parseError{what: `bad "` + keyName[which] + `" value`, pos: pos, err: err}
+		}
+		raw = dst[n:]
+	}
+	var ok bool
+	if which == keyStream {
+		l.Stream = stream.Parse(raw)
+		ok = l.Stream != stream.Unknown
+	} else {
+		l.Time, ok = timestamp.ParseRFC3339(raw)
+	}
+	if !ok {
+		return dst[:n], parseError{what: `bad "` + keyName[which] + `" value`, pos: pos}
+	}
+	return dst[:n], parseError{}
 }
 
 var keyName = [...]string{keyLog: "log", keyStream: "stream", keyTime: "time"}
