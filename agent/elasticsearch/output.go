@@ -94,6 +94,10 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 		return nil, fmt.Errorf("output %q: %w", cfg.Name, errors.Join(errs...))
 	}
 
+	idle := cfg.IdleTimeout.D()
+	if idle <= 0 {
+		idle = 90 * time.Second
+	}
 	header := make(http.Header, len(cfg.Headers))
 	for k, v := range cfg.Headers {
 		header.Set(k, v)
@@ -103,7 +107,7 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConnsPerHost:   cfg.Bulk.Workers,
-		IdleConnTimeout:       90 * time.Second,
+		IdleConnTimeout:       idle,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
@@ -116,6 +120,9 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 		Transport: tr,
 		// Senders retry on their own terms (per item, with backoff, until
 		// shutdown); the client's retries would also copy every body.
+		// With several URLs the client still takes them in turn and sets
+		// one that failed to connect or answer aside (for 60s, doubling),
+		// so the sender's next try goes to another.
 		DisableRetry: true,
 	})
 	if err != nil {
