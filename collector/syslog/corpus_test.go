@@ -40,7 +40,7 @@ func runFrames(t testing.TB, input []byte, tcp bool, format string, max int) []g
 			}
 			if err != nil {
 				if f, inc := fr.rest(); f != nil {
-					scratch = p.add(b, f, false, inc, recv, nil, scratch, &out)
+					p.add(b, f, false, inc, recv, nil, scratch, &out)
 				}
 				break
 			}
@@ -185,8 +185,7 @@ func TestCorpus_Telegraf(t *testing.T) {
 					n, err := strconv.ParseInt(strings.TrimSuffix(ts, "i"), 10, 64)
 					require.NoError(t, err)
 					if format == "rfc3164" {
-						// Telegraf's year is its own clock's; compare within the year.
-						n = n % int64(365*24*3600*1e9)
+						// Telegraf's year is its own clock's: only check there is a time.
 						require.NotZero(t, r.Time)
 					} else {
 						require.Equal(t, n, r.Time)

@@ -85,7 +85,7 @@ func FuzzFrameParse(f *testing.F) {
 				if err != nil {
 					if frame, inc := fr.rest(); frame != nil {
 						total += len(frame)
-						scratch = p.add(b, frame, false, inc, 1, nil, scratch, &out)
+						p.add(b, frame, false, inc, 1, nil, scratch, &out)
 					}
 					break
 				}

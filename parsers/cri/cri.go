@@ -44,7 +44,7 @@ func Parse(line []byte) (Line, error) {
 		return l, nil
 	}
 	if len(field) > maxQuote {
-		return Line{}, fmt.Errorf("cri: %s %q...", bad, field[:maxQuote])
+		return Line{}, fmt.Errorf("cri: %s %q (cut)", bad, field[:maxQuote])
 	}
 	return Line{}, fmt.Errorf("cri: %s %q", bad, field)
 }

@@ -94,7 +94,7 @@ func TestParse_Failure(t *testing.T) {
 	f("2026-11-25T10:00:00Z stdout Full x", `cri: bad tag "Full x"`)
 	// long input is quoted only in part
 	f("not a cri line, but a rather long line of plain text output",
-		`cri: bad timestamp "not a cri line, but a rather long line o"...`)
+		`cri: bad timestamp "not a cri line, but a rather long line o" (cut)`)
 	// other formats
 	f(`{"log":"x\n","stream":"stdout","time":"2019-04-01T17:58:33.598656444Z"}`,
 		`cri: bad timestamp "{\"log\":\"x\\n\",\"stream\":\"stdout\",\"time\":\"2"...`)
