@@ -97,7 +97,7 @@ func TestParse_Failure(t *testing.T) {
 		`cri: bad timestamp "not a cri line, but a rather long line o" (cut)`)
 	// other formats
 	f(`{"log":"x\n","stream":"stdout","time":"2019-04-01T17:58:33.598656444Z"}`,
-		`cri: bad timestamp "{\"log\":\"x\\n\",\"stream\":\"stdout\",\"time\":\"2"...`)
+		`cri: bad timestamp "{\"log\":\"x\\n\",\"stream\":\"stdout\",\"time\":\"2" (cut)`)
 }
 
 func TestParse_MsgAliasesLine(t *testing.T) {
