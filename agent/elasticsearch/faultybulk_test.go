@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // faultyBulk fakes an Elasticsearch node's _bulk endpoint, faithful to the
@@ -33,8 +35,17 @@ type faultyBulk struct {
 	paths     []string       // of each _bulk request
 	docs      map[string]int // times each document (by key) arrived in a request
 	keys      [][]string     // document keys of each _bulk request, in order
+	bodies    [][]byte       // of each _bulk request, decompressed
 	store     map[string][]byte
 	order     []string // stored keys in order
+
+	// templates holds the bodies of PUT _index_template/<name>, by name;
+	// noTemplates makes the fake a store without that API (405).
+	templates   map[string][]byte
+	noTemplates bool
+	// firstBulk is the number of templates installed when the first _bulk
+	// request arrived.
+	firstBulk int
 
 	// block, when set, holds every _bulk request until it is closed.
 	block chan struct{}
@@ -73,7 +84,7 @@ type fault struct {
 }
 
 func newFaultyBulk(t testing.TB) *faultyBulk {
-	f := &faultyBulk{t: t, docs: map[string]int{}, store: map[string][]byte{}}
+	f := &faultyBulk{t: t, docs: map[string]int{}, store: map[string][]byte{}, templates: map[string][]byte{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -84,6 +95,20 @@ func (f *faultyBulk) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet && strings.TrimSuffix(r.URL.Path, "/") == "" {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"name":"faulty","cluster_name":"test","version":{"number":"8.15.0"},"tagline":"You Know, for Search"}`)
+		return
+	}
+	if name, ok := strings.CutPrefix(r.URL.Path, "/_index_template/"); ok && r.Method == http.MethodPut && !f.noTemplates {
+		body, _ := io.ReadAll(r.Body)
+		var tmpl map[string]any
+		if err := json.Unmarshal(body, &tmpl); err != nil || tmpl["index_patterns"] == nil {
+			esError(w, http.StatusBadRequest, "x_content_parse_exception", "bad index template")
+			return
+		}
+		f.mu.Lock()
+		f.templates[name] = body
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"acknowledged":true}`)
 		return
 	}
 	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/_bulk") {
@@ -122,6 +147,9 @@ func (f *faultyBulk) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.calls++
 	call := f.calls
+	if call == 1 {
+		f.firstBulk = len(f.templates)
+	}
 	f.wireBytes += int64(len(raw))
 	f.headers = append(f.headers, r.Header.Clone())
 	f.paths = append(f.paths, r.URL.Path)
@@ -131,6 +159,7 @@ func (f *faultyBulk) serve(w http.ResponseWriter, r *http.Request) {
 		keys[i] = op.key()
 	}
 	f.keys = append(f.keys, keys)
+	f.bodies = append(f.bodies, body)
 	var ft *fault
 	if f.onRequest != nil {
 		ft = f.onRequest(call, ops)
@@ -323,4 +352,13 @@ func (f *faultyBulk) requestKeys(call int) []string {
 		return nil
 	}
 	return f.keys[call-1]
+}
+
+// lastBody returns the body of the last _bulk request, decompressed.
+func (f *faultyBulk) lastBody(t *testing.T) []byte {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	require.NotEmpty(t, f.bodies)
+	return f.bodies[len(f.bodies)-1]
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,7 @@ type Output struct {
 	client        *elasticsearch.Client
 	transport     *http.Transport
 	index         *indexTemplate
+	template      *indexTemplateFile // installed by Run, or nil
 	ids           bool
 	idKey         []byte // `"<id_field>":"`, or nil
 	maxBytes      int
@@ -71,9 +73,28 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 	if len(cfg.URLs) == 0 {
 		bad("urls: at least one URL is needed")
 	}
-	tmpl, err := compileIndex(cfg.Index)
+	index := cfg.Index
+	if ds := cfg.DataStream; ds != "" {
+		// A data stream takes create actions only (all we send), into its
+		// own name: no placeholders, no date suffix.
+		if strings.ContainsAny(ds, "%{}") {
+			bad("data_stream: must be a plain name, got %q", ds)
+		}
+		index = ds
+	}
+	tmpl, err := compileIndex(index)
 	if err != nil {
 		errs = append(errs, err)
+	}
+	var itmpl *indexTemplateFile
+	if cfg.Template.File != "" {
+		name := cfg.Template.Name
+		if name == "" {
+			name = "sluice-logs"
+		}
+		if itmpl, err = loadTemplate(name, cfg.Template.File); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if cfg.Bulk.MaxBytes < 1024 || cfg.Bulk.MaxBytes > maxBulkBytes {
 		bad("bulk.max_bytes: must be between 1KiB and 1GiB, got %d", int64(cfg.Bulk.MaxBytes))
@@ -134,6 +155,7 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 		client:        client,
 		transport:     tr,
 		index:         tmpl,
+		template:      itmpl,
 		ids:           cfg.IDs == nil || *cfg.IDs,
 		maxBytes:      int(cfg.Bulk.MaxBytes),
 		flushInterval: cfg.Bulk.FlushInterval.D(),
@@ -178,13 +200,17 @@ func (o *Output) SetRequestObserver(obs Observer) { o.requestTimes = obs }
 // Stats returns a snapshot of the output's counters.
 func (o *Output) Stats() Stats { return o.stats.snapshot() }
 
-// Run sends the requests that writers hand over, with bulk.workers
-// requests in flight at most, until ctx ends. It returns once every sender
+// Run installs the index template, if one is configured (a few tries; on
+// failure it logs why and goes on), then sends the requests that writers
+// hand over, with bulk.workers requests in flight at most, until ctx ends. It returns once every sender
 // has stopped; requests still queued or being retried then are abandoned
 // and their batches never acknowledged. Run may be called only once.
 func (o *Output) Run(ctx context.Context) error {
 	if !o.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("output %q: Run called twice", o.name)
+	}
+	if o.template != nil {
+		o.installTemplate(ctx)
 	}
 	var wg sync.WaitGroup
 	for range o.workers {
