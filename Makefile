@@ -6,7 +6,7 @@ BIN           := $(CURDIR)/bin
 DEMO          := $(CURDIR)/.demo
 FUZZTIME      ?= 5s
 
-.PHONY: build run test test-unit fuzz-short bench lint tools syslog-tools clean
+.PHONY: build run test test-unit fuzz-short bench bench-e2e lint tools syslog-tools clean
 
 build:
 	$(GO) build -o $(BIN)/sluice ./cmd/sluice
@@ -50,6 +50,11 @@ fuzz-short:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The agent end to end on the issue-9 tail workload (bench/RESULTS.md).
+# BENCH_E2E_FLAGS="-records 50000 -cpuprofile cpu.pprof" scales down / profiles.
+bench-e2e: build
+	$(GO) run ./bench/harness -agent $(BIN)/sluice $(BENCH_E2E_FLAGS)
 
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }

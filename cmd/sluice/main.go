@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/sluicelog/sluice/agent/config"
@@ -19,7 +20,33 @@ import (
 var version = "dev"
 
 func main() {
-	os.Exit(run())
+	stop := profile()
+	code := run()
+	stop()
+	os.Exit(code)
+}
+
+// profile starts a CPU profile into $SLUICE_CPUPROFILE and, at stop, writes
+// the allocation profile to $SLUICE_MEMPROFILE (bench/ harness).
+func profile() (stop func()) {
+	var cpu *os.File
+	if p := os.Getenv("SLUICE_CPUPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
+			cpu = f
+		}
+	}
+	return func() {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			cpu.Close()
+		}
+		if p := os.Getenv("SLUICE_MEMPROFILE"); p != "" {
+			if f, err := os.Create(p); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}
+	}
 }
 
 func run() int {

@@ -1,0 +1,57 @@
+// Command harness runs the agent end to end on the issue-9 tail workload
+// and prints records/s, CPU-seconds per million, peak RSS and the
+// correctness check (`make bench-e2e`).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/sluicelog/sluice/bench/e2e"
+	"github.com/sluicelog/sluice/bench/workload"
+)
+
+func main() {
+	spec := workload.Default()
+	agent := flag.String("agent", "", "sluice binary (default: build ./cmd/sluice)")
+	flag.IntVar(&spec.Files, "files", spec.Files, "files")
+	flag.IntVar(&spec.Records, "records", spec.Records, "records per file")
+	cache := flag.String("cache", filepath.Join(os.TempDir(), "sluice-bench"), "workload cache directory")
+	timeout := flag.Duration("timeout", 10*time.Minute, "give up after")
+	cpu := flag.String("cpuprofile", "", "write the agent's CPU profile here")
+	mem := flag.String("memprofile", "", "write the agent's allocation profile here")
+	flag.Parse()
+
+	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "harness: "+format+"\n", args...) }
+	if *agent == "" {
+		*agent = filepath.Join(os.TempDir(), "sluice-bench-agent")
+		logf("building ./cmd/sluice")
+		build := exec.Command("go", "build", "-o", *agent, "./cmd/sluice")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			logf("build: %v", err)
+			os.Exit(1)
+		}
+	}
+	abs := func(p string) string {
+		if p == "" {
+			return ""
+		}
+		a, _ := filepath.Abs(p)
+		return a
+	}
+	res, err := e2e.Run(context.Background(), e2e.Options{
+		Agent: *agent, Spec: spec, CacheDir: *cache, Timeout: *timeout,
+		CPUProfile: abs(*cpu), MemProfile: abs(*mem), Log: logf,
+	})
+	fmt.Println(res)
+	if err != nil {
+		logf("%v", err)
+		os.Exit(1)
+	}
+}
