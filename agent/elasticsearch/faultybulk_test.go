@@ -84,8 +84,16 @@ type fault struct {
 }
 
 func newFaultyBulk(t testing.TB) *faultyBulk {
+	f := newUnstartedFaultyBulk(t)
+	f.srv.Start()
+	return f
+}
+
+// newUnstartedFaultyBulk returns a fake whose server the caller starts
+// (StartTLS, after setting its TLS config).
+func newUnstartedFaultyBulk(t testing.TB) *faultyBulk {
 	f := &faultyBulk{t: t, docs: map[string]int{}, store: map[string][]byte{}, templates: map[string][]byte{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
 }

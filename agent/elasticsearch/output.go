@@ -111,6 +111,14 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 	if cfg.Timeout <= 0 {
 		bad("timeout: must be > 0")
 	}
+	creds, err := loadCredentials(cfg)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	tlsCfg, err := loadTLS(cfg.TLS)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("output %q: %w", cfg.Name, errors.Join(errs...))
 	}
@@ -130,15 +138,17 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 		MaxIdleConnsPerHost:   cfg.Bulk.Workers,
 		IdleConnTimeout:       idle,
 		TLSHandshakeTimeout:   10 * time.Second,
+		TLSClientConfig:       tlsCfg,
 		ExpectContinueTimeout: time.Second,
 	}
 	client, err := elasticsearch.NewClient(elasticsearch.Config{
-		Addresses: cfg.URLs,
-		Username:  cfg.Username,
-		Password:  cfg.Password,
-		APIKey:    cfg.APIKey,
-		Header:    header,
-		Transport: tr,
+		Addresses:    cfg.URLs,
+		Username:     creds.username,
+		Password:     creds.password,
+		APIKey:       creds.apiKey,
+		ServiceToken: creds.bearer, // sent as "Authorization: Bearer …"
+		Header:       header,
+		Transport:    tr,
 		// Senders retry on their own terms (per item, with backoff, until
 		// shutdown); the client's retries would also copy every body.
 		// With several URLs the client still takes them in turn and sets
