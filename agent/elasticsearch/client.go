@@ -4,11 +4,53 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 
+	"github.com/elastic/elastic-transport-go/v8/elastictransport"
+	elasticsearch "github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
 	"github.com/sluicelog/sluice/agent/config"
 )
+
+// newClient builds what sends the requests. For Elasticsearch (the
+// default) that is the go-elasticsearch client, which refuses to talk to a
+// server whose first successful answer lacks "X-Elastic-Product:
+// Elasticsearch" (a guard against a wrong URL). OpenSearch never sends it,
+// so compatibility: opensearch uses the same transport (connection pool,
+// round robin over urls, auth) without the client and its product check.
+// Nothing else differs: the bulk API, create, 409 and item errors are the
+// same on both.
+//
+// Senders retry on their own terms (per item, with backoff, until
+// shutdown), so the transport's retries are off; they would also copy
+// every body. With several URLs the transport still takes them in turn
+// and sets one that failed to connect or answer aside (for 60s, doubling),
+// so a sender's next try goes to another.
+func newClient(cfg config.Output, c credentials, header http.Header, tr http.RoundTripper) (esapi.Transport, error) {
+	if cfg.Compatibility == "opensearch" {
+		urls := make([]*url.URL, 0, len(cfg.URLs))
+		for i, u := range cfg.URLs {
+			p, err := url.Parse(strings.TrimRight(u, "/"))
+			if err != nil { // not quoted: a URL may hold a password
+				return nil, fmt.Errorf("urls[%d]: cannot parse the URL", i)
+			}
+			urls = append(urls, p)
+		}
+		return elastictransport.New(elastictransport.Config{
+			URLs: urls, Username: c.username, Password: c.password, APIKey: c.apiKey, ServiceToken: c.bearer,
+			Header: header, Transport: tr, DisableRetry: true,
+		})
+	}
+	return elasticsearch.NewClient(elasticsearch.Config{
+		Addresses: cfg.URLs, Username: c.username, Password: c.password, APIKey: c.apiKey,
+		ServiceToken: c.bearer, // sent as "Authorization: Bearer …"
+		Header:       header, Transport: tr, DisableRetry: true,
+	})
+}
 
 // credentials are the secrets an output authenticates with, each from the
 // config (where ${VAR} brings it from the environment) or from a file (a

@@ -43,6 +43,8 @@ type faultyBulk struct {
 	// noTemplates makes the fake a store without that API (405).
 	templates   map[string][]byte
 	noTemplates bool
+	// openSearch leaves out X-Elastic-Product, as OpenSearch does.
+	openSearch bool
 	// firstBulk is the number of templates installed when the first _bulk
 	// request arrived.
 	firstBulk int
@@ -99,7 +101,9 @@ func newUnstartedFaultyBulk(t testing.TB) *faultyBulk {
 }
 
 func (f *faultyBulk) serve(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Elastic-Product", "Elasticsearch")
+	if !f.openSearch {
+		w.Header().Set("X-Elastic-Product", "Elasticsearch")
+	}
 	if r.Method == http.MethodGet && strings.TrimSuffix(r.URL.Path, "/") == "" {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"name":"faulty","cluster_name":"test","version":{"number":"8.15.0"},"tagline":"You Know, for Search"}`)

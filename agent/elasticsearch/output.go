@@ -18,7 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	elasticsearch "github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/pipeline"
@@ -33,7 +33,7 @@ const maxBulkBytes = 1 << 30
 type Output struct {
 	name          string
 	log           *slog.Logger
-	client        *elasticsearch.Client
+	client        esapi.Transport
 	transport     *http.Transport
 	index         *indexTemplate
 	template      *indexTemplateFile // installed by Run, or nil
@@ -141,21 +141,7 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 		TLSClientConfig:       tlsCfg,
 		ExpectContinueTimeout: time.Second,
 	}
-	client, err := elasticsearch.NewClient(elasticsearch.Config{
-		Addresses:    cfg.URLs,
-		Username:     creds.username,
-		Password:     creds.password,
-		APIKey:       creds.apiKey,
-		ServiceToken: creds.bearer, // sent as "Authorization: Bearer …"
-		Header:       header,
-		Transport:    tr,
-		// Senders retry on their own terms (per item, with backoff, until
-		// shutdown); the client's retries would also copy every body.
-		// With several URLs the client still takes them in turn and sets
-		// one that failed to connect or answer aside (for 60s, doubling),
-		// so the sender's next try goes to another.
-		DisableRetry: true,
-	})
+	client, err := newClient(cfg, creds, header, tr)
 	if err != nil {
 		return nil, fmt.Errorf("output %q: %w", cfg.Name, err)
 	}
