@@ -24,13 +24,14 @@ import (
 
 // Options configure one run.
 type Options struct {
-	Agent      string        // path of the sluice binary
-	Spec       workload.Spec // the workload
-	CacheDir   string        // where workloads are kept between runs
-	Timeout    time.Duration // give up after this long
-	CPUProfile string        // SLUICE_CPUPROFILE for the agent, if set
-	MemProfile string        // SLUICE_MEMPROFILE for the agent, if set
-	Log        func(format string, args ...any)
+	Agent       string        // path of the sluice binary
+	Spec        workload.Spec // the workload
+	CacheDir    string        // where workloads are kept between runs
+	Timeout     time.Duration // give up after this long
+	CPUProfile  string        // SLUICE_CPUPROFILE for the agent, if set
+	MemProfile  string        // SLUICE_MEMPROFILE for the agent, if set
+	MemoryLimit string        // the agent's memory_limit (default 256MiB)
+	Log         func(format string, args ...any)
 }
 
 // Result is what one run measured.
@@ -92,6 +93,7 @@ func Prepare(cacheDir string, spec workload.Spec) (string, int64, error) {
 
 const config = `node_name: bench-node
 data_dir: %s
+memory_limit: %s
 http: { listen: "" }
 inputs:
   - { name: containers, type: container_logs, paths: ["%s/*.log"], start_at: head }
@@ -133,7 +135,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	defer srv.Close()
 
 	cfgPath := filepath.Join(work, "sluice.yaml")
-	cfg := fmt.Sprintf(config, filepath.Join(work, "data"), logs, "http://"+ln.Addr().String())
+	limit := o.MemoryLimit
+	if limit == "" {
+		limit = "256MiB"
+	}
+	cfg := fmt.Sprintf(config, filepath.Join(work, "data"), limit, logs, "http://"+ln.Addr().String())
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return Result{}, err
 	}

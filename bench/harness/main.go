@@ -25,6 +25,7 @@ func main() {
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after")
 	cpu := flag.String("cpuprofile", "", "write the agent's CPU profile here")
 	mem := flag.String("memprofile", "", "write the agent's allocation profile here")
+	limit := flag.String("memory-limit", "256MiB", "the agent's memory_limit")
 	flag.Parse()
 
 	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "harness: "+format+"\n", args...) }
@@ -47,7 +48,7 @@ func main() {
 	}
 	res, err := e2e.Run(context.Background(), e2e.Options{
 		Agent: *agent, Spec: spec, CacheDir: *cache, Timeout: *timeout,
-		CPUProfile: abs(*cpu), MemProfile: abs(*mem), Log: logf,
+		CPUProfile: abs(*cpu), MemProfile: abs(*mem), MemoryLimit: *limit, Log: logf,
 	})
 	fmt.Println(res)
 	if err != nil {
