@@ -47,6 +47,8 @@ type bundle struct {
 	secrets    []*corev1.Secret
 	daemonSets []*appsv1.DaemonSet
 	services   []*corev1.Service
+	// external names the Secrets that the operator creates.
+	external map[string]bool
 }
 
 // render builds the kustomization at dir (relative to deploy/) from a copy
@@ -312,6 +314,38 @@ func (b *bundle) hostPathMount(dir string) (*corev1.VolumeMount, *corev1.Volume)
 	return nil, nil
 }
 
+// secretFile checks that file is a key of a Secret mounted whole and not
+// optional: the agent refuses to start on a missing credential file.
+func (b *bundle) secretFile(file string) error {
+	for _, m := range b.agent().VolumeMounts {
+		if path.Dir(file) != path.Clean(m.MountPath) || m.SubPath != "" {
+			continue
+		}
+		v := b.volume(m.Name)
+		if v == nil || v.Secret == nil {
+			return fmt.Errorf("mounted from %s, not a Secret", m.Name)
+		}
+		if v.Secret.Optional != nil && *v.Secret.Optional {
+			return fmt.Errorf("Secret %s is optional", v.Secret.SecretName)
+		}
+		key := path.Base(file)
+		for _, it := range v.Secret.Items {
+			if it.Path == key {
+				key = it.Key
+			}
+		}
+		if s := b.secret(v.Secret.SecretName); s != nil {
+			if _, ok := s.Data[key]; !ok {
+				return fmt.Errorf("Secret %s has no key %s", s.Name, key)
+			}
+		} else if !b.external[v.Secret.SecretName] {
+			return fmt.Errorf("no Secret %s", v.Secret.SecretName)
+		}
+		return nil
+	}
+	return fmt.Errorf("no volume is mounted at %s", path.Dir(file))
+}
+
 type check struct {
 	name string
 	fn   func(b *bundle) error
@@ -357,13 +391,37 @@ var checks = []check{
 		}
 		return nil
 	}},
+	{"credential files come from a Secret", func(b *bundle) error {
+		cfg, err := b.config()
+		if err != nil {
+			return err
+		}
+		files := map[string]string{"http.token_file": cfg.HTTP.TokenFile}
+		for _, o := range cfg.Outputs {
+			for k, f := range map[string]string{
+				"password_file": o.PasswordFile, "api_key_file": o.APIKeyFile, "bearer_token_file": o.BearerTokenFile,
+				"tls.ca_file": o.TLS.CAFile, "tls.cert_file": o.TLS.CertFile, "tls.key_file": o.TLS.KeyFile,
+			} {
+				files["outputs."+o.Name+"."+k] = f
+			}
+		}
+		for key, f := range files {
+			if f == "" {
+				continue
+			}
+			if err := b.secretFile(f); err != nil {
+				return fmt.Errorf("%s %s: %w", key, f, err)
+			}
+		}
+		return nil
+	}},
 	{"config's references to the pod resolve", func(b *bundle) error {
 		spec := b.ds().Spec.Template.Spec
 		for _, v := range spec.Volumes {
 			if v.ConfigMap != nil && b.configMap(v.ConfigMap.Name) == nil {
 				return fmt.Errorf("volume %s: no ConfigMap %s", v.Name, v.ConfigMap.Name)
 			}
-			if v.Secret != nil && (v.Secret.Optional == nil || !*v.Secret.Optional) && b.secret(v.Secret.SecretName) == nil {
+			if v.Secret != nil && (v.Secret.Optional == nil || !*v.Secret.Optional) && b.secret(v.Secret.SecretName) == nil && !b.external[v.Secret.SecretName] {
 				return fmt.Errorf("volume %s: no Secret %s and not optional", v.Name, v.Secret.SecretName)
 			}
 		}
@@ -376,6 +434,9 @@ var checks = []check{
 				continue
 			}
 			s := b.secret(ref.Name)
+			if s == nil && b.external[ref.Name] {
+				continue
+			}
 			if s == nil {
 				return fmt.Errorf("env %s: no Secret %s and not optional", e.Name, ref.Name)
 			}
@@ -747,6 +808,7 @@ func runChecks(t *testing.T, b *bundle) {
 
 func TestBase(t *testing.T) {
 	b := render(t, ".", nil)
+	b.external = map[string]bool{"sluice-es": true}
 	runChecks(t, b)
 	if len(b.secrets) != 0 {
 		t.Errorf("the base holds %d Secrets; the operator creates sluice-es", len(b.secrets))
@@ -770,39 +832,29 @@ func TestExampleAPIKeyTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	es := cfg.Outputs[0]
-	if !strings.HasPrefix(es.APIKey, "secret:sluice-es-apikey-") || !strings.HasSuffix(es.APIKey, "/api-key") {
-		t.Errorf("api_key is %q, want the generated Secret sluice-es-apikey", es.APIKey)
+	if es.APIKeyFile == "" || es.TLS.CAFile == "" {
+		t.Errorf("api_key_file %q, tls.ca_file %q: both are wanted", es.APIKeyFile, es.TLS.CAFile)
 	}
-	if es.Password != "" || es.Username != "" {
-		t.Errorf("username/password set next to an API key")
-	}
-	if s := b.secret(strings.TrimSuffix(strings.TrimPrefix(es.APIKey, "secret:"), "/api-key")); s == nil || string(s.Data["api-key"]) != overlayFiles["examples/es-apikey-tls/api-key"] {
-		t.Errorf("the API key Secret does not hold the operator's file")
+	if es.Password != "" || es.PasswordFile != "" || es.APIKey != "" {
+		t.Errorf("a password or an inline API key next to api_key_file")
 	}
 	for _, u := range es.URLs {
 		if !strings.HasPrefix(u, "https://") {
 			t.Errorf("URL %s: TLS example without https", u)
 		}
 	}
-	// The CA must be a file inside a mounted Secret, both for Go's
-	// SSL_CERT_FILE and for tls.ca_file.
-	env, _ := b.env()
-	for _, ca := range []string{env["SSL_CERT_FILE"], es.TLS.CAFile} {
-		m, found := (*corev1.VolumeMount)(nil), false
-		for i, vm := range b.agent().VolumeMounts {
-			if path.Dir(ca) == path.Clean(vm.MountPath) {
-				m = &b.agent().VolumeMounts[i]
-			}
-		}
-		if m != nil {
-			if v := b.volume(m.Name); v != nil && v.Secret != nil {
+	// The operator's files end up in the Secret the config reads them from.
+	for file, want := range map[string]string{es.APIKeyFile: overlayFiles["examples/es-apikey-tls/api-key"], es.TLS.CAFile: overlayFiles["examples/es-apikey-tls/ca.crt"]} {
+		found := false
+		for _, m := range b.agent().VolumeMounts {
+			if v := b.volume(m.Name); v != nil && v.Secret != nil && path.Dir(file) == m.MountPath {
 				if s := b.secret(v.Secret.SecretName); s != nil {
-					_, found = s.Data[path.Base(ca)]
+					found = string(s.Data[path.Base(file)]) == want
 				}
 			}
 		}
 		if !found {
-			t.Errorf("CA file %q is not a key of a mounted Secret", ca)
+			t.Errorf("%s does not hold the operator's file", file)
 		}
 	}
 	for _, s := range b.secrets {
@@ -859,7 +911,10 @@ func TestChecksCatchBreakage(t *testing.T) {
 		{"ES_URL not set by the pod", func(b *bundle) {
 			b.configMaps[slices.IndexFunc(b.configMaps, func(c *corev1.ConfigMap) bool { return strings.HasPrefix(c.Name, "sluice-env") })].Data = nil
 		}, "config passes sluice's loader"},
-		{"inline password", editConfig("password: ${ES_PASSWORD:-}", "password: hunter2"), "no credential in a ConfigMap"},
+		{"inline password", editConfig("password_file: /etc/sluice-es/password", "password: hunter2"), "no credential in a ConfigMap"},
+		{"password file in the ConfigMap", editConfig("password_file: /etc/sluice-es/password", "password_file: /etc/sluice/password"), "credential files come from a Secret"},
+		{"password file not mounted", editMount("es-credentials", func(m *corev1.VolumeMount) { m.MountPath = "/etc/es" }), "credential files come from a Secret"},
+		{"optional credentials", func(b *bundle) { o := true; b.volume("es-credentials").Secret.Optional = &o }, "credential files come from a Secret"},
 		{"password in the env ConfigMap", func(b *bundle) {
 			for _, cm := range b.configMaps {
 				if strings.HasPrefix(cm.Name, "sluice-env") {
@@ -869,7 +924,11 @@ func TestChecksCatchBreakage(t *testing.T) {
 		}, "no credential in a ConfigMap"},
 		{"user info in the URL", editConfig(`urls: ["${ES_URL}"]`, `urls: ["http://elastic:hunter2@es:9200"]`), "no credential in a ConfigMap"},
 		{"config volume names no ConfigMap", func(b *bundle) { b.volume("config").ConfigMap.Name = "gone" }, "config's references to the pod resolve"},
-		{"required Secret missing", editEnv("ES_PASSWORD", func(e *corev1.EnvVar) { e.ValueFrom.SecretKeyRef.Optional = nil }), "config's references to the pod resolve"},
+		{"required Secret missing", func(b *bundle) { b.volume("es-credentials").Secret.SecretName = "es" }, "config's references to the pod resolve"},
+		{"required Secret key missing", editEnv("ES_USERNAME", func(e *corev1.EnvVar) {
+			e.ValueFrom.SecretKeyRef.Name = "es"
+			e.ValueFrom.SecretKeyRef.Optional = nil
+		}), "config's references to the pod resolve"},
 		{"untagged image", func(b *bundle) { b.agent().Image = image }, "image and tag"},
 		{"latest image", func(b *bundle) { b.agent().Image = image + ":latest" }, "image and tag"},
 		{"default service account", func(b *bundle) { b.ds().Spec.Template.Spec.ServiceAccountName = "" }, "service account is used"},
@@ -926,6 +985,7 @@ func TestChecksCatchBreakage(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			b := render(t, ".", nil)
+			b.external = map[string]bool{"sluice-es": true}
 			idx := slices.IndexFunc(checks, func(c check) bool { return c.name == tc.check })
 			if idx < 0 {
 				t.Fatalf("no check %q", tc.check)
