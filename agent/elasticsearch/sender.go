@@ -116,8 +116,7 @@ func (s *sender) settle(ctx context.Context, req *request) bool {
 	}
 	next := s.nextStage(req) // takes s.refused
 	ok := s.settle(ctx, next)
-	next.batches = next.batches[:0] // borrowed from req: no reference to drop
-	s.o.putRequest(next)
+	s.o.putRequest(next) // its batches are borrowed from req: no reference to drop
 	return ok
 }
 
