@@ -83,6 +83,9 @@ func TestExpand(t *testing.T) {
 	f("a: ${A}", "a: ", map[string]string{"A": ""})
 	f("a: $$HOME ${B:-}", "a: $HOME ", nil)
 	f("a: $5 and $", "a: $5 and $", nil)
+	// Comments are left alone; a '#' inside quotes or a word is not one.
+	f("# set ${UNSET} first\na: ${A} # or ${UNSET}\n", "# set ${UNSET} first\na: x # or ${UNSET}\n", map[string]string{"A": "x"})
+	f("a: \"#${A}\"\nb: 'x # ${A}'\nc: x#${A}\n", "a: \"#y\"\nb: 'x # y'\nc: x#y\n", map[string]string{"A": "y"})
 }
 
 func TestByteSize(t *testing.T) {

@@ -17,10 +17,26 @@ func Expand(src []byte, lookup func(string) (string, bool)) ([]byte, error) {
 	var out bytes.Buffer
 	out.Grow(len(src))
 	line := 1
+	var quote byte // the open quote of a scalar on this line, or 0
 	for i := 0; i < len(src); i++ {
 		c := src[i]
-		if c == '\n' {
+		switch {
+		case c == '\n':
 			line++
+			quote = 0
+		case quote == 0 && (c == '"' || c == '\''):
+			quote = c
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote == 0 && c == '#' && (i == 0 || src[i-1] == ' ' || src[i-1] == '\t' || src[i-1] == '\n'):
+			// A comment: copied as it is, so "${VAR}" in prose is no error.
+			end := bytes.IndexByte(src[i:], '\n')
+			if end < 0 {
+				end = len(src) - i
+			}
+			out.Write(src[i : i+end])
+			i += end - 1
+			continue
 		}
 		if c != '$' || i+1 >= len(src) {
 			out.WriteByte(c)
