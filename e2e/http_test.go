@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/promtest"
 )
 
 // logEvents returns the agent's JSON log lines whose msg is msg.
@@ -60,35 +60,10 @@ func getStatus(t require.TestingT, url string) int {
 	return resp.StatusCode
 }
 
-// metricValue reads one counter or gauge from /metrics with the Prometheus
-// text parser; labels are name, value pairs that the sample must carry.
+// metricValue reads one counter or gauge from /metrics; labels are name,
+// value pairs that the sample must carry.
 func metricValue(t require.TestingT, base, name string, labels ...string) float64 {
-	resp, err := http.Get(base + "/metrics")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := p.TextToMetricFamilies(resp.Body)
-	require.NoError(t, err)
-	mf, ok := mfs[name]
-	require.True(t, ok, "no %s", name)
-next:
-	for _, m := range mf.GetMetric() {
-		have := map[string]string{}
-		for _, lp := range m.GetLabel() {
-			have[lp.GetName()] = lp.GetValue()
-		}
-		for i := 0; i+1 < len(labels); i += 2 {
-			if have[labels[i]] != labels[i+1] {
-				continue next
-			}
-		}
-		if m.GetCounter() != nil {
-			return m.GetCounter().GetValue()
-		}
-		return m.GetGauge().GetValue()
-	}
-	require.Fail(t, "no sample", "%s %v", name, labels)
-	return 0
+	return promtest.Value(t, promtest.Scrape(t, base), name, labels...)
 }
 
 // TestHTTPAndReload runs the binary with its HTTP API: /metrics counts

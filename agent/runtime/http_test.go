@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/promtest"
 )
 
 func TestMetricsCountWhatWasSent(t *testing.T) {
@@ -38,28 +40,28 @@ func TestMetricsCountWhatWasSent(t *testing.T) {
 		size += fi.Size()
 	}
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		mfs := scrape(c, base)
-		require.Equal(c, float64(n), value(c, mfs, "sluice_input_records_total", "input", "containers"))
-		require.Equal(c, float64(size), value(c, mfs, "sluice_input_bytes_total", "input", "containers"))
-		require.Equal(c, float64(n), value(c, mfs, "sluice_output_documents_total", "output", "stdout", "result", "sent"))
-		require.Equal(c, float64(len(out.String())), value(c, mfs, "sluice_output_bytes_total", "output", "stdout"))
-		require.Zero(c, value(c, mfs, "sluice_output_documents_total", "output", "stdout", "result", "failed"))
-		require.Zero(c, value(c, mfs, "sluice_dropped_records_total", "input", "containers", "reason", "truncated"))
-		require.Zero(c, value(c, mfs, "sluice_input_parse_errors_total", "input", "containers"))
-		require.Equal(c, 2.0, value(c, mfs, "sluice_files_open", "input", "containers"))
-		lag := sample(c, mfs, "sluice_file_lag_bytes", "input", "containers").GetHistogram()
+		mfs := promtest.Scrape(c, base)
+		require.Equal(c, float64(n), promtest.Value(c, mfs, "sluice_input_records_total", "input", "containers"))
+		require.Equal(c, float64(size), promtest.Value(c, mfs, "sluice_input_bytes_total", "input", "containers"))
+		require.Equal(c, float64(n), promtest.Value(c, mfs, "sluice_output_documents_total", "output", "stdout", "result", "sent"))
+		require.Equal(c, float64(len(out.String())), promtest.Value(c, mfs, "sluice_output_bytes_total", "output", "stdout"))
+		require.Zero(c, promtest.Value(c, mfs, "sluice_output_documents_total", "output", "stdout", "result", "failed"))
+		require.Zero(c, promtest.Value(c, mfs, "sluice_dropped_records_total", "input", "containers", "reason", "truncated"))
+		require.Zero(c, promtest.Value(c, mfs, "sluice_input_parse_errors_total", "input", "containers"))
+		require.Equal(c, 2.0, promtest.Value(c, mfs, "sluice_files_open", "input", "containers"))
+		lag := promtest.Sample(c, mfs, "sluice_file_lag_bytes", "input", "containers").GetHistogram()
 		require.Equal(c, uint64(2), lag.GetSampleCount())
 		require.Zero(c, lag.GetSampleSum(), "both files read to the end")
 		require.Equal(c, uint64(2), lag.GetBucket()[0].GetCumulativeCount(), "le=0")
-		require.Zero(c, value(c, mfs, "sluice_file_lag_max_bytes", "input", "containers"))
-		require.Zero(c, value(c, mfs, "sluice_pipeline_memory_bytes"), "all acknowledged")
-		require.Equal(c, float64(64<<20), value(c, mfs, "sluice_pipeline_memory_limit_bytes"))
-		require.Equal(c, 1024.0, value(c, mfs, "sluice_ring_capacity"))
-		require.Zero(c, value(c, mfs, "sluice_ring_items"))
-		require.Equal(c, 1.0, value(c, mfs, "sluice_build_info", "version", "test-1", "goversion", runtime.Version()))
-		require.Zero(c, value(c, mfs, "sluice_tap_subscribers"))
+		require.Zero(c, promtest.Value(c, mfs, "sluice_file_lag_max_bytes", "input", "containers"))
+		require.Zero(c, promtest.Value(c, mfs, "sluice_pipeline_memory_bytes"), "all acknowledged")
+		require.Equal(c, float64(64<<20), promtest.Value(c, mfs, "sluice_pipeline_memory_limit_bytes"))
+		require.Equal(c, 1024.0, promtest.Value(c, mfs, "sluice_ring_capacity"))
+		require.Zero(c, promtest.Value(c, mfs, "sluice_ring_items"))
+		require.Equal(c, 1.0, promtest.Value(c, mfs, "sluice_build_info", "version", "test-1", "goversion", runtime.Version()))
+		require.Zero(c, promtest.Value(c, mfs, "sluice_tap_subscribers"))
 	}, 10*time.Second, 20*time.Millisecond)
-	mfs := scrape(t, base)
+	mfs := promtest.Scrape(t, base)
 	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes"} {
 		require.Contains(t, mfs, name)
 	}
@@ -259,7 +261,7 @@ func TestStalledTapReaderDoesNotSlowDelivery(t *testing.T) {
 	require.Less(t, withStalled, 30*time.Second)
 	require.Equal(t, int64(1), a.pipe.Tap().Dropped())
 	require.Zero(t, a.pipe.Tap().Subscribers())
-	mfs := scrape(t, base)
-	require.Equal(t, 1.0, value(t, mfs, "sluice_tap_dropped_subscribers_total"))
-	require.Equal(t, float64(2*n), value(t, mfs, "sluice_output_documents_total", "output", "stdout", "result", "sent"))
+	mfs := promtest.Scrape(t, base)
+	require.Equal(t, 1.0, promtest.Value(t, mfs, "sluice_tap_dropped_subscribers_total"))
+	require.Equal(t, float64(2*n), promtest.Value(t, mfs, "sluice_output_documents_total", "output", "stdout", "result", "sent"))
 }
