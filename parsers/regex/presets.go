@@ -1,0 +1,46 @@
+package regex
+
+import (
+	"fmt"
+	"sort"
+)
+
+// The presets' patterns. Fields that may be "-" and are typed (bytes) are
+// left out when they are.
+var presets = map[string]string{
+	// nginx "combined": $remote_addr - $remote_user [$time_local] "$request"
+	// $status $body_bytes_sent "$http_referer" "$http_user_agent", then
+	// anything (often "$http_x_forwarded_for"). The client may be preceded
+	// by an X-Forwarded-For chain, bare or quoted ("10.0.0.2, 10.0.0.1,
+	// 127.0.0.1", `"10.5.1.1, 10.5.1.2" 10.2.1.185`); client holds it all.
+	"nginx": `^(?P<client>(?:"[^"]*" )?[^ ,"]+(?:, [^ ,"]+)*(?: [^ ,"-]\S*)?) - (?P<user>\S+) \[(?P<time>[^\]]+)\] "` + request + `" (?P<status__int>\d{3}) (?P<bytes__int>\d+|-)(?: "(?P<referrer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)")?(?: (?P<extra>.*))?$`,
+	// Apache "combined": %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i";
+	// "common" (no referrer or agent) matches too.
+	"apache": `^(?P<client>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]+)\] "` + request + `" (?P<status__int>\d{3}) (?P<bytes__int>\d+|-)(?: "(?P<referrer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)")?(?: (?P<extra>.*))?$`,
+	// klog/glog: Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg (also the
+	// 8-digit-date form Lyyyymmdd). The message may span lines.
+	"klog": `^(?P<severity>[IWEF])(?P<date>\d{4}|\d{8}) (?P<time>\d{2}:\d{2}:\d{2}\.\d{6}) +(?P<thread__int>\d+) (?P<file>[^:\] ]+):(?P<line__int>\d+)\] ?(?P<message>(?s:.*))$`,
+}
+
+// request is "$request": method, path and protocol when it has that shape,
+// else the whole text as request ("" for a request nginx could not read).
+const request = `(?:(?P<method>[A-Z]+) (?P<path>[^ "]+)(?: (?P<protocol>HTTP/[0-9.]+))?|(?P<request>(?:[^"\\]|\\.)*))`
+
+// Presets returns the names of the presets.
+func Presets() []string {
+	names := make([]string, 0, len(presets))
+	for n := range presets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Preset returns the parser of a preset: nginx, apache or klog.
+func Preset(name string) (*Parser, error) {
+	pattern, ok := presets[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown preset %q (want one of %v)", name, Presets())
+	}
+	return New(pattern, nil)
+}
