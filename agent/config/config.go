@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sluicelog/sluice/parsers/regex"
 )
 
 // Config is the whole agent configuration.
@@ -89,12 +91,23 @@ type Kubernetes struct {
 	Annotations bool   `yaml:"annotations"`
 }
 
-// Transform is one step applied to every record.
+// Transform is one step applied to every record. json, logfmt and regex
+// are parsers: the first that succeeds on a line merges its fields.
 type Transform struct {
 	Type         string `yaml:"type"`
 	Field        string `yaml:"field"`
 	Target       string `yaml:"target"`
 	KeepOriginal bool   `yaml:"keep_original"`
+
+	// regex: exactly one of Pattern (Go regexp, named groups become
+	// fields) and Preset (nginx, apache, klog); Types maps group names to
+	// int, float or bool.
+	Pattern string            `yaml:"pattern"`
+	Preset  string            `yaml:"preset"`
+	Types   map[string]string `yaml:"types"`
+
+	// Regex is the compiled pattern or preset, set by Parse.
+	Regex *regex.Parser `yaml:"-"`
 }
 
 // Output is one destination.
@@ -515,12 +528,38 @@ func (c *Config) validate(root *yaml.Node) error {
 	for i, t := range c.Transforms {
 		at := func(k string) []any { return []any{"transforms", i, k} }
 		switch t.Type {
-		case "json":
+		case "json", "logfmt", "regex":
 			if t.Field != "" && t.Field != "log" {
-				p.add("only the log field can be parsed as JSON for now, got %q", at("field"), t.Field)
+				p.add("only the log field can be parsed for now, got %q", at("field"), t.Field)
 			}
 		default:
-			p.add("unknown transform type %q (want json)", at("type"), t.Type)
+			p.add("unknown transform type %q (want json, logfmt or regex)", at("type"), t.Type)
+		}
+		if t.Type != "regex" {
+			for _, k := range []struct {
+				key string
+				set bool
+			}{{"pattern", t.Pattern != ""}, {"preset", t.Preset != ""}, {"types", t.Types != nil}} {
+				if k.set {
+					p.add("only for type regex", at(k.key))
+				}
+			}
+			continue
+		}
+		var err error
+		switch {
+		case (t.Pattern == "") == (t.Preset == ""):
+			p.add("exactly one of pattern and preset must be set", at("type"))
+		case t.Preset != "":
+			if t.Types != nil {
+				p.add("only with pattern", at("types"))
+			} else if c.Transforms[i].Regex, err = regex.Preset(t.Preset); err != nil {
+				p.add("%v", at("preset"), err)
+			}
+		default:
+			if c.Transforms[i].Regex, err = regex.New(t.Pattern, t.Types); err != nil {
+				p.add("%v", at("pattern"), err)
+			}
 		}
 	}
 	names = map[string]bool{}

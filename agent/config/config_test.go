@@ -63,11 +63,30 @@ func TestParseBad(t *testing.T) {
 	f("data_dir: /tmp/x\ninputs: [{ name: c, type: container_logs, paths: [/x] }]\noutputs:\n  - { name: es, type: elasticsearch, urls: [127.0.0.1:9200] }\n",
 		"outputs[0].urls[0] (line 4)", "http://")
 	f(base+"transforms: [{ type: lua }]\n", `unknown transform type "lua"`)
+	f(base+"transforms:\n  - { type: logfmt, field: message }\n", `transforms[0].field (line 7): only the log field`)
+	f(base+"transforms:\n  - { type: logfmt, preset: nginx }\n", `transforms[0].preset (line 7): only for type regex`)
+	f(base+"transforms:\n  - { type: regex, field: log }\n", `transforms[0].type (line 7): exactly one of pattern and preset`)
+	f(base+"transforms:\n  - { type: regex, preset: nginx, pattern: \"(?P<a>x)\" }\n", `exactly one of pattern and preset`)
+	f(base+"transforms:\n  - { type: regex, preset: iis }\n", `transforms[0].preset (line 7): unknown preset "iis"`)
+	f(base+"transforms:\n  - { type: regex, preset: klog, types: { a: int } }\n", `transforms[0].types (line 7): only with pattern`)
+	f(base+"transforms:\n  - type: json\n  - type: regex\n    pattern: \"(?P<a>x\"\n", `transforms[1].pattern (line 9): error parsing regexp: missing closing )`)
+	f(base+"transforms:\n  - type: regex\n    pattern: \"(?P<a>x)\"\n    types: { b: int }\n", `transforms[0].pattern (line 8): types["b"]: no such group`)
 	f("inputs: []\noutputs: []\n", "at least one input", "at least one output")
 	// Environment.
 	f(base+"node_name: ${NODE_NAME}\n", "line 6", "NODE_NAME is not set")
 	f(base+"node_name: ${NODE NAME}\n", "bad variable name")
 	f(base+"node_name: ${NODE_NAME\n", "unterminated")
+}
+
+func TestParserTransforms(t *testing.T) {
+	cfg, err := Parse([]byte("data_dir: /tmp/x\ninputs: [{ name: c, type: container_logs, paths: [/x] }]\noutputs: [{ name: o, type: console }]\n"+
+		"transforms:\n  - { type: json }\n  - { type: logfmt, field: log }\n  - { type: regex, field: log, preset: klog }\n"+
+		"  - { type: regex, pattern: \"^(?P<code>\\\\d+)\", types: { code: int } }\n"), env(nil))
+	require.NoError(t, err)
+	require.Len(t, cfg.Transforms, 4)
+	require.Nil(t, cfg.Transforms[1].Regex)
+	require.NotNil(t, cfg.Transforms[2].Regex)
+	require.Equal(t, []string{"code"}, cfg.Transforms[3].Regex.Names())
 }
 
 func TestExpand(t *testing.T) {
