@@ -47,7 +47,7 @@ type Output struct {
 	backoff       backoff
 
 	queue    chan *request
-	requests sync.Pool // *request
+	requests requestPool
 	stats    counters
 	running  atomic.Bool
 

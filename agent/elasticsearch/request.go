@@ -1,13 +1,11 @@
 package elasticsearch
 
 import (
+	"sync"
 	"time"
 
 	"github.com/sluicelog/sluice/agent/record"
 )
-
-// maxPooledBody keeps one giant request from pinning its buffer in the pool.
-const maxPooledBody = 64 << 20
 
 // item is one document of a request: where its action line starts in the
 // body (it ends where the next item starts) and which batch it came from.
@@ -51,11 +49,48 @@ func (r *request) source(i int32) *record.Source {
 	return r.batches[r.items[i].batch].Source
 }
 
-func (o *Output) getRequest() *request {
-	if r, ok := o.requests.Get().(*request); ok {
-		return r
+// requestPool keeps finished requests, bodies and all, for the next ones.
+// Unlike a sync.Pool it is not emptied by every garbage collection: a
+// body is allocated once at bulk.max_bytes and reused for the life of the
+// output, instead of being allocated and grown again by append after each
+// GC (that churn, several times the body size per body, was what drove
+// the heap, and so the RSS, up). It needs no bound of its own: at most
+// one request per writer, bulk.workers queued and bulk.workers being
+// delivered (each with at most one rescue or dead-letter request) exist
+// at once, and only those come back to it.
+type requestPool struct {
+	mu   sync.Mutex
+	free []*request
+}
+
+func (p *requestPool) get() *request {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.free)
+	if n == 0 {
+		return &request{}
 	}
-	return &request{}
+	r := p.free[n-1]
+	p.free[n-1] = nil
+	p.free = p.free[:n-1]
+	return r
+}
+
+func (p *requestPool) put(r *request) {
+	p.mu.Lock()
+	p.free = append(p.free, r)
+	p.mu.Unlock()
+}
+
+func (o *Output) getRequest() *request { return o.requests.get() }
+
+// newBody gives r an empty body of capacity bulk.max_bytes, the most a
+// writer puts in one unless a single document is larger: it never grows
+// by append.
+func (o *Output) newBody(r *request) {
+	if cap(r.body) < o.maxBytes {
+		r.body = make([]byte, 0, o.maxBytes)
+	}
 }
 
 // finish acknowledges the request's share of each batch and recycles it.
@@ -76,8 +111,8 @@ func (o *Output) putRequest(r *request) {
 	r.stage = stagePrimary
 	clear(r.reasons)
 	r.reasons = r.reasons[:0]
-	if cap(r.body) > maxPooledBody {
-		return
+	if cap(r.body) > o.maxBytes {
+		r.body = nil // one document over max_bytes grew it: do not keep that
 	}
-	o.requests.Put(r)
+	o.requests.put(r)
 }

@@ -67,6 +67,7 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 		}
 		if w.req == nil {
 			w.req = o.getRequest()
+			o.newBody(w.req)
 			w.req.born = time.Now()
 		}
 		req := w.req
