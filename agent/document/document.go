@@ -4,34 +4,74 @@
 package document
 
 import (
+	"slices"
+
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/record"
 	sjson "github.com/sluicelog/sluice/parsers/json"
+	"github.com/sluicelog/sluice/parsers/logfmt"
+	"github.com/sluicelog/sluice/parsers/regex"
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
 
 // Encoder turns records into documents. It holds no per-call state, so one
 // Encoder serves every worker.
 type Encoder struct {
-	mergeJSON    bool
-	target       string // "" merges at the top level
-	keepOriginal bool
-	now          func() int64
+	parsers []parser // json first, then logfmt and regex in config order
+	now     func() int64
 }
 
-// fallbackTarget holds a JSON line whose keys clash with the document's own
-// (@timestamp, stream, log, kubernetes, sluice): merging it at the top level
-// would write duplicate keys, which Elasticsearch rejects.
-const fallbackTarget = "json"
+// parser is one parser transform.
+type parser struct {
+	kind         string // json, logfmt, regex
+	target       string // "" merges at the top level
+	keepOriginal bool
+	regex        *regex.Parser
+	// clash: a regex field is a reserved key, so its members always go
+	// under the fallback target.
+	clash bool
+}
 
-// New builds an encoder from the config's transforms.
+// The fallback target (the parser's type: "json", "logfmt", "regex") holds
+// a parsed line whose keys clash with the document's own (@timestamp,
+// stream, log, kubernetes, sluice) or repeat: merging it at the top level
+// would write duplicate keys, which Elasticsearch rejects.
+
+// New builds an encoder from the config's transforms. A regex transform
+// without a compiled parser (config.Parse sets one) is compiled here, and
+// left out if it does not compile.
 func New(transforms []config.Transform, now func() int64) *Encoder {
 	e := &Encoder{now: now}
+	var rest []parser
 	for _, t := range transforms {
-		if t.Type == "json" {
-			e.mergeJSON, e.target, e.keepOriginal = true, t.Target, t.KeepOriginal
+		p := parser{kind: t.Type, target: t.Target, keepOriginal: t.KeepOriginal, regex: t.Regex}
+		switch t.Type {
+		case "json":
+			e.parsers = append(e.parsers, p)
+		case "logfmt":
+			rest = append(rest, p)
+		case "regex":
+			if p.regex == nil {
+				var err error
+				if t.Preset != "" {
+					p.regex, err = regex.Preset(t.Preset)
+				} else {
+					p.regex, err = regex.New(t.Pattern, t.Types)
+				}
+				if err != nil {
+					continue
+				}
+			}
+			for _, name := range p.regex.Names() {
+				p.clash = p.clash || reserved([]byte(name))
+			}
+			rest = append(rest, p)
 		}
 	}
+	if len(e.parsers) > 1 {
+		e.parsers = e.parsers[len(e.parsers)-1:] // the last json transform wins, as before
+	}
+	e.parsers = append(e.parsers, rest...)
 	return e
 }
 
@@ -53,6 +93,55 @@ func reserved(key []byte) bool {
 	return false
 }
 
+// merge parses line and, if it parses, appends its members to dst: at the
+// top level, or as an object under the target (or under the fallback target
+// when a key clashes). ok is false, and dst unchanged, when line does not
+// parse.
+func (p *parser) merge(dst, line []byte) (out []byte, ok bool) {
+	mark := len(dst)
+	target := p.target
+	if target == "" && p.clash {
+		target = p.kind
+	}
+	if target != "" {
+		dst = append(dst, ',')
+		dst = sjson.AppendStringString(dst, target)
+		dst = append(dst, ":{"...)
+	} else {
+		dst = append(dst, ',')
+	}
+	start := len(dst)
+	var conflict bool
+	switch p.kind {
+	case "json":
+		var members []byte
+		if members, conflict, ok = sjson.Members(line, reserved); ok {
+			dst = append(dst, members...)
+		}
+	case "logfmt":
+		dst, conflict, ok = logfmt.AppendMembersReserved(dst, line, reserved)
+	case "regex":
+		dst, ok = p.regex.AppendMembers(dst, line)
+	}
+	if !ok {
+		return dst[:mark], false
+	}
+	if target != "" {
+		return append(dst, '}'), true
+	}
+	if conflict {
+		// Put the members under the fallback target after all.
+		var buf [16]byte
+		prefix := append(sjson.AppendStringString(buf[:0], p.kind), ':', '{')
+		dst = slices.Insert(dst, start, prefix...)
+		return append(dst, '}'), true
+	}
+	if len(dst) == start { // nothing to merge: drop the comma
+		dst = dst[:mark]
+	}
+	return dst, true
+}
+
 // Append appends the document of r to dst and returns it.
 func (e *Encoder) Append(dst []byte, src *record.Source, r *record.Record) []byte {
 	ts := r.Time
@@ -68,23 +157,12 @@ func (e *Encoder) Append(dst []byte, src *record.Source, r *record.Record) []byt
 		dst = append(dst, '"')
 	}
 	keepLog := true
-	if e.mergeJSON && r.Flags&record.Malformed == 0 {
-		if members, conflict, ok := sjson.Members(r.Line, reserved); ok {
-			keepLog = e.keepOriginal
-			target := e.target
-			if conflict && target == "" {
-				target = fallbackTarget
-			}
-			switch {
-			case target != "":
-				dst = append(dst, ',')
-				dst = sjson.AppendStringString(dst, target)
-				dst = append(dst, ":{"...)
-				dst = append(dst, members...)
-				dst = append(dst, '}')
-			case len(members) > 0:
-				dst = append(dst, ',')
-				dst = append(dst, members...)
+	if r.Flags&record.Malformed == 0 {
+		for i := range e.parsers {
+			var ok bool
+			if dst, ok = e.parsers[i].merge(dst, r.Line); ok {
+				keepLog = e.parsers[i].keepOriginal
+				break
 			}
 		}
 	}

@@ -1,0 +1,91 @@
+package document
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/agent/record"
+)
+
+func TestLogfmtMerge(t *testing.T) {
+	tr := []config.Transform{{Type: "logfmt", Field: "log"}}
+	m := encode(t, tr, `level=info msg="hello world" retry`+"\n", 0)
+	require.Equal(t, "info", m["level"])
+	require.Equal(t, "hello world", m["msg"])
+	require.Equal(t, true, m["retry"])
+	require.Equal(t, "stdout", m["stream"])
+	require.NotContains(t, m, "log")
+	require.Contains(t, m, "kubernetes")
+
+	// Keys that clash with the document's, or repeat, go under "logfmt".
+	m = encode(t, tr, `log=x stream=y a=1`, 0)
+	require.Equal(t, map[string]any{"log": "x", "stream": "y", "a": "1"}, m["logfmt"])
+	require.Equal(t, "stdout", m["stream"])
+	m = encode(t, tr, `a=1 a=2`, 0)
+	require.Contains(t, m, "logfmt") // encoding/json keeps the last of a repeated key
+	require.NotContains(t, m, "a")
+
+	// Not logfmt: the line stays in log.
+	for _, line := range []string{"plain text", `a="open`, ""} {
+		m = encode(t, tr, line, 0)
+		require.Equal(t, line, m["log"], "line %q", line)
+	}
+
+	m = encode(t, []config.Transform{{Type: "logfmt", Target: "app", KeepOriginal: true}}, `log=x`, 0)
+	require.Equal(t, map[string]any{"log": "x"}, m["app"])
+	require.Equal(t, "log=x", m["log"])
+
+	// A malformed record is not parsed.
+	m = encode(t, tr, `a=1`, record.Malformed)
+	require.Equal(t, "a=1", m["log"])
+}
+
+func TestRegexMerge(t *testing.T) {
+	m := encode(t, []config.Transform{{Type: "regex", Field: "log", Preset: "klog"}}, "I0517 15:04:22.619642  952452992 pod.go:259] started\n", 0)
+	require.Equal(t, "I", m["severity"])
+	require.Equal(t, float64(259), m["line"])
+	require.Equal(t, "started", m["message"])
+	require.NotContains(t, m, "log")
+
+	m = encode(t, []config.Transform{{Type: "regex", Preset: "nginx"}}, `1.2.3.4 - - [07/Dec/2016:11:05:07 +0100] "GET / HTTP/1.1" 200 - "-" "curl/8"`, 0)
+	require.Equal(t, float64(200), m["status"])
+	require.NotContains(t, m, "bytes", `"-" is not an int: left out`)
+
+	// A group named like a reserved key puts every match under "regex".
+	tr := []config.Transform{{Type: "regex", Pattern: `^(?P<log>\w+) (?P<n__int>\d+)$`}}
+	m = encode(t, tr, "hello 7", 0)
+	require.Equal(t, map[string]any{"log": "hello", "n": float64(7)}, m["regex"])
+	m = encode(t, tr, "no match here", 0)
+	require.Equal(t, "no match here", m["log"])
+
+	// No group took part: the line parsed, there is nothing to merge.
+	m = encode(t, []config.Transform{{Type: "regex", Pattern: `^x(?P<a>y)?$`}}, "x", 0)
+	require.NotContains(t, m, "log")
+	require.NotContains(t, m, "a")
+
+	// A pattern that does not compile (config.Parse rejects it) is left out.
+	m = encode(t, []config.Transform{{Type: "regex", Pattern: `(`}}, "x", 0)
+	require.Equal(t, "x", m["log"])
+}
+
+func TestFirstParserThatSucceeds(t *testing.T) {
+	tr := []config.Transform{
+		{Type: "regex", Pattern: `^(?P<word>[a-z]+)$`},
+		{Type: "logfmt"},
+		{Type: "json"}, // json is tried first wherever it is listed
+		{Type: "regex", Preset: "klog"},
+	}
+	m := encode(t, tr, `{"level":"info"}`, 0)
+	require.Equal(t, "info", m["level"])
+	m = encode(t, tr, `hello`, 0)
+	require.Equal(t, "hello", m["word"])
+	m = encode(t, tr, `level=warn`, 0)
+	require.Equal(t, "warn", m["level"])
+	require.NotContains(t, m, "word")
+	m = encode(t, tr, `W0517 15:04:22.619642 1 a.go:1] disk low`, 0)
+	require.Equal(t, "W", m["severity"])
+	m = encode(t, tr, `Hello, World`, 0)
+	require.Equal(t, "Hello, World", m["log"])
+}
