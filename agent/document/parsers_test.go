@@ -89,3 +89,13 @@ func TestFirstParserThatSucceeds(t *testing.T) {
 	m = encode(t, tr, `Hello, World`, 0)
 	require.Equal(t, "Hello, World", m["log"])
 }
+
+func TestLogfmtEncodeAllocatesNothing(t *testing.T) {
+	e := New([]config.Transform{{Type: "json"}, {Type: "logfmt"}}, func() int64 { return 1 })
+	src := &record.Source{Meta: meta}
+	r := record.Record{Time: 1, Line: []byte(`level=info msg="hello \"world\"" n=3 log=clash retry`)}
+	dst := make([]byte, 0, 4096)
+	if n := testing.AllocsPerRun(100, func() { dst = e.Append(dst[:0], src, &r) }); n != 0 {
+		t.Fatalf("Append allocates %.1f times per record", n)
+	}
+}
