@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	sjson "github.com/sluicelog/sluice/parsers/json"
 )
@@ -169,13 +168,13 @@ func appendValue(dst *[]byte, v []byte, k Kind) bool {
 		}
 		*dst = append(*dst, d...)
 	case Float:
-		f, err := strconv.ParseFloat(view(v), 64)
+		f, err := strconv.ParseFloat(string(v), 64)
 		if err != nil || f-f != 0 { // NaN and ±Inf are not JSON
 			return false
 		}
 		*dst = strconv.AppendFloat(*dst, f, 'g', -1, 64)
 	case Bool:
-		b, err := strconv.ParseBool(view(v))
+		b, err := strconv.ParseBool(string(v))
 		if err != nil {
 			return false
 		}
@@ -185,7 +184,3 @@ func appendValue(dst *[]byte, v []byte, k Kind) bool {
 	}
 	return true
 }
-
-// view is b as a string for a parse that does not keep it; it must not be
-// stored.
-func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
