@@ -84,13 +84,24 @@ func (p *requestPool) put(r *request) {
 
 func (o *Output) getRequest() *request { return o.requests.get() }
 
-// newBody gives r an empty body of capacity bulk.max_bytes, the most a
-// writer puts in one unless a single document is larger: it never grows
-// by append.
+// maxPresized bounds the body allocated up front: a max_bytes of hundreds
+// of MiB should not cost that much per request before any document comes.
+// Bodies beyond it grow by append, once, and are kept.
+const maxPresized = 16 << 20
+
+// newBody gives r an empty body of capacity bulk.max_bytes (at most
+// maxPresized), the most a writer puts in one unless a single document is
+// larger: it does not grow by append.
 func (o *Output) newBody(r *request) {
-	if cap(r.body) < o.maxBytes {
-		r.body = make([]byte, 0, o.maxBytes)
+	if n := min(o.maxBytes, maxPresized); cap(r.body) < n {
+		r.body = make([]byte, 0, n)
 	}
+}
+
+// keepBody says whether a body of capacity c goes back to the pool: not
+// one that a document far over max_bytes grew.
+func (o *Output) keepBody(c int) bool {
+	return c <= o.maxBytes+o.maxBytes/4
 }
 
 // finish acknowledges the request's share of each batch and recycles it.
@@ -111,8 +122,8 @@ func (o *Output) putRequest(r *request) {
 	r.stage = stagePrimary
 	clear(r.reasons)
 	r.reasons = r.reasons[:0]
-	if cap(r.body) > o.maxBytes {
-		r.body = nil // one document over max_bytes grew it: do not keep that
+	if !o.keepBody(cap(r.body)) {
+		r.body = nil
 	}
 	o.requests.put(r)
 }
