@@ -198,7 +198,6 @@ type torture struct {
 	moved         []movedFile
 	rotations     map[rotKind]int
 	skipped       map[string]int
-	recreates     int // files deleted and created again
 	inodeReuses   int // of which got the inode of the deleted file
 	recreatesDown int
 	sigkills      int

@@ -40,10 +40,15 @@ func newClient(cfg config.Output, c credentials, header http.Header, tr http.Rou
 			}
 			urls = append(urls, p)
 		}
-		return elastictransport.New(elastictransport.Config{
-			URLs: urls, Username: c.username, Password: c.password, APIKey: c.apiKey, ServiceToken: c.bearer,
-			Header: header, Transport: tr, DisableRetry: true,
-		})
+		return elastictransport.NewClient(
+			elastictransport.WithURLs(urls...),
+			elastictransport.WithBasicAuth(c.username, c.password),
+			elastictransport.WithAPIKey(c.apiKey),
+			elastictransport.WithServiceToken(c.bearer),
+			elastictransport.WithHeader(header),
+			elastictransport.WithTransport(tr),
+			elastictransport.WithDisableRetry(),
+		)
 	}
 	return elasticsearch.NewClient(elasticsearch.Config{
 		Addresses: cfg.URLs, Username: c.username, Password: c.password, APIKey: c.apiKey,

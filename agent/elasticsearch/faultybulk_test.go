@@ -350,12 +350,6 @@ func (f *faultyBulk) storedKeys() []string {
 	return append([]string(nil), f.order...)
 }
 
-func (f *faultyBulk) received() int64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.wireBytes
-}
-
 // requestKeys returns the document keys of _bulk request call (from 1).
 func (f *faultyBulk) requestKeys(call int) []string {
 	f.mu.Lock()
