@@ -213,6 +213,16 @@ func (r *fileReader) run(ctx context.Context) {
 		return true
 	}
 
+	// release ships any unfinished partial line as it is and lets the file
+	// go for good.
+	release := func() {
+		b = record.NewBatch(r.src, r)
+		r.asm.flush(b)
+		if flush(r.pos) {
+			r.close()
+		}
+	}
+
 	for {
 		if len(buf) == cap(buf) {
 			grown := make([]byte, len(buf), 2*cap(buf))
@@ -299,16 +309,18 @@ func (r *fileReader) run(ctx context.Context) {
 			// while: the runtime writes to the old descriptor for a moment
 			// after a rotation, until it reopens. Ship any unfinished
 			// partial line as it is, then let go.
-			b = record.NewBatch(r.src, r)
-			r.asm.flush(b)
-			if !flush(r.pos) {
-				return
-			}
-			r.close()
+			release()
 			return
 		}
 		fi, err := r.f.Stat()
 		if err == nil && fi.Size() < r.pos {
+			if r.gone() {
+				// Rotated away, then rewritten (a later rotation copied
+				// the live file over it): that content is the live
+				// file's, read by its own reader. Stop here.
+				release()
+				return
+			}
 			r.truncated(fi.Size())
 			buf, skipping = buf[:0], false
 			continue
@@ -330,6 +342,10 @@ func (r *fileReader) run(ctx context.Context) {
 		// same content: after a copytruncate the writer may have refilled
 		// the file past our offset, which the size alone does not show.
 		if fi, err := r.f.Stat(); err == nil && (fi.Size() < r.pos || fi.Size() > r.pos && r.rewritten()) {
+			if r.gone() {
+				release() // as above: rotated away and rewritten
+				return
+			}
 			r.truncated(fi.Size())
 			buf, skipping = buf[:0], false
 		}

@@ -279,3 +279,27 @@ func TestPruneDropsCheckpointsOfVanishedFiles(t *testing.T) {
 	_, ok = e.checkpointOf(p)
 	require.True(t, ok)
 }
+
+// A file renamed away and then rewritten by a later rotation (copytruncate
+// copying the live file over it) holds the live file's lines: they are not
+// read again from the old file.
+func TestRotatedFileRewrittenIsNotReadAgain(t *testing.T) {
+	e := newEnv(t)
+	p := e.path("p", "ns")
+	e.write(p, numbered("old", 0, 20)...)
+	e.start()
+	e.waitLines(20)
+	require.NoError(t, os.Rename(p, p+".1"))
+	e.write(p, numbered("new", 0, 10)...)
+	e.waitLines(30)
+	// copytruncate of the live file onto p.1, while the old reader still
+	// waits out its grace period on p.1.
+	live, err := os.ReadFile(p)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(p+".1", live, 0o644))
+	require.NoError(t, os.Truncate(p, 0))
+	e.write(p, numbered("after", 0, 5)...)
+	e.waitLines(35)
+	require.Equal(t, msgs("new", 0, 10), filter(e.sink.lines(), "new "), "the copy in the rotated file is not shipped again")
+	require.Equal(t, msgs("after", 0, 5), filter(e.sink.lines(), "after "))
+}
