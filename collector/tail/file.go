@@ -46,6 +46,7 @@ type fileReader struct {
 	ackNext uint64           // seq of the oldest batch not yet acked
 	acked   map[uint64]int64 // acked out of order: seq -> end offset
 	ackGen  map[uint64]uint64
+	genFP   map[uint64]string // fingerprint of each generation's content
 	closed  bool
 
 	wake  chan struct{} // the file grew (inotify)
@@ -127,6 +128,13 @@ func (r *fileReader) newSource() {
 		IDSeed:      seed,
 		Generation:  r.gen,
 	}
+	// Acks run on output goroutines and save the fingerprint of the acked
+	// batch's generation, not whatever r.fp holds by then: a checkpoint
+	// that paired an old offset with a newer file's fingerprint would
+	// resume in the middle of the new content after a crash.
+	r.mu.Lock()
+	r.genFP[r.gen] = r.fp
+	r.mu.Unlock()
 }
 
 // Ack implements record.Acker.
@@ -162,7 +170,7 @@ func (r *fileReader) Ack(b *record.Batch) {
 		return
 	}
 	r.t.store.Set(r.key, checkpoint.Entry{
-		Path: r.path, Dev: r.dev, Inode: r.ino, Fingerprint: r.fp,
+		Path: r.path, Dev: r.dev, Inode: r.ino, Fingerprint: r.genFP[gen],
 		Offset: end, Generation: gen,
 	})
 }

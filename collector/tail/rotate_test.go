@@ -303,3 +303,37 @@ func TestRotatedFileRewrittenIsNotReadAgain(t *testing.T) {
 	require.Equal(t, msgs("new", 0, 10), filter(e.sink.lines(), "new "), "the copy in the rotated file is not shipped again")
 	require.Equal(t, msgs("after", 0, 5), filter(e.sink.lines(), "after "))
 }
+
+// An ack of a batch from before a truncation saves that generation's
+// fingerprint with its offset, never the new content's: otherwise a crash
+// right then would resume at the old offset inside the new content.
+func TestOldGenerationAckKeepsItsFingerprint(t *testing.T) {
+	e := newEnv(t)
+	p := e.path("p", "ns")
+	e.sink.hold = true
+	e.write(p, criLine("stdout", "F", "a first line of the old content"))
+	e.start()
+	e.waitLines(1)
+	require.NoError(t, os.Truncate(p, 0))
+	e.write(p, criLine("stdout", "F", "new"))
+	e.waitLines(2)
+	e.sink.mu.Lock()
+	old := e.sink.held[0]
+	e.sink.held = e.sink.held[1:]
+	e.sink.mu.Unlock()
+	old.Done()
+	f, err := os.Open(p)
+	require.NoError(t, err)
+	newFP, ok, err := fingerprint(f)
+	require.NoError(t, f.Close())
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		cp, ok := e.checkpointOf(p)
+		require.True(c, ok)
+		require.Equal(c, uint64(0), cp.Generation)
+		require.NotEqual(c, newFP, cp.Fingerprint, "the old generation's offset must not carry the new content's fingerprint")
+		require.NotEmpty(c, cp.Fingerprint)
+	}, 5*time.Second, 5*time.Millisecond)
+	e.sink.release()
+}

@@ -294,6 +294,7 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 		asm:    newAssembler(int(t.cfg.MaxLineBytes), t.now, &t.stats),
 		acked:  map[uint64]int64{},
 		ackGen: map[uint64]uint64{},
+		genFP:  map[uint64]string{},
 		wake:   make(chan struct{}, 1),
 		ackCh:  make(chan struct{}, 1),
 	}
