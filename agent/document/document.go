@@ -19,6 +19,11 @@ import (
 type Encoder struct {
 	parsers []parser // json first, then logfmt and regex in config order
 	now     func() int64
+
+	// named are the parser chains a pod can ask for by name with the
+	// sluice.io/parser annotation (Batch.Parser): "json", "logfmt",
+	// "text" (none), and each regex preset.
+	named map[string][]parser
 }
 
 // parser is one parser transform.
@@ -72,15 +77,69 @@ func New(transforms []config.Transform, now func() int64) *Encoder {
 		e.parsers = e.parsers[len(e.parsers)-1:] // the last json transform wins, as before
 	}
 	e.parsers = append(e.parsers, rest...)
+	e.named = namedChains(e.parsers)
 	return e
 }
 
-// EncodeBatch fills b.Docs and b.DocEnds with one document per record.
+// namedChains builds the chains a pod may select. A name that the config
+// also uses (a json transform with a target, say) keeps the config's
+// settings.
+func namedChains(configured []parser) map[string][]parser {
+	named := map[string][]parser{
+		"json":   {{kind: "json"}},
+		"logfmt": {{kind: "logfmt"}},
+		"text":   nil,
+	}
+	for _, name := range regex.Presets() {
+		rp, err := regex.Preset(name)
+		if err != nil {
+			continue
+		}
+		p := parser{kind: "regex", regex: rp}
+		for _, n := range rp.Names() {
+			p.clash = p.clash || reserved([]byte(n))
+		}
+		named[name] = []parser{p}
+	}
+	for _, p := range configured {
+		if p.kind == "json" || p.kind == "logfmt" {
+			named[p.kind] = []parser{p}
+		}
+	}
+	return named
+}
+
+// HasParser reports whether name can be selected per pod.
+func (e *Encoder) HasParser(name string) bool {
+	_, ok := e.named[name]
+	return ok
+}
+
+// ParserNames lists the names a pod can select, for error messages.
+func (e *Encoder) ParserNames() []string {
+	names := make([]string, 0, len(e.named))
+	for n := range e.named {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// EncodeBatch fills b.Docs and b.DocEnds with one document per record,
+// with the batch's Kubernetes object and, when the batch names one, the
+// parser chosen for its pod (an unknown name falls back to the config's).
 func (e *Encoder) EncodeBatch(b *record.Batch) {
 	b.Docs = b.Docs[:0]
 	b.DocEnds = b.DocEnds[:0]
+	chain := e.parsers
+	if b.Parser != "" {
+		if c, ok := e.named[b.Parser]; ok {
+			chain = c
+		}
+	}
+	meta := b.Kubernetes()
 	for i := range b.Records {
-		b.Docs = e.Append(b.Docs, b.Source, &b.Records[i])
+		b.Docs = e.appendDoc(b.Docs, chain, meta, &b.Records[i])
 		b.DocEnds = append(b.DocEnds, int32(len(b.Docs)))
 	}
 }
@@ -142,8 +201,13 @@ func (p *parser) merge(dst, line []byte) (out []byte, ok bool) {
 	return dst, true
 }
 
-// Append appends the document of r to dst and returns it.
+// Append appends the document of r to dst and returns it, parsed by the
+// config's parsers, with the source's Kubernetes object.
 func (e *Encoder) Append(dst []byte, src *record.Source, r *record.Record) []byte {
+	return e.appendDoc(dst, e.parsers, src.Meta, r)
+}
+
+func (e *Encoder) appendDoc(dst []byte, parsers []parser, meta []byte, r *record.Record) []byte {
 	ts := r.Time
 	if ts == 0 {
 		ts = e.now()
@@ -158,10 +222,10 @@ func (e *Encoder) Append(dst []byte, src *record.Source, r *record.Record) []byt
 	}
 	keepLog := true
 	if r.Flags&record.Malformed == 0 {
-		for i := range e.parsers {
+		for i := range parsers {
 			var ok bool
-			if dst, ok = e.parsers[i].merge(dst, r.Line); ok {
-				keepLog = e.parsers[i].keepOriginal
+			if dst, ok = parsers[i].merge(dst, r.Line); ok {
+				keepLog = parsers[i].keepOriginal
 				break
 			}
 		}
@@ -189,9 +253,9 @@ func (e *Encoder) Append(dst []byte, src *record.Source, r *record.Record) []byt
 		}
 		dst = append(dst, '}')
 	}
-	if len(src.Meta) > 0 {
+	if len(meta) > 0 {
 		dst = append(dst, `,"kubernetes":`...)
-		dst = append(dst, src.Meta...)
+		dst = append(dst, meta...)
 	}
 	return append(dst, '}')
 }

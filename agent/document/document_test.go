@@ -89,3 +89,49 @@ func TestExtraMembersSpliced(t *testing.T) {
 	require.JSONEq(t, `{"@timestamp":"1970-01-01T00:00:00.000000001Z","k":"v"}`, string(b.Doc(1)))
 	require.JSONEq(t, `{"@timestamp":"1970-01-01T00:00:00.000000001Z","log":"msg three","source_ip":"10.0.0.3"}`, string(b.Doc(2)))
 }
+
+// A batch's own Kubernetes object and parser choice (set by enrichment
+// from the pod cache) win over the source's and the config's.
+func TestEncodeBatchMetaAndParser(t *testing.T) {
+	e := New(jsonMerge, func() int64 { return 1 })
+	decode := func(b *record.Batch, i int) map[string]any {
+		t.Helper()
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(b.Doc(i), &m), "%s", b.Doc(i))
+		return m
+	}
+	src := &record.Source{Meta: meta}
+	b := record.NewBatch(src, nil)
+	defer b.Discard()
+	b.Add(record.Record{Time: 1, Line: []byte(`level=warn msg="disk full"`)}, []byte(`level=warn msg="disk full"`))
+	b.Add(record.Record{Time: 1, Line: []byte(`{"a":1}`)}, []byte(`{"a":1}`))
+
+	e.EncodeBatch(b)
+	m := decode(b, 0)
+	require.Equal(t, `level=warn msg="disk full"`, m["log"], "config has json only: logfmt line kept raw")
+	require.Equal(t, "ns", m["kubernetes"].(map[string]any)["namespace_name"])
+	require.Equal(t, float64(1), decode(b, 1)["a"])
+
+	b.Meta = []byte(`{"namespace_name":"from-cache","labels":{"app":"x"}}`)
+	b.Parser = "logfmt"
+	e.EncodeBatch(b)
+	m = decode(b, 0)
+	require.Equal(t, "warn", m["level"])
+	require.Equal(t, "disk full", m["msg"])
+	require.NotContains(t, m, "log")
+	require.Equal(t, map[string]any{"namespace_name": "from-cache", "labels": map[string]any{"app": "x"}}, m["kubernetes"])
+	require.Equal(t, `{"a":1}`, decode(b, 1)["log"], "logfmt chosen: a JSON line is not merged")
+
+	b.Parser = "text"
+	e.EncodeBatch(b)
+	require.Equal(t, `{"a":1}`, decode(b, 1)["log"])
+
+	b.Parser = "nginx"
+	e.EncodeBatch(b)
+	require.Equal(t, `{"a":1}`, decode(b, 1)["log"], "a line nginx does not match stays raw")
+
+	b.Parser = "no-such-parser"
+	e.EncodeBatch(b)
+	require.Equal(t, float64(1), decode(b, 1)["a"], "unknown name: the config's chain")
+	require.True(t, e.HasParser("klog") && e.HasParser("json") && !e.HasParser("no-such-parser"))
+}

@@ -12,7 +12,7 @@ import (
 // refused (e.g. "mapper_parsing_exception: failed to parse field [n]"),
 // so a line that the store cannot map stays searchable. r.Time must be
 // set: a rescue keeps the @timestamp of the document it stands for.
-func AppendRescue(dst []byte, src *record.Source, r *record.Record, reason string) []byte {
+func AppendRescue(dst, meta []byte, r *record.Record, reason string) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
 	dst = timestamp.AppendRFC3339Nano(dst, r.Time)
 	dst = append(dst, '"')
@@ -36,9 +36,9 @@ func AppendRescue(dst []byte, src *record.Source, r *record.Record, reason strin
 		dst = append(dst, `,"malformed":true`...)
 	}
 	dst = append(dst, '}')
-	if src != nil && len(src.Meta) > 0 {
+	if len(meta) > 0 {
 		dst = append(dst, `,"kubernetes":`...)
-		dst = append(dst, src.Meta...)
+		dst = append(dst, meta...)
 	}
 	return append(dst, '}')
 }

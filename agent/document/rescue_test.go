@@ -13,7 +13,7 @@ import (
 func TestAppendRescue(t *testing.T) {
 	f := func(r record.Record, src *record.Source, reason string, want map[string]any) {
 		t.Helper()
-		doc := AppendRescue([]byte("keep"), src, &r, reason)
+		doc := AppendRescue([]byte("keep"), src.Meta, &r, reason)
 		require.Equal(t, "keep", string(doc[:4]), "appends")
 		require.True(t, json.Valid(doc[4:]), "invalid JSON: %s", doc[4:])
 		var m map[string]any

@@ -99,12 +99,12 @@ func (s *sender) nextStage(req *request) *request {
 		next.items = append(next.items, item{start: int32(len(next.body)), batch: it.batch, rec: it.rec})
 		if next.stage == stageRescue {
 			next.reasons = append(next.reasons, why)
-			s.scratch = document.AppendRescue(s.scratch[:0], b.Source, &r, why)
+			s.scratch = document.AppendRescue(s.scratch[:0], b.Kubernetes(), &r, why)
 			next.body = appendAction(next.body, index, id)
 		} else {
 			orig := req.reasons[rf.item]
 			next.reasons = append(next.reasons, orig)
-			s.scratch = appendDeadLetter(s.scratch[:0], b.Source, &r, orig, why, index)
+			s.scratch = appendDeadLetter(s.scratch[:0], b.Source, b.Kubernetes(), &r, orig, why, index)
 			next.body = appendAction(next.body, o.deadLetterIndex, id)
 		}
 		next.body = appendDoc(next.body, s.scratch, o.idKey, id)
@@ -131,7 +131,7 @@ func describe(oc outcome) string {
 // appendDeadLetter appends the dead-letter document of r: its time, raw
 // line and stream, why the document and then its rescue copy were
 // refused, the index it was meant for, and the kubernetes object.
-func appendDeadLetter(dst []byte, src *record.Source, r *record.Record, origErr, rescueErr string, index []byte) []byte {
+func appendDeadLetter(dst []byte, src *record.Source, meta []byte, r *record.Record, origErr, rescueErr string, index []byte) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
 	dst = timestamp.AppendRFC3339Nano(dst, r.Time)
 	dst = append(dst, '"')
@@ -157,10 +157,10 @@ func appendDeadLetter(dst []byte, src *record.Source, r *record.Record, origErr,
 			dst = append(dst, `,"path":`...)
 			dst = sjson.AppendStringString(dst, src.Path)
 		}
-		if len(src.Meta) > 0 {
-			dst = append(dst, `,"kubernetes":`...)
-			dst = append(dst, src.Meta...)
-		}
+	}
+	if len(meta) > 0 {
+		dst = append(dst, `,"kubernetes":`...)
+		dst = append(dst, meta...)
 	}
 	return append(dst, '}')
 }

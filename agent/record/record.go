@@ -95,6 +95,14 @@ type Batch struct {
 
 	Acker Acker
 
+	// Meta, when set, replaces Source.Meta for this batch: the worker's
+	// Kubernetes enrichment sets it from the pod cache, which may learn
+	// more about a file's pod than its name says. Parser, when set, names
+	// the parser chosen for the batch's pod (sluice.io/parser). Both are
+	// shared, immutable bytes; the batch does not own them.
+	Meta   []byte
+	Parser string
+
 	refs    atomic.Int32
 	charged int64
 	budget  Releaser
@@ -138,6 +146,14 @@ func (b *Batch) Size() int {
 	return cap(b.Buf) + cap(b.Docs) + cap(b.Records)*48 + cap(b.DocEnds)*4
 }
 
+// Kubernetes is the "kubernetes" object spliced into the batch's documents.
+func (b *Batch) Kubernetes() []byte {
+	if b.Meta != nil {
+		return b.Meta
+	}
+	return b.Source.Meta
+}
+
 // Retain adds n holders of the batch.
 func (b *Batch) Retain(n int) { b.refs.Add(int32(n)) }
 
@@ -173,6 +189,7 @@ func (b *Batch) release() {
 	b.Records = b.Records[:0]
 	b.Source, b.Acker = nil, nil
 	b.Seq, b.End = 0, 0
+	b.Meta, b.Parser = nil, ""
 	b.Buf, b.Docs, b.DocEnds = b.Buf[:0], b.Docs[:0], b.DocEnds[:0]
 	if cap(b.Buf) > maxPooledBuf || cap(b.Docs) > maxPooledBuf {
 		return
