@@ -83,14 +83,6 @@ type TLS struct {
 	KeyFile  string `yaml:"key_file"`
 }
 
-// Kubernetes configures metadata enrichment.
-type Kubernetes struct {
-	Enabled     bool   `yaml:"enabled"`
-	Kubeconfig  string `yaml:"kubeconfig"`
-	Labels      bool   `yaml:"labels"`
-	Annotations bool   `yaml:"annotations"`
-}
-
 // Transform is one step applied to every record. json, logfmt and regex
 // are parsers: the first that succeeds on a line merges its fields.
 type Transform struct {
@@ -188,7 +180,7 @@ func Default() Config {
 		ShutdownTimeout:    Duration(20 * time.Second),
 		CheckpointInterval: Duration(time.Second),
 		HTTP:               HTTP{Listen: "0.0.0.0:2020"},
-		Kubernetes:         Kubernetes{Enabled: true, Labels: true},
+		Kubernetes:         defaultKubernetes(),
 	}
 }
 
@@ -482,6 +474,7 @@ func (c *Config) validate(root *yaml.Node) error {
 		p.add("must be >= 0", []any{"workers"})
 	}
 	validateHTTP(p, c.HTTP)
+	validateKubernetes(p, c.Kubernetes)
 	if len(c.Inputs) == 0 {
 		p.add("at least one input is needed", []any{"inputs"})
 	}

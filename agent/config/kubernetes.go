@@ -1,0 +1,112 @@
+package config
+
+import (
+	"path"
+	"strings"
+	"time"
+)
+
+// Kubernetes configures metadata enrichment (agent/kube).
+type Kubernetes struct {
+	Enabled bool `yaml:"enabled"`
+	// Source is where pods come from: apiserver (a watch on this node's
+	// pods) or kubelet (the node's kubelet /pods, polled).
+	Source string `yaml:"source"`
+	// Kubeconfig is a kubeconfig file; "" means in-cluster (service account).
+	Kubeconfig string `yaml:"kubeconfig"`
+
+	Labels      bool `yaml:"labels"`
+	Annotations bool `yaml:"annotations"`
+	// Include and exclude lists of label and annotation keys, as globs
+	// (path.Match: app.kubernetes.io/*). An empty include list keeps all.
+	IncludeLabels      []string `yaml:"include_labels"`
+	ExcludeLabels      []string `yaml:"exclude_labels"`
+	IncludeAnnotations []string `yaml:"include_annotations"`
+	ExcludeAnnotations []string `yaml:"exclude_annotations"`
+	// NamespaceLabels adds kubernetes.namespace_labels; only then are
+	// namespaces watched.
+	NamespaceLabels bool `yaml:"namespace_labels"`
+
+	// DeletedPodTTL keeps a deleted pod's metadata for the lines still
+	// being read from its files.
+	DeletedPodTTL Duration `yaml:"deleted_pod_ttl"`
+	// LookupWait is how long records of a pod not yet in the cache wait
+	// for it (a direct GET is made meanwhile); after that they ship with
+	// the names from the file path.
+	LookupWait Duration `yaml:"lookup_wait"`
+	// SyncTimeout bounds the wait for the first full list at start-up;
+	// the agent then starts anyway and /readyz reports the cache unsynced.
+	SyncTimeout Duration `yaml:"sync_timeout"`
+
+	Kubelet Kubelet `yaml:"kubelet"`
+}
+
+// Kubelet is the local kubelet's read-only pod list (source: kubelet).
+type Kubelet struct {
+	URL                string   `yaml:"url"`
+	Interval           Duration `yaml:"interval"`
+	TokenFile          string   `yaml:"token_file"`
+	CAFile             string   `yaml:"ca_file"`
+	InsecureSkipVerify bool     `yaml:"insecure_skip_verify"`
+}
+
+func defaultKubernetes() Kubernetes {
+	return Kubernetes{
+		Enabled:       true,
+		Source:        "apiserver",
+		Labels:        true,
+		DeletedPodTTL: Duration(5 * time.Minute),
+		LookupWait:    Duration(2 * time.Second),
+		SyncTimeout:   Duration(30 * time.Second),
+		Kubelet: Kubelet{
+			Interval:  Duration(10 * time.Second),
+			TokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token",
+			CAFile:    "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+		},
+	}
+}
+
+func validateKubernetes(p *problems, k Kubernetes) {
+	at := func(key ...any) []any { return append([]any{"kubernetes"}, key...) }
+	if !k.Enabled {
+		return
+	}
+	switch k.Source {
+	case "apiserver":
+	case "kubelet":
+		u := k.Kubelet.URL
+		switch {
+		case u == "":
+			p.add("must be set for source kubelet (e.g. https://${NODE_IP}:10250 with NODE_IP from status.hostIP)", at("kubelet", "url"))
+		case !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://"):
+			p.add("must start with https:// (or http://), got %q", at("kubelet", "url"), u)
+		}
+		if k.Kubelet.Interval.D() < 100*time.Millisecond {
+			p.add("must be at least 100ms", at("kubelet", "interval"))
+		}
+	default:
+		p.add("must be apiserver or kubelet, got %q", at("source"), k.Source)
+	}
+	for _, l := range []struct {
+		key  string
+		pats []string
+	}{
+		{"include_labels", k.IncludeLabels}, {"exclude_labels", k.ExcludeLabels},
+		{"include_annotations", k.IncludeAnnotations}, {"exclude_annotations", k.ExcludeAnnotations},
+	} {
+		for i, pat := range l.pats {
+			if _, err := path.Match(pat, ""); err != nil {
+				p.add("bad glob %q: %v", at(l.key, i), pat, err)
+			}
+		}
+	}
+	if k.DeletedPodTTL < 0 {
+		p.add("must not be negative", at("deleted_pod_ttl"))
+	}
+	if k.LookupWait < 0 {
+		p.add("must not be negative", at("lookup_wait"))
+	}
+	if k.SyncTimeout.D() < time.Millisecond {
+		p.add("must be at least 1ms", at("sync_timeout"))
+	}
+}
