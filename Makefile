@@ -10,6 +10,7 @@ FUZZTIME      ?= 5s
 
 build:
 	$(GO) build -o $(BIN)/sluice ./cmd/sluice
+	$(GO) build -o $(BIN)/logs ./cmd/logs
 
 # Runs the agent on a demo folder of container logs that it fills itself.
 # With ES_URL set (e.g. http://127.0.0.1:9200) records go to Elasticsearch;
