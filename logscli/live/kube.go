@@ -115,7 +115,7 @@ func (k *Kube) target(p *corev1.Pod, query url.Values) Target {
 		Open: func(ctx context.Context) (io.ReadCloser, error) {
 			req := k.cs.CoreV1().RESTClient().Get().
 				Namespace(k.opts.Namespace).Resource("pods").
-				Name(pod + ":" + strconv.Itoa(port)).
+				Name(pod+":"+strconv.Itoa(port)).
 				SubResource("proxy").Suffix("api", "v1", "tap")
 			for key, vs := range query {
 				for _, v := range vs {
