@@ -65,6 +65,8 @@ type Input struct {
 	MaxOpenFiles  int      `yaml:"max_open_files"`
 	// Watch turns inotify on for prompt pickup; polling always runs too.
 	Watch *bool `yaml:"watch"`
+	// Multiline joins stack traces per stream; nil = off (multiline.go).
+	Multiline *Multiline `yaml:"multiline"`
 
 	// syslog
 	TCP             string   `yaml:"tcp"`    // listen address, "" = no TCP listener
@@ -490,6 +492,7 @@ func (c *Config) validate(root *yaml.Node) error {
 			p.add("duplicate input name %q", at("name"), in.Name)
 		}
 		names[in.Name] = true
+		validateMultiline(p, in, at)
 		switch in.Type {
 		case "container_logs":
 			if len(in.Paths) == 0 {
