@@ -39,8 +39,8 @@ func (b *lockedBuffer) String() string {
 
 // agentOpts shape one test agent.
 type agentOpts struct {
-	node     string
-	store    *vlstore.Store // nil: console output only
+	node      string
+	store     *vlstore.Store // nil: console output only
 	tokenFile string         // http.token_file, if set
 }
 
@@ -150,7 +150,7 @@ func (a *agent) waitLog(t *testing.T, msg string, n int) map[string]any {
 
 // podFile is one container's log file, as the kubelet names it.
 type podFile struct {
-	path                string
+	path               string
 	ns, pod, container string
 }
 

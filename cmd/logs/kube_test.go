@@ -1,0 +1,81 @@
+package main
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestLiveThroughAPIServer finds the agents with the kubeconfig's
+// credentials and taps them through the pod proxy; an agent that appears
+// mid-tail (a new node) is picked up, one that leaves (rolling update) is
+// closed, without restarting the CLI.
+func TestLiveThroughAPIServer(t *testing.T) {
+	requireBinaries(t)
+	api := newFakeAPIServer(t)
+	kc := api.kubeconfig(t)
+	a := startAgent(t, agentOpts{node: "node-a"})
+	api.addAgent(t, "sluice-a", a)
+
+	// KUBECONFIG, as kubectl reads it; the context's namespace applies.
+	c := startCLI(t, cliEnv("KUBECONFIG="+kc), "-f", "--agent-resync", "100ms")
+	ev := a.waitLog(t, "tap client connected", 1)
+	require.Equal(t, "namespace=payments", ev["query"], "filters go down to the agent through the proxy")
+	a.file("payments", "api-1", "api").write(t, "from node a")
+	a.file("web", "web-1", "nginx").write(t, "not in payments")
+	c.waitFor(t, "payments/api-1 api │ from node a")
+
+	// A new node: its agent is tapped on the next listing.
+	b := startAgent(t, agentOpts{node: "node-b"})
+	api.addAgent(t, "sluice-b", b)
+	b.waitLog(t, "tap client connected", 1)
+	b.file("payments", "api-2", "api").write(t, "from node b")
+	c.waitFor(t, "payments/api-2 api │ from node b")
+
+	// Agent a is replaced: the CLI closes its stream itself.
+	api.removeAgent("sluice-a")
+	require.Eventually(t, func() bool { return api.openStreams("sluice-a") == 0 }, 10*time.Second, 20*time.Millisecond)
+	a.file("payments", "api-1", "api").write(t, "after a left")
+	b.file("payments", "api-2", "api").write(t, "b goes on")
+	c.waitFor(t, "payments/api-2 api │ b goes on")
+	require.False(t, slices.Contains(c.lines(), "payments/api-1 api │ after a left"))
+
+	require.Equal(t, 0, c.interrupt(t))
+	require.Equal(t, []string{
+		"payments/api-1 api │ from node a",
+		"payments/api-2 api │ from node b",
+		"payments/api-2 api │ b goes on",
+	}, c.lines())
+	require.Equal(t, `level=INFO msg="agent gone; its stream is closed" agent=sluice-a@node-a#uid-sluice-a`+"\n", c.stderr.String())
+}
+
+// TestAPIServerErrors: RBAC refusals, refused credentials and a namespace
+// without agents are one line each and exit 1.
+func TestAPIServerErrors(t *testing.T) {
+	requireBinaries(t)
+	api := newFakeAPIServer(t)
+	kc := api.kubeconfig(t)
+	a := startAgent(t, agentOpts{node: "node-a"})
+	api.addAgent(t, "sluice-a", a)
+	env := cliEnv()
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--context", "nobody"},
+			`logs: forbidden by RBAC: list agent pods in namespace sluice: pods is forbidden: User "nobody" cannot list resource "pods" in API group "" in the namespace "sluice"`},
+		{[]string{"--context", "lister"},
+			`logs: forbidden by RBAC: tap of agent sluice-a through the API server: pods "sluice-a" is forbidden: User "lister" cannot get resource "pods/proxy" in API group "" in the namespace "sluice"`},
+		{[]string{"--context", "stranger"},
+			`logs: unauthorized: the API server refused the kubeconfig's credentials (list agent pods in namespace sluice)`},
+		{[]string{"--agent-namespace", "elsewhere"},
+			`logs: no sluice agents found: no running pod in namespace elsewhere matches app.kubernetes.io/name=sluice,app.kubernetes.io/component=agent (is sluice installed? see --agent-namespace, --agent-selector)`},
+	} {
+		_, stderr, code := runCLI(t, env, append([]string{"-f", "--kubeconfig", kc}, tc.args...)...)
+		require.Equal(t, 1, code, "%v", tc.args)
+		require.Equal(t, tc.want+"\n", stderr, "%v", tc.args)
+	}
+}
