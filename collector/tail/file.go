@@ -221,6 +221,23 @@ func (r *fileReader) run(ctx context.Context) {
 		return true
 	}
 
+	batch := func() *record.Batch {
+		if b == nil {
+			b = record.NewBatch(r.src, r)
+		}
+		return b
+	}
+
+	// shipHeld ships the records held for multiline joining before a
+	// truncation: their lines are read and the content is gone for good.
+	shipHeld := func() bool {
+		if !r.asm.held() {
+			return true
+		}
+		r.asm.flushHeld(batch())
+		return flush(r.asm.safe(r.pos - int64(len(buf))))
+	}
+
 	// release ships any unfinished partial line as it is and lets the file
 	// go for good.
 	release := func() {
@@ -249,6 +266,7 @@ func (r *fileReader) run(ctx context.Context) {
 					r.newSource()
 				}
 			}
+			r.asm.tick()
 			// Offset of buf[0] in the file.
 			base := r.pos - int64(len(buf))
 			consumed := 0
@@ -286,6 +304,7 @@ func (r *fileReader) run(ctx context.Context) {
 			} else if skipping {
 				consumed = len(buf)
 			}
+			r.asm.flushDue(batch, 0)
 			end := r.asm.safe(base + int64(consumed))
 			n := copy(buf, buf[consumed:])
 			buf = buf[:n]
@@ -304,7 +323,11 @@ func (r *fileReader) run(ctx context.Context) {
 			r.close()
 			return
 		}
-		// At the end of the file: hand over what is read, then wait.
+		// At the end of the file: hand over what is read, including
+		// records held for joining whose stream went quiet, then wait (no
+		// longer than until the next held record is due).
+		r.asm.tick()
+		wait := r.asm.flushDue(batch, t.cfg.PollInterval.D())
 		if b != nil && !flush(r.asm.safe(r.pos-int64(len(buf)))) {
 			return
 		}
@@ -329,17 +352,20 @@ func (r *fileReader) run(ctx context.Context) {
 				release()
 				return
 			}
+			if !shipHeld() {
+				return
+			}
 			r.truncated(fi.Size())
 			buf, skipping = buf[:0], false
 			continue
 		}
-		if err == nil && time.Since(lastData) >= t.cfg.CloseInactive.D() && r.waitAcks(ctx, 0) {
+		if err == nil && time.Since(lastData) >= t.cfg.CloseInactive.D() && !r.asm.held() && r.waitAcks(ctx, 0) {
 			// Inactive and fully delivered: release the handle. The
 			// checkpoint is exact, so a reopen on change resumes there.
 			t.closedIdle(r, fi)
 			return
 		}
-		timer.Reset(t.cfg.PollInterval.D())
+		timer.Reset(max(wait, time.Millisecond))
 		select {
 		case <-ctx.Done():
 			return
@@ -352,6 +378,9 @@ func (r *fileReader) run(ctx context.Context) {
 		if fi, err := r.f.Stat(); err == nil && (fi.Size() < r.pos || fi.Size() > r.pos && r.rewritten()) {
 			if r.gone() {
 				release() // as above: rotated away and rewritten
+				return
+			}
+			if !shipHeld() {
 				return
 			}
 			r.truncated(fi.Size())

@@ -41,6 +41,9 @@ type Stats struct {
 	Truncated    atomic.Int64 // lines cut at max_line_bytes
 	Truncations  atomic.Int64 // files seen shrinking or rewritten (copytruncate)
 	Pruned       atomic.Int64 // checkpoints dropped for files that are gone
+
+	MultilineJoined atomic.Int64 // records joined from more than one line
+	MultilineCut    atomic.Int64 // joined records cut at max_lines or max_bytes (also in Truncated)
 }
 
 // idleFile is what a file looked like when it was closed as inactive.
@@ -291,7 +294,7 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 	r := &fileReader{
 		t: t, path: path, real: real, key: key, f: f, dev: dev, ino: ino,
 		names:  names,
-		asm:    newAssembler(int(t.cfg.MaxLineBytes), t.now, &t.stats),
+		asm:    newAssembler(int(t.cfg.MaxLineBytes), t.now, &t.stats, t.cfg.Multiline),
 		acked:  map[uint64]int64{},
 		ackGen: map[uint64]uint64{},
 		genFP:  map[uint64]string{},
