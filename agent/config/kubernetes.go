@@ -1,7 +1,6 @@
 package config
 
 import (
-	"path"
 	"strings"
 	"time"
 )
@@ -18,7 +17,8 @@ type Kubernetes struct {
 	Labels      bool `yaml:"labels"`
 	Annotations bool `yaml:"annotations"`
 	// Include and exclude lists of label and annotation keys, as globs
-	// (path.Match: app.kubernetes.io/*). An empty include list keeps all.
+	// (* is any run of characters, '/' included: app.kubernetes.io/*). An
+	// empty include list keeps all.
 	IncludeLabels      []string `yaml:"include_labels"`
 	ExcludeLabels      []string `yaml:"exclude_labels"`
 	IncludeAnnotations []string `yaml:"include_annotations"`
@@ -86,19 +86,6 @@ func validateKubernetes(p *problems, k Kubernetes) {
 		}
 	default:
 		p.add("must be apiserver or kubelet, got %q", at("source"), k.Source)
-	}
-	for _, l := range []struct {
-		key  string
-		pats []string
-	}{
-		{"include_labels", k.IncludeLabels}, {"exclude_labels", k.ExcludeLabels},
-		{"include_annotations", k.IncludeAnnotations}, {"exclude_annotations", k.ExcludeAnnotations},
-	} {
-		for i, pat := range l.pats {
-			if _, err := path.Match(pat, ""); err != nil {
-				p.add("bad glob %q: %v", at(l.key, i), pat, err)
-			}
-		}
 	}
 	if k.DeletedPodTTL < 0 {
 		p.add("must not be negative", at("deleted_pod_ttl"))

@@ -29,6 +29,7 @@ type Pipeline struct {
 
 	tap     *tap.Hub
 	workerS []workerState // one per worker, for Health
+	enrich  Enricher      // nil: no Kubernetes enrichment
 
 	batches atomic.Int64 // batches handed over
 	records atomic.Int64
@@ -47,6 +48,16 @@ func New(enc *document.Encoder, outputs []Output, workers int, memoryLimit int64
 		workerS: make([]workerState, max(workers, 1)),
 	}
 }
+
+// Enricher sets a batch's Kubernetes metadata before it is encoded
+// (agent/kube). Enrich returns false when the batch is to be dropped
+// (sluice.io/exclude); it is then acked without being written.
+type Enricher interface {
+	Enrich(b *record.Batch) bool
+}
+
+// SetEnricher installs the enrichment step. Call it before Run.
+func (p *Pipeline) SetEnricher(e Enricher) { p.enrich = e }
 
 // Tap is the hub that workers publish encoded batches to while somebody
 // listens.
@@ -140,7 +151,7 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, st *worke
 	for {
 		st.beat.Store(time.Now().UnixNano())
 		b, ok := p.ring.Pop(context.Background(), tick)
-		if ok {
+		if ok && (p.enrich == nil || p.enrich.Enrich(b)) {
 			p.enc.EncodeBatch(b)
 			if p.tap.Active() {
 				p.tap.Publish(b)
@@ -154,6 +165,8 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, st *worke
 				}
 			}
 			st.inOutput.Store(false)
+		}
+		if ok {
 			b.Done()
 		}
 		closed := ctx.Err() != nil

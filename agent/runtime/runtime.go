@@ -24,6 +24,7 @@ import (
 	"github.com/sluicelog/sluice/agent/document"
 	"github.com/sluicelog/sluice/agent/elasticsearch"
 	"github.com/sluicelog/sluice/agent/httpapi"
+	"github.com/sluicelog/sluice/agent/kube"
 	"github.com/sluicelog/sluice/agent/metrics"
 	"github.com/sluicelog/sluice/agent/pipeline"
 	"github.com/sluicelog/sluice/collector/syslog"
@@ -45,6 +46,7 @@ type Agent struct {
 	outputs []pipeline.Output
 	pipe    *pipeline.Pipeline
 	inputs  []input
+	kube    *kube.Enricher // nil when enrichment is off or unavailable
 	ready   atomic.Bool
 	started time.Time
 
@@ -103,6 +105,10 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 	a.store = store
 	enc := document.New(cfg.Transforms, func() int64 { return time.Now().UnixNano() })
 	a.pipe = pipeline.New(enc, a.outputs, cfg.Workers, int64(cfg.MemoryLimit), logger)
+	if err := a.newKube(enc); err != nil {
+		store.Close()
+		return nil, err
+	}
 	for _, in := range cfg.Inputs {
 		switch in.Type {
 		case "container_logs":
@@ -134,6 +140,38 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	return a, nil
+}
+
+// newKube builds the Kubernetes enrichment when it is on. Outside a
+// cluster without a kubeconfig (a laptop, a VM shipping syslog) the agent
+// runs without it, and says so.
+func (a *Agent) newKube(enc *document.Encoder) error {
+	k := a.cfg.Kubernetes
+	if !k.Enabled {
+		return nil
+	}
+	e, err := kube.New(kube.Options{
+		Config:      k,
+		NodeName:    a.cfg.NodeName,
+		KnownParser: enc.HasParser,
+		UserAgent:   "sluice/" + a.version,
+		Logger:      a.logger,
+	})
+	if errors.Is(err, kube.ErrUnavailable) {
+		a.logger.Warn("kubernetes enrichment off: records carry the names from their file paths only", "reason", err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("kubernetes: %w", err)
+	}
+	if err := a.registry.Register(e.Collector()); err != nil {
+		return fmt.Errorf("kubernetes metrics: %w", err)
+	}
+	a.kube = e
+	a.pipe.SetEnricher(e)
+	a.AddReadyCheck("kubernetes", e.Ready)
+	a.logger.Info("kubernetes enrichment on", "pods_from", e.Describe())
+	return nil
 }
 
 // newAPI registers the metrics and binds the HTTP API, unless http.listen
@@ -262,6 +300,25 @@ func (a *Agent) Run(ctx context.Context) error {
 		defer close(syncDone)
 		a.store.Run(syncCtx, a.cfg.CheckpointInterval.D(), a.logger.With("component", "checkpoint"))
 	}()
+
+	// The pod cache lives until the workers are done: a worker may be
+	// waiting for a pod when the inputs stop.
+	kubeCtx, cancelKube := context.WithCancel(context.Background())
+	kubeDone := make(chan struct{})
+	if a.kube != nil {
+		go func() {
+			defer close(kubeDone)
+			if err := a.kube.Run(kubeCtx); err != nil {
+				a.logger.Error("kubernetes metadata stopped", "err", err)
+			}
+		}()
+		// Inputs start once the cache holds this node's pods (or after
+		// sync_timeout), so the first lines need not wait for their pod.
+		a.kube.WaitSynced(ctx)
+	} else {
+		close(kubeDone)
+	}
+	defer func() { cancelKube(); <-kubeDone }()
 
 	inCtx, cancelIn := context.WithCancel(ctx)
 	defer cancelIn()
