@@ -122,3 +122,41 @@ func TestPushBlocksAtMemoryLimit(t *testing.T) {
 	defer dcancel()
 	require.Error(t, p.Drain(dctx), "drain reports what was never acked")
 }
+
+// enrichFunc adapts a function to Enricher.
+type enrichFunc func(b *record.Batch) bool
+
+func (f enrichFunc) Enrich(b *record.Batch) bool { return f(b) }
+
+// An enricher sets a batch's metadata and parser before encoding; a batch
+// it drops (sluice.io/exclude) is acked without reaching any output, so
+// the file's checkpoint moves past it.
+func TestEnricherSetsMetaAndDrops(t *testing.T) {
+	o := &heldOutput{}
+	enc := document.New(nil, func() int64 { return 1 })
+	p := New(enc, []Output{o}, 1, 1<<20, slog.New(slog.DiscardHandler))
+	p.SetEnricher(enrichFunc(func(b *record.Batch) bool {
+		if b.Source.Pod == "quiet" {
+			return false
+		}
+		b.Meta, b.Parser = []byte(`{"pod_name":"`+b.Source.Pod+`","labels":{"app":"x"}}`), "logfmt"
+		return true
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, context.Background()) }()
+
+	var acked atomic.Int64
+	for _, pod := range []string{"quiet", "loud", "quiet"} {
+		bt := record.NewBatch(&record.Source{Pod: pod}, record.AckerFunc(func(*record.Batch) { acked.Add(1) }))
+		bt.Add(record.Record{Time: 1}, []byte("a=1"))
+		require.NoError(t, p.Push(context.Background(), bt))
+	}
+	require.Eventually(t, func() bool { return acked.Load() == 2 }, 5*time.Second, time.Millisecond, "dropped batches are acked")
+	require.Eventually(t, func() bool { o.mu.Lock(); defer o.mu.Unlock(); return len(o.docs) == 1 }, 5*time.Second, time.Millisecond)
+	require.JSONEq(t, `{"@timestamp":"1970-01-01T00:00:00.000000001Z","a":"1","kubernetes":{"pod_name":"loud","labels":{"app":"x"}}}`, o.docs[0])
+	o.release()
+	require.Equal(t, int64(3), acked.Load())
+	cancel()
+	require.NoError(t, <-done)
+}
