@@ -102,6 +102,12 @@ type Transform struct {
 
 	// Regex is the compiled pattern or preset, set by Parse.
 	Regex *regex.Parser `yaml:"-"`
+
+	// Time takes @timestamp from a parsed field; NormalizeLevel turns the
+	// level keys into one lower-case level field (fields.go). A transform
+	// of type level normalises levels for every parser.
+	Time           *TimeField `yaml:"time"`
+	NormalizeLevel bool       `yaml:"normalize_level"`
 }
 
 // Output is one destination.
@@ -528,9 +534,11 @@ func (c *Config) validate(root *yaml.Node) error {
 			if t.Field != "" && t.Field != "log" {
 				p.add("only the log field can be parsed for now, got %q", at("field"), t.Field)
 			}
+		case "level":
 		default:
-			p.add("unknown transform type %q (want json, logfmt or regex)", at("type"), t.Type)
+			p.add("unknown transform type %q (want json, logfmt, regex or level)", at("type"), t.Type)
 		}
+		validateTransformFields(p, &c.Transforms[i], at)
 		if t.Type != "regex" {
 			for _, k := range []struct {
 				key string

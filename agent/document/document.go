@@ -5,12 +5,14 @@ package document
 
 import (
 	"slices"
+	"sync/atomic"
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/record"
 	sjson "github.com/sluicelog/sluice/parsers/json"
 	"github.com/sluicelog/sluice/parsers/logfmt"
 	"github.com/sluicelog/sluice/parsers/regex"
+	"github.com/sluicelog/sluice/parsers/timelayout"
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
 
@@ -22,9 +24,18 @@ type Encoder struct {
 
 	// named are the parser chains a pod can ask for by name with the
 	// sluice.io/parser annotation (Batch.Parser): "json", "logfmt",
-	// "text" (none), and each regex preset.
+	// "text" (none), "slog", and each regex preset.
 	named map[string][]parser
+
+	// timeFallbacks counts documents whose configured time field was
+	// missing or did not parse, so @timestamp is the read time.
+	timeFallbacks atomic.Int64
 }
+
+// TimeFallbacks returns how many documents kept the read time because
+// their time field was missing or unparseable (flagged
+// sluice.time_fallback in the document).
+func (e *Encoder) TimeFallbacks() int64 { return e.timeFallbacks.Load() }
 
 // parser is one parser transform.
 type parser struct {
@@ -35,6 +46,12 @@ type parser struct {
 	// clash: a regex field is a reserved key, so its members always go
 	// under the fallback target.
 	clash bool
+
+	// time, when set, takes @timestamp from the member timeKey; level
+	// normalises the level member (fields.go).
+	time    *timelayout.Layout
+	timeKey string
+	level   bool
 }
 
 // The fallback target (the parser's type: "json", "logfmt", "regex") holds
@@ -48,9 +65,20 @@ type parser struct {
 func New(transforms []config.Transform, now func() int64) *Encoder {
 	e := &Encoder{now: now}
 	var rest []parser
+	levelAll := false
 	for _, t := range transforms {
-		p := parser{kind: t.Type, target: t.Target, keepOriginal: t.KeepOriginal, regex: t.Regex}
+		p := parser{kind: t.Type, target: t.Target, keepOriginal: t.KeepOriginal, regex: t.Regex, level: t.NormalizeLevel}
+		if t.Time != nil {
+			p.timeKey, p.time = t.Time.Field, t.Time.Parsed
+			if p.time == nil {
+				p.time = timeOf(t.Time.Layout)
+			}
+		} else if t.Type == "regex" && t.Preset != "" {
+			p.timeKey, p.time = presetTime(t.Preset)
+		}
 		switch t.Type {
+		case "level":
+			levelAll = true
 		case "json":
 			e.parsers = append(e.parsers, p)
 		case "logfmt":
@@ -78,7 +106,28 @@ func New(transforms []config.Transform, now func() int64) *Encoder {
 	}
 	e.parsers = append(e.parsers, rest...)
 	e.named = namedChains(e.parsers)
+	if levelAll {
+		for i := range e.parsers {
+			e.parsers[i].level = true
+		}
+		for _, chain := range e.named {
+			for i := range chain {
+				chain[i].level = true
+			}
+		}
+	}
 	return e
+}
+
+// presetTime is a preset's time field and layout, when its lines carry a
+// zone (nginx_error and apache_error write local time without one, so
+// they keep the read time unless the config says otherwise).
+func presetTime(name string) (string, *timelayout.Layout) {
+	field, layout, ok := regex.PresetTime(name)
+	if !ok {
+		return "", nil
+	}
+	return field, timeOf(layout)
 }
 
 // namedChains builds the chains a pod may select. A name that the config
@@ -89,6 +138,8 @@ func namedChains(configured []parser) map[string][]parser {
 		"json":   {{kind: "json"}},
 		"logfmt": {{kind: "logfmt"}},
 		"text":   nil,
+		// Go's log/slog TextHandler: logfmt with an RFC 3339 time.
+		"slog": {{kind: "logfmt", timeKey: "time", time: timeOf("rfc3339")}},
 	}
 	for _, name := range regex.Presets() {
 		rp, err := regex.Preset(name)
@@ -96,6 +147,7 @@ func namedChains(configured []parser) map[string][]parser {
 			continue
 		}
 		p := parser{kind: "regex", regex: rp}
+		p.timeKey, p.time = presetTime(name)
 		for _, n := range rp.Names() {
 			p.clash = p.clash || reserved([]byte(n))
 		}
@@ -105,6 +157,11 @@ func namedChains(configured []parser) map[string][]parser {
 		if p.kind == "json" || p.kind == "logfmt" {
 			named[p.kind] = []parser{p}
 		}
+	}
+	// Each chain gets its own backing array: a level transform sets
+	// options per chain.
+	for name, c := range named {
+		named[name] = slices.Clone(c)
 	}
 	return named
 }
@@ -156,7 +213,7 @@ func reserved(key []byte) bool {
 // top level, or as an object under the target (or under the fallback target
 // when a key clashes). ok is false, and dst unchanged, when line does not
 // parse.
-func (p *parser) merge(dst, line []byte) (out []byte, ok bool) {
+func (p *parser) merge(dst, line []byte, ref int64) (out []byte, ok bool, res fieldResult) {
 	mark := len(dst)
 	target := p.target
 	if target == "" && p.clash {
@@ -183,22 +240,25 @@ func (p *parser) merge(dst, line []byte) (out []byte, ok bool) {
 		dst, ok = p.regex.AppendMembers(dst, line)
 	}
 	if !ok {
-		return dst[:mark], false
+		return dst[:mark], false, res
+	}
+	if p.time != nil || p.level {
+		dst, res = p.fields(dst, start, ref)
 	}
 	if target != "" {
-		return append(dst, '}'), true
+		return append(dst, '}'), true, res
 	}
 	if conflict {
 		// Put the members under the fallback target after all.
 		var buf [16]byte
 		prefix := append(sjson.AppendStringString(buf[:0], p.kind), ':', '{')
 		dst = slices.Insert(dst, start, prefix...)
-		return append(dst, '}'), true
+		return append(dst, '}'), true, res
 	}
 	if len(dst) == start { // nothing to merge: drop the comma
 		dst = dst[:mark]
 	}
-	return dst, true
+	return dst, true, res
 }
 
 // Append appends the document of r to dst and returns it, parsed by the
@@ -213,6 +273,7 @@ func (e *Encoder) appendDoc(dst []byte, parsers []parser, meta []byte, r *record
 		ts = e.now()
 	}
 	dst = append(dst, `{"@timestamp":"`...)
+	tsAt := len(dst) // rewritten in place when a time field parses
 	dst = timestamp.AppendRFC3339Nano(dst, ts)
 	dst = append(dst, '"')
 	if s := r.Stream.String(); s != "" {
@@ -221,11 +282,19 @@ func (e *Encoder) appendDoc(dst []byte, parsers []parser, meta []byte, r *record
 		dst = append(dst, '"')
 	}
 	keepLog := true
+	fallback := false
 	if r.Flags&record.Malformed == 0 {
 		for i := range parsers {
 			var ok bool
-			if dst, ok = parsers[i].merge(dst, r.Line); ok {
+			var res fieldResult
+			if dst, ok, res = parsers[i].merge(dst, r.Line, ts); ok {
 				keepLog = parsers[i].keepOriginal
+				if res.timeOK {
+					timestamp.AppendRFC3339Nano(dst[:tsAt], res.time)
+				} else if res.timeSet {
+					fallback = true
+					e.timeFallbacks.Add(1)
+				}
 				break
 			}
 		}
@@ -238,18 +307,25 @@ func (e *Encoder) appendDoc(dst []byte, parsers []parser, meta []byte, r *record
 		dst = append(dst, ',')
 		dst = append(dst, r.Extra...)
 	}
-	if r.Flags != 0 {
+	if r.Flags != 0 || fallback {
 		dst = append(dst, `,"sluice":{`...)
 		sep := false
-		if r.Flags&record.Truncated != 0 {
-			dst = append(dst, `"truncated":true`...)
-			sep = true
-		}
-		if r.Flags&record.Malformed != 0 {
+		for _, f := range [...]struct {
+			on     bool
+			member string
+		}{
+			{r.Flags&record.Truncated != 0, `"truncated":true`},
+			{r.Flags&record.Malformed != 0, `"malformed":true`},
+			{fallback, `"time_fallback":true`},
+		} {
+			if !f.on {
+				continue
+			}
 			if sep {
 				dst = append(dst, ',')
 			}
-			dst = append(dst, `"malformed":true`...)
+			dst = append(dst, f.member...)
+			sep = true
 		}
 		dst = append(dst, '}')
 	}

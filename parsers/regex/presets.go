@@ -44,3 +44,17 @@ func Preset(name string) (*Parser, error) {
 	}
 	return New(pattern, nil)
 }
+
+// presetTimes are the presets' time fields with their layouts, for those
+// whose time carries a zone.
+var presetTimes = map[string][2]string{
+	"nginx":  {"time", "%d/%b/%Y:%H:%M:%S %z"},
+	"apache": {"time", "%d/%b/%Y:%H:%M:%S %z"},
+}
+
+// PresetTime returns the field that holds a preset's time and its layout
+// (parsers/timelayout); ok is false for a preset without a usable one.
+func PresetTime(name string) (field, layout string, ok bool) {
+	t, ok := presetTimes[name]
+	return t[0], t[1], ok
+}

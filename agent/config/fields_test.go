@@ -1,0 +1,40 @@
+package config
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const trBase = "data_dir: /tmp/x\ninputs: [{ name: c, type: container_logs, paths: [/x] }]\noutputs: [{ name: o, type: console }]\ntransforms:\n"
+
+func TestParseTransformTimeAndLevel(t *testing.T) {
+	cfg, err := Parse([]byte(trBase+`  - type: regex
+    preset: nginx
+    time: { field: time, layout: "%d/%b/%Y:%H:%M:%S %z" }
+    normalize_level: true
+  - { type: json, time: { field: ts, layout: epoch_ms } }
+  - { type: level }
+`), env(nil))
+	require.NoError(t, err)
+	tr := cfg.Transforms
+	require.Equal(t, "time", tr[0].Time.Field)
+	require.NotNil(t, tr[0].Time.Parsed)
+	require.True(t, tr[0].NormalizeLevel)
+	require.Equal(t, "epoch_ms", tr[1].Time.Parsed.String())
+	require.Equal(t, "level", tr[2].Type)
+}
+
+func TestParseTransformTimeBad(t *testing.T) {
+	f := func(tr string, want string) {
+		t.Helper()
+		_, err := Parse([]byte(trBase+tr), env(nil))
+		require.ErrorContains(t, err, want)
+	}
+	f("  - { type: json, time: { field: ts, layout: '%Q' } }\n", "transforms[0].time.layout (line 5): time layout \"%Q\": %Q is not supported")
+	f("  - { type: json, time: { layout: rfc3339 } }\n", "transforms[0].time.field (line 5): must name the parsed field")
+	f("  - { type: json, time: { field: ts } }\n", "transforms[0].time.layout (line 5): empty time layout")
+	f("  - { type: level, target: x }\n", "transforms[0].type (line 5): a level transform takes no other keys")
+	f("  - { type: json, time: { field: ts, layout: rfc3339, zone: UTC } }\n", "transforms[0].time.zone (line 5): unknown key (known: field, layout)")
+	f("  - { type: xml }\n", "want json, logfmt, regex or level")
+}
