@@ -19,6 +19,19 @@ var presets = map[string]string{
 	"apache": `^(?P<client>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]+)\] "` + request + `" (?P<status__int>\d{3}) (?P<bytes__int>\d+|-)(?: "(?P<referrer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)")?(?: (?P<extra>.*))?$`,
 	// klog/glog: Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg (also the
 	// 8-digit-date form Lyyyymmdd). The message may span lines.
+	// nginx error_log: "2024/01/15 10:20:30 [error] 12#12: *345 message,
+	// client: ..., server: ..., request: "...", upstream: "...", host:
+	// "...", referrer: "..."" (each trailer optional; startup lines have
+	// no connection number).
+	"nginx_error": `^(?P<time>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) \[(?P<level>[a-z]+)\] (?P<pid__int>\d+)#(?P<tid__int>\d+): (?:\*(?P<connection__int>\d+) )?(?P<message>.*?)(?:, client: (?P<client>[^,]*))?(?:, server: (?P<server>[^,]*))?(?:, request: "(?P<request>(?:[^"\\]|\\.)*)")?(?:, subrequest: "(?P<subrequest>[^"]*)")?(?:, upstream: "(?P<upstream>[^"]*)")?(?:, host: "(?P<host>[^"]*)")?(?:, referrer: "(?P<referrer>[^"]*)")?$`,
+	// Apache 2.4 error log "[Wed Oct 11 14:32:52.123456 2000] [core:error]
+	// [pid 35708:tid 4328636416] [client 1.2.3.4:5678] AH00128: message";
+	// the 2.2 form "[...] [error] [client 1.2.3.4] message" matches too.
+	"apache_error": `^\[(?P<time>[^\]]+)\] \[(?:(?P<module>[^:\]]+):)?(?P<level>[^\]]+)\] (?:\[pid (?P<pid__int>\d+)(?::tid (?P<tid__int>\d+))?\] )?(?:\[client (?P<client>[^\]]+)\] )?(?:(?P<code>AH\d+): )?(?P<message>(?s:.*))$`,
+	// syslog written to stdout: RFC 5424 ("<165>1 2003-10-11T22:14:15.003Z
+	// host app 123 ID47 [sd] msg") or RFC 3164 ("<34>Oct 11 22:14:15 host
+	// su[12]: msg"), the <PRI> optional in both; "-" is kept as written.
+	"syslog": `^(?:<(?P<pri__int>\d{1,3})>)?(?:1 (?P<time>\S+) (?P<host>\S+) (?P<app>\S+) (?P<pid>\S+) (?P<msgid>\S+) (?P<sd>-|(?:\[(?:[^\]"\\]|"(?:[^"\\]|\\.)*"|\\.)*\])+)(?: (?P<message>(?s:.*)))?|(?P<time>[A-Z][a-z]{2} [ 0-9]\d \d{2}:\d{2}:\d{2}) (?P<host>[^\s:\[]+) (?P<app>[^\s:\[]+)(?:\[(?P<pid>[^\]]*)\])?: ?(?P<message>(?s:.*)))$`,
 	"klog": `^(?P<severity>[IWEF])(?P<date>\d{4}|\d{8}) (?P<time>\d{2}:\d{2}:\d{2}\.\d{6}) +(?P<thread__int>\d+) (?P<file>[^:\] ]+):(?P<line__int>\d+)\] ?(?P<message>(?s:.*))$`,
 }
 
@@ -36,7 +49,8 @@ func Presets() []string {
 	return names
 }
 
-// Preset returns the parser of a preset: nginx, apache or klog.
+// Preset returns the parser of a preset: nginx, nginx_error, apache,
+// apache_error, klog or syslog.
 func Preset(name string) (*Parser, error) {
 	pattern, ok := presets[name]
 	if !ok {

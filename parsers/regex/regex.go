@@ -6,6 +6,7 @@ package regex
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -48,6 +49,7 @@ type Parser struct {
 }
 
 type group struct {
+	id   int    // index in names; a name may repeat in alternatives
 	name string // field name, type suffix removed
 	key  []byte // name as a JSON string followed by ':'
 	kind Kind
@@ -80,12 +82,20 @@ func New(pattern string, types map[string]string) (*Parser, error) {
 				return nil, fmt.Errorf("types[%q]: %w", name, err)
 			}
 		}
-		if seen[name] {
-			return nil, fmt.Errorf("group %q is named twice", name)
+		id := slices.Index(p.names, name)
+		if id >= 0 {
+			// One field from alternatives (syslog's 5424|3164): at most one
+			// of the groups takes part in a match, and AppendMembers writes
+			// the first that does.
+			if prev := p.groups[slices.IndexFunc(p.groups, func(g group) bool { return g.name == name })]; prev.kind != kind || id >= 64 {
+				return nil, fmt.Errorf("group %q is named twice with different types", name)
+			}
+		} else {
+			id = len(p.names)
+			p.names = append(p.names, name)
 		}
 		seen[name] = true
-		p.names = append(p.names, name)
-		p.groups[i] = group{name: name, key: append(sjson.AppendStringString(nil, name), ':'), kind: kind}
+		p.groups[i] = group{id: id, name: name, key: append(sjson.AppendStringString(nil, name), ':'), kind: kind}
 	}
 	if len(p.names) == 0 {
 		return nil, fmt.Errorf("the pattern has no named group (?P<name>...)")
@@ -123,11 +133,18 @@ func (p *Parser) AppendMembers(dst, line []byte) ([]byte, bool) {
 		return dst, false
 	}
 	first := true
+	var written uint64 // by name id, for names that repeat
 	for i := 1; i < len(p.groups); i++ {
 		g := &p.groups[i]
 		s, e := m[2*i], m[2*i+1]
 		if g.name == "" || s < 0 {
 			continue
+		}
+		if g.id < 64 {
+			if written&(1<<g.id) != 0 {
+				continue
+			}
+			written |= 1 << g.id
 		}
 		v := line[s:e]
 		mark := len(dst)

@@ -59,8 +59,19 @@ func TestNew(t *testing.T) {
 		_, err := New(c.pattern, types)
 		require.ErrorContains(t, err, c.err, c.pattern)
 	}
-	_, err = Preset("syslog")
-	require.ErrorContains(t, err, `unknown preset "syslog" (want one of [apache klog nginx])`)
+	_, err = Preset("fluentd")
+	require.ErrorContains(t, err, `unknown preset "fluentd" (want one of [apache apache_error klog nginx nginx_error syslog])`)
+
+	// A name may repeat in alternatives with one type; the group that
+	// took part is written once.
+	p, err = New(`^(?:a(?P<v__int>\d+)|b(?P<v__int>\d+))$`, nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"v"}, p.Names())
+	m, ok := members(t, p, "b42")
+	require.True(t, ok)
+	require.Equal(t, map[string]any{"v": 42.0}, m)
+	out, _ := p.AppendMembers(nil, []byte("a7"))
+	require.Equal(t, `"v":7`, string(out))
 }
 
 func TestPresets(t *testing.T) {
