@@ -32,7 +32,7 @@ var presets = map[string]string{
 	// host app 123 ID47 [sd] msg") or RFC 3164 ("<34>Oct 11 22:14:15 host
 	// su[12]: msg"), the <PRI> optional in both; "-" is kept as written.
 	"syslog": `^(?:<(?P<pri__int>\d{1,3})>)?(?:1 (?P<time>\S+) (?P<host>\S+) (?P<app>\S+) (?P<pid>\S+) (?P<msgid>\S+) (?P<sd>-|(?:\[(?:[^\]"\\]|"(?:[^"\\]|\\.)*"|\\.)*\])+)(?: (?P<message>(?s:.*)))?|(?P<time>[A-Z][a-z]{2} [ 0-9]\d \d{2}:\d{2}:\d{2}) (?P<host>[^\s:\[]+) (?P<app>[^\s:\[]+)(?:\[(?P<pid>[^\]]*)\])?: ?(?P<message>(?s:.*)))$`,
-	"klog": `^(?P<severity>[IWEF])(?P<date>\d{4}|\d{8}) (?P<time>\d{2}:\d{2}:\d{2}\.\d{6}) +(?P<thread__int>\d+) (?P<file>[^:\] ]+):(?P<line__int>\d+)\] ?(?P<message>(?s:.*))$`,
+	"klog":   `^(?P<severity>[IWEF])(?P<date>\d{4}|\d{8}) (?P<time>\d{2}:\d{2}:\d{2}\.\d{6}) +(?P<thread__int>\d+) (?P<file>[^:\] ]+):(?P<line__int>\d+)\] ?(?P<message>(?s:.*))$`,
 }
 
 // request is "$request": method, path and protocol when it has that shape,
