@@ -6,7 +6,7 @@ BIN           := $(CURDIR)/bin
 DEMO          := $(CURDIR)/.demo
 FUZZTIME      ?= 5s
 
-.PHONY: build run test test-unit fuzz-short bench bench-e2e lint tools syslog-tools clean
+.PHONY: build run test test-unit fuzz-short bench bench-e2e lint tools syslog-tools kube-tools clean
 
 build:
 	$(GO) build -o $(BIN)/sluice ./cmd/sluice
@@ -31,7 +31,23 @@ syslog-tools:
 	@command -v logger >/dev/null && command -v rsyslogd >/dev/null || \
 	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bsdutils rsyslog; }
 
-tools: $(BIN)/victoria-logs syslog-tools
+# The real kube-apiserver and etcd that internal/kubetest runs, built from
+# the test/kube tools module (its own go.mod keeps k8s.io/kubernetes out of
+# ours). Rebuilt only when that module's pins change; a cold build takes
+# minutes, a warm one seconds (go build leaves an up-to-date binary's mtime
+# alone, hence the touch). The -X flags make /version report v1.37.2.
+KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=v1.37.2 \
+	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37
+$(BIN)/kube/kube-apiserver: test/kube/go.mod test/kube/go.sum
+	cd test/kube && $(GO) build -ldflags '$(KUBE_LDFLAGS)' -o $@ k8s.io/kubernetes/cmd/kube-apiserver
+	@touch $@
+$(BIN)/kube/etcd: test/kube/go.mod test/kube/go.sum
+	cd test/kube && $(GO) build -o $@ go.etcd.io/etcd/server/v3
+	@touch $@
+
+kube-tools: $(BIN)/kube/kube-apiserver $(BIN)/kube/etcd
+
+tools: $(BIN)/victoria-logs syslog-tools kube-tools
 
 test: tools
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
