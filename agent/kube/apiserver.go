@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -63,10 +64,13 @@ func newAPIServerSource(k config.Kubernetes, node, userAgent string, logger *slo
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	// client-go's reflector reports watch errors through klog.
-	klog.SetSlogLogger(logger)
+	// client-go's reflector reports watch errors through klog, a process
+	// global that running informers read: set it once.
+	klogOnce.Do(func() { klog.SetSlogLogger(logger) })
 	return newAPIServerSourceFor(client, node, k.NamespaceLabels), nil
 }
+
+var klogOnce sync.Once
 
 func newAPIServerSourceFor(client kubernetes.Interface, node string, namespaceLabels bool) *apiServerSource {
 	return &apiServerSource{client: client, node: node, namespaceLabels: namespaceLabels}
