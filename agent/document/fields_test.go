@@ -121,3 +121,32 @@ func TestTimeAndLevelAllocateNothing(t *testing.T) {
 	require.Contains(t, string(dst), `"@timestamp":"2026-11-25T10:00:00.123000000Z"`)
 	require.Contains(t, string(dst), `"level":"warn"`)
 }
+
+// BenchmarkTimeAndLevel: a JSON line merged plain, then with a time field
+// and level normalisation (the extra pass over the members).
+//
+//	go test -run '^$' -bench 'BenchmarkTimeAndLevel' -count 6 -benchmem ./agent/document | tee fields.txt
+func BenchmarkTimeAndLevel(b *testing.B) {
+	l, _ := timelayout.New("rfc3339")
+	line := []byte(`{"time":"2026-11-25T10:00:00.123Z","lvl":"WARNING","msg":"disk low on /var/lib/kubelet","node":"n1","free_bytes":123456789}`)
+	for _, c := range []struct {
+		name string
+		tr   []config.Transform
+	}{
+		{"json", []config.Transform{{Type: "json"}}},
+		{"json+time+level", []config.Transform{{Type: "json", NormalizeLevel: true, Time: &config.TimeField{Field: "time", Layout: "rfc3339", Parsed: l}}}},
+	} {
+		e := New(c.tr, func() int64 { return 1 })
+		src := &record.Source{Meta: meta}
+		r := record.Record{Time: 1}
+		dst := make([]byte, 0, 4096)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(line)))
+			for b.Loop() {
+				r.Line = append(r.Line[:0], line...)
+				dst = e.Append(dst[:0], src, &r)
+			}
+		})
+	}
+}

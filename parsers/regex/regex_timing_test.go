@@ -13,6 +13,7 @@ import (
 func BenchmarkPresets(b *testing.B) {
 	access := readLines(b, "access/*/*")
 	klog := readLines(b, "klog/*/*.0")
+	syslog := readLines(b, "syslog/lnav/logfile_syslog*.0")
 	run := func(name string, lines []string, parse func(dst, line []byte) []byte) {
 		in := make([][]byte, len(lines))
 		size := 0
@@ -34,7 +35,7 @@ func BenchmarkPresets(b *testing.B) {
 	for _, c := range []struct {
 		preset string
 		lines  []string
-	}{{"nginx", access}, {"apache", access}, {"klog", klog}} {
+	}{{"nginx", access}, {"apache", access}, {"klog", klog}, {"syslog", syslog}} {
 		p, err := Preset(c.preset)
 		if err != nil {
 			b.Fatal(err)
@@ -47,6 +48,11 @@ func BenchmarkPresets(b *testing.B) {
 	re := regexp.MustCompile(presets["nginx"])
 	run("regexp-baseline-nginx", access, func(dst, line []byte) []byte {
 		_ = re.FindSubmatchIndex(line)
+		return dst
+	})
+	sre := regexp.MustCompile(presets["syslog"])
+	run("regexp-baseline-syslog", syslog, func(dst, line []byte) []byte {
+		_ = sre.FindSubmatchIndex(line)
 		return dst
 	})
 }
