@@ -254,9 +254,12 @@ func goFuncLine(line []byte) bool {
 }
 
 // Meta is what a record keeps of its first line: where it starts, its time
-// and flags (the caller's; Flags of all lines are or-ed).
+// and flags (the caller's; Flags of all lines are or-ed). End is the offset
+// of the line's last physical piece when the caller joined it from several
+// (CRI partial lines); 0 means Offset.
 type Meta struct {
 	Offset int64
+	End    int64
 	Time   int64
 	Flags  uint8
 }
@@ -313,7 +316,7 @@ func (j *Joiner) Add(line []byte, m Meta, now int64) (Record, bool) {
 				j.cur = append(j.cur, '\n')
 				j.cur = append(j.cur, line...)
 				j.lines++
-				j.last = m.Offset
+				j.last = max(m.Offset, m.End)
 				j.meta.Flags |= m.Flags
 				j.st = st
 				j.touched = now
@@ -335,7 +338,7 @@ func (j *Joiner) Add(line []byte, m Meta, now int64) (Record, bool) {
 
 func (j *Joiner) start(line []byte, m Meta, now int64, st state) {
 	j.cur = append(j.cur[:0], line...)
-	j.meta, j.first, j.last, j.lines, j.st, j.touched = m, len(line), m.Offset, 1, st, now
+	j.meta, j.first, j.last, j.lines, j.st, j.touched = m, len(line), max(m.Offset, m.End), 1, st, now
 }
 
 // finish moves the pending record out; the caller starts the next one.
@@ -346,7 +349,9 @@ func (j *Joiner) finish(cut bool) Record {
 	for len(line) > j.first && line[len(line)-1] == '\n' {
 		line = line[:len(line)-1]
 	}
-	r := Record{Meta: j.meta, Line: line, Last: j.last, Lines: j.lines, Cut: cut}
+	m := j.meta
+	m.End = 0
+	r := Record{Meta: m, Line: line, Last: j.last, Lines: j.lines, Cut: cut}
 	j.cur, j.out = j.out[:0], j.cur
 	j.lines = 0
 	return r
