@@ -1,19 +1,15 @@
 package kube
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/internal/kubetest"
@@ -24,30 +20,8 @@ import (
 // would, and returns a kubeconfig for that service account.
 func applyDeployRBAC(t *testing.T, c *kubetest.Cluster) string {
 	t.Helper()
-	ctx := context.Background()
-	client := c.Client()
-	for _, name := range []string{"namespace.yaml", "rbac.yaml"} {
-		raw, err := os.ReadFile(filepath.Join("..", "..", "deploy", "base", name))
-		require.NoError(t, err)
-		for _, doc := range bytes.Split(raw, []byte("\n---\n")) {
-			obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(doc, nil, nil)
-			require.NoError(t, err, "%s", doc)
-			switch o := obj.(type) {
-			case *corev1.Namespace:
-				_, err = client.CoreV1().Namespaces().Create(ctx, o, metav1.CreateOptions{})
-			case *corev1.ServiceAccount:
-				o.Namespace = "sluice" // kustomize's namespace: field
-				_, err = client.CoreV1().ServiceAccounts(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
-			case *rbacv1.ClusterRole:
-				_, err = client.RbacV1().ClusterRoles().Create(ctx, o, metav1.CreateOptions{})
-			case *rbacv1.ClusterRoleBinding:
-				_, err = client.RbacV1().ClusterRoleBindings().Create(ctx, o, metav1.CreateOptions{})
-			default:
-				t.Fatalf("unexpected object %T in %s", obj, name)
-			}
-			require.NoError(t, err)
-		}
-	}
+	base := filepath.Join("..", "..", "deploy", "base")
+	c.ApplyRBACFiles(t, "sluice", filepath.Join(base, "namespace.yaml"), filepath.Join(base, "rbac.yaml"))
 	return c.WriteKubeconfig(t, c.ServiceAccountToken(t, "sluice", "sluice"))
 }
 
