@@ -42,6 +42,7 @@ type agentOpts struct {
 	node      string
 	store     *vlstore.Store // nil: console output only
 	tokenFile string         // http.token_file, if set
+	workers   int            // pipeline workers; 0 = one per CPU
 }
 
 // agent is a running sluice binary that tails dir/*.log.
@@ -64,6 +65,7 @@ func startAgent(t *testing.T, o agentOpts) *agent {
 	w := func(s string) { b.WriteString(s + "\n") }
 	w("node_name: " + o.node)
 	w("data_dir: " + strconv.Quote(filepath.Join(root, "data")))
+	w("workers: " + strconv.Itoa(o.workers))
 	w("http:")
 	w("  listen: 127.0.0.1:0")
 	if o.tokenFile != "" {

@@ -44,9 +44,10 @@ func TestHistoryFromElasticsearch(t *testing.T) {
 	out, stderr, code := runCLI(t, env, "--es", es.srv.URL, "-n", "payments", "--since", "1h", "--page-size", "4")
 	require.Equal(t, 0, code, stderr)
 	require.Equal(t, want, splitLines(out))
-	require.Len(t, es.requests, 8, "30 records by 4: 7 full pages and the short last one")
-	require.Nil(t, es.requests[0]["search_after"])
-	require.Equal(t, "02d", es.requests[2]["search_after"].([]any)[1], "the third page starts after the 8th record")
+	searches := es.searches()
+	require.Len(t, searches, 8, "30 records by 4: 7 full pages and the short last one")
+	require.Nil(t, searches[0]["search_after"])
+	require.Equal(t, "02d", searches[2]["search_after"].([]any)[1], "the third page starts after the 8th record")
 
 	out, stderr, code = runCLI(t, env, "--es", es.srv.URL, "--store", "elasticsearch", "-A", "web", "--grep", "^web$", "-o", "raw")
 	require.Equal(t, 0, code, stderr)

@@ -36,6 +36,13 @@ func newFakeElasticsearchSearch(t *testing.T) *fakeElasticsearchSearch {
 	return f
 }
 
+// searches returns the bodies of the _search requests so far.
+func (f *fakeElasticsearchSearch) searches() []map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]map[string]any(nil), f.requests...)
+}
+
 func (f *fakeElasticsearchSearch) add(index string, docs ...map[string]any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
