@@ -7,6 +7,7 @@ package deploy
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"net"
 	"os"
 	"path"
@@ -253,7 +254,55 @@ func (b *bundle) rawConfig() (string, error) {
 	return "", fmt.Errorf("-config %s: no volume mounted at %s", file, path.Dir(file))
 }
 
-// config is the agent config as sluice loads it in the pod.
+// operatorSecrets are the Secrets the base expects the operator to create
+// (kustomization.yaml says how), with stand-in values.
+var operatorSecrets = map[string]map[string]string{
+	"sluice-es":        {"username": "elastic", "password": "es-password-of-the-operator"},
+	"sluice-tap-token": {"token": "tap-token-of-the-operator"},
+}
+
+// secretFiles are the files the pod sees from its Secret volumes, by path:
+// the rendered Secrets' keys, or operatorSecrets for the external ones.
+func (b *bundle) secretFiles() map[string][]byte {
+	files := map[string][]byte{}
+	for _, m := range b.agent().VolumeMounts {
+		v := b.volume(m.Name)
+		if v == nil || v.Secret == nil || m.SubPath != "" {
+			continue
+		}
+		data := map[string][]byte{}
+		if s := b.secret(v.Secret.SecretName); s != nil {
+			maps.Copy(data, s.Data)
+			for k, val := range s.StringData {
+				data[k] = []byte(val)
+			}
+		} else if b.external[v.Secret.SecretName] {
+			for k, val := range operatorSecrets[v.Secret.SecretName] {
+				data[k] = []byte(val)
+			}
+		}
+		for key, val := range data {
+			file := key
+			if len(v.Secret.Items) > 0 {
+				file = ""
+				for _, it := range v.Secret.Items {
+					if it.Key == key {
+						file = it.Path
+					}
+				}
+			}
+			if file != "" {
+				files[path.Join(m.MountPath, file)] = val
+			}
+		}
+	}
+	return files
+}
+
+// config is the agent config as sluice loads it in the pod. The loader
+// reads http.token_file while validating, so the files of the pod's Secret
+// volumes that the config names are laid out in a temporary directory and
+// the config pointed there; the paths are put back afterwards.
 func (b *bundle) config() (*config.Config, error) {
 	raw, err := b.rawConfig()
 	if err != nil {
@@ -263,12 +312,40 @@ func (b *bundle) config() (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	root, err := os.MkdirTemp("", "sluice-deploy-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(root)
+	for file, data := range b.secretFiles() {
+		if !strings.Contains(raw, file) {
+			continue
+		}
+		dst := filepath.Join(root, filepath.FromSlash(file))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(dst, data, 0o600); err != nil {
+			return nil, err
+		}
+		raw = strings.ReplaceAll(raw, file, filepath.ToSlash(dst))
+	}
 	cfg, err := config.Parse([]byte(raw), func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sluice rejects the ConfigMap's config:\n%w", err)
+		return nil, fmt.Errorf("sluice rejects the ConfigMap's config:\n%s", strings.ReplaceAll(err.Error(), filepath.ToSlash(root), ""))
+	}
+	unroot := func(p *string) { *p = strings.TrimPrefix(*p, filepath.ToSlash(root)) }
+	unroot(&cfg.HTTP.TokenFile)
+	unroot(&cfg.Kubernetes.Kubelet.TokenFile)
+	unroot(&cfg.Kubernetes.Kubelet.CAFile)
+	for i := range cfg.Outputs {
+		o := &cfg.Outputs[i]
+		for _, p := range []*string{&o.PasswordFile, &o.APIKeyFile, &o.BearerTokenFile, &o.TLS.CAFile, &o.TLS.CertFile, &o.TLS.KeyFile} {
+			unroot(p)
+		}
 	}
 	return cfg, nil
 }
@@ -412,6 +489,23 @@ var checks = []check{
 			if err := b.secretFile(f); err != nil {
 				return fmt.Errorf("%s %s: %w", key, f, err)
 			}
+		}
+		return nil
+	}},
+	{"tap requires a bearer token", func(b *bundle) error {
+		cfg, err := b.config()
+		if err != nil {
+			return err
+		}
+		if cfg.HTTP.Listen == "" {
+			return nil
+		}
+		// Every pod of the cluster reaches the agents' port.
+		if cfg.HTTP.TokenFile == "" {
+			return fmt.Errorf("http.token_file unset: any pod can read every log line of the node from the tap")
+		}
+		if err := b.secretFile(cfg.HTTP.TokenFile); err != nil {
+			return fmt.Errorf("http.token_file %s: %w", cfg.HTTP.TokenFile, err)
 		}
 		return nil
 	}},
@@ -808,7 +902,7 @@ func runChecks(t *testing.T, b *bundle) {
 
 func TestBase(t *testing.T) {
 	b := render(t, ".", nil)
-	b.external = map[string]bool{"sluice-es": true}
+	b.external = map[string]bool{"sluice-es": true, "sluice-tap-token": true}
 	runChecks(t, b)
 	if len(b.secrets) != 0 {
 		t.Errorf("the base holds %d Secrets; the operator creates sluice-es", len(b.secrets))
@@ -826,6 +920,7 @@ var overlayFiles = map[string]string{
 
 func TestExampleAPIKeyTLS(t *testing.T) {
 	b := render(t, "examples/es-apikey-tls", overlayFiles)
+	b.external = map[string]bool{"sluice-tap-token": true}
 	runChecks(t, b)
 	cfg, err := b.config()
 	if err != nil {
@@ -929,6 +1024,17 @@ func TestChecksCatchBreakage(t *testing.T) {
 			e.ValueFrom.SecretKeyRef.Name = "es"
 			e.ValueFrom.SecretKeyRef.Optional = nil
 		}), "config's references to the pod resolve"},
+		{"tap without a token", editConfig("  token_file: /etc/sluice-tap/token\n", ""), "tap requires a bearer token"},
+		{"optional tap token", func(b *bundle) { o := true; b.volume("tap-token").Secret.Optional = &o }, "tap requires a bearer token"},
+		{"tap token from a ConfigMap", func(b *bundle) {
+			b.volume("tap-token").Secret = nil
+			b.volume("tap-token").ConfigMap = &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: b.volume("config").ConfigMap.Name}}
+		}, "tap requires a bearer token"},
+		// The loader reads the token file: a mount elsewhere fails it.
+		{"tap token mounted elsewhere", editMount("tap-token", func(m *corev1.VolumeMount) { m.MountPath = "/etc/tap" }), "config passes sluice's loader"},
+		{"tap Secret without the key", func(b *bundle) {
+			b.volume("tap-token").Secret.Items = []corev1.KeyToPath{{Key: "token", Path: "other"}}
+		}, "config passes sluice's loader"},
 		{"untagged image", func(b *bundle) { b.agent().Image = image }, "image and tag"},
 		{"latest image", func(b *bundle) { b.agent().Image = image + ":latest" }, "image and tag"},
 		{"default service account", func(b *bundle) { b.ds().Spec.Template.Spec.ServiceAccountName = "" }, "service account is used"},
@@ -985,7 +1091,7 @@ func TestChecksCatchBreakage(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			b := render(t, ".", nil)
-			b.external = map[string]bool{"sluice-es": true}
+			b.external = map[string]bool{"sluice-es": true, "sluice-tap-token": true}
 			idx := slices.IndexFunc(checks, func(c check) bool { return c.name == tc.check })
 			if idx < 0 {
 				t.Fatalf("no check %q", tc.check)
