@@ -31,6 +31,7 @@ type Input struct {
 	FilesOpen   func() int64
 	Files       func(fn func(tail.OpenFile)) // visits the open files, for their lag
 	Connections func() int64                 // open connections (syslog TCP)
+	Joined      func() int64                 // records joined from several lines (multiline)
 }
 
 // Drop counts records (or parts of them) lost for one reason.
@@ -68,10 +69,13 @@ type Pipeline interface {
 
 // Sources is everything the metrics describe.
 type Sources struct {
-	Version  string
-	Inputs   []Input
-	Outputs  []Output
-	Pipeline Pipeline
+	Version string
+	// TimeFallbacks counts documents that kept the read time because
+	// their time field was missing or did not parse.
+	TimeFallbacks func() int64
+	Inputs        []Input
+	Outputs       []Output
+	Pipeline      Pipeline
 }
 
 // LagBuckets are the upper bounds of sluice_file_lag_bytes: caught up, a
@@ -121,6 +125,7 @@ type collector struct {
 	outDocs, outRetries, outBytes, outInFlight               *prometheus.Desc
 	memory, memoryLimit, ringItems, ringCap                  *prometheus.Desc
 	tapSubs, tapDropped, buildInfo                           *prometheus.Desc
+	joined, timeFallbacks                                    *prometheus.Desc
 }
 
 func newCollector(s Sources) *collector {
@@ -146,6 +151,8 @@ func newCollector(s Sources) *collector {
 		tapSubs:       desc("sluice_tap_subscribers", "Clients of /api/v1/tap."),
 		tapDropped:    desc("sluice_tap_dropped_subscribers_total", "Tap clients dropped because they did not keep up."),
 		buildInfo:     desc("sluice_build_info", "Always 1; the labels say which build runs.", "version", "goversion"),
+		joined:        desc("sluice_input_multiline_records_total", "Records joined from several lines by a multiline rule (cut ones are also in sluice_dropped_records_total{reason=\"truncated\"}).", "input"),
+		timeFallbacks: desc("sluice_time_fallback_total", "Documents that kept the read time as @timestamp because their time field was missing or did not parse (flagged sluice.time_fallback)."),
 	}
 }
 
@@ -156,7 +163,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.filesOpen, c.fileLag, c.fileLagMax, c.connections,
 		c.outDocs, c.outRetries, c.outBytes, c.outInFlight,
 		c.memory, c.memoryLimit, c.ringItems, c.ringCap,
-		c.tapSubs, c.tapDropped, c.buildInfo,
+		c.tapSubs, c.tapDropped, c.buildInfo, c.joined, c.timeFallbacks,
 	} {
 		ch <- d
 	}
@@ -177,6 +184,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.inBytes, in.Bytes, in.Name)
 		counter(c.inParseErrors, in.ParseErrors, in.Name)
 		counter(c.inOpenErrors, in.OpenErrors, in.Name)
+		counter(c.joined, in.Joined, in.Name)
 		for _, d := range in.Drops {
 			counter(c.dropped, d.Count, in.Name, d.Reason)
 		}
@@ -214,6 +222,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.tapSubs, float64(hub.Subscribers()))
 		counter(c.tapDropped, hub.Dropped)
 	}
+	counter(c.timeFallbacks, c.s.TimeFallbacks)
 	gauge(c.buildInfo, 1, c.s.Version, runtime.Version())
 }
 

@@ -30,7 +30,7 @@ func TestCollector(t *testing.T) {
 		Inputs: []Input{
 			{
 				Name: "containers", Records: constant(10), Bytes: constant(2000), ParseErrors: constant(1),
-				Drops: []Drop{{Reason: "truncated", Count: constant(2)}}, FilesOpen: constant(3),
+				Drops: []Drop{{Reason: "truncated", Count: constant(2)}}, FilesOpen: constant(3), Joined: constant(6),
 				Files: func(fn func(tail.OpenFile)) {
 					fn(tail.OpenFile{Offset: 100, Size: 100})         // caught up
 					fn(tail.OpenFile{Offset: 0, Size: 50 << 10})      // 50 KiB behind
@@ -51,7 +51,8 @@ func TestCollector(t *testing.T) {
 			},
 			ObserveRequests: func(o prometheus.Observer) { obs = o },
 		}},
-		Pipeline: fakePipeline{tap.NewHub(0, 0)},
+		Pipeline:      fakePipeline{tap.NewHub(0, 0)},
+		TimeFallbacks: constant(11),
 	}
 	reg := prometheus.NewPedanticRegistry()
 	require.NoError(t, Register(reg, src))
@@ -100,11 +101,17 @@ sluice_ring_items 3
 # HELP sluice_build_info Always 1; the labels say which build runs.
 # TYPE sluice_build_info gauge
 sluice_build_info{goversion="` + goVersion() + `",version="1.2.3"} 1
+# HELP sluice_input_multiline_records_total Records joined from several lines by a multiline rule (cut ones are also in sluice_dropped_records_total{reason="truncated"}).
+# TYPE sluice_input_multiline_records_total counter
+sluice_input_multiline_records_total{input="containers"} 6
+# HELP sluice_time_fallback_total Documents that kept the read time as @timestamp because their time field was missing or did not parse (flagged sluice.time_fallback).
+# TYPE sluice_time_fallback_total counter
+sluice_time_fallback_total 11
 `
 	require.NoError(t, testutil.GatherAndCompare(reg, stringReader(want),
 		"sluice_dropped_records_total", "sluice_file_lag_bytes", "sluice_input_connections",
 		"sluice_output_documents_total", "sluice_output_retries_total", "sluice_output_inflight_requests",
-		"sluice_ring_items", "sluice_build_info"))
+		"sluice_ring_items", "sluice_build_info", "sluice_input_multiline_records_total", "sluice_time_fallback_total"))
 
 	n, err := testutil.GatherAndCount(reg, "sluice_output_request_duration_seconds")
 	require.NoError(t, err)

@@ -21,6 +21,7 @@ func TailInput(name string, t *tail.Tailer) Input {
 		Drops:       []Drop{{Reason: "truncated", Count: st.Truncated.Load}},
 		FilesOpen:   st.FilesOpen.Load,
 		Files:       t.OpenFiles,
+		Joined:      st.MultilineJoined.Load,
 	}
 }
 

@@ -46,6 +46,7 @@ type Agent struct {
 	outputs []pipeline.Output
 	pipe    *pipeline.Pipeline
 	inputs  []input
+	enc     *document.Encoder
 	kube    *kube.Enricher // nil when enrichment is off or unavailable
 	ready   atomic.Bool
 	started time.Time
@@ -104,6 +105,7 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 	}
 	a.store = store
 	enc := document.New(cfg.Transforms, func() int64 { return time.Now().UnixNano() })
+	a.enc = enc
 	a.pipe = pipeline.New(enc, a.outputs, cfg.Workers, int64(cfg.MemoryLimit), logger)
 	if err := a.newKube(enc); err != nil {
 		store.Close()
@@ -179,6 +181,7 @@ func (a *Agent) newKube(enc *document.Encoder) error {
 func (a *Agent) newAPI() error {
 	err := metrics.Register(a.registry, metrics.Sources{
 		Version: a.version, Inputs: a.inputStats, Outputs: a.outputStats, Pipeline: a.pipe,
+		TimeFallbacks: a.enc.TimeFallbacks,
 	})
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
