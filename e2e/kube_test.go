@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,5 +162,26 @@ func TestKubernetesEnrichment(t *testing.T) {
 	require.Equal(t, 37.0, promtest.Value(t, mfs, "sluice_kubernetes_records_total", "result", "enriched"))
 	require.Equal(t, 1.0, promtest.Value(t, mfs, "sluice_kubernetes_cache_synced"))
 	require.Equal(t, 4.0, promtest.Value(t, mfs, "sluice_kubernetes_cache_pods", "state", "live"), "three pods and the late one; not the other node's")
+	var st struct {
+		Kubernetes struct {
+			PodsFrom string `json:"pods_from"`
+			Synced   bool   `json:"synced"`
+			Pods     int    `json:"pods"`
+		} `json:"kubernetes"`
+	}
+	getJSON(t, api+"/api/v1/status", &st)
+	require.True(t, st.Kubernetes.Synced)
+	require.Equal(t, 4, st.Kubernetes.Pods)
+	require.Equal(t, "api server watch on node "+nodeName, st.Kubernetes.PodsFrom)
 	require.Equal(t, 0, a.stop(t))
+}
+
+// getJSON decodes the JSON body of a GET that must answer 200.
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, url)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
 }

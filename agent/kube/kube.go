@@ -384,3 +384,17 @@ func (e *Enricher) Describe() string {
 	}
 	return "api server watch on node " + e.node
 }
+
+// Status is the cache's state for /api/v1/status.
+type Status struct {
+	PodsFrom    string `json:"pods_from"`
+	Synced      bool   `json:"synced"`
+	Pods        int    `json:"pods"`
+	DeletedPods int    `json:"deleted_pods"` // kept for deleted_pod_ttl
+}
+
+// Status reads the cache's state now.
+func (e *Enricher) Status() Status {
+	live, deleted := e.cache.counts()
+	return Status{PodsFrom: e.Describe(), Synced: e.isSynced.Load(), Pods: live, DeletedPods: deleted}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicelog/sluice/agent/kube"
 	"github.com/sluicelog/sluice/collector/tail"
 )
 
@@ -21,6 +22,8 @@ type Status struct {
 	Pipeline      PipelineStatus `json:"pipeline"`
 	Inputs        []InputStatus  `json:"inputs"`
 	Outputs       []OutputStatus `json:"outputs"`
+	// Kubernetes is the pod metadata cache; absent when enrichment is off.
+	Kubernetes *kube.Status `json:"kubernetes,omitempty"`
 }
 
 // PipelineStatus is the handoff between inputs and outputs.
@@ -88,6 +91,10 @@ func (a *Agent) Status() Status {
 		},
 		Inputs:  []InputStatus{},
 		Outputs: []OutputStatus{},
+	}
+	if a.kube != nil {
+		ks := a.kube.Status()
+		st.Kubernetes = &ks
 	}
 	if err := a.pipe.Health(); err != nil {
 		st.Health = err.Error()
