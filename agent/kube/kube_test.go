@@ -397,3 +397,64 @@ func TestGlob(t *testing.T) {
 		require.Equal(t, c.want, glob(c.pat, c.s), "%q ~ %q", c.pat, c.s)
 	}
 }
+
+// enrichBatchRecords is how many records a batch of the benchmarks holds
+// (a 64 KiB read of ~1 KiB lines).
+const enrichBatchRecords = 64
+
+// BenchmarkEnrichSplice is the enrichment of one batch as the pipeline does
+// it: one cache lookup per batch, then the pre-serialised object spliced
+// into each record's document. Reported per record.
+func BenchmarkEnrichSplice(b *testing.B) {
+	e, err := newEnricher(Options{Config: testConfig(), NodeName: node})
+	require.NoError(b, err)
+	for i := range 100 {
+		e.upsert(testPod("ns", "pod-"+itoa(int64(i)), "uid-"+itoa(int64(i))))
+	}
+	batch := batchFor("ns", "pod-42", "api", "aaaa1111bbbb2222")
+	defer batch.Discard()
+	dst := make([]byte, 0, 64<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Enrich(batch)
+		dst = dst[:0]
+		for range enrichBatchRecords {
+			dst = append(dst, `,"kubernetes":`...)
+			dst = append(dst, batch.Meta...)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*enrichBatchRecords), "ns/record")
+}
+
+// BenchmarkEnrichMapBaseline is the common way for comparison: a pod
+// cache under a read lock, looked up per record, and the metadata built as
+// a map and marshalled into each record.
+func BenchmarkEnrichMapBaseline(b *testing.B) {
+	var mu sync.RWMutex
+	pods := map[string]*corev1.Pod{}
+	for i := range 100 {
+		p := testPod("ns", "pod-"+itoa(int64(i)), "uid-"+itoa(int64(i)))
+		pods[p.Namespace+"/"+p.Name] = p
+	}
+	src := &record.Source{Namespace: "ns", Pod: "pod-42", Container: "api"}
+	dst := make([]byte, 0, 64<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		dst = dst[:0]
+		for range enrichBatchRecords {
+			mu.RLock()
+			p := pods[src.Namespace+"/"+src.Pod]
+			mu.RUnlock()
+			m := map[string]any{
+				"namespace_name": p.Namespace, "pod_name": p.Name, "pod_id": string(p.UID),
+				"container_name": src.Container, "container_image": p.Spec.Containers[0].Image,
+				"container_id": p.Status.ContainerStatuses[0].ContainerID, "host": p.Spec.NodeName,
+				"labels": p.Labels, "annotations": p.Annotations,
+			}
+			raw, _ := json.Marshal(m)
+			dst = append(dst, `,"kubernetes":`...)
+			dst = append(dst, raw...)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*enrichBatchRecords), "ns/record")
+}
