@@ -108,6 +108,29 @@ type Transform struct {
 	// of type level normalises levels for every parser.
 	Time           *TimeField `yaml:"time"`
 	NormalizeLevel bool       `yaml:"normalize_level"`
+
+	// drop, keep, throttle and fields work on the encoded documents, after
+	// the parsers (filters.go). Name labels their counters (default
+	// <type>_<index>); Match limits them to some batches. drop and keep
+	// test field+pattern, namespaces and labels (all that are set).
+	Name       string   `yaml:"name"`
+	Match      *Match   `yaml:"match"`
+	Namespaces []string `yaml:"namespaces"`
+	Labels     string   `yaml:"labels"`
+	// throttle: a token bucket of rate records/s and burst per key.
+	Rate            float64  `yaml:"rate"`
+	Burst           int      `yaml:"burst"`
+	Key             string   `yaml:"key"`
+	SummaryInterval Duration `yaml:"summary_interval"`
+	MaxKeys         int      `yaml:"max_keys"`
+	// fields: edits by dotted path.
+	Add            map[string]string `yaml:"add"`
+	AddEnv         map[string]string `yaml:"add_env"`
+	Rename         map[string]string `yaml:"rename"`
+	Remove         []string          `yaml:"remove"`
+	Redact         []Redact          `yaml:"redact"`
+	Dedot          []string          `yaml:"dedot"`
+	DedotSeparator string            `yaml:"dedot_separator"`
 }
 
 // Output is one destination.
@@ -149,6 +172,9 @@ type Output struct {
 	// Compatibility is elasticsearch (default: the client checks the
 	// X-Elastic-Product header) or opensearch (no product check).
 	Compatibility string `yaml:"compatibility"`
+
+	// Match limits the output to some batches (filters.go); nil = all.
+	Match *Match `yaml:"match"`
 }
 
 // Template is an index template installed at startup.
@@ -529,6 +555,10 @@ func (c *Config) validate(root *yaml.Node) error {
 	}
 	for i, t := range c.Transforms {
 		at := func(k string) []any { return []any{"transforms", i, k} }
+		if isFilter(t.Type) {
+			validateFilter(p, c, i)
+			continue
+		}
 		switch t.Type {
 		case "json", "logfmt", "regex":
 			if t.Field != "" && t.Field != "log" {
@@ -536,7 +566,7 @@ func (c *Config) validate(root *yaml.Node) error {
 			}
 		case "level":
 		default:
-			p.add("unknown transform type %q (want json, logfmt, regex or level)", at("type"), t.Type)
+			p.add("unknown transform type %q (want json, logfmt, regex or level; or drop, keep, throttle or fields)", at("type"), t.Type)
 		}
 		validateTransformFields(p, &c.Transforms[i], at)
 		if t.Type != "regex" {
@@ -566,6 +596,8 @@ func (c *Config) validate(root *yaml.Node) error {
 			}
 		}
 	}
+	validateFilterLabels(p, c)
+	validateOutputMatches(p, c)
 	names = map[string]bool{}
 	for i, o := range c.Outputs {
 		at := func(k ...any) []any { return append([]any{"outputs", i}, k...) }

@@ -16,6 +16,7 @@ import (
 	"github.com/sluicelog/sluice/agent/record"
 	"github.com/sluicelog/sluice/agent/ring"
 	"github.com/sluicelog/sluice/agent/tap"
+	"github.com/sluicelog/sluice/agent/transform"
 )
 
 // Pipeline is the handoff and the worker stage.
@@ -30,6 +31,12 @@ type Pipeline struct {
 	tap     *tap.Hub
 	workerS []workerState // one per worker, for Health
 	enrich  Enricher      // nil: no Kubernetes enrichment
+
+	// chain runs the filter transforms after encoding (nil: none); routes
+	// has one entry per output, nil for an output that takes every batch.
+	chain    *transform.Chain
+	routes   []*transform.Match
+	unrouted atomic.Int64 // records no output's match took
 
 	batches atomic.Int64 // batches handed over
 	records atomic.Int64
@@ -58,6 +65,21 @@ type Enricher interface {
 
 // SetEnricher installs the enrichment step. Call it before Run.
 func (p *Pipeline) SetEnricher(e Enricher) { p.enrich = e }
+
+// SetTransforms installs the filter transforms (drop, keep, throttle,
+// fields). Call it before Run.
+func (p *Pipeline) SetTransforms(c *transform.Chain) { p.chain = c }
+
+// SetRoutes limits outputs to the batches their match takes: routes[i]
+// belongs to the i-th output, nil takes everything. A batch goes to every
+// output that takes it, each of which acknowledges it on its own; the
+// batch (and the file position behind it) is acknowledged once all of
+// them have. Call it before Run.
+func (p *Pipeline) SetRoutes(routes []*transform.Match) { p.routes = routes }
+
+// Unrouted is the number of records that no output's match took; they
+// are acknowledged without being written.
+func (p *Pipeline) Unrouted() int64 { return p.unrouted.Load() }
 
 // Tap is the hub that workers publish encoded batches to while somebody
 // listens.
@@ -111,13 +133,14 @@ func (p *Pipeline) Run(ctx, outCtx context.Context) error {
 		for j, o := range p.outputs {
 			writers[j] = o.NewWriter()
 		}
+		tw := p.chain.NewWorker()
 		st := &p.workerS[i]
 		st.beat.Store(time.Now().UnixNano())
 		st.state.Store(stateRunning)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = p.work(ctx, outCtx, writers, st)
+			errs[i] = p.work(ctx, outCtx, writers, tw, st)
 			st.exited(ctx, errs[i])
 		}()
 	}
@@ -141,30 +164,56 @@ func (p *Pipeline) Drain(ctx context.Context) error {
 	return nil
 }
 
+// write hands b to every output whose route takes it.
+func (p *Pipeline) write(ctx context.Context, writers []Writer, b *record.Batch) error {
+	routed := false
+	for j, w := range writers {
+		if p.routes != nil && !p.routes[j].Match(b) {
+			continue
+		}
+		routed = true
+		if err := w.Write(ctx, b); err != nil {
+			// Shutting down mid-batch: the worker keeps its reference so
+			// the batch is never acked and its lines are read again.
+			return err
+		}
+	}
+	if !routed {
+		p.unrouted.Add(int64(len(b.Records)))
+	}
+	return nil
+}
+
 // work is one worker. It stamps st.beat on every turn of its loop (at
 // least every tick while idle) and marks the time it spends in outputs,
 // which may block for as long as an output is behind: that is waiting,
 // not being stuck (see Health).
-func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, st *workerState) error {
+//
+// A batch pushed with its documents already encoded (one DocEnds entry per
+// record, as throttle summaries come) is neither enriched nor encoded
+// again; it still goes through the transforms and the routes.
+func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, tw *transform.Worker, st *workerState) error {
 	const tick = 50 * time.Millisecond
 	lastFlush := time.Now()
 	for {
 		st.beat.Store(time.Now().UnixNano())
 		b, ok := p.ring.Pop(context.Background(), tick)
-		if ok && (p.enrich == nil || p.enrich.Enrich(b)) {
-			p.enc.EncodeBatch(b)
-			if p.tap.Active() {
-				p.tap.Publish(b)
+		encoded := ok && len(b.Records) > 0 && len(b.DocEnds) == len(b.Records)
+		if ok && (encoded || p.enrich == nil || p.enrich.Enrich(b)) {
+			if !encoded {
+				p.enc.EncodeBatch(b)
 			}
-			st.inOutput.Store(true)
-			for _, w := range writers {
-				if err := w.Write(outCtx, b); err != nil {
-					// Shutting down mid-batch: keep our reference so the
-					// batch is never acked and its lines are read again.
+			tw.Transform(b)
+			if len(b.Records) > 0 {
+				if p.tap.Active() {
+					p.tap.Publish(b)
+				}
+				st.inOutput.Store(true)
+				if err := p.write(outCtx, writers, b); err != nil {
 					return err
 				}
+				st.inOutput.Store(false)
 			}
-			st.inOutput.Store(false)
 		}
 		if ok {
 			b.Done()

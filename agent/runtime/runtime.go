@@ -27,6 +27,7 @@ import (
 	"github.com/sluicelog/sluice/agent/kube"
 	"github.com/sluicelog/sluice/agent/metrics"
 	"github.com/sluicelog/sluice/agent/pipeline"
+	"github.com/sluicelog/sluice/agent/transform"
 	"github.com/sluicelog/sluice/collector/syslog"
 	"github.com/sluicelog/sluice/collector/tail"
 )
@@ -111,6 +112,10 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 		store.Close()
 		return nil, err
 	}
+	if err := a.newFilters(); err != nil {
+		store.Close()
+		return nil, err
+	}
 	for _, in := range cfg.Inputs {
 		switch in.Type {
 		case "container_logs":
@@ -173,6 +178,40 @@ func (a *Agent) newKube(enc *document.Encoder) error {
 	a.pipe.SetEnricher(e)
 	a.AddReadyCheck("kubernetes", e.Ready)
 	a.logger.Info("kubernetes enrichment on", "pods_from", e.Describe())
+	return nil
+}
+
+// newFilters installs the drop, keep, throttle and fields transforms and
+// the outputs' matches, registers their metrics, and runs the throttle
+// summaries like an input (they stop with the inputs, before the
+// pipeline).
+func (a *Agent) newFilters() error {
+	chain, err := transform.New(a.cfg.Transforms, transform.Options{})
+	if err != nil {
+		return err
+	}
+	a.pipe.SetTransforms(chain)
+	routes := make([]*transform.Match, len(a.cfg.Outputs))
+	routed := false
+	for i, oc := range a.cfg.Outputs {
+		if routes[i], err = transform.NewMatch(oc.Match); err != nil {
+			return fmt.Errorf("output %s: %w", oc.Name, err)
+		}
+		routed = routed || routes[i] != nil
+	}
+	if routed {
+		a.pipe.SetRoutes(routes)
+	}
+	if r := chain.Reporter(a.pipe); r != nil {
+		a.inputs = append(a.inputs, r)
+	}
+	f := metrics.Filters{Unrouted: a.pipe.Unrouted}
+	if chain != nil {
+		f.Stats = chain.Stats
+	}
+	if err := a.registry.Register(metrics.NewFilterCollector(f)); err != nil {
+		return fmt.Errorf("filter metrics: %w", err)
+	}
 	return nil
 }
 

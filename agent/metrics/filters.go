@@ -1,0 +1,68 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluicelog/sluice/agent/transform"
+)
+
+// Filters is what the filter collector reads at scrape time.
+type Filters struct {
+	// Stats returns the counters of the drop, keep, throttle and fields
+	// transforms (transform.Chain.Stats); nil when there are none.
+	Stats func() []transform.StepStats
+	// Unrouted counts records that no output's match took.
+	Unrouted func() int64
+}
+
+// NewFilterCollector returns the collector of the filter transforms and
+// the routes. Throttle keys are the one label that names pods: the set is
+// bounded to the transform.TopKeys keys with the most drops.
+func NewFilterCollector(f Filters) prometheus.Collector {
+	return &filterCollector{
+		f: f,
+		dropped: desc("sluice_transform_dropped_records_total",
+			"Records dropped by a drop, keep or throttle transform (the transform's name is the reason).", "transform", "type"),
+		edited: desc("sluice_transform_edited_records_total",
+			"Records changed by a fields transform.", "transform"),
+		keys: desc("sluice_throttle_keys",
+			"Keys (pods, namespaces, containers or field values) a throttle transform tracks.", "transform"),
+		top: desc("sluice_throttle_top_dropped_records",
+			"Records dropped by a throttle transform for each of its keys with the most drops (a bounded set of top offenders; _other is every key past max_keys).", "transform", "key"),
+		unrouted: desc("sluice_unrouted_records_total",
+			"Records that matched no output and were acknowledged without being written."),
+	}
+}
+
+type filterCollector struct {
+	f                                    Filters
+	dropped, edited, keys, top, unrouted *prometheus.Desc
+}
+
+func (c *filterCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.dropped, c.edited, c.keys, c.top, c.unrouted} {
+		ch <- d
+	}
+}
+
+func (c *filterCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.f.Unrouted != nil {
+		ch <- prometheus.MustNewConstMetric(c.unrouted, prometheus.CounterValue, float64(c.f.Unrouted()))
+	}
+	if c.f.Stats == nil {
+		return
+	}
+	for _, s := range c.f.Stats() {
+		switch s.Type {
+		case "fields":
+			ch <- prometheus.MustNewConstMetric(c.edited, prometheus.CounterValue, float64(s.Edited), s.Name)
+			continue
+		case "throttle":
+			ch <- prometheus.MustNewConstMetric(c.keys, prometheus.GaugeValue, float64(s.Keys), s.Name)
+			for _, k := range s.Top {
+				ch <- prometheus.MustNewConstMetric(c.top, prometheus.GaugeValue, float64(k.Dropped), s.Name, k.Key)
+			}
+		}
+		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(s.Dropped), s.Name, s.Type)
+	}
+}
