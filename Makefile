@@ -6,7 +6,7 @@ BIN           := $(CURDIR)/bin
 DEMO          := $(CURDIR)/.demo
 FUZZTIME      ?= 5s
 
-.PHONY: build run test test-unit fuzz-short bench bench-e2e lint tools syslog-tools kube-tools clean
+.PHONY: build run test test-unit fuzz-short bench bench-e2e chaos lint tools syslog-tools kube-tools clean
 
 build:
 	$(GO) build -o $(BIN)/sluice ./cmd/sluice
@@ -80,6 +80,13 @@ bench:
 # BENCH_E2E_FLAGS="-records 50000 -cpuprofile cpu.pprof" scales down / profiles.
 bench-e2e: build
 	$(GO) run ./bench/harness -agent $(BIN)/sluice $(BENCH_E2E_FLAGS)
+
+# The whole agent under load, SIGKILLs, a store outage, 429s, resets and
+# hostile input against the real store; prints the scorecard (issue 12).
+# `make test` runs a short one (bench/chaos TestChaosShort).
+chaos: DURATION ?= 10m
+chaos: build $(BIN)/victoria-logs
+	$(GO) run ./bench/chaos -agent $(BIN)/sluice -duration $(DURATION) $(CHAOS_FLAGS)
 
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
