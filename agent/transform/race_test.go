@@ -1,0 +1,6 @@
+//go:build race
+
+package transform
+
+// raceEnabled: the race detector makes sync.Pool (and so regexp) allocate.
+const raceEnabled = true
