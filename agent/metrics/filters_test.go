@@ -1,0 +1,45 @@
+package metrics
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/agent/transform"
+)
+
+func TestFilterCollector(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(NewFilterCollector(Filters{
+		Unrouted: func() int64 { return 7 },
+		Stats: func() []transform.StepStats {
+			return []transform.StepStats{
+				{Name: "no-debug", Type: "drop", Dropped: 12},
+				{Name: "scrub", Type: "fields", Edited: 3},
+				{Name: "pods", Type: "throttle", Dropped: 40, Keys: 2, Top: []transform.KeyDrops{{Key: "ns/a", Dropped: 30}, {Key: "ns/b", Dropped: 10}}},
+			}
+		},
+	})))
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP sluice_transform_dropped_records_total Records dropped by a drop, keep or throttle transform (the transform's name is the reason).
+# TYPE sluice_transform_dropped_records_total counter
+sluice_transform_dropped_records_total{transform="no-debug",type="drop"} 12
+sluice_transform_dropped_records_total{transform="pods",type="throttle"} 40
+# HELP sluice_transform_edited_records_total Records changed by a fields transform.
+# TYPE sluice_transform_edited_records_total counter
+sluice_transform_edited_records_total{transform="scrub"} 3
+# HELP sluice_throttle_keys Keys (pods, namespaces, containers or field values) a throttle transform tracks.
+# TYPE sluice_throttle_keys gauge
+sluice_throttle_keys{transform="pods"} 2
+# HELP sluice_throttle_top_dropped_records Records dropped by a throttle transform for each of its keys with the most drops (a bounded set of top offenders; _other is every key past max_keys).
+# TYPE sluice_throttle_top_dropped_records gauge
+sluice_throttle_top_dropped_records{key="ns/a",transform="pods"} 30
+sluice_throttle_top_dropped_records{key="ns/b",transform="pods"} 10
+# HELP sluice_unrouted_records_total Records that matched no output and were acknowledged without being written.
+# TYPE sluice_unrouted_records_total counter
+sluice_unrouted_records_total 7
+`)))
+}
