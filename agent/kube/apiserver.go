@@ -11,8 +11,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
@@ -24,10 +24,16 @@ import (
 // apiServerSource watches this node's pods through the API server. The
 // reflector under the informer relists with backoff after a 410 Gone, an
 // API server restart or a network error; nothing here needs to.
+//
+// It talks to the API server through a REST client for core/v1 only, not
+// client-go's clientset and informer factory: those link every API group
+// into the agent, and their initialisation alone added ~9 MB of resident
+// memory on every node.
 type apiServerSource struct {
-	client          kubernetes.Interface
-	node            string
-	namespaceLabels bool
+	pods       toolscache.ListerWatcher
+	namespaces toolscache.ListerWatcher // nil unless namespace labels are on
+	getPod     func(ctx context.Context, namespace, name string) (*corev1.Pod, error)
+	node       string
 }
 
 // RESTConfig loads the client config: the kubeconfig file when set, else
@@ -55,42 +61,65 @@ func RESTConfig(kubeconfig, userAgent string) (*rest.Config, error) {
 	return rc, nil
 }
 
+// coreV1Client is a REST client for /api/v1 that decodes core/v1 objects.
+func coreV1Client(rc *rest.Config) (*rest.RESTClient, error) {
+	scheme := runtime.NewScheme()
+	if err := corev1.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("core/v1 scheme: %w", err)
+	}
+	cfg := rest.CopyConfig(rc)
+	cfg.APIPath = "/api"
+	cfg.GroupVersion = &corev1.SchemeGroupVersion
+	cfg.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
+	client, err := rest.RESTClientFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return client, nil
+}
+
 func newAPIServerSource(k config.Kubernetes, node, userAgent string, logger *slog.Logger) (*apiServerSource, error) {
 	rc, err := RESTConfig(k.Kubeconfig, userAgent)
 	if err != nil {
 		return nil, err
 	}
-	client, err := kubernetes.NewForConfig(rc)
+	client, err := coreV1Client(rc)
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes client: %w", err)
+		return nil, err
 	}
 	// client-go's reflector reports watch errors through klog, a process
 	// global that running informers read: set it once.
 	klogOnce.Do(func() { klog.SetSlogLogger(logger) })
-	return newAPIServerSourceFor(client, node, k.NamespaceLabels), nil
+	s := &apiServerSource{
+		node: node,
+		pods: toolscache.NewListWatchFromClient(client, "pods", metav1.NamespaceAll,
+			fields.OneTermEqualSelector("spec.nodeName", node)),
+		getPod: func(ctx context.Context, namespace, name string) (*corev1.Pod, error) {
+			var p corev1.Pod
+			err := client.Get().Namespace(namespace).Resource("pods").Name(name).Do(ctx).Into(&p)
+			return &p, err
+		},
+	}
+	if k.NamespaceLabels {
+		// Its own list-watch: the server refuses a spec.nodeName field
+		// selector on namespaces.
+		s.namespaces = toolscache.NewListWatchFromClient(client, "namespaces", metav1.NamespaceAll, fields.Everything())
+	}
+	return s, nil
 }
 
 var klogOnce sync.Once
 
-func newAPIServerSourceFor(client kubernetes.Interface, node string, namespaceLabels bool) *apiServerSource {
-	return &apiServerSource{client: client, node: node, namespaceLabels: namespaceLabels}
-}
-
 func (s *apiServerSource) run(ctx context.Context, h handler) error {
-	// Pods and namespaces need separate factories: the server refuses a
-	// spec.nodeName field selector on namespaces.
-	pods := informers.NewSharedInformerFactoryWithOptions(s.client, 0,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", s.node).String()
-		}),
-		informers.WithTransform(func(obj any) (any, error) {
-			if p, ok := obj.(*corev1.Pod); ok {
-				return slim(p), nil
-			}
-			return obj, nil
-		}))
-	defer pods.Shutdown()
-	podInf := pods.Core().V1().Pods().Informer()
+	podInf := toolscache.NewSharedIndexInformer(s.pods, &corev1.Pod{}, 0, toolscache.Indexers{})
+	if err := podInf.SetTransform(func(obj any) (any, error) {
+		if p, ok := obj.(*corev1.Pod); ok {
+			return slim(p), nil
+		}
+		return obj, nil
+	}); err != nil {
+		return fmt.Errorf("pod informer: %w", err)
+	}
 	_, err := podInf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
 			if p, ok := obj.(*corev1.Pod); ok {
@@ -114,18 +143,18 @@ func (s *apiServerSource) run(ctx context.Context, h handler) error {
 	if err != nil {
 		return fmt.Errorf("pod informer: %w", err)
 	}
-	synced := []toolscache.InformerSynced{podInf.HasSynced}
+	informers := []toolscache.SharedIndexInformer{podInf}
 
-	if s.namespaceLabels {
-		nss := informers.NewSharedInformerFactoryWithOptions(s.client, 0,
-			informers.WithTransform(func(obj any) (any, error) {
-				if n, ok := obj.(*corev1.Namespace); ok {
-					return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n.Name, ResourceVersion: n.ResourceVersion, Labels: n.Labels}}, nil
-				}
-				return obj, nil
-			}))
-		defer nss.Shutdown()
-		nsInf := nss.Core().V1().Namespaces().Informer()
+	if s.namespaces != nil {
+		nsInf := toolscache.NewSharedIndexInformer(s.namespaces, &corev1.Namespace{}, 0, toolscache.Indexers{})
+		if err := nsInf.SetTransform(func(obj any) (any, error) {
+			if n, ok := obj.(*corev1.Namespace); ok {
+				return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n.Name, ResourceVersion: n.ResourceVersion, Labels: n.Labels}}, nil
+			}
+			return obj, nil
+		}); err != nil {
+			return fmt.Errorf("namespace informer: %w", err)
+		}
 		set := func(obj any) {
 			if n, ok := obj.(*corev1.Namespace); ok {
 				h.namespaceLabels(n.Name, n.Labels)
@@ -137,10 +166,20 @@ func (s *apiServerSource) run(ctx context.Context, h handler) error {
 		}); err != nil {
 			return fmt.Errorf("namespace informer: %w", err)
 		}
-		synced = append(synced, nsInf.HasSynced)
-		nss.Start(ctx.Done())
+		informers = append(informers, nsInf)
 	}
-	pods.Start(ctx.Done())
+
+	var wg sync.WaitGroup
+	synced := make([]toolscache.InformerSynced, len(informers))
+	for i, inf := range informers {
+		synced[i] = inf.HasSynced
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			inf.RunWithContext(ctx)
+		}()
+	}
+	defer wg.Wait()
 	if toolscache.WaitForCacheSync(ctx.Done(), synced...) {
 		h.synced()
 	}
@@ -149,7 +188,7 @@ func (s *apiServerSource) run(ctx context.Context, h handler) error {
 }
 
 func (s *apiServerSource) get(ctx context.Context, namespace, name string) (*corev1.Pod, error) {
-	p, err := s.client.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+	p, err := s.getPod(ctx, namespace, name)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
