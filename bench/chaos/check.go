@@ -25,12 +25,19 @@ import (
 // possible), so for them any second row is Dup.
 type Tally struct {
 	Written, Once, Dup, Lost, Replays int
-	NoID, Unexpected                  int
-	LostSample, DupSample             []string
+	// DupLostAnswer: of Dup, syslog messages whose bulk request the store
+	// took but whose answer the agent never got (a reset, a cut): the
+	// agent sent them again, and with no _id Elasticsearch stores both.
+	DupLostAnswer         int
+	NoID, Unexpected      int
+	LostSample, DupSample []string
 }
 
 func (t *Tally) String() string {
 	s := fmt.Sprintf("%d written, %d exactly once, %d duplicated, %d lost", t.Written, t.Once, t.Dup, t.Lost)
+	if t.DupLostAnswer > 0 {
+		s += fmt.Sprintf(" (%d of the duplicates resent after a lost bulk answer)", t.DupLostAnswer)
+	}
 	if t.Replays > 0 {
 		s += fmt.Sprintf(", %d replay rows (same id)", t.Replays)
 	}
@@ -84,7 +91,7 @@ func (l *lines) add(i int, id string) bool {
 
 // into adds these lines to t; withIDs: a second row with the same id is a
 // replay, not a duplicate.
-func (l *lines) into(t *Tally, name string, withIDs bool) {
+func (l *lines) into(t *Tally, name string, withIDs bool, lostAnswer func(string) bool) {
 	t.Written += len(l.rows)
 	for i, n := range l.rows {
 		switch {
@@ -95,8 +102,14 @@ func (l *lines) into(t *Tally, name string, withIDs bool) {
 			}
 		case l.multi[i] || (!withIDs && n > 1):
 			t.Dup++
+			key := fmt.Sprintf("%s#%d", name, i)
+			why := ""
+			if lostAnswer != nil && lostAnswer(key) {
+				t.DupLostAnswer++
+				why = ", its bulk answer was lost"
+			}
 			if len(t.DupSample) < 10 {
-				t.DupSample = append(t.DupSample, fmt.Sprintf("%s#%d (%d rows)", name, i, n))
+				t.DupSample = append(t.DupSample, fmt.Sprintf("%s (%d rows%s)", key, n, why))
 			}
 		default:
 			t.Once++
@@ -137,7 +150,7 @@ func (r *runner) check(ctx context.Context) {
 		if err != nil {
 			r.problem("read back %s: %v", w.src, err)
 		}
-		l.into(&res.Files, w.src, true)
+		l.into(&res.Files, w.src, true, nil)
 	}
 
 	// Hostile file lines: the marker is in the log text, or in a merged
@@ -167,7 +180,7 @@ func (r *runner) check(ctx context.Context) {
 	if err != nil {
 		r.problem("read back hostile lines: %v", err)
 	}
-	hl.into(&res.Hostile, "hostile", true)
+	hl.into(&res.Hostile, "hostile", true, nil)
 	res.HostileKinds = h.kinds
 	res.HostileBig = h.big
 
@@ -197,7 +210,7 @@ func (r *runner) check(ctx context.Context) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		tcp[k].into(&res.TCP, k, false)
+		tcp[k].into(&res.TCP, k, false, r.proxy.answerLost)
 	}
 	err = r.store.streamRows(ctx, hostileTCPRows+` | extract "htcp seq=<h> " from _msg | fields h, sluice.truncated, sluice.malformed`, func(row map[string]string) {
 		n, err := strconv.Atoi(row["h"])
@@ -214,7 +227,7 @@ func (r *runner) check(ctx context.Context) {
 	if err != nil {
 		r.problem("read back hostile TCP frames: %v", err)
 	}
-	hostileTCP.into(&res.HostileTCP, "htcp", false)
+	hostileTCP.into(&res.HostileTCP, "htcp", false, r.proxy.answerLost)
 
 	// UDP: loss allowed, reported with the agent's own drop counter.
 	res.UDPSent = r.sys.udpSent.Load()
@@ -281,8 +294,16 @@ func (r *runner) verdict() {
 	if res.Files.bad() || res.Hostile.bad() {
 		r.problem("file lines lost or duplicated: numbered %s; hostile %s", &res.Files, &res.Hostile)
 	}
-	if res.TCP.bad() || res.HostileTCP.bad() {
+	tcpLost := res.TCP.Lost + res.HostileTCP.Lost
+	tcpDup := res.TCP.Dup + res.HostileTCP.Dup
+	tcpDupLost := res.TCP.DupLostAnswer + res.HostileTCP.DupLostAnswer
+	switch {
+	case tcpLost > 0 || tcpDup > tcpDupLost:
 		r.problem("TCP syslog messages lost or duplicated: numbered %s; hostile %s", &res.TCP, &res.HostileTCP)
+	case tcpDup > 0 && r.o.FailOnSyslogReplays:
+		r.problem("TCP syslog messages duplicated, all %d resent after a lost bulk answer: syslog records carry no _id, so Elasticsearch stores a resent one twice", tcpDup)
+	case tcpDup > 0:
+		r.finding("%d TCP syslog messages stored twice, all resent after a lost bulk answer: syslog records carry no _id, so Elasticsearch stores a resent one twice (not failing: FailOnSyslogReplays is off)", tcpDup)
 	}
 	if res.PeakHWM<<10 > r.memLimit || res.PeakRSS<<10 > r.memLimit {
 		r.problem("peak RSS %d MiB over memory_limit %s", max(res.PeakHWM, res.PeakRSS)>>10, r.o.MemoryLimit)

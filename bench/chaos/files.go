@@ -66,9 +66,9 @@ type fileWriter struct {
 	mu        sync.Mutex // the file and the counters below
 	f         *os.File
 	ino       uint64
-	seq       int // next seq
-	fileFirst int // first seq of the current file
-	lastJSON  int // last seq written as a JSON line (-1: none)
+	seq       int          // next seq
+	fileFirst int          // first seq of the current file
+	lastJSON  atomic.Int64 // last seq written as a JSON line (-1: none)
 	rot       int
 	written   atomic.Int64
 }
@@ -116,7 +116,7 @@ func (fs *fileSet) addWriter(i int, docker bool, seed uint64) (*fileWriter, erro
 	src := fmt.Sprintf("w%02d", i)
 	pod := src + "-" + randHex(10)
 	w := &fileWriter{
-		fs: fs, src: src, pod: pod, docker: docker, lastJSON: -1,
+		fs: fs, src: src, pod: pod, docker: docker,
 		path: kubeletPath(fs.dir, pod, nsLines, "app"),
 		rng:  mrand.New(mrand.NewPCG(seed, uint64(i))),
 	}
@@ -125,6 +125,7 @@ func (fs *fileSet) addWriter(i int, docker bool, seed uint64) (*fileWriter, erro
 		return nil, err
 	}
 	w.f, w.ino = f, ino
+	w.lastJSON.Store(-1)
 	fs.writers = append(fs.writers, w)
 	return w, nil
 }
@@ -136,7 +137,7 @@ func (w *fileWriter) line(buf []byte, seq int, now time.Time) []byte {
 	if r.IntN(10) == 0 {
 		content = fmt.Sprintf("chaos %s seq=%d plain text line, user=alice action=login latency=%dms", w.src, seq, r.IntN(900))
 	} else {
-		w.lastJSON = seq
+		w.lastJSON.Store(int64(seq))
 		b, _ := json.Marshal(struct {
 			Level string `json:"level"`
 			Src   string `json:"src"`
@@ -178,13 +179,18 @@ func (w *fileWriter) run(ctx context.Context, rate float64, rotateEvery time.Dur
 	nextRot := time.Now().Add(jitter(w.rng, rotateEvery))
 	var owed float64
 	var buf []byte
+	last := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		owed += rate * tick.Seconds()
+		// By elapsed time, so a writer paused by a copytruncate or a
+		// kill makes up for it in a burst, as a real app's buffer would.
+		now := time.Now()
+		owed += rate * min(now.Sub(last), 5*time.Second).Seconds()
+		last = now
 		n := int(owed)
 		owed -= float64(n)
 		if n > 0 {
@@ -245,17 +251,22 @@ func (w *fileWriter) rotate(ctx context.Context, copyTruncate bool) {
 		fs.skip("the agent did not hold the file open")
 		return
 	}
+	if copyTruncate {
+		// copytruncate loses what the agent has not read at the truncate,
+		// in any agent: wait until the file is delivered. This goroutine is
+		// the file's only writer, so it is paused meanwhile; seq and
+		// fileFirst change only here.
+		ok, err := fs.store.delivered(ctx, w.pod, w.fileFirst, w.seq-1, 10*time.Second)
+		if !ok {
+			fs.skip("copytruncate: file not delivered within 10s")
+			fs.logf("copytruncate of %s skipped: %v", w.src, err)
+			return
+		}
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.rot++
 	if copyTruncate {
-		// copytruncate loses what the agent has not read at the truncate,
-		// in any agent: wait (writer paused) until the file is delivered.
-		ok, err := fs.store.delivered(ctx, w.pod, w.fileFirst, w.seq-1, 20*time.Second)
-		if !ok {
-			fs.skip(fmt.Sprintf("copytruncate: file not delivered within 20s (%v)", err))
-			return
-		}
 		copyPath := fmt.Sprintf("%s.%d", w.path, w.rot)
 		if err := copyFile(w.path, copyPath); err != nil {
 			fs.logf("copytruncate copy: %v", err)
@@ -347,11 +358,9 @@ func (fs *fileSet) dropMoved(m *movedFile) {
 func (fs *fileSet) marks() map[string]int {
 	out := map[string]int{}
 	for _, w := range fs.writers {
-		w.mu.Lock()
-		if w.lastJSON >= 0 {
-			out[w.pod] = w.lastJSON
+		if s := w.lastJSON.Load(); s >= 0 {
+			out[w.pod] = int(s)
 		}
-		w.mu.Unlock()
 	}
 	return out
 }

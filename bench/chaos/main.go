@@ -35,6 +35,7 @@ func main() {
 	flag.StringVar(&o.WorkDir, "work", "", "work directory (default: a temporary one, removed)")
 	flag.BoolVar(&o.Keep, "keep", false, "keep the work directory (agent.log, store)")
 	flag.Uint64Var(&o.Seed, "seed", 0, "random seed (0 = random)")
+	flag.BoolVar(&o.FailOnSyslogReplays, "fail-on-syslog-replays", o.FailOnSyslogReplays, "fail on TCP syslog duplicates resent after a lost bulk answer")
 	short := flag.Bool("short", false, "the short run of `make test` (flags given explicitly still apply)")
 	flag.Parse()
 	if *short {
@@ -44,7 +45,7 @@ func main() {
 		flag.Visit(func(f *flag.Flag) { set[f.Name] = f.Value.String() })
 		agent := o.Agent
 		o = Short()
-		o.Agent = agent
+		o.Agent, o.FailOnSyslogReplays = agent, true
 		for name, v := range set {
 			_ = flag.Set(name, v)
 		}

@@ -34,6 +34,10 @@ type faultProxy struct {
 	rng      *rand.Rand
 	conns    map[net.Conn]struct{}
 	faultLog []string
+	// lostAnswers: syslog messages (key "app/proc#seq" or "htcp#N") in
+	// requests the store took but whose answer never reached the agent,
+	// which therefore sends them again.
+	lostAnswers map[string]bool
 
 	st proxyStats
 }
@@ -70,6 +74,8 @@ func newFaultProxy(store, user, pass string, seed uint64) (*faultProxy, error) {
 		}},
 		rng:   rand.New(rand.NewPCG(seed, 0x70726f78)),
 		conns: map[net.Conn]struct{}{},
+
+		lostAnswers: map[string]bool{},
 	}
 	p.ln = &gateListener{Listener: l, p: p}
 	p.srv = &http.Server{
@@ -268,8 +274,10 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if err := json.Unmarshal(raw, &br); err != nil || len(br.Items) != len(items)-nRefused {
 			// The store answered something else than one item per
-			// forwarded document: pass it on untouched.
+			// forwarded document: pass it on untouched. The agent will
+			// send it all again.
 			p.st.StoreErrors.Add(1)
+			p.noteLost(items, refused)
 			copyHeader(w.Header(), resp.Header)
 			w.WriteHeader(resp.StatusCode)
 			_, _ = w.Write(raw)
@@ -281,9 +289,17 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.roll(f.ResetAfter) {
 		p.st.ResetsAfter.Add(1)
+		p.noteLost(items, refused)
 		reset(w)
 		return
 	}
+	// The agent went away (a cut in the outage, a kill) while the store
+	// worked: the answer is lost whatever is written below.
+	defer func() {
+		if r.Context().Err() != nil || p.current().Down {
+			p.noteLost(items, refused)
+		}
+	}()
 	var out bytes.Buffer
 	fmt.Fprintf(&out, `{"took":1,"errors":%v,"items":[`, storeErrors || nRefused > 0)
 	j := 0
@@ -301,11 +317,53 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	out.WriteString("]}")
 	copyHeader(w.Header(), hdr)
-	w.Header().Del("Content-Length")
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out.Bytes())
+}
+
+// noteLost records the syslog keys of the items the store took in a
+// request whose answer is lost.
+func (p *faultProxy) noteLost(items []bulkItem, refused []bool) {
+	var keys []string
+	for i, it := range items {
+		if refused[i] {
+			continue
+		}
+		doc := it.raw[bytes.IndexByte(it.raw, '\n')+1:]
+		var d struct {
+			Log    string `json:"log"`
+			Syslog struct {
+				App   string `json:"app_name"`
+				Proc  string `json:"proc_id"`
+				MsgID string `json:"msg_id"`
+			} `json:"syslog"`
+		}
+		if json.Unmarshal(doc, &d) != nil {
+			continue
+		}
+		switch {
+		case d.Syslog.App == appTCP || d.Syslog.App == appFlood || d.Syslog.App == appSlow:
+			keys = append(keys, d.Syslog.App+"/"+d.Syslog.Proc+"#"+strings.TrimPrefix(d.Syslog.MsgID, "m"))
+		case strings.Contains(d.Log, "htcp seq="):
+			var n int
+			if _, err := fmt.Sscanf(d.Log[strings.Index(d.Log, "htcp seq="):], "htcp seq=%d", &n); err == nil {
+				keys = append(keys, fmt.Sprintf("htcp#%d", n))
+			}
+		}
+	}
+	p.mu.Lock()
+	for _, k := range keys {
+		p.lostAnswers[k] = true
+	}
+	p.mu.Unlock()
+}
+
+func (p *faultProxy) answerLost(key string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lostAnswers[key]
 }
 
 // bulkItem is one action of a bulk body with its document line.
@@ -359,6 +417,10 @@ func (p *faultProxy) send(r *http.Request, body []byte) (*http.Response, error) 
 	}
 	copyHeader(req.Header, r.Header)
 	req.Header.Del("Authorization")
+	// Our transport asks for gzip itself and unpacks the answer, so the
+	// proxy can read the items; an Accept-Encoding copied from the agent
+	// would hand it compressed bytes instead.
+	req.Header.Del("Accept-Encoding")
 	resp, err := p.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("store request: %w", err)
@@ -379,8 +441,14 @@ func (p *faultProxy) forwardRaw(w http.ResponseWriter, r *http.Request, body []b
 	_, _ = io.Copy(w, resp.Body)
 }
 
+// copyHeader copies headers, except those that describe a body the proxy
+// may have rewritten or that the transport already unpacked.
 func copyHeader(dst, src http.Header) {
 	for k, vs := range src {
+		switch http.CanonicalHeaderKey(k) {
+		case "Content-Length", "Content-Encoding", "Transfer-Encoding":
+			continue
+		}
 		dst[k] = append([]string(nil), vs...)
 	}
 }

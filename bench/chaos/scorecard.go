@@ -64,6 +64,7 @@ type proxySnapshot struct {
 type DataDirResult struct {
 	How                string
 	For                time.Duration
+	Lasted             time.Duration
 	AgentAlive         bool
 	CheckpointAdvanced bool
 	ErrorLines         int
@@ -95,9 +96,9 @@ func (res *Result) String() string {
 	p("  TCP syslog, hostile:    %s", &res.HostileTCP)
 	udpDrop := c.get("sluice_dropped_records_total", "input", "syslog_udp", "reason", "udp_overflow")
 	udpIn := c.get("sluice_input_records_total", "input", "syslog_udp")
-	p("  UDP syslog (loss allowed): %d sent, %d stored (%d rows); agent received %.0f, agent-counted udp_overflow drops %.0f; kernel receive-buffer drops on the host %d; unaccounted %d (sent while the agent was down or lost in a kill)",
-		res.UDPSent, res.UDPStored, res.UDPRows, udpIn, udpDrop, res.UDPKernelDrops,
-		res.UDPSent-int64(res.UDPStored)-int64(udpDrop)-res.UDPKernelDrops)
+	p("  UDP syslog (loss allowed): %d sent, %d stored (%d rows); agent-counted udp_overflow drops %.0f (pipeline full); kernel receive-buffer drops on the host %d; received by the agent %.0f of which not stored %.0f (held in memory at a SIGKILL); neither received nor counted %.0f (sent while the agent was down)",
+		res.UDPSent, res.UDPStored, res.UDPRows, udpDrop, res.UDPKernelDrops, udpIn, udpIn-float64(res.UDPStored),
+		float64(res.UDPSent)-udpIn-udpDrop-float64(res.UDPKernelDrops))
 	for _, s := range append(append(append(res.Files.LostSample, res.Hostile.LostSample...), res.TCP.LostSample...), res.HostileTCP.LostSample...) {
 		p("    lost: %s", s)
 	}
@@ -119,8 +120,8 @@ func (res *Result) String() string {
 	}
 	p("  drain after the writers stopped: %v", res.Drain.Round(100*time.Millisecond))
 	px := res.Proxy
-	p("  proxy: %d requests (%d bulk, %d items); whole-request 429: %d; item 429: %d; resets before forwarding: %d, after: %d; connections reset in the outage: %d at accept, %d cut; 401: %d",
-		px.Requests, px.Bulk, px.Items, px.Whole429, px.Item429, px.ResetsBefore, px.ResetsAfter, px.RefusedConns, px.CutConns, px.AuthFailed)
+	p("  proxy: %d requests (%d bulk, %d items); whole-request 429: %d; item 429: %d; resets before forwarding: %d, after: %d; connections reset in the outage: %d at accept, %d cut; 401: %d; store errors or unusable store answers: %d",
+		px.Requests, px.Bulk, px.Items, px.Whole429, px.Item429, px.ResetsBefore, px.ResetsAfter, px.RefusedConns, px.CutConns, px.AuthFailed, px.StoreErrors)
 	p("  rotations: %d rename+create, %d copytruncate, %d skipped %v", res.RotRenames, res.RotCopyTruncates, res.RotSkipped, res.RotSkipReasons)
 	p("  hostile file lines by kind: %v (%d over max_line_bytes; store rows flagged truncated %d, malformed %d)",
 		sortedCounts(res.HostileKinds), res.HostileBig, res.HostileTruncatedRows, res.HostileMalformedRows)
@@ -171,7 +172,7 @@ func (res *Result) String() string {
 	p("  non-root: %s", res.NonRoot)
 	if d := res.DataDir; d != nil {
 		p("  unwritable data_dir (%s, %v): agent alive %v, checkpoint advanced meanwhile %v, %d rows stored meanwhile, %d log lines about checkpoints, checkpoint metrics %v, checkpoints advanced again %v after",
-			d.How, d.For, d.AgentAlive, d.CheckpointAdvanced, d.RowsDuring, d.ErrorLines, d.Metrics, d.ResumedAfter.Round(time.Millisecond))
+			d.How, d.Lasted.Round(time.Second), d.AgentAlive, d.CheckpointAdvanced, d.RowsDuring, d.ErrorLines, d.Metrics, d.ResumedAfter.Round(time.Millisecond))
 		if d.ErrorSample != "" {
 			p("    first: %.300s", d.ErrorSample)
 		}

@@ -13,8 +13,9 @@ import (
 
 // StartProcess runs VictoriaLogs like Start, for programs that are not
 // tests (bench/chaos): its data goes to dataDir, its output to logOut, and
-// the caller stops it with Stop.
-func StartProcess(dataDir string, logOut io.Writer) (*Store, error) {
+// the caller stops it with Stop. extraArgs are added to the command line
+// (e.g. -insert.maxLineSizeBytes).
+func StartProcess(dataDir string, logOut io.Writer, extraArgs ...string) (*Store, error) {
 	bin, err := Binary()
 	if err != nil {
 		return nil, err
@@ -26,12 +27,13 @@ func StartProcess(dataDir string, logOut io.Writer) (*Store, error) {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	root := "http://127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command(bin,
-		"-httpListenAddr=127.0.0.1:"+strconv.Itoa(port),
-		"-storageDataPath="+dataDir,
+	args := append([]string{
+		"-httpListenAddr=127.0.0.1:" + strconv.Itoa(port),
+		"-storageDataPath=" + dataDir,
 		"-retentionPeriod=100y",
 		"-loggerLevel=ERROR",
-	)
+	}, extraArgs...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logOut, logOut
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start victoria-logs: %w", err)
