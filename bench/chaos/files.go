@@ -470,7 +470,7 @@ func (h *hostileWriter) write(kind string) error {
 func (h *hostileWriter) run(ctx context.Context, period, bigEvery time.Duration) {
 	t := time.NewTicker(period)
 	defer t.Stop()
-	var lastBig time.Time
+	lastBig := map[string]time.Time{} // per kind, so each big kind gets its turns
 	for i := 0; ; i++ {
 		select {
 		case <-ctx.Done():
@@ -480,10 +480,10 @@ func (h *hostileWriter) run(ctx context.Context, period, bigEvery time.Duration)
 		k := hostileKinds[i%len(hostileKinds)]
 		switch k {
 		case "1MiB line", "over max_line_bytes", "endless partials":
-			if time.Since(lastBig) < bigEvery {
+			if time.Since(lastBig[k]) < bigEvery {
 				k = "invalid UTF-8"
 			} else {
-				lastBig = time.Now()
+				lastBig[k] = time.Now()
 			}
 		}
 		if err := h.write(k); err != nil {

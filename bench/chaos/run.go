@@ -193,6 +193,16 @@ func (r *runner) setup() error {
 		}
 		r.res.NonRoot = fmt.Sprintf("uid %d gid %d, supplementary group %d; logs 0640 root:%d in a 0750 root:%d folder",
 			nobody, nobody, chaosGroup, chaosGroup, chaosGroup)
+		// nobody may not reach the binary where it is (a test's 0700
+		// temporary folder): run a copy from the work dir.
+		raw, err := os.ReadFile(r.o.Agent)
+		if err != nil {
+			return fmt.Errorf("read agent binary: %w", err)
+		}
+		r.o.Agent = filepath.Join(r.work, "sluice")
+		if err := os.WriteFile(r.o.Agent, raw, 0o755); err != nil {
+			return fmt.Errorf("copy agent binary: %w", err)
+		}
 	} else {
 		r.res.NonRoot = fmt.Sprintf("not tested: the harness runs as uid %d, so it cannot start the agent as another user", os.Geteuid())
 	}
