@@ -159,11 +159,14 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 		compress:      cfg.Bulk.Compress,
 		workers:       cfg.Bulk.Workers,
 		backoff:       backoff{initial: cfg.Retry.Initial.D(), max: cfg.Retry.Max.D()},
-		queue:         make(chan *request, cfg.Bulk.Workers),
-		rejectLog:     throttle{every: time.Second},
-		retryLog:      throttle{every: time.Second},
-		emptyLog:      throttle{every: time.Second},
-		failLog:       throttle{every: time.Second},
+		// Unbuffered: a full body waits in its writer for a free sender
+		// rather than in a queue, so at most writers + bulk.workers bodies
+		// exist, not writers + 2 × bulk.workers (5 MiB each by default).
+		queue:     make(chan *request),
+		rejectLog: throttle{every: time.Second},
+		retryLog:  throttle{every: time.Second},
+		emptyLog:  throttle{every: time.Second},
+		failLog:   throttle{every: time.Second},
 	}
 	dl := cfg.DeadLetterIndex
 	if dl == "" {

@@ -426,22 +426,25 @@ func TestBackpressureBlocksWriter(t *testing.T) {
 	src := testSource("api-1")
 	acks := newAckRecorder()
 	w := o.NewWriter()
-	// One request in flight, one queued: the third hand-over must block.
-	for seq := range uint64(2) {
-		b := newTestBatch(src, acks, seq, int(seq)*2, 2, nil)
-		require.NoError(t, w.Write(context.Background(), b))
-		b.Done()
-		require.NoError(t, w.Flush(context.Background(), true))
-	}
+	// One request in flight, none queued (the hand-over is unbuffered):
+	// the second hand-over must block until a sender is free.
+	b0 := newTestBatch(src, acks, 0, 0, 2, nil)
+	require.NoError(t, w.Write(context.Background(), b0))
+	b0.Done()
+	require.NoError(t, w.Flush(context.Background(), true))
 	require.Eventually(t, func() bool { return o.Stats().InFlight == 1 }, 5*time.Second, time.Millisecond)
-	b := newTestBatch(src, acks, 2, 4, 2, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	require.NoError(t, w.Write(ctx, b))
-	b.Done()
-	err := w.Flush(ctx, true)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.Zero(t, acks.count(2))
+	for seq := uint64(1); seq <= 2; seq++ {
+		b := newTestBatch(src, acks, seq, int(seq)*2, 2, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		require.NoError(t, w.Write(ctx, b))
+		b.Done()
+		if seq == 2 {
+			err := w.Flush(ctx, true)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+		}
+		cancel()
+	}
+	require.Zero(t, acks.count(1)+acks.count(2))
 
 	// Once the server answers, the writer's request goes out after all.
 	close(release)
@@ -492,11 +495,12 @@ func TestWriteInterruptedKeepsBatchUnacked(t *testing.T) {
 	require.ErrorIs(t, w.Write(ctx, b), context.DeadlineExceeded)
 	b.Done()
 
-	// The parts already encoded are delivered later, but the batch must
-	// stay unacked: its other records never reached a request.
+	// The part already encoded (the full request the writer could not hand
+	// over) is delivered later, but the batch must stay unacked: its other
+	// records never reached a request.
 	runOutput(t, o)
 	require.NoError(t, w.Flush(context.Background(), true))
-	require.Eventually(t, func() bool { st := o.Stats(); return st.Requests == 2 && st.InFlight == 0 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { st := o.Stats(); return st.Requests == 1 && st.InFlight == 0 }, 5*time.Second, time.Millisecond)
 	st := o.Stats()
 	require.Positive(t, st.DocsSent)
 	require.Less(t, st.DocsSent, int64(40))

@@ -55,7 +55,7 @@ func (r *request) source(i int32) *record.Source {
 // output, instead of being allocated and grown again by append after each
 // GC (that churn, several times the body size per body, was what drove
 // the heap, and so the RSS, up). It needs no bound of its own: at most
-// one request per writer, bulk.workers queued and bulk.workers being
+// one request per writer and bulk.workers being
 // delivered (each with at most one rescue or dead-letter request) exist
 // at once, and only those come back to it.
 type requestPool struct {

@@ -20,8 +20,10 @@ type Output interface {
 
 // Writer is owned by one worker goroutine and is never used concurrently.
 type Writer interface {
-	// Write takes a batch whose documents are encoded (b.Doc(i)). A writer
-	// that keeps a reference past the call calls b.Retain(1) first and
+	// Write takes a batch whose documents are encoded (b.Doc(i)). The
+	// documents are valid only during the call (the worker reuses their
+	// buffer for the next batch): a writer copies what it keeps. A writer
+	// that keeps a reference to the batch past the call calls b.Retain(1) first and
 	// b.Done() once the batch's records are delivered for good (stored,
 	// duplicates, or dead-lettered). It may block to push back on the
 	// pipeline when the output is behind; it returns early if ctx ends.

@@ -195,12 +195,20 @@ func (p *Pipeline) write(ctx context.Context, writers []Writer, b *record.Batch)
 func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, tw *transform.Worker, st *workerState) error {
 	const tick = 50 * time.Millisecond
 	lastFlush := time.Now()
+	// Documents are needed only until every writer has copied them, so a
+	// worker encodes into its own buffers, reused batch after batch: a
+	// batch waiting for its acknowledgement holds its lines, not also a
+	// copy of them as documents. (A fields transform may swap in its own
+	// buffer; whichever b.Docs holds at the end comes back here.)
+	var docs []byte
+	var ends []int32
 	for {
 		st.beat.Store(time.Now().UnixNano())
 		b, ok := p.ring.Pop(context.Background(), tick)
 		encoded := ok && len(b.Records) > 0 && len(b.DocEnds) == len(b.Records)
 		if ok && (encoded || p.enrich == nil || p.enrich.Enrich(b)) {
 			if !encoded {
+				b.Docs, b.DocEnds = docs[:0], ends[:0]
 				p.enc.EncodeBatch(b)
 			}
 			tw.Transform(b)
@@ -213,6 +221,10 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, tw *trans
 					return err
 				}
 				st.inOutput.Store(false)
+			}
+			if !encoded {
+				docs, ends = b.Docs[:0], b.DocEnds[:0]
+				b.Docs, b.DocEnds = nil, nil
 			}
 		}
 		if ok {
