@@ -31,6 +31,7 @@ type Options struct {
 	CPUProfile  string        // SLUICE_CPUPROFILE for the agent, if set
 	MemProfile  string        // SLUICE_MEMPROFILE for the agent, if set
 	MemoryLimit string        // the agent's memory_limit (default 256MiB)
+	MaxBytes    string        // the output's bulk.max_bytes (default 5MiB)
 	Log         func(format string, args ...any)
 }
 
@@ -105,7 +106,7 @@ outputs:
     type: elasticsearch
     urls: ["%s"]
     index: "logs-{kubernetes.namespace_name}-%%Y.%%m.%%d"
-    bulk: { max_bytes: 5MiB, flush_interval: 1s, workers: 2, compress: false }
+    bulk: { max_bytes: %s, flush_interval: 1s, workers: 2, compress: false }
 `
 
 // Run runs the agent once on a fresh data_dir.
@@ -139,7 +140,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if limit == "" {
 		limit = "256MiB"
 	}
-	cfg := fmt.Sprintf(config, filepath.Join(work, "data"), limit, logs, "http://"+ln.Addr().String())
+	maxBytes := o.MaxBytes
+	if maxBytes == "" {
+		maxBytes = "5MiB"
+	}
+	cfg := fmt.Sprintf(config, filepath.Join(work, "data"), limit, logs, "http://"+ln.Addr().String(), maxBytes)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return Result{}, err
 	}

@@ -26,6 +26,7 @@ func main() {
 	cpu := flag.String("cpuprofile", "", "write the agent's CPU profile here")
 	mem := flag.String("memprofile", "", "write the agent's allocation profile here")
 	limit := flag.String("memory-limit", "256MiB", "the agent's memory_limit")
+	maxBytes := flag.String("max-bytes", "5MiB", "the output's bulk.max_bytes")
 	flag.Parse()
 
 	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "harness: "+format+"\n", args...) }
@@ -48,7 +49,7 @@ func main() {
 	}
 	res, err := e2e.Run(context.Background(), e2e.Options{
 		Agent: *agent, Spec: spec, CacheDir: *cache, Timeout: *timeout,
-		CPUProfile: abs(*cpu), MemProfile: abs(*mem), MemoryLimit: *limit, Log: logf,
+		CPUProfile: abs(*cpu), MemProfile: abs(*mem), MemoryLimit: *limit, MaxBytes: *maxBytes, Log: logf,
 	})
 	fmt.Println(res)
 	if err != nil {
