@@ -142,14 +142,25 @@ func (s *Server) probe(c Checker) http.HandlerFunc {
 }
 
 // authorize requires "Authorization: Bearer <token>" when a token is set.
+// TokenHeader carries the token as an alternative to "Authorization:
+// Bearer": the API server's pod proxy (how the logs CLI reaches agents)
+// authenticates the user with the Authorization header and strips it
+// before proxying, but passes other headers through.
+const TokenHeader = "X-Sluice-Token"
+
 func (s *Server) authorize(next http.Handler) http.Handler {
 	if s.opts.Token == "" {
 		return next
 	}
 	want := []byte(s.opts.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), want) != 1 {
+		got, ok := r.Header.Get(TokenHeader), true
+		if got == "" {
+			var scheme string
+			scheme, got, ok = strings.Cut(r.Header.Get("Authorization"), " ")
+			ok = ok && strings.EqualFold(scheme, "Bearer")
+		}
+		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="sluice"`)
 			http.Error(w, "a valid bearer token is required", http.StatusUnauthorized)
 			return

@@ -83,6 +83,17 @@ func TestToken(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "only the Bearer scheme")
 
+	// The token header that survives the API server's pod proxy.
+	for token, want := range map[string]int{"s3cret": http.StatusOK, "wrong": http.StatusUnauthorized, " s3cret ": http.StatusOK} {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/api/v1/status", nil)
+		require.NoError(t, err)
+		req.Header.Set(TokenHeader, token)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, want, resp.StatusCode, "X-Sluice-Token %q", token)
+	}
+
 	_, body, _ := get(t, base+"/api/v1/status", "s3cret")
 	require.JSONEq(t, `{"version":"test"}`, body)
 	_, body, _ = get(t, base+"/metrics", "")
