@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +50,11 @@ type Options struct {
 	// TapWriteTimeout bounds each write to a tap client; a client that
 	// takes longer is disconnected. Default 10s.
 	TapWriteTimeout time.Duration
+
+	// Pprof mounts net/http/pprof under /debug/pprof/, behind the same
+	// token as /api/v1/: profiles show memory contents (log lines), and a
+	// CPU profile costs CPU, so it is opt-in (SLUICE_PPROF=1).
+	Pprof bool
 }
 
 // Server serves the API. Create it with New, run it with Serve, stop it
@@ -101,6 +107,15 @@ func (s *Server) Handler() http.Handler {
 		api.HandleFunc("GET /api/v1/tap", s.tap)
 	}
 	mux.Handle("/api/v1/", s.authorize(api))
+	if s.opts.Pprof {
+		dbg := http.NewServeMux()
+		dbg.HandleFunc("/debug/pprof/", pprof.Index) // also serves heap, allocs, goroutine, …
+		dbg.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		dbg.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		dbg.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		dbg.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.Handle("/debug/pprof/", s.authorize(dbg))
+	}
 	return mux
 }
 

@@ -192,3 +192,20 @@ func TestTapDroppedClientIsTold(t *testing.T) {
 	}
 	require.Equal(t, droppedLine, last)
 }
+
+// TestPprof: the profiles are off unless asked for, and behind the token.
+func TestPprof(t *testing.T) {
+	off := serve(t, Options{Token: "s3cret"})
+	code, _, _ := get(t, off+"/debug/pprof/heap", "s3cret")
+	require.Equal(t, http.StatusNotFound, code, "pprof must be opt-in")
+
+	on := serve(t, Options{Token: "s3cret", Pprof: true})
+	code, _, _ = get(t, on+"/debug/pprof/heap", "")
+	require.Equal(t, http.StatusUnauthorized, code)
+	code, body, _ := get(t, on+"/debug/pprof/heap?debug=1", "s3cret")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "heap profile")
+	code, body, _ = get(t, on+"/debug/pprof/", "s3cret")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "goroutine")
+}

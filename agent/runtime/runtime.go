@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -247,6 +248,7 @@ func (a *Agent) newAPI() error {
 		Status:   func() any { return a.Status() },
 		Tap:      a.pipe.Tap(),
 		Logger:   a.logger,
+		Pprof:    os.Getenv("SLUICE_PPROF") == "1",
 	})
 	return nil
 }
