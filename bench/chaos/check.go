@@ -21,13 +21,14 @@ import (
 // (after a reset or a kill) is stored again under the same sluice_id, and
 // Elasticsearch with op_type create would have kept one (409). Those extra
 // rows are Replays. A line stored under two different ids is Dup: ES would
-// keep both, a real duplicate. Syslog messages carry no id (no replay is
-// possible), so for them any second row is Dup.
+// keep both, a real duplicate. Syslog messages get an id per message when
+// they are read, so the same holds for them: a bulk request sent again after
+// a lost answer repeats the ids.
 type Tally struct {
 	Written, Once, Dup, Lost, Replays int
 	// DupLostAnswer: of Dup, syslog messages whose bulk request the store
-	// took but whose answer the agent never got (a reset, a cut): the
-	// agent sent them again, and with no _id Elasticsearch stores both.
+	// took but whose answer the agent never got (a reset, a cut), sent
+	// again under a different id: Elasticsearch would store both.
 	DupLostAnswer         int
 	NoID, Unexpected      int
 	LostSample, DupSample []string
@@ -69,7 +70,7 @@ func idHash(s string) uint64 {
 	return h.Sum64() | 1 // never 0, which means "no row yet"
 }
 
-// add records a row of line i with id ("" for syslog).
+// add records a row of line i with id ("" when the row has none).
 func (l *lines) add(i int, id string) bool {
 	if i < 0 || i >= len(l.rows) {
 		return false
@@ -194,10 +195,10 @@ func (r *runner) check(ctx context.Context) {
 	res.HostileTCPKinds = r.sys.hostKinds
 	res.TCPWriteErrors = r.sys.tcpErrors
 	r.sys.mu.Unlock()
-	err = r.store.streamRows(ctx, numberedTCP+` | fields syslog.app_name, syslog.proc_id, syslog.msg_id`, func(row map[string]string) {
+	err = r.store.streamRows(ctx, numberedTCP+` | fields syslog.app_name, syslog.proc_id, syslog.msg_id, sluice_id`, func(row map[string]string) {
 		l := tcp[row["syslog.app_name"]+"/"+row["syslog.proc_id"]]
 		n, err := strconv.Atoi(strings.TrimPrefix(row["syslog.msg_id"], "m"))
-		if l == nil || err != nil || !l.add(n, "") {
+		if l == nil || err != nil || !l.add(n, row["sluice_id"]) {
 			res.TCP.Unexpected++
 		}
 	})
@@ -210,11 +211,11 @@ func (r *runner) check(ctx context.Context) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		tcp[k].into(&res.TCP, k, false, r.proxy.answerLost)
+		tcp[k].into(&res.TCP, k, true, r.proxy.answerLost)
 	}
-	err = r.store.streamRows(ctx, hostileTCPRows+` | extract "htcp seq=<h> " from _msg | fields h, sluice.truncated, sluice.malformed`, func(row map[string]string) {
+	err = r.store.streamRows(ctx, hostileTCPRows+` | extract "htcp seq=<h> " from _msg | fields h, sluice.truncated, sluice.malformed, sluice_id`, func(row map[string]string) {
 		n, err := strconv.Atoi(row["h"])
-		if err != nil || !hostileTCP.add(n, "") {
+		if err != nil || !hostileTCP.add(n, row["sluice_id"]) {
 			res.HostileTCP.Unexpected++
 		}
 		if row["sluice.truncated"] == "true" {
@@ -227,7 +228,7 @@ func (r *runner) check(ctx context.Context) {
 	if err != nil {
 		r.problem("read back hostile TCP frames: %v", err)
 	}
-	hostileTCP.into(&res.HostileTCP, "htcp", false, r.proxy.answerLost)
+	hostileTCP.into(&res.HostileTCP, "htcp", true, r.proxy.answerLost)
 
 	// UDP: loss allowed, reported with the agent's own drop counter.
 	res.UDPSent = r.sys.udpSent.Load()
@@ -301,9 +302,9 @@ func (r *runner) verdict() {
 	case tcpLost > 0 || tcpDup > tcpDupLost:
 		r.problem("TCP syslog messages lost or duplicated: numbered %s; hostile %s", &res.TCP, &res.HostileTCP)
 	case tcpDup > 0 && r.o.FailOnSyslogReplays:
-		r.problem("TCP syslog messages duplicated, all %d resent after a lost bulk answer: syslog records carry no _id, so Elasticsearch stores a resent one twice", tcpDup)
+		r.problem("TCP syslog messages duplicated under two ids, %d resent after a lost bulk answer", tcpDup)
 	case tcpDup > 0:
-		r.finding("%d TCP syslog messages stored twice, all resent after a lost bulk answer: syslog records carry no _id, so Elasticsearch stores a resent one twice (not failing: FailOnSyslogReplays is off)", tcpDup)
+		r.finding("%d TCP syslog messages stored under two ids after a lost bulk answer (not failing: FailOnSyslogReplays is off)", tcpDup)
 	}
 	if res.PeakHWM<<10 > r.memLimit || res.PeakRSS<<10 > r.memLimit {
 		r.problem("peak RSS %d MiB over memory_limit %s", max(res.PeakHWM, res.PeakRSS)>>10, r.o.MemoryLimit)

@@ -109,7 +109,7 @@ func (res *Result) String() string {
 	p("  stored twice under the same sluice_id; Elasticsearch (op_type create) answers")
 	p("  409 and keeps one. So a line counts as delivered once when all its rows share")
 	p("  one sluice_id (extra rows = replay rows); under two ids it is a duplicate.")
-	p("  Syslog has no ids and no replay: a second row is a duplicate.")
+	p("  Syslog messages get an id when read, so the same holds for them.")
 	p("")
 	p("faults")
 	p("  agent SIGKILL + restart: %d; store outages: %d of %v; crashes: %d", res.Kills, res.Outages, o.Outage, len(res.Crashes))

@@ -26,6 +26,7 @@ type got struct {
 	Syslog    map[string]any
 	SourceIP  string
 	Source    string // the batch's Source.Path
+	ID        string // record.AppendID
 }
 
 func decodeRecord(t testing.TB, src *record.Source, r *record.Record) got {
@@ -35,11 +36,18 @@ func decodeRecord(t testing.TB, src *record.Source, r *record.Record) got {
 		SourceIP string         `json:"source_ip"`
 	}
 	require.NoError(t, json.Unmarshal([]byte("{"+string(r.Extra)+"}"), &extra), "extra %q", r.Extra)
-	require.Equal(t, int64(-1), r.Offset)
+	// A message read by a listener gets a document id: its connection's
+	// seed and its number on that connection. (The parser alone, in parse
+	// tests, leaves both unset.)
+	if len(src.IDSeed) > 0 || r.Offset != -1 {
+		require.GreaterOrEqual(t, r.Offset, int64(0))
+		require.Len(t, src.IDSeed, 24)
+	}
 	return got{
 		Log: string(r.Line), Time: r.Time,
 		Truncated: r.Flags&record.Truncated != 0, Malformed: r.Flags&record.Malformed != 0,
 		Syslog: extra.Syslog, SourceIP: extra.SourceIP, Source: src.Path,
+		ID: string(record.AppendID(nil, src, r)),
 	}
 }
 

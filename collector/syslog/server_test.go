@@ -313,3 +313,35 @@ func TestNewRejects(t *testing.T) {
 
 var _ Sink = (*recordingSink)(nil)
 var _ = record.Malformed
+
+// Every message gets its own document id, across connections, UDP and
+// identical messages, so a bulk request sent again after a lost answer is
+// answered 409 instead of storing the messages twice.
+func TestIDsUniquePerMessage(t *testing.T) {
+	sink := &recordingSink{t: t}
+	in := startInput(t, testConfig(), sink)
+	const perConn = 300
+	for range 3 {
+		c := dialTCP(t, in)
+		var sb strings.Builder
+		for range perConn {
+			sb.WriteString("<13>1 - - - - - - the same message\n")
+		}
+		_, err := c.Write([]byte(sb.String()))
+		require.NoError(t, err)
+	}
+	u, err := net.Dial("udp", in.UDPAddr().String())
+	require.NoError(t, err)
+	defer u.Close()
+	for range 20 {
+		_, err := u.Write([]byte("<13>1 - - - - - - the same message"))
+		require.NoError(t, err)
+	}
+	recs := sink.waitRecords(t, 3*perConn+20)
+	ids := map[string]bool{}
+	for _, r := range recs {
+		require.Len(t, r.ID, record.IDLen)
+		require.False(t, ids[r.ID], "id %s given twice", r.ID)
+		ids[r.ID] = true
+	}
+}

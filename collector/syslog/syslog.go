@@ -13,7 +13,9 @@ package syslog
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -80,6 +82,15 @@ type Input struct {
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
+
+	// idSeed and batchers make every message's document id unique: each
+	// connection or UDP reader gets the seed plus its own number, and
+	// numbers its messages. A bulk request sent again after a lost answer
+	// then carries the same ids, and Elasticsearch answers 409 instead of
+	// storing the messages twice. (Syslog is not replayed across restarts,
+	// so a random seed per process is enough.)
+	idSeed   [16]byte
+	batchers atomic.Uint64
 }
 
 // New checks cfg and loads the TLS key pair; nothing listens until Listen
@@ -91,6 +102,9 @@ func New(cfg config.Input, sink Sink, logger *slog.Logger) (*Input, error) {
 		logger:     logger.With("component", "syslog", "input", cfg.Name),
 		flushDelay: flushDelay,
 		conns:      map[net.Conn]struct{}{},
+	}
+	if _, err := rand.Read(in.idSeed[:]); err != nil {
+		return nil, fmt.Errorf("syslog id seed: %w", err)
 	}
 	if cfg.TCP == "" && cfg.UDP == "" {
 		return nil, errors.New("syslog input needs a tcp or udp address")
@@ -248,10 +262,15 @@ type batcher struct {
 	started time.Time // when b got its first record
 	scratch []byte
 	out     outcome
+	seq     int64 // the next message's number, its "offset" in the id
 }
 
+// newBatcher starts the batches of one connection or UDP reader, under a
+// source of its own that carries its id seed.
 func (in *Input) newBatcher(src *record.Source) *batcher {
-	return &batcher{in: in, src: src, parser: newParser(in.cfg.Format)}
+	own := *src
+	own.IDSeed = binary.BigEndian.AppendUint64(append([]byte(nil), in.idSeed[:]...), in.batchers.Add(1))
+	return &batcher{in: in, src: &own, parser: newParser(in.cfg.Format)}
 }
 
 // add parses one frame into the current batch.
@@ -261,6 +280,8 @@ func (bt *batcher) add(frame []byte, truncated, incomplete bool, recv int64, sou
 		bt.started = time.Now()
 	}
 	bt.scratch = bt.parser.add(bt.b, frame, truncated, incomplete, recv, sourceIP, bt.scratch, &bt.out)
+	bt.b.Records[len(bt.b.Records)-1].Offset = bt.seq
+	bt.seq++
 }
 
 // full reports a batch at batch_bytes.
