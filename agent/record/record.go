@@ -5,6 +5,7 @@ package record
 import (
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/sluicelog/sluice/parsers/stream"
 )
@@ -120,8 +121,17 @@ func (b *Batch) Charge(r Releaser, n int64) {
 
 var batchPool = sync.Pool{New: func() any { return new(Batch) }}
 
-// maxPooledBuf keeps one giant batch from pinning its buffers in the pool.
-const maxPooledBuf = 4 << 20
+// maxPooledBuf keeps a batch that a huge line (up to max_line_bytes, 1 MiB
+// by default) or a run of tiny records grew out of the pool: reused for a
+// small batch it would be charged, and held, at its grown size. Batches
+// of the default batch_bytes (64 KiB) stay well under it.
+const maxPooledBuf = 256 << 10
+
+// Sizes of what a batch holds besides its byte buffers, for Size.
+const (
+	recordSize = int(unsafe.Sizeof(Record{}))
+	batchSize  = int(unsafe.Sizeof(Batch{}))
+)
 
 // NewBatch returns an empty batch from the pool.
 func NewBatch(src *Source, acker Acker) *Batch {
@@ -141,9 +151,11 @@ func (b *Batch) Doc(i int) []byte {
 	return b.Docs[start:b.DocEnds[i]]
 }
 
-// Size is the memory the batch holds, charged against memory_limit.
+// Size is the memory the batch holds, charged against memory_limit: every
+// buffer at its capacity, records at their real size (88 bytes on 64-bit,
+// as much as a short line: counting less let the heap outgrow the budget).
 func (b *Batch) Size() int {
-	return cap(b.Buf) + cap(b.Docs) + cap(b.Records)*48 + cap(b.DocEnds)*4
+	return batchSize + cap(b.Buf) + cap(b.Docs) + cap(b.Records)*recordSize + cap(b.DocEnds)*4
 }
 
 // Kubernetes is the "kubernetes" object spliced into the batch's documents.
@@ -191,7 +203,7 @@ func (b *Batch) release() {
 	b.Seq, b.End = 0, 0
 	b.Meta, b.Parser = nil, ""
 	b.Buf, b.Docs, b.DocEnds = b.Buf[:0], b.Docs[:0], b.DocEnds[:0]
-	if cap(b.Buf) > maxPooledBuf || cap(b.Docs) > maxPooledBuf {
+	if cap(b.Buf) > maxPooledBuf || cap(b.Docs) > maxPooledBuf || cap(b.Records)*recordSize > maxPooledBuf {
 		return
 	}
 	batchPool.Put(b)

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -49,4 +50,50 @@ func TestIDDiffersByLineOffsetAndSeed(t *testing.T) {
 	require.NotEqual(t, a, id("n|1:2:fp:1", 10, "hello"), "a new truncation generation does not")
 	require.Empty(t, id("", 10, "hello"), "no seed, no id")
 	require.Empty(t, id("seed", -1, "hello"), "not from a file, no id")
+}
+
+// TestSizeCoversWhatTheHeapHolds: the bytes charged against memory_limit
+// are at least what the batches really take on the heap. Short records
+// (syslog messages, small JSON lines) are where the records' own size
+// matters: counted at 48 bytes instead of 88, batches held ~17% more than
+// charged.
+func TestSizeCoversWhatTheHeapHolds(t *testing.T) {
+	line := []byte(strings.Repeat("x", 100))
+	extra := []byte(`"syslog":{"facility":"user","severity":"info"}`)
+	fill := func(b *Batch) {
+		for range 400 {
+			b.AddExtra(Record{}, line, extra)
+		}
+	}
+	var before, after runtime.MemStats
+	batches := make([]*Batch, 200)
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range batches {
+		batches[i] = new(Batch) // not from the pool: fresh memory only
+		fill(batches[i])
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	charged := 0
+	for _, b := range batches {
+		charged += b.Size()
+	}
+	held := int(after.HeapAlloc) - int(before.HeapAlloc)
+	t.Logf("charged %d bytes, heap grew by %d", charged, held)
+	require.GreaterOrEqual(t, charged+64<<10, held, "Size must cover the heap the batches hold")
+	runtime.KeepAlive(batches)
+}
+
+// TestPoolSkipsGrownBatches: a batch that a huge line grew is not
+// recycled, so it is not reused and charged at that size for small lines.
+func TestPoolSkipsGrownBatches(t *testing.T) {
+	b := NewBatch(&Source{}, nil)
+	b.Add(Record{}, make([]byte, 1<<20))
+	b.Done()
+	for range 10 {
+		n := NewBatch(&Source{}, nil)
+		require.Less(t, cap(n.Buf), 1<<20, "a batch grown by a 1 MiB line came back from the pool")
+		n.Discard()
+	}
 }
