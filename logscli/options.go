@@ -119,7 +119,7 @@ func newFlagSet(o *Options, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.Timestamps, "timestamps", false, "text: start each line with its @timestamp")
 	fs.StringVar(&o.Color, "color", "auto", "auto (when stdout is a terminal and NO_COLOR is unset), always or never")
 	fs.Var((*stringList)(&o.Agents), "agent", "agent URL to tap directly, e.g. http://127.0.0.1:2020 (repeatable; no kubeconfig needed)")
-	fs.StringVar(&o.TokenFile, "token-file", "", "file with the bearer token of --agent (the agents' http.token_file)")
+	fs.StringVar(&o.TokenFile, "token-file", "", "file with the agents' tap token (their http.token_file; deploy/: the sluice-tap-token Secret), sent to --agent and through the API server's pod proxy")
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG, then ~/.kube/config)")
 	fs.StringVar(&o.Context, "context", "", "kubeconfig context")
 	fs.StringVar(&o.AgentNamespace, "agent-namespace", "sluice", "namespace of the agent pods")

@@ -68,8 +68,12 @@ func run(ctx context.Context, o *Options, stdout io.Writer, getenv func(string) 
 
 	var kube *live.Kube
 	if o.Follow && len(o.Agents) == 0 {
+		ko := o.kubeOptions()
 		var err error
-		if kube, err = live.LoadKube(o.kubeOptions()); err != nil {
+		if ko.Token, err = readToken(o.TokenFile); err != nil {
+			return err
+		}
+		if kube, err = live.LoadKube(ko); err != nil {
 			return err
 		}
 	}

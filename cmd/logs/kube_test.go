@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -78,4 +80,23 @@ func TestAPIServerErrors(t *testing.T) {
 		require.Equal(t, 1, code, "%v", tc.args)
 		require.Equal(t, tc.want+"\n", stderr, "%v", tc.args)
 	}
+}
+
+// Agents behind a tap token (deploy/'s default) are reached through the
+// API server, which strips Authorization before proxying: the CLI sends
+// the token as X-Sluice-Token.
+func TestLiveThroughAPIServerWithToken(t *testing.T) {
+	requireBinaries(t)
+	api := newFakeAPIServer(t)
+	kc := api.kubeconfig(t)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte("tap-s3cret\n"), 0o600))
+	a := startAgent(t, agentOpts{node: "node-a", tokenFile: tokenFile})
+	api.addAgent(t, "sluice-a", a)
+
+	c := startCLI(t, cliEnv("KUBECONFIG="+kc), "-f", "--token-file", tokenFile)
+	a.waitLog(t, "tap client connected", 1)
+	a.file("payments", "api-1", "api").write(t, "behind a token")
+	c.waitFor(t, "payments/api-1 api │ behind a token")
+	require.Equal(t, 0, c.interrupt(t))
 }

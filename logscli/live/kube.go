@@ -16,6 +16,10 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
+// tokenHeader is the agent's alternative to Authorization for its token
+// (agent/httpapi.TokenHeader; not imported, to keep the CLI small).
+const tokenHeader = "X-Sluice-Token"
+
 // KubeOptions say how to find the agents through the user's kubeconfig.
 type KubeOptions struct {
 	Kubeconfig string // --kubeconfig; "" = $KUBECONFIG, then ~/.kube/config
@@ -23,6 +27,10 @@ type KubeOptions struct {
 	Namespace  string // the agents' namespace (deploy/base: sluice)
 	Selector   string // the agents' pod label selector
 	Port       int    // the agents' HTTP port; 0 = the container port named "http", else 2020
+	// Token is the agents' tap token, sent as X-Sluice-Token: the API
+	// server strips Authorization (the user's own credentials) before
+	// proxying, and passes other headers through.
+	Token string
 }
 
 // DefaultAgentSelector matches the DaemonSet of deploy/base.
@@ -121,6 +129,9 @@ func (k *Kube) target(p *corev1.Pod, query url.Values) Target {
 				for _, v := range vs {
 					req = req.Param(key, v)
 				}
+			}
+			if k.opts.Token != "" {
+				req = req.SetHeader(tokenHeader, k.opts.Token)
 			}
 			rc, err := req.Stream(ctx)
 			if err != nil {
