@@ -48,6 +48,7 @@ type Output struct {
 
 	queue    chan *request
 	requests requestPool
+	senders  []*sender // set by Run; their buffers are read by tests after it
 	stats    counters
 	running  atomic.Bool
 
@@ -212,8 +213,11 @@ func (o *Output) Run(ctx context.Context) error {
 		o.installTemplate(ctx)
 	}
 	var wg sync.WaitGroup
-	for range o.workers {
-		wg.Go(func() { newSender(o).run(ctx) })
+	o.senders = make([]*sender, o.workers)
+	for i := range o.senders {
+		s := newSender(o)
+		o.senders[i] = s
+		wg.Go(func() { s.run(ctx) })
 	}
 	wg.Wait()
 	o.transport.CloseIdleConnections()

@@ -61,6 +61,7 @@ func (r *request) source(i int32) *record.Source {
 type requestPool struct {
 	mu   sync.Mutex
 	free []*request
+	made int // requests ever allocated: bounded, as said above
 }
 
 func (p *requestPool) get() *request {
@@ -68,6 +69,7 @@ func (p *requestPool) get() *request {
 	defer p.mu.Unlock()
 	n := len(p.free)
 	if n == 0 {
+		p.made++
 		return &request{}
 	}
 	r := p.free[n-1]
@@ -102,6 +104,26 @@ func (o *Output) newBody(r *request) {
 // one that a document far over max_bytes grew.
 func (o *Output) keepBody(c int) bool {
 	return c <= o.maxBytes+o.maxBytes/4
+}
+
+// scratchKeep is the capacity up to which a sender keeps a scratch buffer
+// (a copy of retried items, a response, a gzipped body) for the next
+// request: enough for one full body, and not 16 MiB per buffer when
+// max_bytes is small.
+func (o *Output) scratchKeep() int {
+	return min(max(o.maxBytes+o.maxBytes/4, 1<<20), 16<<20)
+}
+
+// BufferBytes bounds the memory the output keeps outside the batches when
+// writers pipeline workers write to it: one body per writer, and per
+// sender the body it delivers, a rescue or dead-letter body, and the copy
+// of items being retried (at most a body). Bodies are kept up to 1.25 ×
+// max_bytes (keepBody). Not counted: the response buffer (a few hundred
+// bytes per item) and gzip's buffer with bulk.compress. The runtime takes
+// it out of memory_limit before the batches get their share.
+func (o *Output) BufferBytes(writers int) int64 {
+	body := int64(o.maxBytes) + int64(o.maxBytes)/4
+	return int64(writers+3*o.workers) * body
 }
 
 // finish acknowledges the request's share of each batch and recycles it.

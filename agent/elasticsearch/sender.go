@@ -120,9 +120,10 @@ func (s *sender) settle(ctx context.Context, req *request) bool {
 	return ok
 }
 
-// trim lets go of buffers that one huge request or answer grew.
+// trim lets go of buffers that one huge request or answer grew, so that
+// what a sender keeps stays within its share of BufferBytes.
 func (s *sender) trim() {
-	const keep = 16 << 20
+	keep := s.o.scratchKeep()
 	if s.resp.Cap() > keep {
 		s.resp = bytes.Buffer{}
 	}
