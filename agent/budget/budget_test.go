@@ -2,6 +2,7 @@ package budget
 
 import (
 	"context"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -36,4 +37,40 @@ func TestBudgetLetsOneOversizedRequestThroughWhenEmpty(t *testing.T) {
 	require.False(t, b.TryAcquire(1))
 	b.Release(500)
 	require.Zero(t, b.Used())
+}
+
+func TestSplitKeepsTheProcessUnderMemoryLimit(t *testing.T) {
+	const MiB = 1 << 20
+	// The chaos run's config: memory_limit 256MiB, bulk.max_bytes 5MiB,
+	// 2 workers and 2 senders: (2 + 3×2) × 6.25 MiB of output buffers.
+	s := NewSplit(256*MiB, 50*MiB)
+	require.Equal(t, int64(240*MiB), s.Soft)
+	require.Equal(t, int64(95*MiB), s.Batches)
+	require.False(t, s.Tight())
+	// Everything charged stays at most half of the soft limit, and the
+	// soft limit under memory_limit.
+	require.LessOrEqual(t, s.Batches+s.Outputs, s.Soft-s.Batches)
+	require.Less(t, s.Soft, s.Limit)
+
+	// Outputs that do not fit: the batches keep a floor, and it is said.
+	s = NewSplit(32*MiB, 50*MiB)
+	require.True(t, s.Tight())
+	require.Equal(t, int64(16*MiB), s.Soft)
+	require.Equal(t, int64(4*MiB), s.Batches)
+	s = NewSplit(2*MiB, 0)
+	require.Equal(t, int64(1*MiB), s.Soft)
+	require.Equal(t, int64(1*MiB), s.Batches)
+}
+
+func TestSetSoftLimitLeavesGOMEMLIMITAlone(t *testing.T) {
+	old := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(old) })
+
+	t.Setenv("GOMEMLIMIT", "")
+	require.Equal(t, int64(300<<20), SetSoftLimit(300<<20))
+	require.Equal(t, int64(300<<20), debug.SetMemoryLimit(-1))
+
+	t.Setenv("GOMEMLIMIT", "400MiB")
+	require.Equal(t, int64(300<<20), SetSoftLimit(100<<20), "the environment's (here: the one in effect) wins")
+	require.Equal(t, int64(300<<20), debug.SetMemoryLimit(-1))
 }

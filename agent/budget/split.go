@@ -1,0 +1,59 @@
+package budget
+
+import (
+	"os"
+	"runtime/debug"
+)
+
+// Split shares memory_limit out so that the whole process, not only the
+// batches, stays under it. Charging batches alone let the agent reach
+// 2.9× memory_limit under the chaos run (bench/RESULTS.md): the outputs'
+// bodies, buffers of connections and files, and above all the garbage
+// collector, which lets the heap grow to twice what is live before it
+// collects, all came on top.
+type Split struct {
+	Limit   int64 // memory_limit
+	Soft    int64 // the Go runtime's soft memory limit (SetSoftLimit)
+	Outputs int64 // the outputs' own buffers (bulk bodies), outside the batches
+	Batches int64 // what batches not yet acknowledged may hold: the pipeline's budget
+}
+
+const (
+	// nonHeap is resident memory the Go runtime's limit does not see, the
+	// binary's text and data pages: the idle agent is ~19 MB RSS, a few
+	// of which are heap.
+	nonHeap = 16 << 20
+	// minBatches keeps a pipeline that outputs' buffers crowd out moving.
+	minBatches = 1 << 20
+)
+
+// NewSplit shares limit between the outputs' buffers (outputs bytes, see
+// elasticsearch.Output.BufferBytes) and the batches. The soft limit is
+// limit less what the runtime does not count. Batches get half of what
+// the outputs leave under it; the other half is for what is charged
+// nowhere (connection and file read buffers, batches being filled,
+// batches recycled in the pool) and for garbage between collections, so
+// the collector need not run back to back to hold the soft limit.
+func NewSplit(limit, outputs int64) Split {
+	soft := max(limit-nonHeap, limit/2)
+	batches := max((soft-outputs)/2, limit/8, minBatches)
+	return Split{Limit: limit, Soft: soft, Outputs: outputs, Batches: batches}
+}
+
+// Tight reports that the outputs' buffers take more than half of the soft
+// limit: RSS then goes over memory_limit under load (bulk.max_bytes ×
+// (workers + 3 × bulk.workers) is the figure to lower, or memory_limit to
+// raise).
+func (s Split) Tight() bool { return s.Outputs > s.Soft/2 }
+
+// SetSoftLimit sets the Go runtime's soft memory limit to soft, so the
+// collector runs more often as the heap nears it instead of letting it
+// reach twice the live bytes. A GOMEMLIMIT in the environment is the
+// operator's choice and wins; the limit in effect is returned either way.
+func SetSoftLimit(soft int64) int64 {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return debug.SetMemoryLimit(-1)
+	}
+	debug.SetMemoryLimit(soft)
+	return soft
+}
