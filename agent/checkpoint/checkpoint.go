@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -44,6 +45,11 @@ type Store struct {
 	mu      sync.Mutex
 	entries map[string]Entry
 	dirty   bool
+
+	// For sluice_checkpoint_* metrics: failed saves, and when the file
+	// was last known to hold the positions in memory.
+	saveErrors atomic.Int64
+	lastSaved  atomic.Int64 // Unix nanoseconds
 }
 
 // Open loads the checkpoints in dir, creating it if needed, and takes an
@@ -61,6 +67,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("lock data_dir %s (is another agent using it?): %w", dir, err)
 	}
 	s := &Store{dir: dir, lock: lock, entries: map[string]Entry{}}
+	s.lastSaved.Store(time.Now().UnixNano()) // the file matches what was just read
 	raw, err := os.ReadFile(filepath.Join(dir, fileName))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -125,11 +132,19 @@ func (s *Store) Len() int {
 	return len(s.entries)
 }
 
+// SaveErrors is the number of syncs that failed to write the file.
+func (s *Store) SaveErrors() int64 { return s.saveErrors.Load() }
+
+// LastSaved is when the file last held every position in memory: the last
+// successful write, or the last sync that had nothing new to write.
+func (s *Store) LastSaved() time.Time { return time.Unix(0, s.lastSaved.Load()) }
+
 // Sync writes the entries to disk if they changed since the last sync.
 func (s *Store) Sync() error {
 	s.mu.Lock()
 	if !s.dirty {
 		s.mu.Unlock()
+		s.lastSaved.Store(time.Now().UnixNano())
 		return nil
 	}
 	raw, err := json.Marshal(fileFormat{Version: 1, Entries: s.entries})
@@ -142,24 +157,48 @@ func (s *Store) Sync() error {
 		s.mu.Lock()
 		s.dirty = true
 		s.mu.Unlock()
+		s.saveErrors.Add(1)
 		return err
 	}
+	s.lastSaved.Store(time.Now().UnixNano())
 	return nil
 }
 
+// failLogEvery spaces the error lines while data_dir stays unwritable.
+const failLogEvery = 30 * time.Second
+
 // Run syncs every interval until ctx ends. The final sync is the caller's,
-// after the outputs have drained (Close).
+// after the outputs have drained (Close). A failure is logged at once,
+// then every failLogEvery while it lasts (sluice_checkpoint_save_errors_total
+// counts each), and the recovery once.
 func (s *Store) Run(ctx context.Context, interval time.Duration, logger *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var failingSince, lastLog time.Time
+	failed := 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.Sync(); err != nil {
-				logger.Error("save checkpoints", "err", err)
+		}
+		err := s.Sync()
+		now := time.Now()
+		switch {
+		case err != nil:
+			failed++
+			if failingSince.IsZero() {
+				failingSince = now
 			}
+			if now.Sub(lastLog) >= failLogEvery || failed == 1 {
+				lastLog = now
+				logger.Error("save checkpoints: cannot write data_dir; delivery goes on, but a restart reads files again from the last saved positions",
+					"data_dir", s.dir, "failing_for", now.Sub(failingSince).Round(time.Second).String(), "failed_saves", failed, "err", err)
+			}
+		case !failingSince.IsZero():
+			logger.Info("save checkpoints: data_dir writable again; checkpoints saved",
+				"data_dir", s.dir, "failed_for", now.Sub(failingSince).Round(time.Second).String(), "failed_saves", failed)
+			failingSince, lastLog, failed = time.Time{}, time.Time{}, 0
 		}
 	}
 }

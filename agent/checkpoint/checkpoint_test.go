@@ -1,9 +1,14 @@
 package checkpoint
 
 import (
+	"bytes"
+	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -49,4 +54,48 @@ func TestStoreRejectsCorruptFile(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, fileName), []byte("{not json"), 0o600))
 	_, err := Open(dir)
 	require.ErrorContains(t, err, "checkpoints.json")
+}
+
+// TestSaveFailuresAreCountedAndLogged: a data_dir that cannot be written
+// (here a file where the directory was: root may write anywhere, even
+// through a read-only mode) fails syncs, counted and logged, keeps the
+// changes for the next sync, and leaves the last success time alone;
+// once writable again the next sync saves and says so.
+func TestSaveFailuresAreCountedAndLogged(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	s, err := Open(dir)
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.Sync())
+	require.Zero(t, s.SaveErrors())
+	saved := s.LastSaved()
+	require.WithinDuration(t, time.Now(), saved, time.Minute)
+
+	moved := dir + ".away"
+	require.NoError(t, os.Rename(dir, moved))
+	require.NoError(t, os.WriteFile(dir, nil, 0o600))
+	s.Set("in|1:2", Entry{Path: "/a.log", Offset: 42})
+
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx, 5*time.Millisecond, logger) }()
+	require.Eventually(t, func() bool { return s.SaveErrors() >= 3 }, 10*time.Second, time.Millisecond)
+	require.Equal(t, saved, s.LastSaved(), "no success while failing")
+
+	require.NoError(t, os.Remove(dir))
+	require.NoError(t, os.Rename(moved, dir))
+	require.Eventually(t, func() bool { return s.LastSaved().After(saved) }, 10*time.Second, time.Millisecond)
+	cancel()
+	<-done
+
+	out := logs.String()
+	require.Equal(t, 1, strings.Count(out, "level=ERROR"), "one error line per %v, not one per sync:\n%s", failLogEvery, out)
+	require.Contains(t, out, "cannot write data_dir")
+	require.Contains(t, out, "not a directory")
+	require.Contains(t, out, "data_dir writable again")
+	raw, err := os.ReadFile(filepath.Join(dir, fileName))
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"offset":42`, "the change made while failing was saved")
 }
