@@ -35,10 +35,14 @@ const (
 // batches recycled in the pool) and for garbage between collections, so
 // the collector need not run back to back to hold the soft limit.
 func NewSplit(limit, outputs int64) Split {
-	soft := max(limit-nonHeap, limit/2)
+	soft := SoftLimit(limit)
 	batches := max((soft-outputs)/2, limit/8, minBatches)
 	return Split{Limit: limit, Soft: soft, Outputs: outputs, Batches: batches}
 }
+
+// SoftLimit is the Go runtime's soft memory limit for memory_limit: all
+// of it but what the runtime does not count (the binary's pages).
+func SoftLimit(limit int64) int64 { return max(limit-nonHeap, limit/2) }
 
 // Tight reports that the outputs' buffers take more than half of the soft
 // limit: RSS then goes over memory_limit under load (bulk.max_bytes ×

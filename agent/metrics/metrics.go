@@ -10,6 +10,7 @@ package metrics
 
 import (
 	"runtime"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -76,6 +77,17 @@ type Sources struct {
 	Inputs        []Input
 	Outputs       []Output
 	Pipeline      Pipeline
+	// MemoryLimit is memory_limit; Pipeline.MemoryLimit is the batches'
+	// share of it (agent/budget.Split). 0: the pipeline's is shown.
+	MemoryLimit int64
+	// Checkpoints is the data_dir store; nil leaves its metrics out.
+	Checkpoints Checkpoints
+}
+
+// Checkpoints is the part of agent/checkpoint the collector reads.
+type Checkpoints interface {
+	SaveErrors() int64
+	LastSaved() time.Time
 }
 
 // LagBuckets are the upper bounds of sluice_file_lag_bytes: caught up, a
@@ -125,7 +137,8 @@ type collector struct {
 	outDocs, outRetries, outBytes, outInFlight               *prometheus.Desc
 	memory, memoryLimit, ringItems, ringCap                  *prometheus.Desc
 	tapSubs, tapDropped, buildInfo                           *prometheus.Desc
-	joined, timeFallbacks                                    *prometheus.Desc
+	joined, timeFallbacks, batchLimit                        *prometheus.Desc
+	ckptErrors, ckptSaved                                    *prometheus.Desc
 }
 
 func newCollector(s Sources) *collector {
@@ -145,7 +158,10 @@ func newCollector(s Sources) *collector {
 		outBytes:      desc("sluice_output_bytes_total", "Bytes an output wrote (request bodies as sent, after compression).", "output"),
 		outInFlight:   desc("sluice_output_inflight_requests", "Requests an output is sending now.", "output"),
 		memory:        desc("sluice_pipeline_memory_bytes", "Bytes held by batches not yet acknowledged."),
-		memoryLimit:   desc("sluice_pipeline_memory_limit_bytes", "memory_limit."),
+		memoryLimit:   desc("sluice_pipeline_memory_limit_bytes", "memory_limit: the agent's memory, of which batches get a share (sluice_pipeline_batch_limit_bytes)."),
+		batchLimit:    desc("sluice_pipeline_batch_limit_bytes", "Bytes batches not yet acknowledged may hold: memory_limit less the outputs' buffers and room for the garbage collector."),
+		ckptErrors:    desc("sluice_checkpoint_save_errors_total", "Failed writes of the checkpoint file in data_dir (retried every checkpoint_interval; while they fail a restart re-reads files from older positions)."),
+		ckptSaved:     desc("sluice_checkpoint_last_success_timestamp_seconds", "When the checkpoint file last held every acknowledged position (a write, or a sync with nothing new)."),
 		ringItems:     desc("sluice_ring_items", "Batches waiting for a worker."),
 		ringCap:       desc("sluice_ring_capacity", "Batches the ring holds at most."),
 		tapSubs:       desc("sluice_tap_subscribers", "Clients of /api/v1/tap."),
@@ -164,6 +180,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.outDocs, c.outRetries, c.outBytes, c.outInFlight,
 		c.memory, c.memoryLimit, c.ringItems, c.ringCap,
 		c.tapSubs, c.tapDropped, c.buildInfo, c.joined, c.timeFallbacks,
+		c.batchLimit, c.ckptErrors, c.ckptSaved,
 	} {
 		ch <- d
 	}
@@ -215,7 +232,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if p := c.s.Pipeline; p != nil {
 		gauge(c.memory, float64(p.MemoryUsed()))
-		gauge(c.memoryLimit, float64(p.MemoryLimit()))
+		limit := c.s.MemoryLimit
+		if limit == 0 {
+			limit = p.MemoryLimit()
+		}
+		gauge(c.memoryLimit, float64(limit))
+		gauge(c.batchLimit, float64(p.MemoryLimit()))
 		gauge(c.ringItems, float64(p.RingLen()))
 		gauge(c.ringCap, float64(p.RingCap()))
 		hub := p.Tap()
@@ -223,6 +245,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.tapDropped, hub.Dropped)
 	}
 	counter(c.timeFallbacks, c.s.TimeFallbacks)
+	if ck := c.s.Checkpoints; ck != nil {
+		counter(c.ckptErrors, ck.SaveErrors)
+		gauge(c.ckptSaved, float64(ck.LastSaved().UnixNano())/1e9)
+	}
 	gauge(c.buildInfo, 1, c.s.Version, runtime.Version())
 }
 

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -129,3 +130,32 @@ sluice_time_fallback_total 11
 func goVersion() string { return runtime.Version() }
 
 func stringReader(s string) *strings.Reader { return strings.NewReader(s) }
+
+type fakeCheckpoints struct{}
+
+func (fakeCheckpoints) SaveErrors() int64    { return 36 }
+func (fakeCheckpoints) LastSaved() time.Time { return time.Unix(1795669535, 500_000_000) }
+
+func TestCollectorMemoryAndCheckpoints(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, Register(reg, Sources{
+		Pipeline:    fakePipeline{tap.NewHub(0, 0)},
+		MemoryLimit: 256 << 20,
+		Checkpoints: fakeCheckpoints{},
+	}))
+	require.NoError(t, testutil.GatherAndCompare(reg, stringReader(`
+# HELP sluice_checkpoint_last_success_timestamp_seconds When the checkpoint file last held every acknowledged position (a write, or a sync with nothing new).
+# TYPE sluice_checkpoint_last_success_timestamp_seconds gauge
+sluice_checkpoint_last_success_timestamp_seconds 1.7956695355e+09
+# HELP sluice_checkpoint_save_errors_total Failed writes of the checkpoint file in data_dir (retried every checkpoint_interval; while they fail a restart re-reads files from older positions).
+# TYPE sluice_checkpoint_save_errors_total counter
+sluice_checkpoint_save_errors_total 36
+# HELP sluice_pipeline_batch_limit_bytes Bytes batches not yet acknowledged may hold: memory_limit less the outputs' buffers and room for the garbage collector.
+# TYPE sluice_pipeline_batch_limit_bytes gauge
+sluice_pipeline_batch_limit_bytes 4000
+# HELP sluice_pipeline_memory_limit_bytes memory_limit: the agent's memory, of which batches get a share (sluice_pipeline_batch_limit_bytes).
+# TYPE sluice_pipeline_memory_limit_bytes gauge
+sluice_pipeline_memory_limit_bytes 2.68435456e+08
+`), "sluice_checkpoint_last_success_timestamp_seconds", "sluice_checkpoint_save_errors_total",
+		"sluice_pipeline_batch_limit_bytes", "sluice_pipeline_memory_limit_bytes"))
+}

@@ -13,12 +13,14 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sluicelog/sluice/agent/budget"
 	"github.com/sluicelog/sluice/agent/checkpoint"
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/console"
@@ -108,7 +110,7 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 	a.store = store
 	enc := document.New(cfg.Transforms, func() int64 { return time.Now().UnixNano() })
 	a.enc = enc
-	a.pipe = pipeline.New(enc, a.outputs, cfg.Workers, int64(cfg.MemoryLimit), logger)
+	a.pipe = pipeline.New(enc, a.outputs, cfg.Workers, a.memorySplit().Batches, logger)
 	if err := a.newKube(enc); err != nil {
 		store.Close()
 		return nil, err
@@ -148,6 +150,25 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	return a, nil
+}
+
+// memorySplit shares memory_limit between the outputs' buffers and the
+// batches (agent/budget.Split), and says how.
+func (a *Agent) memorySplit() budget.Split {
+	var outputs int64
+	for _, o := range a.outputs {
+		if b, ok := o.(interface{ BufferBytes(writers int) int64 }); ok {
+			outputs += b.BufferBytes(max(a.cfg.Workers, 1))
+		}
+	}
+	s := budget.NewSplit(int64(a.cfg.MemoryLimit), outputs)
+	args := []any{"memory_limit", s.Limit, "batches", s.Batches, "output_buffers", s.Outputs, "go_memory_limit", debug.SetMemoryLimit(-1)}
+	if s.Tight() {
+		a.logger.Warn("memory_limit is small for the outputs' bulk bodies (bulk.max_bytes × (workers + 3 × bulk.workers) × 1.25): the agent will use more; lower bulk.max_bytes or raise memory_limit", args...)
+	} else {
+		a.logger.Info("memory_limit shared out", args...)
+	}
+	return s
 }
 
 // newKube builds the Kubernetes enrichment when it is on. Outside a
@@ -222,6 +243,7 @@ func (a *Agent) newAPI() error {
 	err := metrics.Register(a.registry, metrics.Sources{
 		Version: a.version, Inputs: a.inputStats, Outputs: a.outputStats, Pipeline: a.pipe,
 		TimeFallbacks: a.enc.TimeFallbacks,
+		MemoryLimit:   int64(a.cfg.MemoryLimit), Checkpoints: a.store,
 	})
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)

@@ -12,6 +12,7 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/sluicelog/sluice/agent/budget"
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/runtime"
 )
@@ -107,6 +108,9 @@ func run() int {
 
 	load := func() (*config.Config, error) { return config.Load(*cfgPath) }
 	build := func(c *config.Config) (*runtime.Agent, error) {
+		// memory_limit is the whole agent's: the collector keeps the heap
+		// under it rather than at twice what is live (agent/budget).
+		budget.SetSoftLimit(budget.SoftLimit(int64(c.MemoryLimit)))
 		return runtime.New(c, os.Stdout, logger, runtime.WithVersion(version))
 	}
 	logger.Info("starting", "version", version, "config", *cfgPath)
