@@ -32,7 +32,10 @@ type Options struct {
 	MemProfile  string        // SLUICE_MEMPROFILE for the agent, if set
 	MemoryLimit string        // the agent's memory_limit (default 256MiB)
 	MaxBytes    string        // the output's bulk.max_bytes (default 5MiB)
-	Log         func(format string, args ...any)
+	// Kube runs a real kube-apiserver with the workload's pods, and the
+	// agent with Kubernetes enrichment from its informer cache.
+	Kube bool
+	Log  func(format string, args ...any)
 }
 
 // Result is what one run measured.
@@ -58,10 +61,11 @@ func (r Result) String() string {
 		"records/s:      %.0f\n"+
 		"CPU-s/million:  %.2f (user+sys %.2fs to the last record; %.2fs with shutdown)\n"+
 		"peak RSS:       %.1f MB (VmHWM)\n"+
+		"enriched:       %d documents with kubernetes.pod_id\n"+
 		"correctness:    %s",
 		r.Records, float64(r.Bytes)/1e6, r.Elapsed.Seconds(), r.RecordsPerSec(),
 		r.CPUPerMillion(), r.CPU.Seconds(), r.CPUTotal.Seconds(),
-		float64(r.PeakRSSBytes)/1e6, r.Sink)
+		float64(r.PeakRSSBytes)/1e6, r.Sink.Enriched, r.Sink)
 }
 
 // Prepare returns the directory holding spec's files, generating it the
@@ -92,13 +96,13 @@ func Prepare(cacheDir string, spec workload.Spec) (string, int64, error) {
 	return logs, size, nil
 }
 
-const config = `node_name: bench-node
+const config = `node_name: ` + nodeName + `
 data_dir: %s
 memory_limit: %s
 http: { listen: "" }
 inputs:
   - { name: containers, type: container_logs, paths: ["%s/*.log"], start_at: head }
-kubernetes: { enabled: false }
+%s
 transforms:
   - { type: json, field: log }
 outputs:
@@ -144,7 +148,13 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if maxBytes == "" {
 		maxBytes = "5MiB"
 	}
-	cfg := fmt.Sprintf(config, filepath.Join(work, "data"), limit, logs, "http://"+ln.Addr().String(), maxBytes)
+	kube := "kubernetes: { enabled: false }"
+	if o.Kube {
+		var stop func()
+		kube, stop = startKube(ctx, o.Spec, logf)
+		defer stop()
+	}
+	cfg := fmt.Sprintf(config, filepath.Join(work, "data"), limit, logs, kube, "http://"+ln.Addr().String(), maxBytes)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return Result{}, err
 	}

@@ -27,6 +27,7 @@ func main() {
 	mem := flag.String("memprofile", "", "write the agent's allocation profile here")
 	limit := flag.String("memory-limit", "256MiB", "the agent's memory_limit")
 	maxBytes := flag.String("max-bytes", "5MiB", "the output's bulk.max_bytes")
+	kube := flag.Bool("kube", false, "Kubernetes enrichment from a real kube-apiserver holding the workload's pods (bin/kube, `make kube-tools`)")
 	flag.Parse()
 
 	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "harness: "+format+"\n", args...) }
@@ -49,7 +50,7 @@ func main() {
 	}
 	res, err := e2e.Run(context.Background(), e2e.Options{
 		Agent: *agent, Spec: spec, CacheDir: *cache, Timeout: *timeout,
-		CPUProfile: abs(*cpu), MemProfile: abs(*mem), MemoryLimit: *limit, MaxBytes: *maxBytes, Log: logf,
+		CPUProfile: abs(*cpu), MemProfile: abs(*mem), MemoryLimit: *limit, MaxBytes: *maxBytes, Kube: *kube, Log: logf,
 	})
 	fmt.Println(res)
 	if err != nil {

@@ -28,6 +28,7 @@ type Sink struct {
 	total int64
 
 	docs, unique, dups, bad, requests, bodyBytes atomic.Int64
+	enriched                                     atomic.Int64 // documents with kubernetes.pod_id (from the agent's pod cache)
 	firstBad                                     atomic.Pointer[string]
 	done                                         chan struct{}
 	doneOnce                                     sync.Once
@@ -52,6 +53,7 @@ func (s *Sink) Done() <-chan struct{} { return s.done }
 // Report is the sink's account of what arrived.
 type Report struct {
 	Expected, Docs, Unique, Duplicates, Bad, Requests, BodyBytes int64
+	Enriched                                                     int64 // documents carrying kubernetes.pod_id
 	Missing                                                      int64
 	FirstBad                                                     string // the first bad document, for the log
 }
@@ -71,7 +73,8 @@ func (r Report) String() string {
 // Report returns the current counts.
 func (s *Sink) Report() Report {
 	r := Report{Expected: s.total, Docs: s.docs.Load(), Unique: s.unique.Load(), Duplicates: s.dups.Load(),
-		Bad: s.bad.Load(), Requests: s.requests.Load(), BodyBytes: s.bodyBytes.Load()}
+		Bad: s.bad.Load(), Requests: s.requests.Load(), BodyBytes: s.bodyBytes.Load(),
+		Enriched: s.enriched.Load()}
 	r.Missing = r.Expected - r.Unique
 	if p := s.firstBad.Load(); p != nil {
 		r.FirstBad = *p
@@ -153,6 +156,9 @@ func (s *Sink) check(doc []byte) {
 		str := string(doc)
 		s.firstBad.CompareAndSwap(nil, &str)
 		return
+	}
+	if bytes.Contains(doc, []byte(`"pod_id":"`)) {
+		s.enriched.Add(1)
 	}
 	word := &s.bits[f][seq/64]
 	bit := uint64(1) << (seq % 64)

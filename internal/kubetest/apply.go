@@ -3,7 +3,6 @@ package kubetest
 import (
 	"bytes"
 	"os"
-	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -15,7 +14,7 @@ import (
 // ClusterRoleBindings of YAML files (documents split by "---" lines), as
 // an operator's `kubectl apply` would; a ServiceAccount without a
 // namespace goes into namespace (kustomize's namespace: field).
-func (c *Cluster) ApplyRBACFiles(t testing.TB, namespace string, paths ...string) {
+func (c *Cluster) ApplyRBACFiles(t TB, namespace string, paths ...string) {
 	t.Helper()
 	ctx, cancel := reqCtx(t)
 	defer cancel()

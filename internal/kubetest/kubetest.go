@@ -27,7 +27,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"testing"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -43,6 +42,19 @@ const (
 	// requestTimeout bounds every API call that a helper makes.
 	requestTimeout = 30 * time.Second
 )
+
+// TB is the part of testing.TB the cluster needs, so that a program (the
+// bench harness) can run a cluster too: *testing.T satisfies it.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+	TempDir() string
+	Cleanup(func())
+	Failed() bool
+	Context() context.Context
+}
 
 // Cluster is a running etcd and kube-apiserver.
 type Cluster struct {
@@ -95,7 +107,7 @@ func findBinaries() (binaries, error) {
 // in a temporary directory, waits until the apiserver is ready, and stops
 // both when the test ends. It fails the test (never skips it) when the
 // binaries are missing.
-func Start(t testing.TB) *Cluster {
+func Start(t TB) *Cluster {
 	t.Helper()
 	bins, err := findBinaries()
 	if err != nil {
@@ -121,7 +133,7 @@ func Start(t testing.TB) *Cluster {
 	return c
 }
 
-func (c *Cluster) startEtcd(t testing.TB) {
+func (c *Cluster) startEtcd(t TB) {
 	t.Helper()
 	client, peer := freePort(t), freePort(t)
 	c.etcdURL = "http://127.0.0.1:" + strconv.Itoa(client)
@@ -181,7 +193,7 @@ func (c *Cluster) writeAuthFiles() error {
 // StartAPIServer starts kube-apiserver on the cluster's port against its
 // etcd and waits until /readyz passes. Start calls it; call it yourself
 // only after StopAPIServer.
-func (c *Cluster) StartAPIServer(t testing.TB) {
+func (c *Cluster) StartAPIServer(t TB) {
 	t.Helper()
 	if c.api != nil {
 		t.Fatal("kubetest: kube-apiserver is already running")
@@ -243,7 +255,7 @@ func (c *Cluster) StartAPIServer(t testing.TB) {
 
 // StopAPIServer stops kube-apiserver (SIGTERM, then SIGKILL after a grace
 // period); etcd and its data stay.
-func (c *Cluster) StopAPIServer(t testing.TB) {
+func (c *Cluster) StopAPIServer(t TB) {
 	t.Helper()
 	if c.api == nil {
 		t.Fatal("kubetest: kube-apiserver is not running")
@@ -257,7 +269,7 @@ func (c *Cluster) StopAPIServer(t testing.TB) {
 // RestartAPIServer stops kube-apiserver and starts it again on the same
 // port with the same etcd, and waits until it is ready: clients configured
 // before keep working, and their watches have to reconnect.
-func (c *Cluster) RestartAPIServer(t testing.TB) {
+func (c *Cluster) RestartAPIServer(t TB) {
 	t.Helper()
 	c.StopAPIServer(t)
 	begin := time.Now()
@@ -265,7 +277,7 @@ func (c *Cluster) RestartAPIServer(t testing.TB) {
 	t.Logf("kubetest: kube-apiserver ready again in %v", time.Since(begin).Round(time.Millisecond))
 }
 
-func (c *Cluster) stopAll(t testing.TB) {
+func (c *Cluster) stopAll(t TB) {
 	for _, p := range []*process{c.api, c.etcd} {
 		if p == nil {
 			continue
@@ -310,7 +322,7 @@ func (c *Cluster) Client() kubernetes.Interface {
 
 // WriteKubeconfig writes a kubeconfig file that reaches the cluster with a
 // bearer token into a temporary directory of t, and returns its path.
-func (c *Cluster) WriteKubeconfig(t testing.TB, token string) string {
+func (c *Cluster) WriteKubeconfig(t TB, token string) string {
 	t.Helper()
 	cfg := fmt.Sprintf(`apiVersion: v1
 kind: Config
@@ -466,7 +478,7 @@ func httpOK(ctx context.Context, hc *http.Client, url, token, want string) error
 	return nil
 }
 
-func freePort(t testing.TB) int {
+func freePort(t TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -476,7 +488,7 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func randomHex(t testing.TB, n int) string {
+func randomHex(t TB, n int) string {
 	t.Helper()
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"testing"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -17,13 +16,13 @@ import (
 )
 
 // reqCtx bounds one helper's API calls; it also ends with the test.
-func reqCtx(t testing.TB) (context.Context, context.CancelFunc) {
+func reqCtx(t TB) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(t.Context(), requestTimeout)
 }
 
 // EnsureNamespace creates the namespace unless it exists. No
 // controller-manager runs, so a namespace is never finalized away.
-func (c *Cluster) EnsureNamespace(t testing.TB, name string) {
+func (c *Cluster) EnsureNamespace(t TB, name string) {
 	t.Helper()
 	ctx, cancel := reqCtx(t)
 	defer cancel()
@@ -39,7 +38,7 @@ func (c *Cluster) EnsureNamespace(t testing.TB, name string) {
 // serviceaccounts/token subresource, what a kubelet mounts into a pod).
 // The identity is system:serviceaccount:NAMESPACE:NAME and has no RBAC
 // permissions until the test binds some.
-func (c *Cluster) ServiceAccountToken(t testing.TB, namespace, name string) string {
+func (c *Cluster) ServiceAccountToken(t TB, namespace, name string) string {
 	t.Helper()
 	c.EnsureNamespace(t, namespace)
 	ctx, cancel := reqCtx(t)
@@ -61,7 +60,7 @@ func (c *Cluster) ServiceAccountToken(t testing.TB, namespace, name string) stri
 // CreatePod creates a pod, in namespace "default" when it names none, after
 // creating its namespace unless it exists. Set spec.nodeName to place it on
 // a node: no scheduler runs, and the node need not exist as an object.
-func (c *Cluster) CreatePod(t testing.TB, pod *corev1.Pod) *corev1.Pod {
+func (c *Cluster) CreatePod(t TB, pod *corev1.Pod) *corev1.Pod {
 	t.Helper()
 	pod = pod.DeepCopy()
 	if pod.Namespace == "" {
@@ -80,7 +79,7 @@ func (c *Cluster) CreatePod(t testing.TB, pod *corev1.Pod) *corev1.Pod {
 // UpdatePodStatus reads the pod, lets mutate change it and writes its
 // status subresource back, retrying on a conflict: what a kubelet does.
 // Only status changes are kept.
-func (c *Cluster) UpdatePodStatus(t testing.TB, namespace, name string, mutate func(*corev1.Pod)) *corev1.Pod {
+func (c *Cluster) UpdatePodStatus(t TB, namespace, name string, mutate func(*corev1.Pod)) *corev1.Pod {
 	t.Helper()
 	ctx, cancel := reqCtx(t)
 	defer cancel()
@@ -106,7 +105,7 @@ func (c *Cluster) UpdatePodStatus(t testing.TB, namespace, name string, mutate f
 // a containerd container ID and an image digest. The IDs derive from the
 // pod's UID and the container's name, so a pod recreated under the same
 // name gets new ones, as it would on a node.
-func (c *Cluster) SetPodRunning(t testing.TB, namespace, name string) *corev1.Pod {
+func (c *Cluster) SetPodRunning(t TB, namespace, name string) *corev1.Pod {
 	t.Helper()
 	return c.UpdatePodStatus(t, namespace, name, func(pod *corev1.Pod) {
 		now := metav1.NewTime(time.Now().Truncate(time.Second))
