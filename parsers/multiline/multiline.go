@@ -147,14 +147,6 @@ func hasPrefix(b []byte, p string) bool {
 	return len(b) >= len(p) && string(b[:len(p)]) == p
 }
 
-func trimIndent(b []byte) []byte {
-	i := 0
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
-		i++
-	}
-	return b[i:]
-}
-
 // javaContinues: indented lines (frames "\tat ", "    at ", "... 12 more",
 // "... 12 common frames omitted", a message's indented detail lines) and
 // the "Caused by:" chain. The exception line itself starts the record.
