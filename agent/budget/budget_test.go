@@ -44,8 +44,8 @@ func TestSplitKeepsTheProcessUnderMemoryLimit(t *testing.T) {
 	// The chaos run's config: memory_limit 256MiB, bulk.max_bytes 5MiB,
 	// 2 workers and 2 senders: (2 + 3×2) × 6.25 MiB of output buffers.
 	s := NewSplit(256*MiB, 50*MiB)
-	require.Equal(t, int64(240*MiB), s.Soft)
-	require.Equal(t, int64(95*MiB), s.Batches)
+	require.Equal(t, int64(232*MiB), s.Soft)
+	require.Equal(t, int64(91*MiB), s.Batches)
 	require.False(t, s.Tight())
 	// Everything charged stays at most half of the soft limit, and the
 	// soft limit under memory_limit.

@@ -20,9 +20,10 @@ type Split struct {
 
 const (
 	// nonHeap is resident memory the Go runtime's limit does not see, the
-	// binary's text and data pages: the idle agent is ~19 MB RSS, a few
-	// of which are heap.
-	nonHeap = 16 << 20
+	// binary's text and data pages (the idle agent is ~19 MB RSS, a few
+	// of which are heap), and some margin: at 16 MiB the chaos run
+	// peaked 7 MiB under memory_limit.
+	nonHeap = 24 << 20
 	// minBatches keeps a pipeline that outputs' buffers crowd out moving.
 	minBatches = 1 << 20
 )

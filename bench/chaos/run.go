@@ -645,6 +645,9 @@ func (r *runner) unwritableDataDir(ctx context.Context, d time.Duration) {
 	if err != nil {
 		r.problem("count rows before the data_dir step: %v", err)
 	}
+	const errMetric, okMetric = "sluice_checkpoint_save_errors_total", "sluice_checkpoint_last_success_timestamp_seconds"
+	m0, _ := r.agent.scrape()
+	errs0, haveErrs := m0[metricKey(errMetric)]
 	how, undo, err := makeUnwritable(r.data)
 	if err != nil {
 		r.finding("data_dir could not be made unwritable: %v", err)
@@ -674,6 +677,13 @@ func (r *runner) unwritableDataDir(ctx context.Context, d time.Duration) {
 		}
 	}
 	sort.Strings(ckMetrics)
+	saveErrs, staleFor := int64(-1), time.Duration(0)
+	if errs, ok := m[metricKey(errMetric)]; ok && haveErrs {
+		saveErrs = int64(errs - errs0)
+	}
+	if ts, ok := m[metricKey(okMetric)]; ok {
+		staleFor = time.Since(time.Unix(0, int64(ts*1e9)))
+	}
 	rowsDuring, _ := r.store.count(ctx, "*")
 	errLines, sample := grepFrom(r.agent.logPath, logOff, "checkpoint")
 	if err := undo(); err != nil {
@@ -690,7 +700,7 @@ func (r *runner) unwritableDataDir(ctx context.Context, d time.Duration) {
 	}
 	dd := DataDirResult{
 		How: how, For: d, AgentAlive: r.agent.running(), CheckpointAdvanced: advanced,
-		ErrorLines: errLines, ErrorSample: sample, Metrics: ckMetrics,
+		ErrorLines: errLines, ErrorSample: sample, Metrics: ckMetrics, SaveErrors: saveErrs, StaleFor: staleFor,
 		RowsDuring: rowsDuring - rowsBefore, ResumedAfter: resumed, Lasted: time.Since(t0),
 	}
 	r.res.DataDir = &dd
@@ -704,8 +714,13 @@ func (r *runner) unwritableDataDir(ctx context.Context, d time.Duration) {
 	if errLines == 0 {
 		r.finding("no log line mentions the checkpoint failure while data_dir was unwritable")
 	}
-	if len(ckMetrics) == 0 {
+	switch {
+	case len(ckMetrics) == 0:
 		r.finding("no metric shows checkpoint save failures (no metric name contains \"checkpoint\" in /metrics)")
+	case saveErrs < 0:
+		r.finding("no %s in /metrics (checkpoint metrics: %v)", errMetric, ckMetrics)
+	case saveErrs == 0 && !advanced:
+		r.finding("%s did not rise while data_dir was unwritable", errMetric)
 	}
 	if resumed < 0 {
 		r.problem("checkpoints did not advance within 15s of data_dir becoming writable")

@@ -70,8 +70,13 @@ type DataDirResult struct {
 	ErrorLines         int
 	ErrorSample        string
 	Metrics            []string
-	RowsDuring         int
-	ResumedAfter       time.Duration
+	// SaveErrors is how much sluice_checkpoint_save_errors_total rose
+	// during the step (-1: the metric is missing); StaleFor is the age of
+	// sluice_checkpoint_last_success_timestamp_seconds at its end.
+	SaveErrors   int64
+	StaleFor     time.Duration
+	RowsDuring   int
+	ResumedAfter time.Duration
 }
 
 // OK is true when nothing made the run fail.
@@ -173,6 +178,7 @@ func (res *Result) String() string {
 	if d := res.DataDir; d != nil {
 		p("  unwritable data_dir (%s, %v): agent alive %v, checkpoint advanced meanwhile %v, %d rows stored meanwhile, %d log lines about checkpoints, checkpoint metrics %v, checkpoints advanced again %v after",
 			d.How, d.Lasted.Round(time.Second), d.AgentAlive, d.CheckpointAdvanced, d.RowsDuring, d.ErrorLines, d.Metrics, d.ResumedAfter.Round(time.Millisecond))
+		p("    sluice_checkpoint_save_errors_total +%d during the step; last successful save %v before its end", d.SaveErrors, d.StaleFor.Round(100*time.Millisecond))
 		if d.ErrorSample != "" {
 			p("    first: %.300s", d.ErrorSample)
 		}

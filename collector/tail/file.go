@@ -313,11 +313,12 @@ func (r *fileReader) run(ctx context.Context) {
 					return
 				}
 			}
-			if cap(buf) > 4*chunk && len(buf) < chunk {
-				buf = append(make([]byte, 0, chunk), buf...)
-			}
+			buf = shrink(buf, chunk)
 			continue
 		}
+		// A file that goes quiet right after a huge line must not keep
+		// the buffer that line grew (2 MiB for a 1 MiB max_line_bytes).
+		buf = shrink(buf, chunk)
 		if err != nil && !errors.Is(err, io.EOF) {
 			t.logf("read failed; file released", "path", r.path, "err", err)
 			r.close()
@@ -387,6 +388,15 @@ func (r *fileReader) run(ctx context.Context) {
 			buf, skipping = buf[:0], false
 		}
 	}
+}
+
+// shrink gives back a read buffer that a long line grew, once what it
+// holds fits in a chunk again.
+func shrink(buf []byte, chunk int) []byte {
+	if cap(buf) > 4*chunk && len(buf) < chunk {
+		return append(make([]byte, 0, chunk), buf...)
+	}
+	return buf
 }
 
 // goneGrace is how long a renamed or deleted file must stay quiet before it
