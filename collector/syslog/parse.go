@@ -3,6 +3,7 @@ package syslog
 import (
 	"bytes"
 	"time"
+	"unsafe"
 
 	gsformat "gopkg.in/mcuadros/go-syslog.v2/format"
 
@@ -40,12 +41,15 @@ type parser struct {
 	// forced5424 rejects frames that are not RFC 5424 (format: rfc5424);
 	// the library would otherwise read them with shifted fields.
 	forced5424 bool
+	// libraryOnly turns the RFC 5424 fast path off (rfc3164 format, and
+	// tests and benchmarks that compare the two paths).
+	libraryOnly bool
 }
 
 func newParser(format string) *parser {
 	switch format {
 	case "rfc3164":
-		return &parser{format: &gsformat.RFC3164{}}
+		return &parser{format: &gsformat.RFC3164{}, libraryOnly: true}
 	case "rfc5424":
 		return &parser{format: &gsformat.RFC5424{}, forced5424: true}
 	default:
@@ -53,12 +57,13 @@ func newParser(format string) *parser {
 	}
 }
 
-// fields is what a frame really held. Strings come from the library;
-// msg is a view into the frame.
+// fields is what a frame really held. The byte slices are views into the
+// frame (fast path) or into the library's strings, read-only either way;
+// they live until the record's extra members are encoded.
 type fields struct {
 	pri                                  int // -1 when the frame has none
 	time                                 int64
-	hostname, appName, procID, msgID, sd string
+	hostname, appName, procID, msgID, sd []byte
 	msg                                  []byte
 	malformed                            bool
 }
@@ -96,8 +101,8 @@ func (p *parser) add(b *record.Batch, frame []byte, truncated, incomplete bool, 
 	}
 	x := append(scratch[:0], `"syslog":{`...)
 	sep := false
-	member := func(key, val string) {
-		if val == "" || val == "-" {
+	member := func(key string, val []byte) {
+		if len(val) == 0 || (len(val) == 1 && val[0] == '-') {
 			return
 		}
 		if sep {
@@ -107,11 +112,11 @@ func (p *parser) add(b *record.Batch, frame []byte, truncated, incomplete bool, 
 		x = append(x, '"')
 		x = append(x, key...)
 		x = append(x, `":`...)
-		x = sjson.AppendStringString(x, val)
+		x = sjson.AppendString(x, val)
 	}
 	if f.pri >= 0 {
-		member("facility", facilities[f.pri/8])
-		member("severity", severities[f.pri%8])
+		member("facility", view(facilities[f.pri/8]))
+		member("severity", view(severities[f.pri%8]))
 	}
 	member("hostname", f.hostname)
 	member("app_name", f.appName)
@@ -136,7 +141,18 @@ func (p *parser) add(b *record.Batch, frame []byte, truncated, incomplete bool, 
 
 // parse reads one frame. A frame that is not syslog is kept whole as msg
 // and marked malformed, with its PRI when it had a valid one.
-func (p *parser) parse(frame []byte, recv int64) (f fields) {
+func (p *parser) parse(frame []byte, recv int64) fields {
+	if !p.libraryOnly {
+		if f, ok := fast5424(frame); ok {
+			return f
+		}
+	}
+	return p.parseLibrary(frame, recv)
+}
+
+// parseLibrary is parse through go-syslog.v2, for every frame the fast
+// path declines.
+func (p *parser) parseLibrary(frame []byte, recv int64) (f fields) {
 	raw := fields{pri: -1, msg: frame, malformed: true}
 	pri, n, ok := parsePRI(frame)
 	if !ok {
@@ -178,11 +194,11 @@ func from5424(frame []byte, pri int, parts gsformat.LogParts, raw fields) fields
 	if ts, _ := parts["timestamp"].(time.Time); !ts.IsZero() {
 		f.time = ts.UnixNano()
 	}
-	f.hostname, _ = parts["hostname"].(string)
-	f.appName, _ = parts["app_name"].(string)
-	f.procID, _ = parts["proc_id"].(string)
-	f.msgID, _ = parts["msg_id"].(string)
-	f.sd, _ = parts["structured_data"].(string)
+	f.hostname = partView(parts, "hostname")
+	f.appName = partView(parts, "app_name")
+	f.procID = partView(parts, "proc_id")
+	f.msgID = partView(parts, "msg_id")
+	f.sd = partView(parts, "structured_data")
 	msg, _ := parts["message"].(string)
 	// The library's MSG is the frame's tail; take it from the frame so it
 	// is not copied twice.
@@ -228,19 +244,31 @@ func from3164(rest []byte, pri int, parts gsformat.LogParts, recv int64, raw fie
 		// No hostname (the GNU syslog() form): the token is the tag. The
 		// library puts the receiver's own host name here; leave it out.
 	} else {
-		f.hostname, _ = parts["hostname"].(string)
+		f.hostname = partView(parts, "hostname")
 		after = after[min(len(tok)+1, len(after)):]
 	}
 	tag, _ := parts["tag"].(string)
-	f.appName = tag
+	f.appName = view(tag)
 	// The library drops the PID of "tag[pid]:"; read it from the frame.
 	if tag != "" && len(after) > len(tag) && string(after[:len(tag)]) == tag && after[len(tag)] == '[' {
 		pid := after[len(tag)+1:]
 		if j := bytes.IndexByte(pid, ']'); j > 0 {
-			f.procID = string(pid[:j])
+			f.procID = pid[:j]
 		}
 	}
 	return f
+}
+
+// partView is the library's string for key, as a read-only view.
+func partView(parts gsformat.LogParts, key string) []byte {
+	s, _ := parts[key].(string)
+	return view(s)
+}
+
+// view is s as bytes without a copy. Nothing writes to it: it is only
+// read by the JSON encoder.
+func view(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 func hasSuffix(b []byte, s string) bool {

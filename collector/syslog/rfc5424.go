@@ -1,0 +1,221 @@
+package syslog
+
+import (
+	"bytes"
+
+	"github.com/sluicelog/sluice/parsers/timestamp"
+)
+
+// RFC 5424 6.2 field length limits.
+const (
+	maxHostname = 255
+	maxAppName  = 48
+	maxProcID   = 128
+	maxMsgID    = 32
+	maxSDName   = 32
+)
+
+// fast5424 reads a well-formed RFC 5424 frame without go-syslog.v2 and
+// without allocating: every field is a view into frame.
+//
+//	<PRI>1 SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP STRUCTURED-DATA [SP MSG]
+//
+// It returns ok only where its fields are exactly what the library path
+// (parseLibrary) gives; anything it is not sure of is left to that path:
+// header fields empty, too long or outside PRINTUSASCII, a timestamp the
+// library reads differently or rejects (see stamp5424), structured data
+// that does not follow the RFC's grammar or that the library would cut
+// short, a VERSION other than 1. FuzzFast5424 holds it to that.
+func fast5424(frame []byte) (f fields, ok bool) {
+	pri, n, ok := parsePRI(frame)
+	if !ok || len(frame) < n+2 || frame[n] != '1' || frame[n+1] != ' ' {
+		return f, false
+	}
+	f.pri = pri
+	i := n + 2
+
+	tok, i := token(frame, i, 32)
+	if tok == nil {
+		return f, false
+	}
+	if !(len(tok) == 1 && tok[0] == '-') {
+		if f.time, ok = stamp5424(tok); !ok {
+			return f, false
+		}
+	}
+	if f.hostname, i = token(frame, i, maxHostname); f.hostname == nil {
+		return f, false
+	}
+	if f.appName, i = token(frame, i, maxAppName); f.appName == nil {
+		return f, false
+	}
+	if f.procID, i = token(frame, i, maxProcID); f.procID == nil {
+		return f, false
+	}
+	if f.msgID, i = token(frame, i, maxMsgID); f.msgID == nil {
+		return f, false
+	}
+
+	end := structuredData(frame, i)
+	if end < 0 {
+		return f, false
+	}
+	f.sd = frame[i:end]
+	switch {
+	case end == len(frame):
+		f.msg = frame[end:]
+	case frame[end] == ' ':
+		f.msg = bytes.TrimPrefix(frame[end+1:], utf8BOM)
+	default:
+		return f, false
+	}
+	return f, true
+}
+
+// token returns the 1..max PRINTUSASCII bytes at b[i:] and the index after
+// the SP that must follow them, or nil. The library reads up to the next
+// SP whatever the bytes and would take an empty field; neither is what a
+// well-formed frame holds, so both are declined.
+func token(b []byte, i, max int) ([]byte, int) {
+	start := i
+	for i < len(b) && i-start <= max {
+		c := b[i]
+		if c == ' ' {
+			if i == start {
+				return nil, 0
+			}
+			return b[start:i], i + 1
+		}
+		if c < 33 || c > 126 {
+			return nil, 0
+		}
+		i++
+	}
+	return nil, 0
+}
+
+// stamp5424 reads an RFC 5424 TIMESTAMP as Unix ns where go-syslog.v2
+// reads the same instant: "YYYY-MM-DDThh:mm:ss", an optional fraction of
+// 1 to 6 digits, then "Z" or ±hh:mm. The library differs elsewhere, so
+// those are declined: it takes a lowercase 't'/'z' nowhere, a fraction of
+// 0 or 7+ digits oddly, seconds = 60 not at all, and rolls a day past the
+// month's end over (Feb 31) where timestamp.ParseRFC3339 says no; it also
+// parses digits with strconv.Atoi, so "+1" is a month to it (the fixed
+// digit checks here refuse that). Times outside int64 ns are declined by
+// ParseRFC3339 (the library wraps them), so 0001-01-01 (time.Time's zero,
+// "no timestamp" to from5424) never comes here.
+func stamp5424(b []byte) (int64, bool) {
+	if len(b) < 20 || b[10] != 'T' || b[17] > '5' {
+		return 0, false
+	}
+	i := 19
+	if b[i] == '.' {
+		i++
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if d := i - start; d < 1 || d > 6 {
+			return 0, false
+		}
+	}
+	switch {
+	case i == len(b)-1 && b[i] == 'Z':
+	case i == len(b)-6 && (b[i] == '+' || b[i] == '-'):
+	default:
+		return 0, false
+	}
+	return timestamp.ParseRFC3339(b)
+}
+
+// structuredData returns the end of the STRUCTURED-DATA at b[i:] ("-", or
+// SD-ELEMENTs following RFC 5424 6.3), or -1. The library does not parse
+// it: it ends it at the first ']' followed by SP or the frame's end, so an
+// element whose value holds "] " (escaped or not) is declined, as is every
+// unescaped ']' or '"' and any backslash escape the RFC does not name.
+func structuredData(b []byte, i int) int {
+	if i >= len(b) {
+		// The library calls a missing SD "-"; a well-formed frame has one.
+		return -1
+	}
+	if b[i] == '-' {
+		return i + 1
+	}
+	for i < len(b) && b[i] == '[' {
+		i++
+		if i = sdName(b, i); i < 0 {
+			return -1
+		}
+		for i < len(b) && b[i] == ' ' {
+			i++
+			if i = sdName(b, i); i < 0 || i+1 >= len(b) || b[i] != '=' || b[i+1] != '"' {
+				return -1
+			}
+			if i = sdValue(b, i+2); i < 0 {
+				return -1
+			}
+		}
+		if i >= len(b) || b[i] != ']' {
+			return -1
+		}
+		i++
+		// Only the last element's ']' may be followed by SP or the end,
+		// or the library stops there.
+		if i < len(b) && b[i] == '[' {
+			continue
+		}
+		return i
+	}
+	return -1
+}
+
+// sdName checks an SD-NAME (1*32 PRINTUSASCII but '=', SP, ']', '"') at
+// b[i:] and returns the index after it, or -1.
+func sdName(b []byte, i int) int {
+	start := i
+	for i < len(b) {
+		c := b[i]
+		if c == '=' || c == ' ' || c == ']' || c == '"' {
+			break
+		}
+		if c < 33 || c > 126 {
+			return -1
+		}
+		i++
+	}
+	if n := i - start; n < 1 || n > maxSDName {
+		return -1
+	}
+	return i
+}
+
+// sdValue checks a PARAM-VALUE after its opening '"' and returns the index
+// after its closing '"', or -1. '"', '\' and ']' must be escaped; a "\]"
+// before SP would end the library's SD there.
+func sdValue(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			return i + 1
+		case ']':
+			return -1
+		case '\\':
+			if i+1 >= len(b) {
+				return -1
+			}
+			switch b[i+1] {
+			case '"', '\\':
+			case ']':
+				if i+2 < len(b) && b[i+2] == ' ' {
+					return -1
+				}
+			default:
+				return -1
+			}
+			i += 2
+			continue
+		}
+		i++
+	}
+	return -1
+}

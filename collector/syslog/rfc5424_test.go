@@ -1,0 +1,363 @@
+package syslog
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/agent/record"
+)
+
+// uglyFrames are RFC 5424 frames at the edges of what fast5424 accepts:
+// each must come out of the fast path as the library path has it, or be
+// declined.
+var uglyFrames = []string{
+	// RFC 5424's own examples; BOM before MSG.
+	"<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \xEF\xBB\xBF'su root' failed for lonvick on /dev/pts/8",
+	"<165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - %% It's time to make the do-nuts.",
+	`<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"] ` + "\xEF\xBB\xBFAn application event log entry...",
+	`<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"]`,
+	"<13>1 2026-01-02T03:04:05Z h a p m - \xEF\xBB\xBF\xEF\xBB\xBFtwo BOMs",
+	"<13>1 2026-01-02T03:04:05Z h a p m - \xEF\xBB\xBF",
+	"<13>1 2026-01-02T03:04:05Z h a p m - \xEF\xBB",
+	// Empty MSG, with and without the SP; MSG with CR, LF, NUL, bad UTF-8.
+	"<13>1 2026-01-02T03:04:05Z h a p m -",
+	"<13>1 2026-01-02T03:04:05Z h a p m - ",
+	"<13>1 2026-01-02T03:04:05Z h a p m [a]",
+	"<13>1 2026-01-02T03:04:05Z h a p m [a] ",
+	"<13>1 2026-01-02T03:04:05Z h a p m -  two spaces",
+	"<13>1 2026-01-02T03:04:05Z h a p m - x\r\n",
+	"<13>1 2026-01-02T03:04:05Z h a p m - x\x00\xff\xfe y",
+	// SD escapes and their traps.
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="x\]y"] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="x\"y"] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="x\\"] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="x\\\"\]"] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="x\] y"] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="x] y"] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="x]y"] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="x\\] y"] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="x\n"] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="x\]`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="x\"`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="x"`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="x"]x`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="é ü"] m`,
+	"<13>1 2026-01-02T03:04:05Z h a p m [a b=\"\t\"] m",
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b=""] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b= "x"] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a  b="x"] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="x" ] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [=] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [abcdefghijabcdefghijabcdefghijab x="1"] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [abcdefghijabcdefghijabcdefghijabc x="1"] m`,
+	// Several SD elements, adjacent or not.
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="1"][c d="2" e="3"] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a][b][c]`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a] [b] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="] "][c] m`,
+	`<13>1 2026-01-02T03:04:05Z h a p m [a b="1"]-`,
+	`<13>1 2026-01-02T03:04:05Z h a p m -[a]`,
+	// "-" fields.
+	"<13>1 - - - - - -",
+	"<13>1 - - - - - - ",
+	"<13>1 - - - - - - msg",
+	"<13>1 - - - - - -x",
+	"<13>1 -x - - - - - msg",
+	"<13>1 - - - - -",
+	"<13>1 - - - - - ",
+	"<13>1 - - - - ",
+	"<13>1 -",
+	"<13>1 ",
+	// Offsets.
+	"<13>1 2026-01-02T03:04:05+05:30 h a p m - x",
+	"<13>1 2026-01-02T03:04:05-08:00 h a p m - x",
+	"<13>1 2026-01-02T03:04:05+00:00 h a p m - x",
+	"<13>1 2026-01-02T03:04:05-00:00 h a p m - x",
+	"<13>1 2026-01-02T03:04:05+23:59 h a p m - x",
+	"<13>1 2026-01-02T03:04:05+24:00 h a p m - x",
+	"<13>1 2026-01-02T03:04:05+05:60 h a p m - x",
+	"<13>1 2026-01-02T03:04:05+0530 h a p m - x",
+	"<13>1 2026-01-02T03:04:05+05 h a p m - x",
+	"<13>1 2026-01-02T03:04:05+5:30 h a p m - x",
+	"<13>1 2026-01-02T03:04:05 h a p m - x",
+	"<13>1 2026-01-02T03:04:05ZZ h a p m - x",
+	"<13>1 2026-01-02T03:04:05Zh a p m - x",
+	// Fractions of 0 to 7 digits.
+	"<13>1 2026-01-02T03:04:05.Z h a p m - x",
+	"<13>1 2026-01-02T03:04:05.1Z h a p m - x",
+	"<13>1 2026-01-02T03:04:05.12Z h a p m - x",
+	"<13>1 2026-01-02T03:04:05.123+05:30 h a p m - x",
+	"<13>1 2026-01-02T03:04:05.1234Z h a p m - x",
+	"<13>1 2026-01-02T03:04:05.12345-01:00 h a p m - x",
+	"<13>1 2026-01-02T03:04:05.123456Z h a p m - x",
+	"<13>1 2026-01-02T03:04:05.999999+23:59 h a p m - x",
+	"<13>1 2026-01-02T03:04:05.000001Z h a p m - x",
+	"<13>1 2026-01-02T03:04:05.1234567Z h a p m - x",
+	"<13>1 2026-01-02T03:04:05.123456789Z h a p m - x",
+	// Leap-ish and edge dates.
+	"<13>1 2024-02-29T23:59:59Z h a p m - x",
+	"<13>1 2023-02-29T00:00:00Z h a p m - x",
+	"<13>1 2100-02-29T00:00:00Z h a p m - x",
+	"<13>1 2000-02-29T00:00:00Z h a p m - x",
+	"<13>1 2026-02-31T00:00:00Z h a p m - x",
+	"<13>1 2026-04-31T00:00:00Z h a p m - x",
+	"<13>1 2026-12-31T23:59:60Z h a p m - x",
+	"<13>1 2016-12-31T23:59:60.5Z h a p m - x",
+	"<13>1 2026-12-31T24:00:00Z h a p m - x",
+	"<13>1 2026-13-01T00:00:00Z h a p m - x",
+	"<13>1 2026-00-01T00:00:00Z h a p m - x",
+	"<13>1 2026-01-00T00:00:00Z h a p m - x",
+	"<13>1 1970-01-01T00:00:00Z h a p m - x",
+	"<13>1 1970-01-01T00:00:00.000001Z h a p m - x",
+	"<13>1 1969-12-31T23:59:59.999999Z h a p m - x",
+	"<13>1 0001-01-01T00:00:00Z h a p m - x",
+	"<13>1 0000-01-01T00:00:00Z h a p m - x",
+	"<13>1 1677-09-21T00:12:44Z h a p m - x",
+	"<13>1 2262-04-11T23:47:16Z h a p m - x",
+	"<13>1 9999-12-31T23:59:59.999999-23:59 h a p m - x",
+	"<13>1 2026-01-02t03:04:05Z h a p m - x",
+	"<13>1 2026-01-02T03:04:05z h a p m - x",
+	"<13>1 2026-01-02 03:04:05Z h a p m - x",
+	"<13>1 +026-01-02T03:04:05Z h a p m - x",
+	"<13>1 2026-+1-02T03:04:05Z h a p m - x",
+	"<13>1 2026-01-+2T+3:04:05Z h a p m - x",
+	"<13>1 2026-01-02T03:04:05.+1Z h a p m - x",
+	"<13>1 2026-01-02T03:04:05.-1Z h a p m - x",
+	"<13>1 2026-1-2T3:4:5Z h a p m - x",
+	// Field lengths at and past the limits; bytes outside PRINTUSASCII.
+	"<13>1 - " + strings.Repeat("h", 255) + " a p m - x",
+	"<13>1 - " + strings.Repeat("h", 256) + " a p m - x",
+	"<13>1 - h " + strings.Repeat("a", 48) + " p m - x",
+	"<13>1 - h " + strings.Repeat("a", 49) + " p m - x",
+	"<13>1 - h a " + strings.Repeat("p", 128) + " m - x",
+	"<13>1 - h a " + strings.Repeat("p", 129) + " m - x",
+	"<13>1 - h a p " + strings.Repeat("m", 32) + " - x",
+	"<13>1 - h a p " + strings.Repeat("m", 33) + " - x",
+	"<13>1 - h a p " + strings.Repeat("m", 33) + " [a] x",
+	"<13>1 - hôst a p m - x",
+	"<13>1 - h a\tb p m - x",
+	"<13>1 - h\x7f a p m - x",
+	"<13>1 - h \"a\" p[1] m - x",
+	"<13>1 -  h a p m - x",
+	"<13>1 - h  a p m - x",
+	"<13>1 - h a  p m - x",
+	"<13>1 - h a p  m - x",
+	"<13>1 - h a p m  - x",
+	// PRI and VERSION.
+	"<0>1 - h a p m - x",
+	"<191>1 - h a p m - x",
+	"<192>1 - h a p m - x",
+	"<013>1 - h a p m - x",
+	"<0013>1 - h a p m - x",
+	"<>1 - h a p m - x",
+	"<13>2 - h a p m - x",
+	"<13>0 - h a p m - x",
+	"<13>10 - h a p m - x",
+	"<13>1x - h a p m - x",
+	"<13> 1 - h a p m - x",
+	"13>1 - h a p m - x",
+}
+
+// framesOf splits a corpus stream into frames as the TCP framer does, and
+// as lines (the lnav files are not syslog streams).
+func framesOf(stream []byte) [][]byte {
+	var out [][]byte
+	fr := newFramer(64 << 10)
+	r := bytes.NewReader(stream)
+	for {
+		_, _, err := fr.fill(r)
+		for {
+			f, _, ok := fr.next()
+			if !ok {
+				break
+			}
+			out = append(out, bytes.Clone(f))
+		}
+		if err != nil {
+			if f, _ := fr.rest(); f != nil {
+				out = append(out, bytes.Clone(f))
+			}
+			break
+		}
+	}
+	for _, line := range bytes.Split(stream, []byte("\n")) {
+		out = append(out, line)
+	}
+	return out
+}
+
+// fast5424Seeds are the corpus's syslog frames and uglyFrames.
+func fast5424Seeds(tb testing.TB) [][]byte {
+	tb.Helper()
+	var out [][]byte
+	for _, s := range seedStreams(tb) {
+		out = append(out, framesOf(s)...)
+	}
+	for _, s := range uglyFrames {
+		out = append(out, []byte(s))
+	}
+	return append(out, benchMessage(nil, 42))
+}
+
+// checkFast5424 asserts that fast5424, when it accepts frame, gives what
+// the library path gives under both formats that use it, field by field
+// and as the record's JSON. It reports whether the fast path accepted.
+func checkFast5424(t *testing.T, frame []byte) bool {
+	t.Helper()
+	fast, ok := fast5424(frame)
+	if !ok {
+		return false
+	}
+	require.False(t, fast.malformed, "%q", frame)
+	for _, format := range []string{"auto", "rfc5424"} {
+		lib := newParser(format)
+		lib.libraryOnly = true
+		want := lib.parseLibrary(frame, recv)
+		require.Equal(t, dumpFields(want), dumpFields(fast), "%s: %q", format, frame)
+		require.Equal(t, addOne(t, lib, frame), addOne(t, newParser(format), frame), "%s: %q", format, frame)
+	}
+	return true
+}
+
+// comparable is fields with strings: nil and empty slices are alike.
+type comparable struct {
+	pri                                       int
+	time                                      int64
+	hostname, appName, procID, msgID, sd, msg string
+	malformed                                 bool
+}
+
+func dumpFields(f fields) comparable {
+	return comparable{f.pri, f.time, string(f.hostname), string(f.appName), string(f.procID), string(f.msgID), string(f.sd), string(f.msg), f.malformed}
+}
+
+// addOne is the record p.add makes of frame: time, flags, line and extra.
+func addOne(t *testing.T, p *parser, frame []byte) string {
+	t.Helper()
+	b := record.NewBatch(&record.Source{Input: "t"}, nil)
+	defer b.Discard()
+	var out outcome
+	p.add(b, frame, false, false, recv, []byte(`"source_ip":"10.0.0.1"`), nil, &out)
+	require.Len(t, b.Records, 1)
+	r := b.Records[0]
+	return strconv.FormatInt(r.Time, 10) + " " + strconv.Itoa(int(r.Flags)) + " " + string(r.Line) + " {" + string(r.Extra) + "}"
+}
+
+// TestFast5424_Differential runs every seed through both paths, and checks
+// that the fast path takes the well-formed frames (it is no use if it
+// declines them all) and declines the ones it must.
+func TestFast5424_Differential(t *testing.T) {
+	accepted := 0
+	seeds := fast5424Seeds(t)
+	for _, frame := range seeds {
+		if checkFast5424(t, frame) {
+			accepted++
+		}
+	}
+	t.Logf("fast path took %d of %d seed frames", accepted, len(seeds))
+
+	for _, s := range []string{
+		uglyFrames[0], uglyFrames[2], uglyFrames[3], uglyFrames[4],
+		"<13>1 - - - - - -", "<13>1 - - - - - - ", "<13>1 - - - - - - msg",
+		`<13>1 2026-01-02T03:04:05Z h a p m [a b="x\]y"] m`,
+		`<13>1 2026-01-02T03:04:05Z h a p m [a b="x\\\"\]"] m`,
+		`<13>1 2026-01-02T03:04:05Z h a p m [a] [b] m`,
+		"<13>1 2026-01-02T03:04:05.1Z h a p m - x",
+		"<13>1 2026-01-02T03:04:05.123456+05:30 h a p m - x",
+		"<13>1 2024-02-29T23:59:59Z h a p m - x",
+		"<13>1 - " + strings.Repeat("h", 255) + " a p m - x",
+		"<13>1 - h " + strings.Repeat("a", 48) + " p m - x",
+		"<13>1 - h a " + strings.Repeat("p", 128) + " m - x",
+		"<13>1 - h a p " + strings.Repeat("m", 32) + " - x",
+		"<0>1 - h a p m - x", "<191>1 - h a p m - x",
+		string(benchMessage(nil, 7)),
+	} {
+		_, ok := fast5424([]byte(s))
+		require.True(t, ok, "fast path declines %q", s)
+	}
+	for _, s := range []string{
+		// The library's reading differs from RFC 5424's, or is odd.
+		`<13>1 2026-01-02T03:04:05Z h a p m [a b="x\] y"] m`,
+		"<13>1 2026-01-02T03:04:05.Z h a p m - x",
+		"<13>1 2023-02-29T00:00:00Z h a p m - x",
+		"<13>1 2016-12-31T23:59:60Z h a p m - x",
+		"<13>1 2026-01-02T03:04:05.1234567Z h a p m - x",
+		"<13>1 2026-01-02t03:04:05Z h a p m - x",
+		"<13>1 - h a p " + strings.Repeat("m", 33) + " - x",
+		"<13>1 - hôst a p m - x",
+		"<13>1 - - - - -",
+		"<13>2 - h a p m - x",
+	} {
+		_, ok := fast5424([]byte(s))
+		require.False(t, ok, "fast path takes %q", s)
+	}
+}
+
+// TestFast5424_Corpus checks that the corpus's well-formed RFC 5424
+// frames take the fast path: the telegraf cases that telegraf parses.
+func TestFast5424_Corpus(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join(corpusDir, "telegraf", "*", "input.txt"))
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
+	total, fast := 0, 0
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		for _, f := range framesOf(b) {
+			if _, _, ok := parsePRI(f); !ok || len(f) < 6 || f[bytes.IndexByte(f, '>')+1] != '1' {
+				continue
+			}
+			total++
+			if checkFast5424(t, f) {
+				fast++
+			}
+		}
+	}
+	t.Logf("fast path took %d of %d RFC 5424 version-1 frames of the telegraf corpus", fast, total)
+	require.Positive(t, fast)
+}
+
+// TestFast5424_NoAllocs holds the fast path, and the whole per-message
+// step through it, to zero allocations.
+func TestFast5424_NoAllocs(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage counters")
+	}
+	frame := benchMessage(nil, 123456)
+	require.Zero(t, testing.AllocsPerRun(100, func() {
+		if _, ok := fast5424(frame); !ok {
+			t.Fatal("declined")
+		}
+	}))
+	p := newParser("auto")
+	b := record.NewBatch(&record.Source{Input: "t"}, nil)
+	defer b.Discard()
+	var out outcome
+	scratch := p.add(b, frame, false, false, recv, nil, nil, &out)
+	allocs := testing.AllocsPerRun(100, func() {
+		if len(b.Records) == 50 {
+			b.Records, b.Buf = b.Records[:0], b.Buf[:0]
+		}
+		scratch = p.add(b, frame, false, false, recv, nil, scratch, &out)
+	})
+	require.Zero(t, allocs)
+}
+
+// FuzzFast5424: for any frame, if the fast path accepts it, its fields and
+// record equal the library path's.
+func FuzzFast5424(f *testing.F) {
+	for _, s := range fast5424Seeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		checkFast5424(t, frame)
+	})
+}
