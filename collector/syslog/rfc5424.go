@@ -78,20 +78,16 @@ func fast5424(frame []byte) (f fields, ok bool) {
 // well-formed frame holds, so both are declined.
 func token(b []byte, i, max int) ([]byte, int) {
 	start := i
-	for i < len(b) && i-start <= max {
-		c := b[i]
-		if c == ' ' {
-			if i == start {
-				return nil, 0
-			}
-			return b[start:i], i + 1
-		}
-		if c < 33 || c > 126 {
-			return nil, 0
-		}
+	end := min(len(b), start+max+1)
+	// One unsigned compare per byte: SP and every non-PRINTUSASCII byte
+	// stop the loop; which one it was is checked once after.
+	for i < end && b[i]-33 <= 126-33 {
 		i++
 	}
-	return nil, 0
+	if i == start || i == end || b[i] != ' ' {
+		return nil, 0
+	}
+	return b[start:i], i + 1
 }
 
 // stamp5424 reads an RFC 5424 TIMESTAMP as Unix ns where go-syslog.v2

@@ -1,0 +1,49 @@
+package syslog
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sluicelog/sluice/agent/record"
+)
+
+// BenchmarkFast5424 compares the RFC 5424 fast path with the library path
+// on the load test's ~170-byte message: the parse alone ("parse") and the
+// whole per-message step into a batch ("add").
+//
+//	go test -run '^$' -bench 'BenchmarkFast5424' -count 6 -benchmem ./collector/syslog/ | tee fast.txt
+//	bin/benchstat -col /path fast.txt
+func BenchmarkFast5424(b *testing.B) {
+	frame := benchMessage(nil, 123456)
+	recvNow := time.Now().UnixNano()
+	for _, path := range []string{"library", "fast"} {
+		p := newParser("auto")
+		p.libraryOnly = path == "library"
+		b.Run("step=parse/path="+path, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(frame)))
+			for b.Loop() {
+				if f := p.parse(frame, recvNow); f.malformed {
+					b.Fatal("malformed")
+				}
+			}
+		})
+		b.Run("step=add/path="+path, func(b *testing.B) {
+			batch := record.NewBatch(&record.Source{Input: "b"}, nil)
+			var out outcome
+			var scratch []byte
+			ip := appendSourceIP(nil, mustAddr("10.1.2.3"))
+			b.ReportAllocs()
+			b.SetBytes(int64(len(frame)))
+			for b.Loop() {
+				if len(batch.Records) == 400 {
+					batch.Records, batch.Buf = batch.Records[:0], batch.Buf[:0]
+				}
+				scratch = p.add(batch, frame, false, false, recvNow, ip, scratch, &out)
+			}
+			if out.malformed != 0 {
+				b.Fatal("malformed")
+			}
+		})
+	}
+}
