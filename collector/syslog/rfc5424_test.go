@@ -188,10 +188,7 @@ func framesOf(stream []byte) [][]byte {
 			break
 		}
 	}
-	for _, line := range bytes.Split(stream, []byte("\n")) {
-		out = append(out, line)
-	}
-	return out
+	return append(out, bytes.Split(stream, []byte("\n"))...)
 }
 
 // fast5424Seeds are the corpus's syslog frames and uglyFrames.

@@ -1,7 +1,9 @@
 // Package syslog is the syslog input: TCP (RFC 6587 octet counting and
 // newline framing on the same port, optional TLS) and UDP (RFC 5426, one
 // message per datagram), RFC 3164 and RFC 5424 messages read with
-// gopkg.in/mcuadros/go-syslog.v2's parsers.
+// gopkg.in/mcuadros/go-syslog.v2's parsers; well-formed RFC 5424 frames
+// take a fast path of our own (rfc5424.go) that reads them as the library
+// does, without allocating.
 //
 // The library's server is not used: its TCP framing resets a connection on
 // a frame over 64 KiB and cuts octet-counted frames at a newline, and its
