@@ -52,14 +52,19 @@ func TestSplitKeepsTheProcessUnderMemoryLimit(t *testing.T) {
 	require.LessOrEqual(t, s.Batches+s.Outputs, s.Soft-s.Batches)
 	require.Less(t, s.Soft, s.Limit)
 
-	// Outputs that do not fit: the batches keep a floor, and it is said.
+	// Outputs that do not fit: the batches keep a floor, and it is said;
+	// the soft limit does not go under 32MiB, where the collector would
+	// run back to back.
 	s = NewSplit(32*MiB, 50*MiB)
 	require.True(t, s.Tight())
-	require.Equal(t, int64(16*MiB), s.Soft)
-	require.Equal(t, int64(4*MiB), s.Batches)
+	require.Equal(t, int64(32*MiB), s.Soft)
+	require.Equal(t, int64(8*MiB), s.Batches)
 	s = NewSplit(2*MiB, 0)
-	require.Equal(t, int64(1*MiB), s.Soft)
-	require.Equal(t, int64(1*MiB), s.Batches)
+	require.Equal(t, int64(32*MiB), s.Soft)
+	require.Equal(t, int64(2*MiB), s.Batches, "never more than memory_limit")
+	s = NewSplit(64*MiB, 14*MiB)
+	require.Equal(t, int64(40*MiB), s.Soft)
+	require.Equal(t, int64(16*MiB), s.Batches)
 }
 
 func TestSetSoftLimitLeavesGOMEMLIMITAlone(t *testing.T) {

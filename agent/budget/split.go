@@ -26,6 +26,10 @@ const (
 	nonHeap = 24 << 20
 	// minBatches keeps a pipeline that outputs' buffers crowd out moving.
 	minBatches = 1 << 20
+	// minSoft: under it the collector would run back to back on the
+	// agent's own working set (the idle heap is a few MiB) to chase a
+	// memory_limit that cannot be met anyway.
+	minSoft = 32 << 20
 )
 
 // NewSplit shares limit between the outputs' buffers (outputs bytes, see
@@ -37,13 +41,14 @@ const (
 // the collector need not run back to back to hold the soft limit.
 func NewSplit(limit, outputs int64) Split {
 	soft := SoftLimit(limit)
-	batches := max((soft-outputs)/2, limit/8, minBatches)
+	batches := min(max((soft-outputs)/2, limit/4, minBatches), max(limit, minBatches))
 	return Split{Limit: limit, Soft: soft, Outputs: outputs, Batches: batches}
 }
 
 // SoftLimit is the Go runtime's soft memory limit for memory_limit: all
-// of it but what the runtime does not count (the binary's pages).
-func SoftLimit(limit int64) int64 { return max(limit-nonHeap, limit/2) }
+// of it but what the runtime does not count (the binary's pages), and not
+// under minSoft.
+func SoftLimit(limit int64) int64 { return max(limit-nonHeap, limit/2, minSoft) }
 
 // Tight reports that the outputs' buffers take more than half of the soft
 // limit: RSS then goes over memory_limit under load (bulk.max_bytes ×
