@@ -158,6 +158,14 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return Result{}, err
 	}
+	res, err := runAgent(ctx, o, cfgPath, work, sk, nil)
+	res.Bytes = size
+	return res, err
+}
+
+// runAgent runs the agent on cfgPath until the sink has every record (feed,
+// when set, sends them once the agent runs), and measures it.
+func runAgent(ctx context.Context, o Options, cfgPath, work string, sk *sink.Sink, feed func(context.Context) error) (Result, error) {
 	stderr, err := os.Create(filepath.Join(work, "agent.log"))
 	if err != nil {
 		return Result{}, err
@@ -179,7 +187,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 
-	res := Result{Records: o.Spec.Total(), Bytes: size}
+	res := Result{Records: int(sk.Report().Expected)}
+	feedErr := make(chan error, 1)
+	if feed != nil {
+		go func() { feedErr <- feed(ctx) }()
+	}
 	timeout := time.NewTimer(o.Timeout)
 	defer timeout.Stop()
 	var runErr error
@@ -191,6 +203,22 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	case err := <-exited:
 		log, _ := os.ReadFile(stderr.Name())
 		return Result{Sink: sk.Report()}, fmt.Errorf("agent exited early (%v): %s", err, tailOf(log))
+	case err := <-feedErr:
+		if err != nil {
+			runErr = fmt.Errorf("feed: %w", err)
+			break
+		}
+		// Fed: now wait for the sink as above.
+		select {
+		case <-sk.Done():
+			res.Elapsed = time.Since(start)
+			res.CPU, _ = procCPU(cmd.Process.Pid)
+			res.PeakRSSBytes, _ = procHWM(cmd.Process.Pid)
+		case <-timeout.C:
+			runErr = fmt.Errorf("timeout after %s: %s", o.Timeout, sk.Report())
+		case <-ctx.Done():
+			runErr = ctx.Err()
+		}
 	case <-timeout.C:
 		runErr = fmt.Errorf("timeout after %s: %s", o.Timeout, sk.Report())
 	case <-ctx.Done():

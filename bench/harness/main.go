@@ -27,6 +27,8 @@ func main() {
 	mem := flag.String("memprofile", "", "write the agent's allocation profile here")
 	limit := flag.String("memory-limit", "256MiB", "the agent's memory_limit")
 	maxBytes := flag.String("max-bytes", "5MiB", "the output's bulk.max_bytes")
+	syslogN := flag.Int("syslog", 0, "instead of the tail workload: this many RFC 5424 messages over -conns TCP connections (issue 9: 1000000)")
+	conns := flag.Int("conns", 4, "syslog connections")
 	kube := flag.Bool("kube", false, "Kubernetes enrichment from a real kube-apiserver holding the workload's pods (bin/kube, `make kube-tools`)")
 	flag.Parse()
 
@@ -48,10 +50,17 @@ func main() {
 		a, _ := filepath.Abs(p)
 		return a
 	}
-	res, err := e2e.Run(context.Background(), e2e.Options{
+	o := e2e.Options{
 		Agent: *agent, Spec: spec, CacheDir: *cache, Timeout: *timeout,
 		CPUProfile: abs(*cpu), MemProfile: abs(*mem), MemoryLimit: *limit, MaxBytes: *maxBytes, Kube: *kube, Log: logf,
-	})
+	}
+	var res e2e.Result
+	var err error
+	if *syslogN > 0 {
+		res, err = e2e.RunSyslog(context.Background(), e2e.SyslogOptions{Options: o, Messages: *syslogN, Conns: *conns})
+	} else {
+		res, err = e2e.Run(context.Background(), o)
+	}
 	fmt.Println(res)
 	if err != nil {
 		logf("%v", err)

@@ -22,8 +22,11 @@ import (
 
 // Sink is an http.Handler. Its zero value is not usable; call New.
 type Sink struct {
-	spec  workload.Spec
-	bits  [][]uint64 // per file, one bit per sequence number
+	spec    workload.Spec
+	records int        // per file (or syslog connection)
+	bits    [][]uint64 // per file, one bit per sequence number
+	// parse finds a document's file and sequence number and checks it.
+	parse func(doc []byte) (f, seq int, ok bool)
 	pods  map[string]int
 	total int64
 
@@ -36,7 +39,8 @@ type Sink struct {
 
 // New returns a sink that expects every record of spec.
 func New(spec workload.Spec) *Sink {
-	s := &Sink{spec: spec, pods: map[string]int{}, total: int64(spec.Total()), done: make(chan struct{})}
+	s := &Sink{spec: spec, records: spec.Records, pods: map[string]int{}, total: int64(spec.Total()), done: make(chan struct{})}
+	s.parse = s.parseTail
 	for f := range spec.Files {
 		s.bits = append(s.bits, make([]uint64, (spec.Records+63)/64))
 		s.pods[workload.PodName(f)] = f
@@ -175,7 +179,7 @@ func (s *Sink) check(doc []byte) {
 // fields: @timestamp, stream, the kubernetes object naming the file's pod,
 // and either the JSON line's members merged at the top level (no "log") or
 // the whole plain line, joined if it was split, in "log".
-func (s *Sink) parse(doc []byte) (f, seq int, ok bool) {
+func (s *Sink) parseTail(doc []byte) (f, seq int, ok bool) {
 	if !bytes.HasPrefix(doc, []byte("{")) || !bytes.Contains(doc, []byte(`"@timestamp":"2026-11-26T`)) {
 		return 0, 0, false
 	}
@@ -213,7 +217,7 @@ func (s *Sink) parse(doc []byte) (f, seq int, ok bool) {
 	return f, seq, s.inRange(seq)
 }
 
-func (s *Sink) inRange(seq int) bool { return seq >= 0 && seq < s.spec.Records }
+func (s *Sink) inRange(seq int) bool { return seq >= 0 && seq < s.records }
 
 // stringAfter returns the bytes between key (which ends in an opening
 // quote) and the next quote. The workload writes no escaped quotes.

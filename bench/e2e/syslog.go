@@ -1,0 +1,127 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sluicelog/sluice/bench/sink"
+)
+
+// SyslogOptions are the issue-9 syslog workload: Messages RFC 5424
+// messages of ~170 bytes over Conns TCP connections, shipped to the sink's
+// _bulk.
+type SyslogOptions struct {
+	Options
+	Messages, Conns int
+}
+
+const syslogConfig = `node_name: ` + nodeName + `
+data_dir: %s
+memory_limit: %s
+http: { listen: "" }
+inputs:
+  - { name: syslog, type: syslog, tcp: "%s", format: auto }
+kubernetes: { enabled: false }
+outputs:
+  - name: es
+    type: elasticsearch
+    urls: ["%s"]
+    index: "syslog-%%Y.%%m.%%d"
+    bulk: { max_bytes: %s, flush_interval: 1s, workers: 2, compress: false }
+`
+
+// RunSyslog runs the agent once on the syslog workload.
+func RunSyslog(ctx context.Context, o SyslogOptions) (Result, error) {
+	if o.Conns < 1 || o.Messages < o.Conns {
+		return Result{}, fmt.Errorf("syslog workload: %d messages over %d connections", o.Messages, o.Conns)
+	}
+	perConn := o.Messages / o.Conns
+	work, err := os.MkdirTemp("", "sluice-bench-syslog-")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.RemoveAll(work)
+
+	// The messages are built before the agent starts, so the senders only
+	// write: the agent is what is measured.
+	frames := make([][]byte, o.Conns)
+	var size int64
+	for c := range frames {
+		for i := range perConn {
+			frames[c] = sink.AppendSyslog(frames[c], c, i)
+		}
+		size += int64(len(frames[c]))
+	}
+
+	sk := sink.NewSyslog(o.Conns, perConn)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return Result{}, err
+	}
+	srv := &http.Server{Handler: sk}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	// A free port for the agent's listener.
+	pl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return Result{}, err
+	}
+	addr := pl.Addr().String()
+	pl.Close()
+
+	limit, maxBytes := o.MemoryLimit, o.MaxBytes
+	if limit == "" {
+		limit = "256MiB"
+	}
+	if maxBytes == "" {
+		maxBytes = "5MiB"
+	}
+	cfgPath := filepath.Join(work, "sluice.yaml")
+	cfg := fmt.Sprintf(syslogConfig, filepath.Join(work, "data"), limit, addr, "http://"+ln.Addr().String(), maxBytes)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		return Result{}, err
+	}
+	feed := func(ctx context.Context) error {
+		conns := make([]net.Conn, o.Conns)
+		for c := range conns {
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				conns[c], err = net.Dial("tcp", addr)
+				if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+					break
+				}
+				time.Sleep(20 * time.Millisecond) // the agent is starting
+			}
+			if err != nil {
+				return fmt.Errorf("connect to the agent's syslog port: %w", err)
+			}
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, o.Conns)
+		for c, conn := range conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer conn.Close()
+				_, errs[c] = conn.Write(frames[c])
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	res, err := runAgent(ctx, o.Options, cfgPath, work, sk, feed)
+	res.Bytes = size
+	return res, err
+}
