@@ -44,27 +44,32 @@ func TestSplitKeepsTheProcessUnderMemoryLimit(t *testing.T) {
 	// The chaos run's config: memory_limit 256MiB, bulk.max_bytes 5MiB,
 	// 2 workers and 2 senders: (2 + 3×2) × 6.25 MiB of output buffers.
 	s := NewSplit(256*MiB, 50*MiB)
-	require.Equal(t, int64(232*MiB), s.Soft)
-	require.Equal(t, int64(91*MiB), s.Batches)
+	require.Equal(t, Split{Limit: 256 * MiB, Soft: 232 * MiB, Outputs: 50 * MiB, Batches: 91 * MiB}, s)
 	require.False(t, s.Tight())
 	// Everything charged stays at most half of the soft limit, and the
 	// soft limit under memory_limit.
 	require.LessOrEqual(t, s.Batches+s.Outputs, s.Soft-s.Batches)
 	require.Less(t, s.Soft, s.Limit)
 
-	// Outputs that do not fit: the batches keep a floor, and it is said;
-	// the soft limit does not go under 32MiB, where the collector would
-	// run back to back.
-	s = NewSplit(32*MiB, 50*MiB)
+	// 1MiB bodies at 64MiB: fits.
+	s = NewSplit(64*MiB, 10*MiB)
+	require.Equal(t, Split{Limit: 64 * MiB, Soft: 40 * MiB, Outputs: 10 * MiB, Batches: 16 * MiB}, s)
+	require.False(t, s.Tight())
+
+	// 5MiB bodies at 128MiB (deploy/base): batches keep the outputs' size
+	// so writers never wait for them, the soft limit makes room for both,
+	// and the split says it cannot hold memory_limit.
+	s = NewSplit(128*MiB, 50*MiB)
+	require.Equal(t, Split{Limit: 128 * MiB, Soft: 150 * MiB, Outputs: 50 * MiB, Batches: 50 * MiB}, s)
 	require.True(t, s.Tight())
-	require.Equal(t, int64(32*MiB), s.Soft)
-	require.Equal(t, int64(8*MiB), s.Batches)
+
+	// Small limits: batches get all of it, as before there was a split.
+	s = NewSplit(32*MiB, 50*MiB)
+	require.Equal(t, int64(32*MiB), s.Batches)
+	require.True(t, s.Tight())
 	s = NewSplit(2*MiB, 0)
-	require.Equal(t, int64(32*MiB), s.Soft)
-	require.Equal(t, int64(2*MiB), s.Batches, "never more than memory_limit")
-	s = NewSplit(64*MiB, 14*MiB)
-	require.Equal(t, int64(40*MiB), s.Soft)
-	require.Equal(t, int64(16*MiB), s.Batches)
+	require.Equal(t, Split{Limit: 2 * MiB, Soft: 32 * MiB, Outputs: 0, Batches: 2 * MiB}, s)
+	require.False(t, s.Tight())
 }
 
 func TestSetSoftLimitLeavesGOMEMLIMITAlone(t *testing.T) {

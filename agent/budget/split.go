@@ -39,22 +39,29 @@ const (
 // nowhere (connection and file read buffers, batches being filled,
 // batches recycled in the pool) and for garbage between collections, so
 // the collector need not run back to back to hold the soft limit.
+//
+// Batches never get less than the outputs' buffers (nor more than limit):
+// with fewer batch bytes than the bodies being filled refer to, writers
+// wait with half-filled bodies for batches that cannot come until
+// flush_interval, and throughput collapses (bench/RESULTS.md, syslog at
+// 32MiB). If that does not fit, the split is Tight and the soft limit is
+// raised to 1.5 × what is charged rather than have the collector run
+// back to back on live data to chase a memory_limit that cannot hold.
 func NewSplit(limit, outputs int64) Split {
-	soft := SoftLimit(limit)
-	batches := min(max((soft-outputs)/2, limit/4, minBatches), max(limit, minBatches))
-	return Split{Limit: limit, Soft: soft, Outputs: outputs, Batches: batches}
+	soft := max(limit-nonHeap, minSoft)
+	batches := min(max((soft-outputs)/2, limit/4, outputs, minBatches), max(limit, minBatches))
+	charged := outputs + batches
+	return Split{Limit: limit, Soft: max(soft, charged+charged/2), Outputs: outputs, Batches: batches}
 }
 
-// SoftLimit is the Go runtime's soft memory limit for memory_limit: all
-// of it but what the runtime does not count (the binary's pages), and not
-// under minSoft.
-func SoftLimit(limit int64) int64 { return max(limit-nonHeap, limit/2, minSoft) }
-
-// Tight reports that the outputs' buffers take more than half of the soft
-// limit: RSS then goes over memory_limit under load (bulk.max_bytes ×
-// (workers + 3 × bulk.workers) is the figure to lower, or memory_limit to
-// raise).
-func (s Split) Tight() bool { return s.Outputs > s.Soft/2 }
+// Tight reports that memory_limit is too small for the outputs' buffers
+// (bulk.max_bytes × (workers + 3 × bulk.workers) × 1.25) and batches of at
+// least their size: under load RSS goes over memory_limit, and lowering
+// bulk.max_bytes or raising memory_limit is the fix.
+func (s Split) Tight() bool {
+	c := s.Outputs + s.Batches
+	return c+c/2 > max(s.Limit-nonHeap, minSoft)
+}
 
 // SetSoftLimit sets the Go runtime's soft memory limit to soft, so the
 // collector runs more often as the heap nears it instead of letting it

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +51,7 @@ type Agent struct {
 	inputs  []input
 	enc     *document.Encoder
 	kube    *kube.Enricher // nil when enrichment is off or unavailable
+	memory  budget.Split
 	ready   atomic.Bool
 	started time.Time
 
@@ -110,7 +110,8 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 	a.store = store
 	enc := document.New(cfg.Transforms, func() int64 { return time.Now().UnixNano() })
 	a.enc = enc
-	a.pipe = pipeline.New(enc, a.outputs, cfg.Workers, a.memorySplit().Batches, logger)
+	a.memory = a.memorySplit()
+	a.pipe = pipeline.New(enc, a.outputs, cfg.Workers, a.memory.Batches, logger)
 	if err := a.newKube(enc); err != nil {
 		store.Close()
 		return nil, err
@@ -162,14 +163,19 @@ func (a *Agent) memorySplit() budget.Split {
 		}
 	}
 	s := budget.NewSplit(int64(a.cfg.MemoryLimit), outputs)
-	args := []any{"memory_limit", s.Limit, "batches", s.Batches, "output_buffers", s.Outputs, "go_memory_limit", debug.SetMemoryLimit(-1)}
+	args := []any{"memory_limit", s.Limit, "batches", s.Batches, "output_buffers", s.Outputs, "soft_limit", s.Soft}
 	if s.Tight() {
-		a.logger.Warn("memory_limit is small for the outputs' bulk bodies (bulk.max_bytes × (workers + 3 × bulk.workers) × 1.25): the agent will use more; lower bulk.max_bytes or raise memory_limit", args...)
+		a.logger.Warn("memory_limit is small for the outputs' bulk bodies (bulk.max_bytes × (workers + 3 × bulk.workers) × 1.25) and as many bytes of batches: the agent will use more; lower bulk.max_bytes or raise memory_limit", args...)
 	} else {
 		a.logger.Info("memory_limit shared out", args...)
 	}
 	return s
 }
+
+// MemorySplit is how memory_limit is shared out; its Soft is for the Go
+// runtime's soft memory limit, which the program sets (budget.SetSoftLimit):
+// it is the whole process's, not one agent's.
+func (a *Agent) MemorySplit() budget.Split { return a.memory }
 
 // newKube builds the Kubernetes enrichment when it is on. Outside a
 // cluster without a kubeconfig (a laptop, a VM shipping syslog) the agent

@@ -108,10 +108,13 @@ func run() int {
 
 	load := func() (*config.Config, error) { return config.Load(*cfgPath) }
 	build := func(c *config.Config) (*runtime.Agent, error) {
-		// memory_limit is the whole agent's: the collector keeps the heap
-		// under it rather than at twice what is live (agent/budget).
-		budget.SetSoftLimit(budget.SoftLimit(int64(c.MemoryLimit)))
-		return runtime.New(c, os.Stdout, logger, runtime.WithVersion(version))
+		a, err := runtime.New(c, os.Stdout, logger, runtime.WithVersion(version))
+		if err == nil {
+			// memory_limit is the whole agent's: the collector keeps the
+			// heap under it rather than at twice what is live.
+			budget.SetSoftLimit(a.MemorySplit().Soft)
+		}
+		return a, err
 	}
 	logger.Info("starting", "version", version, "config", *cfgPath)
 	if err := runtime.Supervise(ctx, cfg, reload, load, build, logger); err != nil {
