@@ -869,23 +869,21 @@ var checks = []check{
 				return fmt.Errorf("%s: request %s above limit %s", name, req.String(), lim.String())
 			}
 		}
+		// memory_limit is the agent's whole memory (batches, output
+		// buffers, the Go soft limit): the scheduler reserves it, and the
+		// container's limit leaves room over it, since a soft limit can be
+		// overshot for a moment. A GOMEMLIMIT would override the soft
+		// limit the agent derives from memory_limit.
 		env, _ := b.env()
-		gomem, ok := env["GOMEMLIMIT"]
-		if !ok {
-			return fmt.Errorf("GOMEMLIMIT unset: the GC would not know the container's limit")
+		if v, ok := env["GOMEMLIMIT"]; ok {
+			return fmt.Errorf("GOMEMLIMIT %s set: it overrides the soft limit the agent derives from memory_limit", v)
 		}
-		soft, err := resource.ParseQuantity(strings.TrimSuffix(gomem, "B"))
-		if err != nil {
-			return fmt.Errorf("GOMEMLIMIT %q: %v", gomem, err)
+		req, limit := r.Requests[corev1.ResourceMemory], r.Limits[corev1.ResourceMemory]
+		if req.Value() < int64(cfg.MemoryLimit) {
+			return fmt.Errorf("memory request %s below memory_limit %d bytes", req.String(), int64(cfg.MemoryLimit))
 		}
-		limit := r.Limits[corev1.ResourceMemory]
-		if soft.Value() >= limit.Value() {
-			return fmt.Errorf("GOMEMLIMIT %s not below the memory limit %s", gomem, limit.String())
-		}
-		// The ring alone may hold memory_limit; bulk bodies and read
-		// buffers come on top (daemonset.yaml).
-		if soft.Value() < 2*int64(cfg.MemoryLimit) {
-			return fmt.Errorf("GOMEMLIMIT %s leaves too little over memory_limit %d bytes", gomem, int64(cfg.MemoryLimit))
+		if limit.Value() < int64(cfg.MemoryLimit)+int64(cfg.MemoryLimit)/4 {
+			return fmt.Errorf("memory limit %s leaves less than a quarter over memory_limit %d bytes", limit.String(), int64(cfg.MemoryLimit))
 		}
 		return nil
 	}},
@@ -1084,8 +1082,12 @@ func TestChecksCatchBreakage(t *testing.T) {
 			b.ds().Spec.UpdateStrategy = appsv1.DaemonSetUpdateStrategy{Type: appsv1.OnDeleteDaemonSetStrategyType}
 		}, "rolling update without surge"},
 		{"surge", func(b *bundle) { s := intstr.FromInt32(1); b.ds().Spec.UpdateStrategy.RollingUpdate.MaxSurge = &s }, "rolling update without surge"},
-		{"memory limit below GOMEMLIMIT", func(b *bundle) { b.agent().Resources.Limits[corev1.ResourceMemory] = resource.MustParse("256Mi") }, "resources cover memory_limit"},
-		{"memory_limit raised", editConfig("memory_limit: 128MiB", "memory_limit: 384MiB"), "resources cover memory_limit"},
+		{"memory limit at memory_limit", func(b *bundle) { b.agent().Resources.Limits[corev1.ResourceMemory] = resource.MustParse("256Mi") }, "resources cover memory_limit"},
+		{"memory request below memory_limit", func(b *bundle) { b.agent().Resources.Requests[corev1.ResourceMemory] = resource.MustParse("128Mi") }, "resources cover memory_limit"},
+		{"memory_limit raised", editConfig("memory_limit: 256MiB", "memory_limit: 384MiB"), "resources cover memory_limit"},
+		{"GOMEMLIMIT set", func(b *bundle) {
+			b.agent().Env = append(b.agent().Env, corev1.EnvVar{Name: "GOMEMLIMIT", Value: "400MiB"})
+		}, "resources cover memory_limit"},
 		{"no CPU request", func(b *bundle) { delete(b.agent().Resources.Requests, corev1.ResourceCPU) }, "resources cover memory_limit"},
 	}
 	for _, tc := range cases {

@@ -123,6 +123,9 @@ func TestStatus(t *testing.T) {
 	}, st.Inputs[0])
 	require.Equal(t, []OutputStatus{{Name: "stdout", Type: "console", Sent: 100, Bytes: int64(len(out.String()))}}, st.Outputs)
 	require.Equal(t, 2, st.Pipeline.Workers)
+	require.Equal(t, int64(64<<20), st.Pipeline.MemoryLimit, "memory_limit as configured")
+	require.Positive(t, st.Pipeline.BatchLimit)
+	require.Less(t, st.Pipeline.BatchLimit, st.Pipeline.MemoryLimit, "the batches get a share of it")
 }
 
 func TestHealthzFailsWhenAWorkerDies(t *testing.T) {

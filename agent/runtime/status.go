@@ -30,7 +30,8 @@ type Status struct {
 type PipelineStatus struct {
 	Workers        int   `json:"workers"`
 	MemoryBytes    int64 `json:"memory_bytes"`
-	MemoryLimit    int64 `json:"memory_limit_bytes"`
+	MemoryLimit    int64 `json:"memory_limit_bytes"` // memory_limit: the agent's whole memory
+	BatchLimit     int64 `json:"batch_limit_bytes"`  // the batches' share of it
 	RingItems      int   `json:"ring_items"`
 	RingCapacity   int   `json:"ring_capacity"`
 	TapSubscribers int   `json:"tap_subscribers"`
@@ -84,7 +85,8 @@ func (a *Agent) Status() Status {
 		Pipeline: PipelineStatus{
 			Workers:        a.pipe.Workers(),
 			MemoryBytes:    a.pipe.MemoryUsed(),
-			MemoryLimit:    a.pipe.MemoryLimit(),
+			MemoryLimit:    int64(a.cfg.MemoryLimit),
+			BatchLimit:     a.pipe.MemoryLimit(),
 			RingItems:      a.pipe.RingLen(),
 			RingCapacity:   a.pipe.RingCap(),
 			TapSubscribers: a.pipe.Tap().Subscribers(),
