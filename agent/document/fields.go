@@ -3,6 +3,8 @@ package document
 import (
 	"slices"
 
+	sjson "github.com/sluicelog/sluice/parsers/json"
+
 	"github.com/sluicelog/sluice/parsers/timelayout"
 )
 
@@ -11,89 +13,8 @@ import (
 // known, no document is decoded), then the level member is rewritten in
 // place.
 
-// member is the position of one "key":value pair in dst: the key with its
-// quotes at [ks, ke), the value at [vs, ve).
-type member struct{ ks, ke, vs, ve int }
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index past the string that opens at i, or -1.
-func skipString(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return -1
-}
-
-// skipValue returns the index past the JSON value at i (valid JSON, as
-// the parsers write it), or -1.
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				if j = skipString(b, j); j < 0 {
-					return -1
-				}
-				j--
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return -1
-	}
-	j := i
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
-		j++
-	}
-	return j
-}
-
-// nextMember reads the member at or after i (past a separating comma).
-func nextMember(b []byte, i int) (member, int, bool) {
-	i = skipWS(b, i)
-	if i < len(b) && b[i] == ',' {
-		i = skipWS(b, i+1)
-	}
-	if i >= len(b) || b[i] != '"' {
-		return member{}, i, false
-	}
-	var m member
-	m.ks = i
-	if i = skipString(b, i); i < 0 {
-		return member{}, i, false
-	}
-	m.ke = i
-	if i = skipWS(b, i); i >= len(b) || b[i] != ':' {
-		return member{}, i, false
-	}
-	m.vs = skipWS(b, i+1)
-	if m.ve = skipValue(b, m.vs); m.ve < 0 {
-		return member{}, i, false
-	}
-	return m, m.ve, true
-}
+// member is the position of one "key":value pair in dst (sjson.Member).
+type member = sjson.Member
 
 // levelKeys in order of preference: the first present becomes "level".
 var levelKeys = [...]string{"level", "lvl", "severity", "log.level"}
@@ -116,12 +37,12 @@ func (p *parser) fields(dst []byte, start int, ref int64) ([]byte, fieldResult) 
 		haveTm  bool
 	)
 	for i := start; ; {
-		m, next, ok := nextMember(dst, i)
+		m, next, ok := sjson.NextMember(dst, i)
 		if !ok {
 			break
 		}
 		i = next
-		key := dst[m.ks+1 : m.ke-1]
+		key := dst[m.KeyStart+1 : m.KeyEnd-1]
 		if p.time != nil && !haveTm && string(key) == p.timeKey {
 			tm, haveTm = m, true
 		}
@@ -135,7 +56,7 @@ func (p *parser) fields(dst []byte, start int, ref int64) ([]byte, fieldResult) 
 		}
 	}
 	if haveTm {
-		v := dst[tm.vs:tm.ve]
+		v := dst[tm.ValStart:tm.ValEnd]
 		if len(v) >= 2 && v[0] == '"' {
 			v = v[1 : len(v)-1]
 		}
@@ -151,7 +72,7 @@ func (p *parser) fields(dst []byte, start int, ref int64) ([]byte, fieldResult) 
 // canonical value>". The value is changed before the key so that the
 // key's position stays valid.
 func normalizeLevel(dst []byte, m member) []byte {
-	v := dst[m.vs:m.ve]
+	v := dst[m.ValStart:m.ValEnd]
 	switch {
 	case len(v) >= 2 && v[0] == '"' && !slices.Contains(v, '\\'):
 		inner := v[1 : len(v)-1]
@@ -161,15 +82,15 @@ func normalizeLevel(dst []byte, m member) []byte {
 			}
 		}
 		if canon := levelAlias(inner); canon != "" && canon != string(inner) {
-			dst = slices.Replace(dst, m.vs+1, m.ve-1, []byte(canon)...)
+			dst = slices.Replace(dst, m.ValStart+1, m.ValEnd-1, []byte(canon)...)
 		}
 	case len(v) == 2 && v[0] >= '1' && v[0] <= '6' && v[1] == '0':
 		// pino and bunyan write numbers: 10 trace ... 60 fatal.
 		canon := [...]string{`"trace"`, `"debug"`, `"info"`, `"warn"`, `"error"`, `"fatal"`}[v[0]-'1']
-		dst = slices.Replace(dst, m.vs, m.ve, []byte(canon)...)
+		dst = slices.Replace(dst, m.ValStart, m.ValEnd, []byte(canon)...)
 	}
-	if string(dst[m.ks:m.ke]) != `"level"` {
-		dst = slices.Replace(dst, m.ks, m.ke, []byte(`"level"`)...)
+	if string(dst[m.KeyStart:m.KeyEnd]) != `"level"` {
+		dst = slices.Replace(dst, m.KeyStart, m.KeyEnd, []byte(`"level"`)...)
 	}
 	return dst
 }

@@ -133,7 +133,7 @@ func (s *fieldsStep) edit(w *Worker, doc []byte) (cur []byte, moved, changed boo
 	for i := range s.ops {
 		o := &s.ops[i]
 		if o.kind == opDedot {
-			if m, ok := find(cur, 0, o.path); ok && cur[m.vs] == '{' && dedotKeys(cur, m.vs, o.sep) {
+			if m, ok := find(cur, 0, o.path); ok && cur[m.ValStart] == '{' && dedotKeys(cur, m.ValStart, o.sep) {
 				changed = true
 			}
 			continue
@@ -168,13 +168,13 @@ func (o *fieldOp) apply(w *Worker, dst, doc []byte) ([]byte, bool) {
 		if !ok {
 			return dst, false
 		}
-		w.val = append(w.val[:0], doc[m.vs:m.ve]...)
+		w.val = append(w.val[:0], doc[m.ValStart:m.ValEnd]...)
 		from, to := memberRange(doc, m)
 		w.mid = splice(w.mid[:0], doc, from, to, nil)
 		return set(dst, w.mid, o.to, w.val, &w.ins), true
 	case opRedact:
 		m, ok := find(doc, 0, o.path)
-		if !ok || doc[m.vs] == '{' || doc[m.vs] == '[' {
+		if !ok || doc[m.ValStart] == '{' || doc[m.ValStart] == '[' {
 			return dst, false
 		}
 		v := stringValue(doc, m, &w.unes)
@@ -183,7 +183,7 @@ func (o *fieldOp) apply(w *Worker, dst, doc []byte) ([]byte, bool) {
 		}
 		// Allocates, but only for a value that holds a secret.
 		w.val = appendJSONBytes(w.val[:0], o.re.ReplaceAll(v, o.repl))
-		return splice(dst, doc, m.vs, m.ve, w.val), true
+		return splice(dst, doc, m.ValStart, m.ValEnd, w.val), true
 	}
 	return dst, false
 }

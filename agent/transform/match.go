@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/record"
+	sjson "github.com/sluicelog/sluice/parsers/json"
 )
 
 // Match decides whether a batch is in scope, from its source alone: input
@@ -149,8 +150,8 @@ func (s *Selector) Matches(meta []byte) bool {
 		return true
 	}
 	obj := -1
-	if m, ok := findKey(meta, skipWS(meta, 0), "labels"); ok && meta[m.vs] == '{' {
-		obj = m.vs
+	if m, ok := findKey(meta, sjson.SkipSpace(meta, 0), "labels"); ok && meta[m.ValStart] == '{' {
+		obj = m.ValStart
 	}
 	for i := range s.reqs {
 		r := &s.reqs[i]
@@ -159,7 +160,7 @@ func (s *Selector) Matches(meta []byte) bool {
 		if obj >= 0 {
 			var m span
 			if m, found = findKey(meta, obj, r.key); found {
-				v := meta[m.vs:m.ve]
+				v := meta[m.ValStart:m.ValEnd]
 				if len(v) >= 2 && v[0] == '"' {
 					v = v[1 : len(v)-1]
 				}
