@@ -21,7 +21,17 @@ type framer struct {
 
 	skip     int  // bytes of an oversized octet-counted frame still to discard
 	skipLine bool // discarding the rest of an oversized newline frame
+
+	lastFull bool // the last read filled all the room it had: more is waiting
 }
+
+// A connection's buffer starts small (hundreds of idle or slow connections
+// then cost little) and doubles, up to busyBuffer, while reads keep
+// filling it; beyond that it grows only to hold one long frame.
+const (
+	firstBuffer = 4 << 10
+	busyBuffer  = 64 << 10
+)
 
 // octetHeader is the longest "LEN SP" header read as octet counting: nine
 // digits and a space. Longer digit runs are taken as newline framing.
@@ -29,7 +39,7 @@ const octetHeader = 10
 
 func newFramer(max int) *framer {
 	limit := max + octetHeader + 1
-	return &framer{buf: make([]byte, min(limit, 64<<10)), max: max, limit: limit}
+	return &framer{buf: make([]byte, min(limit, firstBuffer)), max: max, limit: limit}
 }
 
 // fill reads once from r into the free end of the buffer, making room
@@ -43,19 +53,28 @@ func (f *framer) fill(r io.Reader) (n int, full bool, err error) {
 		f.end = copy(f.buf, f.buf[f.start:f.end])
 		f.start = 0
 	}
+	if f.lastFull && len(f.buf) < min(f.limit, busyBuffer) {
+		f.grow()
+	}
 	if f.end == len(f.buf) {
 		if len(f.buf) >= f.limit {
 			// next always returns a frame or discards from a full buffer.
 			panic("BUG: syslog framer buffer full without a frame")
 		}
-		nb := make([]byte, min(2*len(f.buf), f.limit))
-		f.end = copy(nb, f.buf[f.start:f.end])
-		f.start, f.buf = 0, nb
+		f.grow()
 	}
 	room := len(f.buf) - f.end
 	n, err = r.Read(f.buf[f.end:])
 	f.end += n
-	return n, n == room, err
+	f.lastFull = n == room
+	return n, f.lastFull, err
+}
+
+// grow doubles the buffer, up to limit.
+func (f *framer) grow() {
+	nb := make([]byte, min(2*len(f.buf), f.limit))
+	f.end = copy(nb, f.buf[f.start:f.end])
+	f.start, f.buf = 0, nb
 }
 
 // next returns the next complete frame in the buffer without reading.

@@ -124,3 +124,44 @@ func (infiniteZeroFree) Read(p []byte) (int, error) {
 	copy(p, bytes.Repeat([]byte("a"), len(p)))
 	return len(p), nil
 }
+
+// A connection's buffer starts at 4 KiB and grows to 64 KiB only while
+// reads keep filling it: an idle or trickling sender costs 4 KiB, a busy
+// one gets big reads.
+func TestFramerBufferFollowsTheSender(t *testing.T) {
+	fr := newFramer(64 << 10)
+	require.Equal(t, firstBuffer, len(fr.buf))
+	var trickle bytes.Buffer
+	for range 50 {
+		trickle.Reset()
+		trickle.WriteString("<13>1 - - - - - - a short message\n")
+		_, _, err := fr.fill(&trickle)
+		require.NoError(t, err)
+		_, _, ok := fr.next()
+		require.True(t, ok)
+	}
+	require.Equal(t, firstBuffer, len(fr.buf), "short reads do not grow it")
+
+	var burst strings.Builder
+	for i := range 5000 {
+		burst.WriteString("<13>1 - - - - - - burst message " + itoa(i) + "\n")
+	}
+	r := strings.NewReader(burst.String())
+	n := 0
+	for {
+		_, _, err := fr.fill(r)
+		for {
+			f, _, ok := fr.next()
+			if !ok {
+				break
+			}
+			require.True(t, strings.HasSuffix(string(f), " "+itoa(n)), "frame %d: %q", n, f)
+			n++
+		}
+		if err != nil {
+			break
+		}
+	}
+	require.Equal(t, 5000, n)
+	require.Equal(t, busyBuffer, len(fr.buf), "full reads grow it to 64 KiB, no further")
+}
