@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +24,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/internal/kubetest"
+	"github.com/sluicelog/sluice/internal/proctest"
 )
 
 const (
@@ -40,34 +39,17 @@ const (
 // manifests, and e2e/ runs the agent under the race detector.
 func buildAgent(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "sluice")
 	ctx, cancel := context.WithTimeout(t.Context(), buildTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/sluice")
-	cmd.Dir = ".."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/sluice: %v\n%s", err, out)
+	bin, err := proctest.Build(ctx, t.TempDir(), "sluice", "./cmd/sluice", false)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }
 
 // syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = proctest.Buffer
 
 // agentConfig is the config of the applied ConfigMap, read back from the
 // API server, adapted to a process on this machine: the same keys and

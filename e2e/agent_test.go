@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -9,13 +8,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/internal/proctest"
 	"github.com/sluicelog/sluice/internal/vlstore"
 )
 
@@ -93,24 +92,8 @@ func writeConfig(t *testing.T, dir string, p configParams) string {
 	return path
 }
 
-// lockedBuffer collects a process's output; exec copies into it from its
-// own goroutine while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer = proctest.Buffer
 
 // agentProc is one running sluice process.
 type agentProc struct {

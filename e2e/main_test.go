@@ -11,14 +11,13 @@
 package e2e
 
 import (
-	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
+
+	"github.com/sluicelog/sluice/internal/proctest"
 )
 
 var (
@@ -41,37 +40,9 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	if !testing.Short() {
-		agentBin, buildErr = buildAgent(dir)
+		agentBin, buildErr = proctest.Build(context.Background(), dir, "sluice", "./cmd/sluice", raceEnabled)
 	}
 	return m.Run()
-}
-
-// moduleRoot is the directory of go.mod, one level above this package.
-func moduleRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(filepath.Dir(file))
-}
-
-func buildAgent(dir string) (string, error) {
-	root := moduleRoot()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		return "", fmt.Errorf("build the agent: %w", err)
-	}
-	bin := filepath.Join(dir, "sluice")
-	args := []string{"build"}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	args = append(args, "-o", bin, "./cmd/sluice")
-	cmd := exec.Command(goBin, args...)
-	cmd.Dir = root
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go %v: %w\n%s", args, err, out.Bytes())
-	}
-	return bin, nil
 }
 
 // requireAgent skips in -short mode and fails when the binary did not build.

@@ -7,14 +7,13 @@ package main
 // lines the user sees. They skip in -short mode.
 
 import (
-	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
+
+	"github.com/sluicelog/sluice/internal/proctest"
 )
 
 var (
@@ -39,34 +38,12 @@ func runTests(m *testing.M) int {
 	if !testing.Short() {
 		// The CLI is built with -race when the tests run with it, so its
 		// races fail the tests; the agent is another package's to check.
-		logsBin, buildErr = build(dir, "logs", "./cmd/logs", raceEnabled)
+		logsBin, buildErr = proctest.Build(context.Background(), dir, "logs", "./cmd/logs", raceEnabled)
 		if buildErr == nil {
-			agentBin, buildErr = build(dir, "sluice", "./cmd/sluice", false)
+			agentBin, buildErr = proctest.Build(context.Background(), dir, "sluice", "./cmd/sluice", false)
 		}
 	}
 	return m.Run()
-}
-
-func moduleRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(filepath.Dir(filepath.Dir(file)))
-}
-
-func build(dir, name, pkg string, race bool) (string, error) {
-	bin := filepath.Join(dir, name)
-	args := []string{"build"}
-	if race {
-		args = append(args, "-race")
-	}
-	args = append(args, "-o", bin, pkg)
-	cmd := exec.Command("go", args...)
-	cmd.Dir = moduleRoot()
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go %v: %w\n%s", args, err, out.Bytes())
-	}
-	return bin, nil
 }
 
 // requireBinaries skips in -short mode and fails when a build failed.
