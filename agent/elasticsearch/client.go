@@ -7,23 +7,33 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/elastic/elastic-transport-go/v8/elastictransport"
-	elasticsearch "github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/sluicelog/sluice/agent/config"
 )
 
-// newClient builds what sends the requests. For Elasticsearch (the
-// default) that is the go-elasticsearch client, which refuses to talk to a
-// server whose first successful answer lacks "X-Elastic-Product:
-// Elasticsearch" (a guard against a wrong URL). OpenSearch never sends it,
-// so compatibility: opensearch uses the same transport (connection pool,
-// round robin over urls, auth) without the client and its product check.
-// Nothing else differs: the bulk API, create, 409 and item errors are the
-// same on both.
+// newClient builds what sends the requests: elastic-transport-go's client
+// (connection pool, round robin over urls, auth, headers) for both
+// compatibilities. It is not the go-elasticsearch client
+// (elasticsearch.NewClient), whose esapi.New references every one of the
+// hundreds of API functions, so all of them were linked in (≈ 5.7 MB of a
+// 25 MB binary); we build our two requests with esapi's request types,
+// which need only a Transport.
+//
+// What that client added and we rely on is its product check: it refuses
+// a server whose first successful answer lacks "X-Elastic-Product:
+// Elasticsearch" (a guard against a wrong URL). That check is ours now
+// (productCheck), for compatibility: elasticsearch (the default);
+// OpenSearch never sends the header, so compatibility: opensearch goes
+// without it. Nothing else differs: the bulk API, create, 409 and item
+// errors are the same on both. We keep the User-Agent it sent. Headers of
+// it we do not rely on are gone: X-Elastic-Client-Meta (telemetry) and the
+// compatible-with=8 media types it sent when ELASTIC_CLIENT_APIVERSIONING
+// was set in the environment.
 //
 // Senders retry on their own terms (per item, with backoff, until
 // shutdown), so the transport's retries are off; they would also copy
@@ -31,30 +41,42 @@ import (
 // and sets one that failed to connect or answer aside (for 60s, doubling),
 // so a sender's next try goes to another.
 func newClient(cfg config.Output, c credentials, header http.Header, tr http.RoundTripper) (esapi.Transport, error) {
-	if cfg.Compatibility == "opensearch" {
-		urls := make([]*url.URL, 0, len(cfg.URLs))
-		for i, u := range cfg.URLs {
-			p, err := url.Parse(strings.TrimRight(u, "/"))
-			if err != nil { // not quoted: a URL may hold a password
-				return nil, fmt.Errorf("urls[%d]: cannot parse the URL", i)
-			}
-			urls = append(urls, p)
+	urls := make([]*url.URL, 0, len(cfg.URLs))
+	for i, u := range cfg.URLs {
+		p, err := url.Parse(strings.TrimRight(u, "/"))
+		if err != nil { // not quoted: a URL may hold a password
+			return nil, fmt.Errorf("urls[%d]: cannot parse the URL", i)
 		}
-		return elastictransport.NewClient(
-			elastictransport.WithURLs(urls...),
-			elastictransport.WithBasicAuth(c.username, c.password),
-			elastictransport.WithAPIKey(c.apiKey),
-			elastictransport.WithServiceToken(c.bearer),
-			elastictransport.WithHeader(header),
-			elastictransport.WithTransport(tr),
-			elastictransport.WithDisableRetry(),
-		)
+		urls = append(urls, p)
 	}
-	return elasticsearch.NewClient(elasticsearch.Config{
-		Addresses: cfg.URLs, Username: c.username, Password: c.password, APIKey: c.apiKey,
-		ServiceToken: c.bearer, // sent as "Authorization: Bearer …"
-		Header:       header, Transport: tr, DisableRetry: true,
-	})
+	opts := []elastictransport.Option{
+		elastictransport.WithURLs(urls...),
+		elastictransport.WithBasicAuth(c.username, c.password),
+		elastictransport.WithAPIKey(c.apiKey),
+		elastictransport.WithServiceToken(c.bearer), // sent as "Authorization: Bearer …"
+		elastictransport.WithHeader(header),         // a User-Agent in it wins
+		elastictransport.WithTransport(tr),
+		elastictransport.WithDisableRetry(),
+	}
+	if cfg.Compatibility == "opensearch" {
+		return elastictransport.NewClient(opts...)
+	}
+	tp, err := elastictransport.NewClient(append(opts, elastictransport.WithUserAgent(esUserAgent()))...)
+	if err != nil {
+		return nil, err
+	}
+	return &productCheck{next: tp}, nil
+}
+
+// esUserAgent is the User-Agent the go-elasticsearch client sent, e.g.
+// "go-elasticsearch/8.19.7 (linux amd64; Go 1.26.8)": the requests are
+// still built by its esapi. (The opensearch path never sent one.)
+func esUserAgent() string {
+	gov := runtime.Version()
+	if v, ok := strings.CutPrefix(gov, "go"); ok && strings.Count(v, ".") >= 2 { // go1.26.8, not go1.27rc1
+		gov = v
+	}
+	return "go-elasticsearch/" + esapi.Version + " (" + runtime.GOOS + " " + runtime.GOARCH + "; Go " + gov + ")"
 }
 
 // credentials are the secrets an output authenticates with, each from the

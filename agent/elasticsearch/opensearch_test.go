@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// By default the client's product check refuses a server that does not
+// By default the product check (productCheck) refuses a server that does not
 // say it is Elasticsearch (OpenSearch): nothing is stored, and the
 // documents are kept for retries, never dropped.
 func TestOpenSearchRefusedByDefault(t *testing.T) {
