@@ -16,51 +16,57 @@ type Split struct {
 	Soft    int64 // the Go runtime's soft memory limit (SetSoftLimit)
 	Outputs int64 // the outputs' own buffers (bulk bodies), outside the batches
 	Batches int64 // what batches not yet acknowledged may hold: the pipeline's budget
+	// Tight: memory_limit is too small for the outputs' bodies and the
+	// batches they refer to; Soft was raised to make room, so under load
+	// the process goes over memory_limit.
+	Tight bool
 }
 
 const (
-	// nonHeap is resident memory the Go runtime's limit does not see, the
-	// binary's text and data pages (the idle agent is ~19 MB RSS, a few
-	// of which are heap), and some margin: at 16 MiB the chaos run
-	// peaked 7 MiB under memory_limit.
-	nonHeap = 24 << 20
+	// binaryPages is resident memory the Go runtime's limit does not see:
+	// the binary's text and data pages (14-16 MB under load in the
+	// benchmarks, RssFile). A margin of memory_limit/32 comes on top, for
+	// freed pages the runtime has not yet given back: at 256MiB the chaos
+	// run peaked 5-13 MiB under memory_limit with 24 MiB off.
+	binaryPages = 16 << 20
+	// working is the agent's own working set outside batches and bodies:
+	// idle heap, goroutine stacks, runtime metadata, connection and file
+	// read buffers, the Kubernetes cache (≈ 6 MiB in the benchmarks'
+	// GC traces), with margin.
+	working = 8 << 20
 	// minBatches keeps a pipeline that outputs' buffers crowd out moving.
 	minBatches = 1 << 20
 	// minSoft: under it the collector would run back to back on the
-	// agent's own working set (the idle heap is a few MiB) to chase a
-	// memory_limit that cannot be met anyway.
-	minSoft = 32 << 20
+	// agent's own working set.
+	minSoft = 16 << 20
 )
 
 // NewSplit shares limit between the outputs' buffers (outputs bytes, see
-// elasticsearch.Output.BufferBytes) and the batches. The soft limit is
-// limit less what the runtime does not count. Batches get half of what
-// the outputs leave under it; the other half is for what is charged
-// nowhere (connection and file read buffers, batches being filled,
-// batches recycled in the pool) and for garbage between collections, so
-// the collector need not run back to back to hold the soft limit.
+// elasticsearch.Output.BufferBytes), the agent's working set and the
+// batches. The soft limit is limit less the binary's pages and a margin.
+// Batches get half of what the outputs and the working set leave under
+// it; the other half is for what is charged nowhere (batches being filled
+// or recycled in the pool) and for garbage between collections, so the
+// collector need not run back to back to hold the soft limit.
 //
-// Batches never get less than the outputs' buffers (nor more than limit):
-// with fewer batch bytes than the bodies being filled refer to, writers
-// wait with half-filled bodies for batches that cannot come until
-// flush_interval, and throughput collapses (bench/RESULTS.md, syslog at
-// 32MiB). If that does not fit, the split is Tight and the soft limit is
-// raised to 1.5 × what is charged rather than have the collector run
-// back to back on live data to chase a memory_limit that cannot hold.
-func NewSplit(limit, outputs int64) Split {
-	soft := max(limit-nonHeap, minSoft)
-	batches := min(max((soft-outputs)/2, limit/4, outputs, minBatches), max(limit, minBatches))
-	charged := outputs + batches
-	return Split{Limit: limit, Soft: max(soft, charged+charged/2), Outputs: outputs, Batches: batches}
-}
-
-// Tight reports that memory_limit is too small for the outputs' buffers
-// (bulk.max_bytes × (workers + 3 × bulk.workers) × 1.25) and batches of at
-// least their size: under load RSS goes over memory_limit, and lowering
-// bulk.max_bytes or raising memory_limit is the fix.
-func (s Split) Tight() bool {
-	c := s.Outputs + s.Batches
-	return c+c/2 > max(s.Limit-nonHeap, minSoft)
+// Batches never get less than inFlight, the bytes of the bodies being
+// filled and sent at once (see elasticsearch.Output.InFlightBytes): with
+// fewer, writers wait with half-filled bodies for batches that cannot
+// come until flush_interval, and throughput collapses (bench/RESULTS.md,
+// syslog at 32MiB). If that does not fit, the split is Tight and the soft
+// limit is raised to make room rather than have the collector run back to
+// back on live data to chase a memory_limit that cannot hold.
+func NewSplit(limit, outputs, inFlight int64) Split {
+	soft := max(limit-binaryPages-limit/32, minSoft)
+	batches := (soft - outputs - working) / 2
+	s := Split{Limit: limit, Soft: soft, Outputs: outputs}
+	if low := max(inFlight, minBatches); batches < low {
+		batches = low
+		s.Soft = max(soft, outputs+working+2*low)
+		s.Tight = inFlight > 0 && s.Soft > soft
+	}
+	s.Batches = min(batches, max(limit, minBatches))
+	return s
 }
 
 // SetSoftLimit sets the Go runtime's soft memory limit to soft, so the

@@ -169,7 +169,7 @@ type Output struct {
 	BearerToken     string    `yaml:"bearer_token"`
 	BearerTokenFile string    `yaml:"bearer_token_file"`
 	TLS             ClientTLS `yaml:"tls"`
-	// Compatibility is elasticsearch (default: the client checks the
+	// Compatibility is elasticsearch (default: the output checks the
 	// X-Elastic-Product header) or opensearch (no product check).
 	Compatibility string `yaml:"compatibility"`
 

@@ -126,6 +126,14 @@ func (o *Output) BufferBytes(writers int) int64 {
 	return int64(writers+3*o.workers) * body
 }
 
+// InFlightBytes is what the bodies being filled and sent at once hold when
+// writers pipeline workers write to it: one per writer and one per sender.
+// Batches need at least this much of memory_limit, or writers wait for
+// records the bodies in flight keep from being acknowledged.
+func (o *Output) InFlightBytes(writers int) int64 {
+	return int64(writers+o.workers) * int64(o.maxBytes)
+}
+
 // finish acknowledges the request's share of each batch and recycles it.
 func (o *Output) finish(r *request) {
 	for _, b := range r.batches {

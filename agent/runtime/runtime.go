@@ -156,16 +156,21 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 // memorySplit shares memory_limit between the outputs' buffers and the
 // batches (agent/budget.Split), and says how.
 func (a *Agent) memorySplit() budget.Split {
-	var outputs int64
+	var outputs, inFlight int64
+	writers := max(a.cfg.Workers, 1)
 	for _, o := range a.outputs {
-		if b, ok := o.(interface{ BufferBytes(writers int) int64 }); ok {
-			outputs += b.BufferBytes(max(a.cfg.Workers, 1))
+		if b, ok := o.(interface {
+			BufferBytes(writers int) int64
+			InFlightBytes(writers int) int64
+		}); ok {
+			outputs += b.BufferBytes(writers)
+			inFlight += b.InFlightBytes(writers)
 		}
 	}
-	s := budget.NewSplit(int64(a.cfg.MemoryLimit), outputs)
+	s := budget.NewSplit(int64(a.cfg.MemoryLimit), outputs, inFlight)
 	args := []any{"memory_limit", s.Limit, "batches", s.Batches, "output_buffers", s.Outputs, "soft_limit", s.Soft}
-	if s.Tight() {
-		a.logger.Warn("memory_limit is small for the outputs' bulk bodies (bulk.max_bytes × (workers + 3 × bulk.workers) × 1.25) and as many bytes of batches: the agent will use more; lower bulk.max_bytes or raise memory_limit", args...)
+	if s.Tight {
+		a.logger.Warn("memory_limit is small for the outputs' bulk bodies (bulk.max_bytes × (workers + 3 × bulk.workers) × 1.25) and the batches they refer to: the agent will use more; lower bulk.max_bytes or raise memory_limit", args...)
 	} else {
 		a.logger.Info("memory_limit shared out", args...)
 	}
