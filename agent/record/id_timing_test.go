@@ -31,6 +31,22 @@ func BenchmarkAppendID(b *testing.B) {
 	}
 }
 
+// A syslog message (~170 bytes) under a connection's numbered seed, hashed
+// without its line and with it.
+func BenchmarkAppendIDNumbered(b *testing.B) {
+	r := &Record{Offset: 5, Line: make([]byte, 170)}
+	for _, numbered := range []bool{true, false} {
+		src := &Source{IDSeed: make([]byte, 24), Numbered: numbered}
+		b.Run(map[bool]string{true: "numbered", false: "with-line"}[numbered], func(b *testing.B) {
+			b.ReportAllocs()
+			dst := make([]byte, 0, IDLen)
+			for b.Loop() {
+				dst = AppendID(dst[:0], src, r)
+			}
+		})
+	}
+}
+
 // TestAppendIDFormat pins the id format (id.go), recomputed here with
 // crypto/sha256 directly.
 func TestAppendIDFormat(t *testing.T) {

@@ -55,6 +55,11 @@ type Source struct {
 	// and truncation generation. Empty means records get no deterministic id.
 	IDSeed []byte
 
+	// Numbered: the records' Offset numbers them uniquely under IDSeed (a
+	// syslog connection's message number under a random seed), so their ids
+	// need not hash the line (AppendID).
+	Numbered bool
+
 	// Generation counts the truncations of the file seen so far.
 	Generation uint64
 }

@@ -50,6 +50,17 @@ func TestIDDiffersByLineOffsetAndSeed(t *testing.T) {
 	require.NotEqual(t, a, id("n|1:2:fp:1", 10, "hello"), "a new truncation generation does not")
 	require.Empty(t, id("", 10, "hello"), "no seed, no id")
 	require.Empty(t, id("seed", -1, "hello"), "not from a file, no id")
+
+	// Numbered records (syslog) are told apart by seed and number alone.
+	num := func(seed string, n int64, line string) string {
+		return string(AppendID(nil, &Source{IDSeed: []byte(seed), Numbered: true}, &Record{Offset: n, Line: []byte(line)}))
+	}
+	b := num("conn-1", 7, "hello")
+	require.Len(t, b, IDLen)
+	require.Equal(t, b, num("conn-1", 7, "other text"), "the line is not hashed")
+	require.NotEqual(t, b, num("conn-1", 8, "hello"))
+	require.NotEqual(t, b, num("conn-2", 7, "hello"))
+	require.NotEqual(t, b, id("conn-1", 7, "hello"), "nor is it the file id")
 }
 
 // TestSizeCoversWhatTheHeapHolds: the bytes charged against memory_limit

@@ -272,6 +272,7 @@ type batcher struct {
 func (in *Input) newBatcher(src *record.Source) *batcher {
 	own := *src
 	own.IDSeed = binary.BigEndian.AppendUint64(append([]byte(nil), in.idSeed[:]...), in.batchers.Add(1))
+	own.Numbered = true
 	return &batcher{in: in, src: &own, parser: newParser(in.cfg.Format)}
 }
 
