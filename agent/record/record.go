@@ -3,6 +3,7 @@
 package record
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -212,6 +213,18 @@ func (b *Batch) release() {
 		return
 	}
 	batchPool.Put(b)
+}
+
+// Reserve makes room in an empty batch for bufBytes of lines and extras and
+// for records records, so that a batch filled to batch_bytes grows once
+// instead of a dozen times, each time copying what it held (growslice was
+// 16% of the syslog path). A batch from the pool has the room already.
+func (b *Batch) Reserve(bufBytes, records int) {
+	if len(b.Records) > 0 {
+		return // the records point into Buf; only an empty batch is sized
+	}
+	b.Buf = slices.Grow(b.Buf[:0], bufBytes)
+	b.Records = slices.Grow(b.Records[:0], records)
 }
 
 // Add appends a record whose line is copied into the batch's buffer.

@@ -108,3 +108,22 @@ func TestPoolSkipsGrownBatches(t *testing.T) {
 		n.Discard()
 	}
 }
+
+func TestReserveFillsWithoutGrowing(t *testing.T) {
+	b := NewBatch(&Source{}, nil)
+	b.Reserve(64<<10, 256)
+	buf, recs := cap(b.Buf), cap(b.Records)
+	require.GreaterOrEqual(t, buf, 64<<10)
+	require.GreaterOrEqual(t, recs, 256)
+	line := []byte(strings.Repeat("x", 200))
+	for range 256 {
+		b.AddExtra(Record{}, line, []byte(`"a":1`))
+	}
+	require.Equal(t, buf, cap(b.Buf), "no growth up to what was reserved")
+	require.Equal(t, recs, cap(b.Records))
+	b.Reserve(1<<20, 10000)
+	require.Equal(t, buf, cap(b.Buf), "a batch with records is left as it is")
+	require.Equal(t, string(line)+`"a":1`, string(b.Buf[b.Records[255].off:][:205]))
+	require.Equal(t, string(line), string(b.Records[0].Line))
+	b.Discard()
+}

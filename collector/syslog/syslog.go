@@ -280,6 +280,10 @@ func (in *Input) newBatcher(src *record.Source) *batcher {
 func (bt *batcher) add(frame []byte, truncated, incomplete bool, recv int64, sourceIP []byte) {
 	if bt.b == nil {
 		bt.b = record.NewBatch(bt.src, nil)
+		// Full at batch_bytes, plus the message that crossed it; a
+		// message and its syslog members take ~300 bytes.
+		n := int(bt.in.cfg.BatchBytes)
+		bt.b.Reserve(n+n/16, n/256)
 		bt.started = time.Now()
 	}
 	bt.scratch = bt.parser.add(bt.b, frame, truncated, incomplete, recv, sourceIP, bt.scratch, &bt.out)
