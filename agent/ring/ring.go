@@ -25,19 +25,25 @@ type slot[T any] struct {
 
 // Ring is a bounded MPMC queue. The zero value is not usable; call New.
 type Ring[T any] struct {
-	_       [64]byte
-	head    atomic.Uint64 // next position to pop
-	_       [56]byte
-	tail    atomic.Uint64 // next position to push
-	_       [56]byte
-	mask    uint64
-	slots   []slot[T]
-	closed  atomic.Bool
-	waiters atomic.Int32 // consumers parked on notEmpty
-	pushers atomic.Int32 // producers parked on notFull
-
+	_    [64]byte
+	head atomic.Uint64 // next position to pop
+	_    [56]byte
+	tail atomic.Uint64 // next position to push
+	_    [56]byte
+	// Read on every push and pop, written never (closed: once).
+	mask     uint64
+	slots    []slot[T]
+	closed   atomic.Bool
 	notEmpty chan struct{}
 	notFull  chan struct{}
+	_        [64]byte
+	// Written by goroutines about to park, read after every push and pop:
+	// each on a line of its own, so a park does not invalidate the
+	// fields above for everyone.
+	waiters atomic.Int32 // consumers parked on notEmpty
+	_       [60]byte
+	pushers atomic.Int32 // producers parked on notFull
+	_       [60]byte
 }
 
 // New returns a ring with room for size items, rounded up to a power of two.
@@ -156,9 +162,15 @@ func (r *Ring[T]) Pop(ctx context.Context, wait time.Duration) (T, bool) {
 		return v, true
 	}
 	deadline := time.Now().Add(wait)
-	for {
+	for spin := 0; ; spin++ {
 		if v, ok := r.TryPop(); ok {
 			return v, true
+		}
+		if spin < 4 {
+			// A producer is often mid-push: yielding a few times is
+			// cheaper than parking and being signalled.
+			runtime.Gosched()
+			continue
 		}
 		if r.closed.Load() {
 			var zero T
