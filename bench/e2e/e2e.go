@@ -5,9 +5,11 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -46,6 +48,14 @@ type Result struct {
 	CPU          time.Duration // user+sys of the agent at that moment (/proc/<pid>/stat)
 	CPUTotal     time.Duration // user+sys of the agent including shutdown (wait4)
 	PeakRSSBytes int64         // VmHWM just before shutdown
+	// Mallocs is the agent's go_memstats_mallocs_total at the last record
+	// less its value in the first /metrics answer (start-up excluded);
+	// MallocsErr says why it is missing when it is. EarlyRecords is
+	// sluice_input_records_total in that first answer: records the inputs
+	// had taken already, whose reading is not in Mallocs.
+	Mallocs      int64
+	MallocsErr   string
+	EarlyRecords int64
 	Sink         sink.Report
 }
 
@@ -55,17 +65,50 @@ func (r Result) RecordsPerSec() float64 { return float64(r.Records) / r.Elapsed.
 // CPUPerMillion is CPU-seconds per million records, to the last record.
 func (r Result) CPUPerMillion() float64 { return r.CPU.Seconds() / float64(r.Records) * 1e6 }
 
+// AllocsPerRecord is the agent's heap allocations (objects) per record,
+// from its first /metrics answer to the last record; valid when
+// MallocsErr is "".
+func (r Result) AllocsPerRecord() float64 { return float64(r.Mallocs) / float64(r.Records) }
+
 func (r Result) String() string {
+	allocs := "n/a (" + r.MallocsErr + ")"
+	if r.MallocsErr == "" {
+		allocs = fmt.Sprintf("%.3f (go_memstats_mallocs_total, from the agent's first /metrics answer to the last record; %s objects",
+			r.AllocsPerRecord(), thousands(r.Mallocs))
+		if r.EarlyRecords > 0 {
+			allocs += fmt.Sprintf("; the inputs had taken %s records by that answer", thousands(r.EarlyRecords))
+		}
+		allocs += ")"
+	}
 	return fmt.Sprintf("records:        %d (%.0f MB)\n"+
 		"elapsed:        %.2fs\n"+
 		"records/s:      %.0f\n"+
 		"CPU-s/million:  %.2f (user+sys %.2fs to the last record; %.2fs with shutdown)\n"+
 		"peak RSS:       %.1f MB (VmHWM)\n"+
+		"allocs/record:  %s\n"+
 		"enriched:       %d documents with kubernetes.pod_id\n"+
 		"correctness:    %s",
 		r.Records, float64(r.Bytes)/1e6, r.Elapsed.Seconds(), r.RecordsPerSec(),
 		r.CPUPerMillion(), r.CPU.Seconds(), r.CPUTotal.Seconds(),
-		float64(r.PeakRSSBytes)/1e6, r.Sink.Enriched, r.Sink)
+		float64(r.PeakRSSBytes)/1e6, allocs, r.Sink.Enriched, r.Sink)
+}
+
+// thousands formats n with commas: 123,456.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 // Prepare returns the directory holding spec's files, generating it the
@@ -99,7 +142,7 @@ func Prepare(cacheDir string, spec workload.Spec) (string, int64, error) {
 const config = `node_name: ` + nodeName + `
 data_dir: %s
 memory_limit: %s
-http: { listen: "" }
+http: { listen: "%s" }
 inputs:
   - { name: containers, type: container_logs, paths: ["%s/*.log"], start_at: head }
 %s
@@ -154,18 +197,40 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		kube, stop = startKube(ctx, o.Spec, logf)
 		defer stop()
 	}
-	cfg := fmt.Sprintf(config, filepath.Join(work, "data"), limit, logs, kube, "http://"+ln.Addr().String(), maxBytes)
+	ports, err := freePorts(1)
+	if err != nil {
+		return Result{}, err
+	}
+	api := ports[0]
+	cfg := fmt.Sprintf(config, filepath.Join(work, "data"), limit, api, logs, kube, "http://"+ln.Addr().String(), maxBytes)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return Result{}, err
 	}
-	res, err := runAgent(ctx, o, cfgPath, work, sk, nil)
+	res, err := runAgent(ctx, o, cfgPath, work, api, sk, nil)
 	res.Bytes = size
 	return res, err
 }
 
+// freePorts returns n free loopback addresses (127.0.0.1:port) for the
+// agent's listeners, all held open until every one is picked so they
+// differ.
+func freePorts(n int) ([]string, error) {
+	addrs := make([]string, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
+	}
+	return addrs, nil
+}
+
 // runAgent runs the agent on cfgPath until the sink has every record (feed,
-// when set, sends them once the agent runs), and measures it.
-func runAgent(ctx context.Context, o Options, cfgPath, work string, sk *sink.Sink, feed func(context.Context) error) (Result, error) {
+// when set, sends them once the agent runs), and measures it. api is the
+// agent's http.listen, for the go_memstats_mallocs_total scrapes.
+func runAgent(ctx context.Context, o Options, cfgPath, work, api string, sk *sink.Sink, feed func(context.Context) error) (Result, error) {
 	stderr, err := os.Create(filepath.Join(work, "agent.log"))
 	if err != nil {
 		return Result{}, err
@@ -187,10 +252,31 @@ func runAgent(ctx context.Context, o Options, cfgPath, work string, sk *sink.Sin
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 
+	// The start-up baseline of go_memstats_mallocs_total: the agent's first
+	// /metrics answer (it binds http.listen before it runs, and serves it
+	// just before its inputs start).
+	metricsURL := "http://" + api + "/metrics"
+	firstCtx, stopFirst := context.WithCancel(ctx)
+	defer stopFirst()
+	first := make(chan scrape, 1)
+	go func() { first <- firstScrape(firstCtx, metricsURL) }()
+
 	res := Result{Records: int(sk.Report().Expected)}
 	feedErr := make(chan error, 1)
 	if feed != nil {
-		go func() { feedErr <- feed(ctx) }()
+		// The feed waits for that answer (or its failure, or 30s), so the
+		// baseline comes before the first record.
+		go func() {
+			select {
+			case f := <-first:
+				first <- f // for lastMallocs
+			case <-time.After(30 * time.Second):
+			case <-ctx.Done():
+				feedErr <- ctx.Err()
+				return
+			}
+			feedErr <- feed(ctx)
+		}()
 	}
 	timeout := time.NewTimer(o.Timeout)
 	defer timeout.Stop()
@@ -200,9 +286,10 @@ func runAgent(ctx context.Context, o Options, cfgPath, work string, sk *sink.Sin
 		res.Elapsed = time.Since(start)
 		res.CPU, _ = procCPU(cmd.Process.Pid)
 		res.PeakRSSBytes, _ = procHWM(cmd.Process.Pid)
+		res.Mallocs, res.EarlyRecords, res.MallocsErr = lastMallocs(ctx, metricsURL, first, stopFirst)
 	case err := <-exited:
 		log, _ := os.ReadFile(stderr.Name())
-		return Result{Sink: sk.Report()}, fmt.Errorf("agent exited early (%v): %s", err, tailOf(log))
+		return Result{Sink: sk.Report(), MallocsErr: "the agent exited early"}, fmt.Errorf("agent exited early (%v): %s", err, tailOf(log))
 	case err := <-feedErr:
 		if err != nil {
 			runErr = fmt.Errorf("feed: %w", err)
@@ -214,6 +301,7 @@ func runAgent(ctx context.Context, o Options, cfgPath, work string, sk *sink.Sin
 			res.Elapsed = time.Since(start)
 			res.CPU, _ = procCPU(cmd.Process.Pid)
 			res.PeakRSSBytes, _ = procHWM(cmd.Process.Pid)
+			res.Mallocs, res.EarlyRecords, res.MallocsErr = lastMallocs(ctx, metricsURL, first, stopFirst)
 		case <-timeout.C:
 			runErr = fmt.Errorf("timeout after %s: %s", o.Timeout, sk.Report())
 		case <-ctx.Done():
@@ -240,11 +328,116 @@ func runAgent(ctx context.Context, o Options, cfgPath, work string, sk *sink.Sin
 			res.PeakRSSBytes = ru.Maxrss * 1024
 		}
 	}
+	if res.Elapsed == 0 {
+		res.MallocsErr = "the run did not reach the last record"
+	}
 	res.Sink = sk.Report()
 	if runErr == nil && !res.Sink.OK() {
 		runErr = fmt.Errorf("correctness: %s; first bad document: %.400s", res.Sink, res.Sink.FirstBad)
 	}
 	return res, runErr
+}
+
+// A scrape is one reading of the agent's /metrics, or why there is none.
+type scrape struct {
+	mallocs float64 // go_memstats_mallocs_total
+	records float64 // sluice_input_records_total, summed over the inputs
+	err     error
+}
+
+// scrapeClient reads the agent's /metrics; a request may wait in the
+// listen backlog while the agent starts.
+var scrapeClient = &http.Client{Timeout: 10 * time.Second}
+
+// firstScrape polls url every 20 ms until the agent answers, and returns
+// that first answer. It stops polling once the agent answered, or when ctx
+// ends.
+func firstScrape(ctx context.Context, url string) scrape {
+	for {
+		sc, answered := scrapeMetrics(ctx, url)
+		if answered || ctx.Err() != nil {
+			return sc
+		}
+		select {
+		case <-time.After(20 * time.Millisecond):
+		case <-ctx.Done():
+			return scrape{err: ctx.Err()}
+		}
+	}
+}
+
+// lastMallocs scrapes url at the last record and returns the mallocs since
+// the first answer and the records taken before it, or why there is no
+// figure.
+func lastMallocs(ctx context.Context, url string, first <-chan scrape, stopFirst func()) (mallocs, early int64, why string) {
+	stopFirst() // done already, unless the agent never answered
+	f := <-first
+	switch {
+	case f.err != nil && errors.Is(f.err, context.Canceled):
+		return 0, 0, "no /metrics answer before the last record"
+	case f.err != nil:
+		return 0, 0, "first scrape: " + f.err.Error()
+	}
+	end, _ := scrapeMetrics(ctx, url)
+	if end.err != nil {
+		return 0, 0, "last scrape: " + end.err.Error()
+	}
+	return int64(end.mallocs - f.mallocs), int64(f.records), ""
+}
+
+// scrapeMetrics reads go_memstats_mallocs_total and
+// sluice_input_records_total from the agent's /metrics, in the text
+// exposition ("go_memstats_mallocs_total 1.234e+06"); answered is false
+// when no HTTP response came (the agent is not serving yet).
+func scrapeMetrics(ctx context.Context, url string) (sc scrape, answered bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return scrape{err: err}, true
+	}
+	// Plain text, not the protobuf a Prometheus server would negotiate.
+	req.Header.Set("Accept", "text/plain;version=0.0.4")
+	resp, err := scrapeClient.Do(req)
+	if err != nil {
+		return scrape{err: err}, false
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		return scrape{err: fmt.Errorf("%s: %s %q", url, resp.Status, b)}, true
+	}
+	lines := bufio.NewScanner(resp.Body)
+	lines.Buffer(make([]byte, 64<<10), 1<<20)
+	found := false
+	for lines.Scan() {
+		name, _, ok := strings.Cut(lines.Text(), " ")
+		if !ok || strings.HasPrefix(name, "#") {
+			continue
+		}
+		metric, _, _ := strings.Cut(name, "{")
+		switch metric {
+		case "go_memstats_mallocs_total", "sluice_input_records_total":
+		default:
+			continue
+		}
+		// A label value may hold a space: the value is the last field.
+		f := strings.Fields(lines.Text())
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err != nil {
+			return scrape{err: fmt.Errorf("%s: %q: %w", url, lines.Text(), err)}, true
+		}
+		if metric == "go_memstats_mallocs_total" {
+			sc.mallocs, found = v, true
+		} else {
+			sc.records += v
+		}
+	}
+	if err := lines.Err(); err != nil {
+		return scrape{err: err}, true
+	}
+	if !found {
+		sc.err = fmt.Errorf("%s has no go_memstats_mallocs_total", url)
+	}
+	return sc, true
 }
 
 // procCPU reads utime+stime of pid from /proc/<pid>/stat (in clock ticks of

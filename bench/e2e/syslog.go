@@ -24,7 +24,7 @@ type SyslogOptions struct {
 const syslogConfig = `node_name: ` + nodeName + `
 data_dir: %s
 memory_limit: %s
-http: { listen: "" }
+http: { listen: "%s" }
 inputs:
   - { name: syslog, type: syslog, tcp: "%s", format: auto }
 kubernetes: { enabled: false }
@@ -68,13 +68,12 @@ func RunSyslog(ctx context.Context, o SyslogOptions) (Result, error) {
 	go srv.Serve(ln)
 	defer srv.Close()
 
-	// A free port for the agent's listener.
-	pl, err := net.Listen("tcp", "127.0.0.1:0")
+	// Free ports for the agent's syslog listener and HTTP API.
+	ports, err := freePorts(2)
 	if err != nil {
 		return Result{}, err
 	}
-	addr := pl.Addr().String()
-	pl.Close()
+	addr, api := ports[0], ports[1]
 
 	limit, maxBytes := o.MemoryLimit, o.MaxBytes
 	if limit == "" {
@@ -84,7 +83,7 @@ func RunSyslog(ctx context.Context, o SyslogOptions) (Result, error) {
 		maxBytes = "5MiB"
 	}
 	cfgPath := filepath.Join(work, "sluice.yaml")
-	cfg := fmt.Sprintf(syslogConfig, filepath.Join(work, "data"), limit, addr, "http://"+ln.Addr().String(), maxBytes)
+	cfg := fmt.Sprintf(syslogConfig, filepath.Join(work, "data"), limit, api, addr, "http://"+ln.Addr().String(), maxBytes)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return Result{}, err
 	}
@@ -121,7 +120,7 @@ func RunSyslog(ctx context.Context, o SyslogOptions) (Result, error) {
 		}
 		return nil
 	}
-	res, err := runAgent(ctx, o.Options, cfgPath, work, sk, feed)
+	res, err := runAgent(ctx, o.Options, cfgPath, work, api, sk, feed)
 	res.Bytes = size
 	return res, err
 }
