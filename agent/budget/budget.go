@@ -8,6 +8,8 @@ import (
 	"context"
 	"sync/atomic"
 	"time"
+
+	"github.com/sluicelog/sluice/internal/timerpool"
 )
 
 // Budget is a lock-free byte counter with a limit.
@@ -49,8 +51,8 @@ func (b *Budget) Acquire(ctx context.Context, n int64) error {
 	if b.TryAcquire(n) {
 		return nil
 	}
-	t := time.NewTimer(time.Millisecond)
-	defer t.Stop()
+	t := timerpool.Get(10 * time.Millisecond)
+	defer timerpool.Put(t)
 	for {
 		b.parked.Add(1)
 		if b.TryAcquire(n) {

@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"github.com/sluicelog/sluice/internal/timerpool"
 )
 
 // ErrClosed is returned by Push after Close.
@@ -220,8 +222,8 @@ func parkFor(ctx context.Context, c chan struct{}, d time.Duration) error {
 	if d > 10*time.Millisecond {
 		d = 10 * time.Millisecond
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
+	t := timerpool.Get(d)
+	defer timerpool.Put(t)
 	select {
 	case <-c:
 	case <-t.C:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/checkpoint"
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/internal/timerpool"
 )
 
 // fingerprintLen bounds the bytes of a file's head that identify it beside
@@ -408,6 +409,12 @@ func (r *fileReader) goneGrace() time.Duration {
 // waitAcks waits until at most n batches are unacknowledged; false when
 // ctx ended first.
 func (r *fileReader) waitAcks(ctx context.Context, n uint64) bool {
+	var t *time.Timer
+	defer func() {
+		if t != nil {
+			timerpool.Put(t)
+		}
+	}()
 	for {
 		r.mu.Lock()
 		pending := r.nextSeq - r.ackNext
@@ -415,11 +422,16 @@ func (r *fileReader) waitAcks(ctx context.Context, n uint64) bool {
 		if pending <= n {
 			return true
 		}
+		if t == nil {
+			t = timerpool.Get(100 * time.Millisecond)
+		} else {
+			t.Reset(100 * time.Millisecond)
+		}
 		select {
 		case <-ctx.Done():
 			return false
 		case <-r.ackCh:
-		case <-time.After(100 * time.Millisecond):
+		case <-t.C:
 			if n == 0 {
 				return false // only a check at idle time: do not wait long
 			}
