@@ -265,6 +265,11 @@ type batcher struct {
 	scratch []byte
 	out     outcome
 	seq     int64 // the next message's number, its "offset" in the id
+	// lastBuf and lastRecords are what the previous batch held: the next
+	// one reserves that much (Reserve), so a busy connection's batches do
+	// not grow by append, and a quiet one's are not charged for room
+	// they never use.
+	lastBuf, lastRecords int
 }
 
 // newBatcher starts the batches of one connection or UDP reader, under a
@@ -280,10 +285,9 @@ func (in *Input) newBatcher(src *record.Source) *batcher {
 func (bt *batcher) add(frame []byte, truncated, incomplete bool, recv int64, sourceIP []byte) {
 	if bt.b == nil {
 		bt.b = record.NewBatch(bt.src, nil)
-		// Full at batch_bytes, plus the message that crossed it; a
-		// message and its syslog members take ~300 bytes.
+		// Up to batch_bytes plus the message that crossed it.
 		n := int(bt.in.cfg.BatchBytes)
-		bt.b.Reserve(n+n/16, n/256)
+		bt.b.Reserve(min(bt.lastBuf+bt.lastBuf/8, n+n/16), bt.lastRecords+bt.lastRecords/8)
 		bt.started = time.Now()
 	}
 	bt.scratch = bt.parser.add(bt.b, frame, truncated, incomplete, recv, sourceIP, bt.scratch, &bt.out)
@@ -325,6 +329,7 @@ func (bt *batcher) push(ctx context.Context) {
 	}
 	b, n := bt.b, int64(len(bt.b.Records))
 	bt.b = nil
+	bt.lastBuf, bt.lastRecords = len(b.Buf), len(b.Records)
 	bt.countOutcome()
 	err := bt.in.sink.Push(ctx, b)
 	if err != nil && ctx.Err() != nil {
@@ -349,6 +354,7 @@ func (bt *batcher) tryPush() {
 	}
 	b, n := bt.b, int64(len(bt.b.Records))
 	bt.b = nil
+	bt.lastBuf, bt.lastRecords = len(b.Buf), len(b.Records)
 	bt.countOutcome()
 	if err := bt.in.sink.Push(doneCtx, b); err != nil {
 		b.Discard()
