@@ -22,7 +22,7 @@ var ErrClosed = errors.New("ring closed")
 type slot[T any] struct {
 	seq atomic.Uint64
 	val T
-	_   [40]byte // keep neighbouring slots off one cache line
+	_   [48]byte // with a pointer-sized T a slot is one 64-byte cache line
 }
 
 // Ring is a bounded MPMC queue. The zero value is not usable; call New.
