@@ -66,6 +66,9 @@ type fields struct {
 	hostname, appName, procID, msgID, sd []byte
 	msg                                  []byte
 	malformed                            bool
+	// plainHeader: hostname, app_name, proc_id and msg_id hold no byte
+	// that JSON escapes (fast path only).
+	plainHeader bool
 }
 
 // add parses frame and appends its record to b. An incomplete frame (cut
@@ -100,31 +103,17 @@ func (p *parser) add(b *record.Batch, frame []byte, truncated, incomplete bool, 
 		out.noTimestamp++
 	}
 	x := append(scratch[:0], `"syslog":{`...)
-	sep := false
-	member := func(key string, val []byte) {
-		if len(val) == 0 || (len(val) == 1 && val[0] == '-') {
-			return
-		}
-		if sep {
-			x = append(x, ',')
-		}
-		sep = true
-		x = append(x, '"')
-		x = append(x, key...)
-		x = append(x, `":`...)
-		x = sjson.AppendString(x, val)
-	}
+	first := len(x)
 	if f.pri >= 0 {
-		member("facility", view(facilities[f.pri/8]))
-		member("severity", view(severities[f.pri%8]))
+		x = append(x, priMembers[f.pri]...)
 	}
-	member("hostname", f.hostname)
-	member("app_name", f.appName)
-	member("proc_id", f.procID)
-	member("msg_id", f.msgID)
-	member("structured_data", f.sd)
+	x = member(x, first, `"hostname":`, f.hostname, f.plainHeader)
+	x = member(x, first, `"app_name":`, f.appName, f.plainHeader)
+	x = member(x, first, `"proc_id":`, f.procID, f.plainHeader)
+	x = member(x, first, `"msg_id":`, f.msgID, f.plainHeader)
+	x = member(x, first, `"structured_data":`, f.sd, false)
 	if noTS {
-		if sep {
+		if len(x) > first {
 			x = append(x, ',')
 		}
 		// @timestamp is the receive time: the message had no usable one.
@@ -138,6 +127,39 @@ func (p *parser) add(b *record.Batch, frame []byte, truncated, incomplete bool, 
 	b.AddExtra(r, f.msg, x)
 	return x
 }
+
+// member appends `key:"val"` to the syslog object x, whose members start
+// at first; a field that is empty or "-" (RFC 5424's NILVALUE) is left out.
+// plain says val needs no escaping: the fast path checked it is
+// PRINTUSASCII without '"' or '\\', so it is copied as it is.
+func member(x []byte, first int, key string, val []byte, plain bool) []byte {
+	if len(val) == 0 || (len(val) == 1 && val[0] == '-') {
+		return x
+	}
+	if len(x) > first {
+		x = append(x, ',')
+	}
+	x = append(x, key...)
+	if plain {
+		x = append(x, '"')
+		x = append(x, val...)
+		return append(x, '"')
+	}
+	return sjson.AppendString(x, val)
+}
+
+// priMembers holds the encoded facility and severity members of each PRI,
+// `"facility":"local0","severity":"info"`: every message has them, and
+// there are only 192.
+var priMembers = func() (m [maxPRI + 1][]byte) {
+	for pri := range m {
+		b := append([]byte(nil), `"facility":`...)
+		b = sjson.AppendStringString(b, facilities[pri/8])
+		b = append(b, `,"severity":`...)
+		m[pri] = sjson.AppendStringString(b, severities[pri%8])
+	}
+	return m
+}()
 
 // parse reads one frame. A frame that is not syslog is kept whole as msg
 // and marked malformed, with its PRI when it had a valid one.

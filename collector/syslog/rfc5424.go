@@ -34,7 +34,7 @@ func fast5424(frame []byte) (f fields, ok bool) {
 	f.pri = pri
 	i := n + 2
 
-	tok, i := token(frame, i, 32)
+	tok, i, _ := token(frame, i, 32)
 	if tok == nil {
 		return f, false
 	}
@@ -43,18 +43,20 @@ func fast5424(frame []byte) (f fields, ok bool) {
 			return f, false
 		}
 	}
-	if f.hostname, i = token(frame, i, maxHostname); f.hostname == nil {
+	var plainHost, plainApp, plainProc, plainMsgID bool
+	if f.hostname, i, plainHost = token(frame, i, maxHostname); f.hostname == nil {
 		return f, false
 	}
-	if f.appName, i = token(frame, i, maxAppName); f.appName == nil {
+	if f.appName, i, plainApp = token(frame, i, maxAppName); f.appName == nil {
 		return f, false
 	}
-	if f.procID, i = token(frame, i, maxProcID); f.procID == nil {
+	if f.procID, i, plainProc = token(frame, i, maxProcID); f.procID == nil {
 		return f, false
 	}
-	if f.msgID, i = token(frame, i, maxMsgID); f.msgID == nil {
+	if f.msgID, i, plainMsgID = token(frame, i, maxMsgID); f.msgID == nil {
 		return f, false
 	}
+	f.plainHeader = plainHost && plainApp && plainProc && plainMsgID
 
 	end := structuredData(frame, i)
 	if end < 0 {
@@ -72,23 +74,47 @@ func fast5424(frame []byte) (f fields, ok bool) {
 	return f, true
 }
 
-// token returns the 1..max PRINTUSASCII bytes at b[i:] and the index after
-// the SP that must follow them, or nil. The library reads up to the next
-// SP whatever the bytes and would take an empty field; neither is what a
-// well-formed frame holds, so both are declined.
-func token(b []byte, i, max int) ([]byte, int) {
+// token returns the 1..max PRINTUSASCII bytes at b[i:], the index after
+// the SP that must follow them, and whether they are plain: free of '"'
+// and '\\', the only PRINTUSASCII bytes JSON escapes. It returns nil if
+// there is no such token. The library reads up to the next SP whatever the
+// bytes and would take an empty field; neither is what a well-formed frame
+// holds, so both are declined.
+func token(b []byte, i, max int) ([]byte, int, bool) {
 	start := i
 	end := min(len(b), start+max+1)
-	// One unsigned compare per byte: SP and every non-PRINTUSASCII byte
-	// stop the loop; which one it was is checked once after.
-	for i < end && b[i]-33 <= 126-33 {
+	// One table load per byte: SP and every non-PRINTUSASCII byte stop the
+	// loop (which one it was is checked once after), and the classes of
+	// the others are or-ed together.
+	var seen byte
+	for i < end {
+		c := headerClass[b[i]]
+		if c == 0 {
+			break
+		}
+		seen |= c
 		i++
 	}
 	if i == start || i == end || b[i] != ' ' {
-		return nil, 0
+		return nil, 0, false
 	}
-	return b[start:i], i + 1
+	return b[start:i], i + 1, seen&classEscaped == 0
 }
+
+const (
+	classPlain   = 1 // PRINTUSASCII that JSON copies as it is
+	classEscaped = 2 // '"' and '\\'
+)
+
+// headerClass sorts bytes for token; 0 is SP and everything outside
+// PRINTUSASCII (33..126).
+var headerClass = func() (t [256]byte) {
+	for c := 33; c <= 126; c++ {
+		t[c] = classPlain
+	}
+	t['"'], t['\\'] = classEscaped, classEscaped
+	return t
+}()
 
 // stamp5424 reads an RFC 5424 TIMESTAMP as Unix ns where go-syslog.v2
 // reads the same instant: "YYYY-MM-DDThh:mm:ss", an optional fraction of

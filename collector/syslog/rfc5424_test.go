@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -33,6 +34,12 @@ var uglyFrames = []string{
 	"<13>1 2026-01-02T03:04:05Z h a p m -  two spaces",
 	"<13>1 2026-01-02T03:04:05Z h a p m - x\r\n",
 	"<13>1 2026-01-02T03:04:05Z h a p m - x\x00\xff\xfe y",
+	// Header fields JSON must escape ('"', '\\'), which the fast path
+	// otherwise copies as they are.
+	`<13>1 2026-01-02T03:04:05Z h"st a p m - x`,
+	`<13>1 2026-01-02T03:04:05Z h a\p p m - x`,
+	`<13>1 2026-01-02T03:04:05Z h a "p\ m - x`,
+	`<13>1 2026-01-02T03:04:05Z h a p m\" - x`,
 	// SD escapes and their traps.
 	`<13>1 2026-01-02T03:04:05Z h a p m [a b="x\]y"] m`,
 	`<13>1 2026-01-02T03:04:05Z h a p m [a b="x\"y"] m`,
@@ -276,6 +283,7 @@ func TestFast5424_Differential(t *testing.T) {
 		"<13>1 - h a p " + strings.Repeat("m", 32) + " - x",
 		"<0>1 - h a p m - x", "<191>1 - h a p m - x",
 		string(benchMessage(nil, 7)),
+		`<13>1 2026-01-02T03:04:05Z h"st a\p "p\ m\" - x`,
 	} {
 		_, ok := fast5424([]byte(s))
 		require.True(t, ok, "fast path declines %q", s)
@@ -357,4 +365,27 @@ func FuzzFast5424(f *testing.F) {
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		checkFast5424(t, frame)
 	})
+}
+
+// TestFast5424_EscapesHeaderFields: header fields are copied into the JSON
+// as they are only when they hold nothing to escape.
+func TestFast5424_EscapesHeaderFields(t *testing.T) {
+	frame := []byte(`<13>1 2026-01-02T03:04:05Z h"st a\p "p\ m\" - x`)
+	f, ok := fast5424(frame)
+	require.True(t, ok)
+	require.False(t, f.plainHeader)
+	got := addOne(t, newParser("auto"), frame)
+	_, extra, _ := strings.Cut(got, " x {")
+	var doc struct {
+		Syslog map[string]string `json:"syslog"`
+	}
+	require.NoError(t, json.Unmarshal([]byte("{"+extra), &doc), got)
+	require.Equal(t, map[string]string{
+		"facility": "user", "severity": "notice",
+		"hostname": `h"st`, "app_name": `a\p`, "proc_id": `"p\`, "msg_id": `m\"`,
+	}, doc.Syslog)
+
+	f, ok = fast5424([]byte(`<13>1 2026-01-02T03:04:05Z host app 12 m1 - x`))
+	require.True(t, ok)
+	require.True(t, f.plainHeader)
 }
