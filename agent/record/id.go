@@ -1,9 +1,12 @@
 package record
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"slices"
 )
 
 // IDLen is the length of an id written by AppendID.
@@ -11,8 +14,8 @@ const IDLen = 22
 
 // AppendID appends the record's deterministic document id (DESIGN.md,
 // Delivery). A replay of the same line at the same place gets the same id;
-// any other line does not. It appends nothing when the source has no seed
-// or the record no offset.
+// any other line does not. It appends nothing when the source has neither
+// seed nor key, or the record no offset.
 //
 // The format is fixed so that ids stay the same across processes, nodes and
 // versions of the agent; changing it changes every id, and replays across
@@ -22,10 +25,16 @@ const IDLen = 22
 //	SHA-256(uint32 BE len(IDSeed) ‖ IDSeed ‖ uint64 BE byte offset ‖ line bytes)
 //
 // IDSeed is the source's node, file identity and truncation generation; the
-// length prefix keeps seed and line apart. A Numbered source's records
-// (syslog: a random seed per connection, a number per message) are unique
-// by seed and number already, and their line is left out: three of the
-// four SHA-256 blocks of a 170-byte message, ~10% of the syslog path.
+// length prefix keeps seed and line apart.
+//
+// A numbered source (IDKey set: syslog, a random key per listener, a number
+// per connection and per message) needs no hash: its id is base64url of
+//
+//	AES-128-Encrypt(IDKey, uint64 BE IDConn ‖ uint64 BE Offset)
+//
+// A block cipher is a permutation, so under one key two different numbers
+// never share an id, and ids under different random keys collide no more
+// often than truncated SHA-256 ones. It costs a third of the hash (~40 ns).
 //
 // Why SHA-256 and not a cheaper MAC such as GMAC under a fixed public key
 // (measured at about half the cost, bench/RESULTS.md): a collision means a
@@ -33,7 +42,13 @@ const IDLen = 22
 // for different lines even when someone crafts lines on purpose. SHA-256 is
 // collision resistant; a polynomial MAC with a known key is not.
 func AppendID(dst []byte, src *Source, r *Record) []byte {
-	if len(src.IDSeed) == 0 || r.Offset < 0 {
+	if r.Offset < 0 {
+		return dst
+	}
+	if src.IDKey != nil {
+		return appendNumberedID(dst, src.IDKey, src.IDConn, uint64(r.Offset))
+	}
+	if len(src.IDSeed) == 0 {
 		return dst
 	}
 	var num [8]byte
@@ -43,9 +58,21 @@ func AppendID(dst []byte, src *Source, r *Record) []byte {
 	h.Write(src.IDSeed)
 	binary.BigEndian.PutUint64(num[:], uint64(r.Offset))
 	h.Write(num[:])
-	if !src.Numbered {
-		h.Write(r.Line)
-	}
+	h.Write(r.Line)
 	var sum [sha256.Size]byte
 	return base64.RawURLEncoding.AppendEncode(dst, h.Sum(sum[:0])[:16])
+}
+
+// appendNumberedID appends the id of message n of connection conn. The
+// block is encrypted in dst's spare room past the id, so nothing escapes
+// to the heap through the cipher.Block interface.
+func appendNumberedID(dst []byte, key cipher.Block, conn, n uint64) []byte {
+	at := len(dst)
+	dst = slices.Grow(dst, IDLen+aes.BlockSize)[:at+IDLen+aes.BlockSize]
+	block := dst[at+IDLen:]
+	binary.BigEndian.PutUint64(block, conn)
+	binary.BigEndian.PutUint64(block[8:], n)
+	key.Encrypt(block, block)
+	base64.RawURLEncoding.Encode(dst[at:at+IDLen], block)
+	return dst[:at+IDLen]
 }

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"crypto/aes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -31,13 +32,19 @@ func BenchmarkAppendID(b *testing.B) {
 	}
 }
 
-// A syslog message (~170 bytes) under a connection's numbered seed, hashed
-// without its line and with it.
+// A syslog message (~170 bytes): its numbered id (IDKey) and what the
+// same record would cost hashed with its line.
 func BenchmarkAppendIDNumbered(b *testing.B) {
 	r := &Record{Offset: 5, Line: make([]byte, 170)}
-	for _, numbered := range []bool{true, false} {
-		src := &Source{IDSeed: make([]byte, 24), Numbered: numbered}
-		b.Run(map[bool]string{true: "numbered", false: "with-line"}[numbered], func(b *testing.B) {
+	key, err := aes.NewCipher(make([]byte, 16))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, src := range map[string]*Source{
+		"numbered":  {IDKey: key, IDConn: 3},
+		"with-line": {IDSeed: make([]byte, 24)},
+	} {
+		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			dst := make([]byte, 0, IDLen)
 			for b.Loop() {

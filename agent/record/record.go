@@ -3,6 +3,7 @@
 package record
 
 import (
+	"crypto/cipher"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -56,10 +57,12 @@ type Source struct {
 	// and truncation generation. Empty means records get no deterministic id.
 	IDSeed []byte
 
-	// Numbered: the records' Offset numbers them uniquely under IDSeed (a
-	// syslog connection's message number under a random seed), so their ids
-	// need not hash the line (AppendID).
-	Numbered bool
+	// IDKey, when set, numbers the records instead of IDSeed: a source
+	// whose records are unique by their Offset under a key of its own (a
+	// syslog connection's message number under a random key per listener)
+	// gets ids that encrypt (IDConn, Offset) under IDKey (AppendID).
+	IDKey  cipher.Block
+	IDConn uint64
 
 	// Generation counts the truncations of the file seen so far.
 	Generation uint64

@@ -1,6 +1,11 @@
 package record
 
 import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/base64"
+	"encoding/binary"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -51,16 +56,44 @@ func TestIDDiffersByLineOffsetAndSeed(t *testing.T) {
 	require.Empty(t, id("", 10, "hello"), "no seed, no id")
 	require.Empty(t, id("seed", -1, "hello"), "not from a file, no id")
 
-	// Numbered records (syslog) are told apart by seed and number alone.
-	num := func(seed string, n int64, line string) string {
-		return string(AppendID(nil, &Source{IDSeed: []byte(seed), Numbered: true}, &Record{Offset: n, Line: []byte(line)}))
+	// Numbered records (syslog) are told apart by key, connection and
+	// number alone.
+	key := func(k byte) cipher.Block {
+		blk, err := aes.NewCipher(bytes.Repeat([]byte{k}, 16))
+		require.NoError(t, err)
+		return blk
 	}
-	b := num("conn-1", 7, "hello")
+	num := func(k cipher.Block, conn uint64, n int64, line string) string {
+		return string(AppendID(nil, &Source{IDSeed: []byte("ignored"), IDKey: k, IDConn: conn}, &Record{Offset: n, Line: []byte(line)}))
+	}
+	k1, k2 := key(1), key(2)
+	b := num(k1, 1, 7, "hello")
 	require.Len(t, b, IDLen)
-	require.Equal(t, b, num("conn-1", 7, "other text"), "the line is not hashed")
-	require.NotEqual(t, b, num("conn-1", 8, "hello"))
-	require.NotEqual(t, b, num("conn-2", 7, "hello"))
-	require.NotEqual(t, b, id("conn-1", 7, "hello"), "nor is it the file id")
+	require.Equal(t, b, num(k1, 1, 7, "other text"), "the line is not part of it")
+	require.NotEqual(t, b, num(k1, 1, 8, "hello"))
+	require.NotEqual(t, b, num(k1, 2, 7, "hello"))
+	require.NotEqual(t, b, num(k2, 1, 7, "hello"))
+	require.NotEqual(t, b, id("ignored", 7, "hello"), "nor is it the file id")
+	require.Empty(t, num(k1, 1, -1, "hello"), "no number, no id")
+
+	// Pinned: base64url of AES-128 of the two big-endian numbers.
+	block := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, 1), 7)
+	k1.Encrypt(block, block)
+	require.Equal(t, base64.RawURLEncoding.EncodeToString(block), b)
+
+	// Appended after what dst holds, without touching it.
+	dst := AppendID([]byte("prefix:"), &Source{IDKey: k1, IDConn: 1}, &Record{Offset: 7})
+	require.Equal(t, "prefix:"+b, string(dst))
+
+	// A permutation: different numbers never share an id under one key.
+	seen := map[string]bool{}
+	for conn := range uint64(20) {
+		for n := range int64(5000) {
+			s := num(k1, conn, n, "")
+			require.False(t, seen[s], "conn %d message %d repeats an id", conn, n)
+			seen[s] = true
+		}
+	}
 }
 
 // TestSizeCoversWhatTheHeapHolds: the bytes charged against memory_limit

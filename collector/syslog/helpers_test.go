@@ -37,11 +37,12 @@ func decodeRecord(t testing.TB, src *record.Source, r *record.Record) got {
 	}
 	require.NoError(t, json.Unmarshal([]byte("{"+string(r.Extra)+"}"), &extra), "extra %q", r.Extra)
 	// A message read by a listener gets a document id: its connection's
-	// seed and its number on that connection. (The parser alone, in parse
+	// number and its own number on that connection. (The parser alone, in parse
 	// tests, leaves both unset.)
-	if len(src.IDSeed) > 0 || r.Offset != -1 {
+	if src.IDKey != nil || r.Offset != -1 {
 		require.GreaterOrEqual(t, r.Offset, int64(0))
-		require.Len(t, src.IDSeed, 24)
+		require.NotNil(t, src.IDKey)
+		require.NotZero(t, src.IDConn)
 	}
 	return got{
 		Log: string(r.Line), Time: r.Time,

@@ -15,9 +15,10 @@ package syslog
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/tls"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -85,13 +86,14 @@ type Input struct {
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
 
-	// idSeed and batchers make every message's document id unique: each
-	// connection or UDP reader gets the seed plus its own number, and
-	// numbers its messages. A bulk request sent again after a lost answer
+	// idKey and batchers make every message's document id unique: each
+	// connection or UDP reader gets a number of its own, and numbers its
+	// messages; the id is their encryption under a random key
+	// (record.AppendID). A bulk request sent again after a lost answer
 	// then carries the same ids, and Elasticsearch answers 409 instead of
 	// storing the messages twice. (Syslog is not replayed across restarts,
-	// so a random seed per process is enough.)
-	idSeed   [16]byte
+	// so a random key per process is enough.)
+	idKey    cipher.Block
 	batchers atomic.Uint64
 }
 
@@ -105,8 +107,13 @@ func New(cfg config.Input, sink Sink, logger *slog.Logger) (*Input, error) {
 		flushDelay: flushDelay,
 		conns:      map[net.Conn]struct{}{},
 	}
-	if _, err := rand.Read(in.idSeed[:]); err != nil {
-		return nil, fmt.Errorf("syslog id seed: %w", err)
+	var key [16]byte
+	if _, err := rand.Read(key[:]); err != nil {
+		return nil, fmt.Errorf("syslog id key: %w", err)
+	}
+	var err error
+	if in.idKey, err = aes.NewCipher(key[:]); err != nil {
+		return nil, fmt.Errorf("syslog id key: %w", err)
 	}
 	if cfg.TCP == "" && cfg.UDP == "" {
 		return nil, errors.New("syslog input needs a tcp or udp address")
@@ -273,11 +280,10 @@ type batcher struct {
 }
 
 // newBatcher starts the batches of one connection or UDP reader, under a
-// source of its own that carries its id seed.
+// source of its own that carries its id key and number.
 func (in *Input) newBatcher(src *record.Source) *batcher {
 	own := *src
-	own.IDSeed = binary.BigEndian.AppendUint64(append([]byte(nil), in.idSeed[:]...), in.batchers.Add(1))
-	own.Numbered = true
+	own.IDKey, own.IDConn = in.idKey, in.batchers.Add(1)
 	return &batcher{in: in, src: &own, parser: newParser(in.cfg.Format)}
 }
 
