@@ -32,7 +32,7 @@ type faultyBulk struct {
 	calls     int            // _bulk requests answered or failed
 	wireBytes int64          // request bodies as they arrived (compressed or not)
 	headers   []http.Header  // of each _bulk request
-	paths     []string       // of each _bulk request
+	paths     []string       // of each _bulk request, with its query
 	docs      map[string]int // times each document (by key) arrived in a request
 	keys      [][]string     // document keys of each _bulk request, in order
 	bodies    [][]byte       // of each _bulk request, decompressed
@@ -164,7 +164,7 @@ func (f *faultyBulk) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.wireBytes += int64(len(raw))
 	f.headers = append(f.headers, r.Header.Clone())
-	f.paths = append(f.paths, r.URL.Path)
+	f.paths = append(f.paths, r.URL.RequestURI())
 	keys := make([]string, len(ops))
 	for i, op := range ops {
 		f.docs[op.key()]++

@@ -73,7 +73,8 @@ func TestDeliverHeadersAuthAndBytes(t *testing.T) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	require.Equal(t, 1, f.calls, "three small batches fit one request")
-	require.Equal(t, "/prefix/_bulk", f.paths[0])
+	// Items come back as status and error only.
+	require.Equal(t, "/prefix/_bulk?filter_path=errors,items.*.error,items.*.status", f.paths[0])
 	h := f.headers[0]
 	require.Equal(t, "application/x-ndjson", h.Get("Content-Type"))
 	require.Empty(t, h.Get("Content-Encoding"))

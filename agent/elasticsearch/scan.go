@@ -51,7 +51,9 @@ func scanItems(body []byte, fn func(raw []byte)) (int, error) {
 				for {
 					s.ws()
 					start := s.i
-					if err := s.value(1); err != nil {
+					if bytes.HasPrefix(s.b[s.i:], createdItem) {
+						s.i += len(createdItem)
+					} else if err := s.value(1); err != nil {
 						return 0, err
 					}
 					fn(body[start:s.i])
@@ -79,6 +81,11 @@ func scanItems(body []byte, fn func(raw []byte)) (int, error) {
 		return 0, s.fail("want ',' or '}'")
 	}
 }
+
+// createdItem is an item as Elasticsearch, OpenSearch and VictoriaLogs
+// write a stored document under our filter_path (bulkPath): almost every
+// item of every answer. Matching it whole skips the generic walk.
+var createdItem = []byte(`{"create":{"status":201}}`)
 
 // isItemsKey reports whether a raw object key says "items", escapes and
 // all (`"\u0069tems"` does).

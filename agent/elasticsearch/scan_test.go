@@ -29,6 +29,9 @@ func TestScanItems(t *testing.T) {
 	f(`{"x":"\\","items":[{}]}`, `{}`)
 	f(`{"items":"not an array"}`)
 	f(`{"\u0069tems":[7]}`, `7`)
+	// The common item, matched whole, and its near misses, walked.
+	f(`{"items":[{"create":{"status":201}},{"create":{"status":2010}},{"create":{"status":201} }]}`,
+		`{"create":{"status":201}}`, `{"create":{"status":2010}}`, `{"create":{"status":201} }`)
 }
 
 func TestScanItemsFailure(t *testing.T) {
@@ -43,6 +46,7 @@ func TestScanItemsFailure(t *testing.T) {
 	f(`{"items":[{"create":{"status":201}},`, "malformed JSON: want a value, found the end at byte 36")
 	f(`{"items":[{"a":"b}]}`, "malformed JSON: unterminated string, found the end at byte 20")
 	f(`{"items":[]} x`, `malformed JSON: want the end, found 'x' at byte 13`)
+	f(`{"items":[{"create":{"status":201}}}]}`, `malformed JSON: want ',' or ']', found '}' at byte 35`)
 	f(`{"items":[tru]}`, `malformed JSON: want true, found 't' at byte 10`)
 	f(`{"items":[],"items":[]}`, `duplicate "items" key`)
 	f(`{"items":[`+strings.Repeat("[", 300)+strings.Repeat("]", 300)+`]}`, `malformed JSON: nested too deep, found '[' at byte 266`)
@@ -61,6 +65,7 @@ func FuzzScanItems(f *testing.F) {
 	f.Add([]byte(`{"took":0,"errors":false,"items":[]}`))
 	f.Add([]byte(`{"items":[{"a":"\u0022]"}],"x":[1,{"y":null}]}`))
 	f.Add([]byte(`{"\u0069tems":[{"b":1}]}`))
+	f.Add([]byte(`{"errors":false,"items":[{"create":{"status":201}},{"create":{"status":201}}x]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var got [][]byte
 		n, err := scanItems(body, func(raw []byte) {
