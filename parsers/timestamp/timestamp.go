@@ -1,7 +1,17 @@
 // Package timestamp parses and formats RFC 3339 timestamps as Unix
 // nanoseconds without the time package on the hot path: no allocation, no
 // time.Location lookups.
+//
+// ParseRFC3339 and AppendRFC3339Nano hold no state. Parser and Formatter
+// give the same results and remember the last second they saw, which the
+// next record of a time-ordered stream almost always shares; a goroutine
+// that handles such a stream owns one of each it needs.
 package timestamp
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // ParseRFC3339 parses an RFC 3339 timestamp such as
 // 2026-11-25T10:00:00.123456789Z or 2026-11-25T12:00:00+02:00 and returns it
@@ -23,6 +33,18 @@ func ParseRFC3339(b []byte) (int64, bool) {
 	if len(b) < 20 {
 		return 0, false
 	}
+	wall, ok := parseWall(b)
+	if !ok {
+		return 0, false
+	}
+	return parseTail(b, wall)
+}
+
+// parseWall reads and checks the date and time of day, b[:19]
+// ("YYYY-MM-DDThh:mm:ss", len(b) >= 19), and returns them as seconds since
+// 1970-01-01T00:00:00 of the same wall clock: the zone comes later.
+func parseWall(b []byte) (int64, bool) {
+	_ = b[18]
 	year, ok1 := digits4(b[0:4])
 	month, ok2 := digits2(b[5:7])
 	day, ok3 := digits2(b[8:10])
@@ -37,13 +59,34 @@ func ParseRFC3339(b []byte) (int64, bool) {
 		hour > 23 || minute > 59 || sec > 60 {
 		return 0, false
 	}
+	return daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec), true
+}
 
+// parseTail reads what follows the seconds, b[19:] (len(b) >= 20): an
+// optional fraction, then the zone, which must end b. wall is what
+// parseWall returned for b[:19].
+func parseTail(b []byte, wall int64) (int64, bool) {
 	i := 19
 	var frac int64
 	if b[i] == '.' {
 		i++
 		start := i
 		n := 0
+		// Eight digits at once when eight bytes follow the '.': the runtimes
+		// write up to nine (fewer when they trim trailing zeros).
+		if len(b)-i >= 8 {
+			x := binary.LittleEndian.Uint64(b[i:])
+			d := x - 0x3030303030303030
+			// A byte's top bit is set here if it is below '0' (the
+			// subtraction), above '9' (the addition) or above 0x7f. Carries
+			// and borrows only go to later bytes, so the first byte
+			// flagged is the first non-digit.
+			nonDigit := ((x + 0x4646464646464646) | x | d) & 0x8080808080808080
+			n = bits.TrailingZeros64(nonDigit) / 8 // 8 when all are digits
+			// Keep the n digits, moved up behind leading zeros.
+			frac = int64(eightDigits(d << (64 - 8*n)))
+			i += n
+		}
 		for i < len(b) {
 			d := b[i] - '0'
 			if d > 9 {
@@ -88,10 +131,7 @@ func ParseRFC3339(b []byte) (int64, bool) {
 	if i != len(b) {
 		return 0, false
 	}
-
-	secs := daysFromCivil(year, month, day)*86400 +
-		int64(hour*3600+minute*60+sec) - offset
-	return toNanos(secs, frac)
+	return toNanos(wall-offset, frac)
 }
 
 // toNanos returns secs*1e9+frac (0 <= frac < 1e9), or false if that does not
@@ -114,6 +154,14 @@ func toNanos(secs, frac int64) (int64, bool) {
 	default:
 		return secs*1e9 + frac, true
 	}
+}
+
+// eightDigits returns the number that x holds as eight digits of one
+// byte each (0-9, the first in the lowest byte).
+func eightDigits(x uint64) uint64 {
+	x = (x * 2561) >> 8                                      // pairs: 10*a + b
+	x = ((x & 0x00ff00ff00ff00ff) * 6553601) >> 16           // fours: 100*ab + cd
+	return ((x & 0x0000ffff0000ffff) * 42949672960001) >> 32 // 10000*abcd + efgh
 }
 
 var pow10 = [10]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
@@ -220,26 +268,64 @@ func Date(ns int64) (year, month, day int) {
 // width (30 bytes) makes the strings sort in time order. It allocates only if
 // dst lacks room for 30 more bytes.
 func AppendRFC3339Nano(dst []byte, ns int64) []byte {
-	days, nsOfDay := split(ns)
-	year, month, day := civilFromDays(days)
-	secOfDay := nsOfDay / 1e9
-	frac := nsOfDay % 1e9
-
+	sec, frac := splitSec(ns)
 	n := len(dst)
 	dst = append(dst, "0000-00-00T00:00:00.000000000Z"...)
 	b := dst[n : n+30]
+	putSeconds((*[19]byte)(b), sec)
+	putFrac((*[9]byte)(b[20:29]), frac)
+	return dst
+}
+
+// splitSec returns the Unix second of ns and the nanoseconds into it
+// (always >= 0).
+func splitSec(ns int64) (sec, frac int64) {
+	sec, frac = ns/1e9, ns%1e9
+	if frac < 0 {
+		sec--
+		frac += 1e9
+	}
+	return sec, frac
+}
+
+// putSeconds writes the UTC date and time of day of the Unix second sec,
+// "YYYY-MM-DDThh:mm:ss", for a sec of an int64 of nanoseconds (its year has
+// four digits).
+func putSeconds(b *[19]byte, sec int64) {
+	days := floorDiv(sec, 86400)
+	secOfDay := int(sec - days*86400)
+	year, month, day := civilFromDays(days)
 	put2(b[0:2], year/100)
 	put2(b[2:4], year%100)
+	b[4] = '-'
 	put2(b[5:7], month)
+	b[7] = '-'
 	put2(b[8:10], day)
-	put2(b[11:13], int(secOfDay/3600))
-	put2(b[14:16], int(secOfDay/60%60))
-	put2(b[17:19], int(secOfDay%60))
-	for i := 28; i >= 20; i-- {
-		b[i] = byte('0' + frac%10)
-		frac /= 10
-	}
-	return dst
+	b[10] = 'T'
+	put2(b[11:13], secOfDay/3600)
+	b[13] = ':'
+	put2(b[14:16], secOfDay/60%60)
+	b[16] = ':'
+	put2(b[17:19], secOfDay%60)
+}
+
+// putFrac writes frac (0 <= frac < 1e9) as nine digits.
+func putFrac(b *[9]byte, frac int64) {
+	v := uint32(frac)
+	b[0] = byte('0' + v/1e8)
+	binary.LittleEndian.PutUint64(b[1:], eightASCII(v%1e8))
+}
+
+// eightASCII returns v (< 1e8) as eight ASCII digits, the first in the
+// lowest byte: v is cut into two lanes of four digits, then four of two,
+// then eight of one, each lane divided by a multiply and a shift.
+func eightASCII(v uint32) uint64 {
+	x := uint64(v/10000) | uint64(v%10000)<<32
+	q := (x * 10486 >> 20) & 0x0000007f0000007f // x/100 in each lane (x < 10000)
+	x = q | (x-q*100)<<16
+	q = (x * 103 >> 10) & 0x000f000f000f000f // x/10 in each lane (x < 100)
+	x = q | (x-q*10)<<8
+	return x | 0x3030303030303030
 }
 
 func put2(b []byte, v int) {
