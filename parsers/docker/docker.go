@@ -56,7 +56,27 @@ type Line struct {
 // where it went wrong.
 func Parse(dst, line []byte) (Line, []byte, error) {
 	n0 := len(dst)
-	l, dst, _, perr := parse(dst, line)
+	l, dst, _, perr := parse(nil, dst, line)
+	if perr.what != "" {
+		return Line{}, dst[:n0], perr.error(line)
+	}
+	return l, dst, nil
+}
+
+// Parser is Parse for the lines of one file, in order: it remembers the
+// second of the last "time" (a timestamp.Parser), which the next lines
+// almost always share, so that for those only the fraction and the zone
+// are read. The zero Parser is ready to use. It is not safe for concurrent
+// use: each reader of a file owns one.
+type Parser struct {
+	ts timestamp.Parser
+}
+
+// Parse is the package function Parse: the same results for every dst and
+// line, in any order.
+func (p *Parser) Parse(dst, line []byte) (Line, []byte, error) {
+	n0 := len(dst)
+	l, dst, _, perr := parse(&p.ts, dst, line)
 	if perr.what != "" {
 		return Line{}, dst[:n0], perr.error(line)
 	}
@@ -71,7 +91,7 @@ func Parse(dst, line []byte) (Line, []byte, error) {
 // only for a "log" value longer than 256 bytes.
 func Looks(line []byte) bool {
 	var buf [256]byte
-	l, _, hasTime, perr := parse(buf[:0], line)
+	l, _, hasTime, perr := parse(nil, buf[:0], line)
 	return perr.what == "" && hasTime && l.Stream != stream.Unknown
 }
 
@@ -105,8 +125,9 @@ const (
 )
 
 // parse does the work of Parse and Looks. hasTime says whether there was a
-// "time" key.
-func parse(dst, line []byte) (l Line, _ []byte, hasTime bool, _ parseError) {
+// "time" key. It reads the time with tp, or with timestamp.ParseRFC3339
+// when tp is nil.
+func parse(tp *timestamp.Parser, dst, line []byte) (l Line, _ []byte, hasTime bool, _ parseError) {
 	b := line
 	n0 := len(dst)
 	logStart, logEnd := -1, -1
@@ -207,12 +228,12 @@ func parse(dst, line []byte) (l Line, _ []byte, hasTime bool, _ parseError) {
 	}
 	var perr parseError
 	if streamRaw != nil {
-		if dst, perr = scalar(dst, streamRaw, streamEsc, streamPos, keyStream, &l); perr.what != "" {
+		if dst, perr = scalar(nil, dst, streamRaw, streamEsc, streamPos, keyStream, &l); perr.what != "" {
 			return l, dst[:logEnd], false, perr
 		}
 	}
 	if timeRaw != nil {
-		if dst, perr = scalar(dst, timeRaw, timeEsc, timePos, keyTime, &l); perr.what != "" {
+		if dst, perr = scalar(tp, dst, timeRaw, timeEsc, timePos, keyTime, &l); perr.what != "" {
 			return l, dst[:logEnd], false, perr
 		}
 	}
@@ -228,8 +249,9 @@ func parse(dst, line []byte) (l Line, _ []byte, hasTime bool, _ parseError) {
 }
 
 // scalar parses the "stream" or "time" value raw (unescaping it past the
-// end of dst first when needed, then cutting dst back) into l.
-func scalar(dst, raw []byte, escaped bool, pos, which int, l *Line) ([]byte, parseError) {
+// end of dst first when needed, then cutting dst back) into l, a time with
+// tp when it is not nil.
+func scalar(tp *timestamp.Parser, dst, raw []byte, escaped bool, pos, which int, l *Line) ([]byte, parseError) {
 	n := len(dst)
 	if escaped {
 		var err error
@@ -242,6 +264,8 @@ func scalar(dst, raw []byte, escaped bool, pos, which int, l *Line) ([]byte, par
 	if which == keyStream {
 		l.Stream = stream.Parse(raw)
 		ok = l.Stream != stream.Unknown
+	} else if tp != nil {
+		l.Time, ok = tp.ParseRFC3339(raw)
 	} else {
 		l.Time, ok = timestamp.ParseRFC3339(raw)
 	}
