@@ -185,6 +185,10 @@ func (e *Encoder) ParserNames() []string {
 // EncodeBatch fills b.Docs and b.DocEnds with one document per record,
 // with the batch's Kubernetes object and, when the batch names one, the
 // parser chosen for its pod (an unknown name falls back to the config's).
+//
+// A batch's records come in time order, so their @timestamp values mostly
+// share a second: its text is written once per batch and copied after
+// that (stamps).
 func (e *Encoder) EncodeBatch(b *record.Batch) {
 	b.Docs = b.Docs[:0]
 	b.DocEnds = b.DocEnds[:0]
@@ -195,10 +199,20 @@ func (e *Encoder) EncodeBatch(b *record.Batch) {
 		}
 	}
 	meta := b.Kubernetes()
+	var st stamps
 	for i := range b.Records {
-		b.Docs = e.appendDoc(b.Docs, chain, meta, &b.Records[i])
+		b.Docs = e.appendDoc(b.Docs, chain, meta, &b.Records[i], &st)
 		b.DocEnds = append(b.DocEnds, int32(len(b.Docs)))
 	}
+}
+
+// stamps formats the @timestamp values of one EncodeBatch call; the
+// Encoder is shared by the workers, so it lives on the caller's stack.
+// rec takes the records' own times and field those of a parsed time field,
+// which may keep to other seconds: one Formatter for both would miss on
+// every record when the two differ.
+type stamps struct {
+	rec, field timestamp.Formatter
 }
 
 func reserved(key []byte) bool {
@@ -264,17 +278,18 @@ func (p *parser) merge(dst, line []byte, ref int64) (out []byte, ok bool, res fi
 // Append appends the document of r to dst and returns it, parsed by the
 // config's parsers, with the source's Kubernetes object.
 func (e *Encoder) Append(dst []byte, src *record.Source, r *record.Record) []byte {
-	return e.appendDoc(dst, e.parsers, src.Meta, r)
+	var st stamps
+	return e.appendDoc(dst, e.parsers, src.Meta, r, &st)
 }
 
-func (e *Encoder) appendDoc(dst []byte, parsers []parser, meta []byte, r *record.Record) []byte {
+func (e *Encoder) appendDoc(dst []byte, parsers []parser, meta []byte, r *record.Record, st *stamps) []byte {
 	ts := r.Time
 	if ts == 0 {
 		ts = e.now()
 	}
 	dst = append(dst, `{"@timestamp":"`...)
 	tsAt := len(dst) // rewritten in place when a time field parses
-	dst = timestamp.AppendRFC3339Nano(dst, ts)
+	dst = st.rec.AppendRFC3339Nano(dst, ts)
 	dst = append(dst, '"')
 	if s := r.Stream.String(); s != "" {
 		dst = append(dst, `,"stream":"`...)
@@ -290,7 +305,7 @@ func (e *Encoder) appendDoc(dst []byte, parsers []parser, meta []byte, r *record
 			if dst, ok, res = parsers[i].merge(dst, r.Line, ts); ok {
 				keepLog = parsers[i].keepOriginal
 				if res.timeOK {
-					timestamp.AppendRFC3339Nano(dst[:tsAt], res.time)
+					st.field.AppendRFC3339Nano(dst[:tsAt], res.time)
 				} else if res.timeSet {
 					fallback = true
 					e.timeFallbacks.Add(1)
