@@ -9,6 +9,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/record"
 	sjson "github.com/sluicelog/sluice/parsers/json"
+	"github.com/sluicelog/sluice/parsers/timestamp"
 )
 
 // facilities and severities are the RFC 5424 6.2.1 codes by name.
@@ -44,6 +45,9 @@ type parser struct {
 	// libraryOnly turns the RFC 5424 fast path off (rfc3164 format, and
 	// tests and benchmarks that compare the two paths).
 	libraryOnly bool
+	// ts reads the fast path's timestamps (one parser per connection or
+	// UDP reader, so not shared).
+	ts timestamp.Parser
 }
 
 func newParser(format string) *parser {
@@ -165,7 +169,7 @@ var priMembers = func() (m [maxPRI + 1][]byte) {
 // and marked malformed, with its PRI when it had a valid one.
 func (p *parser) parse(frame []byte, recv int64) fields {
 	if !p.libraryOnly {
-		if f, ok := fast5424(frame); ok {
+		if f, ok := fast5424(frame, &p.ts); ok {
 			return f
 		}
 	}

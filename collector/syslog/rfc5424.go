@@ -26,7 +26,7 @@ const (
 // library reads differently or rejects (see stamp5424), structured data
 // that does not follow the RFC's grammar or that the library would cut
 // short, a VERSION other than 1. FuzzFast5424 holds it to that.
-func fast5424(frame []byte) (f fields, ok bool) {
+func fast5424(frame []byte, ts *timestamp.Parser) (f fields, ok bool) {
 	pri, n, ok := parsePRI(frame)
 	if !ok || len(frame) < n+2 || frame[n] != '1' || frame[n+1] != ' ' {
 		return f, false
@@ -39,7 +39,7 @@ func fast5424(frame []byte) (f fields, ok bool) {
 		return f, false
 	}
 	if !(len(tok) == 1 && tok[0] == '-') {
-		if f.time, ok = stamp5424(tok); !ok {
+		if f.time, ok = stamp5424(tok, ts); !ok {
 			return f, false
 		}
 	}
@@ -125,8 +125,9 @@ var headerClass = func() (t [256]byte) {
 // parses digits with strconv.Atoi, so "+1" is a month to it (the fixed
 // digit checks here refuse that). Times outside int64 ns are declined by
 // ParseRFC3339 (the library wraps them), so 0001-01-01 (time.Time's zero,
-// "no timestamp" to from5424) never comes here.
-func stamp5424(b []byte) (int64, bool) {
+// "no timestamp" to from5424) never comes here. ts is the connection's:
+// its messages mostly share the second.
+func stamp5424(b []byte, ts *timestamp.Parser) (int64, bool) {
 	if len(b) < 20 || b[10] != 'T' || b[17] > '5' {
 		return 0, false
 	}
@@ -147,7 +148,7 @@ func stamp5424(b []byte) (int64, bool) {
 	default:
 		return 0, false
 	}
-	return timestamp.ParseRFC3339(b)
+	return ts.ParseRFC3339(b)
 }
 
 // structuredData returns the end of the STRUCTURED-DATA at b[i:] ("-", or

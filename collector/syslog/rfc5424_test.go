@@ -12,7 +12,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/parsers/timestamp"
 )
+
+// testTS is the tests' timestamp parser, shared so that frames in a row
+// hit and miss its cache.
+var testTS timestamp.Parser
 
 // uglyFrames are RFC 5424 frames at the edges of what fast5424 accepts:
 // each must come out of the fast path as the library path has it, or be
@@ -216,7 +221,7 @@ func fast5424Seeds(tb testing.TB) [][]byte {
 // and as the record's JSON. It reports whether the fast path accepted.
 func checkFast5424(t *testing.T, frame []byte) bool {
 	t.Helper()
-	fast, ok := fast5424(frame)
+	fast, ok := fast5424(frame, &testTS)
 	if !ok {
 		return false
 	}
@@ -285,7 +290,7 @@ func TestFast5424_Differential(t *testing.T) {
 		string(benchMessage(nil, 7)),
 		`<13>1 2026-01-02T03:04:05Z h"st a\p "p\ m\" - x`,
 	} {
-		_, ok := fast5424([]byte(s))
+		_, ok := fast5424([]byte(s), &testTS)
 		require.True(t, ok, "fast path declines %q", s)
 	}
 	for _, s := range []string{
@@ -301,7 +306,7 @@ func TestFast5424_Differential(t *testing.T) {
 		"<13>1 - - - - -",
 		"<13>2 - h a p m - x",
 	} {
-		_, ok := fast5424([]byte(s))
+		_, ok := fast5424([]byte(s), &testTS)
 		require.False(t, ok, "fast path takes %q", s)
 	}
 }
@@ -338,7 +343,7 @@ func TestFast5424_NoAllocs(t *testing.T) {
 	}
 	frame := benchMessage(nil, 123456)
 	require.Zero(t, testing.AllocsPerRun(100, func() {
-		if _, ok := fast5424(frame); !ok {
+		if _, ok := fast5424(frame, &testTS); !ok {
 			t.Fatal("declined")
 		}
 	}))
@@ -371,7 +376,7 @@ func FuzzFast5424(f *testing.F) {
 // as they are only when they hold nothing to escape.
 func TestFast5424_EscapesHeaderFields(t *testing.T) {
 	frame := []byte(`<13>1 2026-01-02T03:04:05Z h"st a\p "p\ m\" - x`)
-	f, ok := fast5424(frame)
+	f, ok := fast5424(frame, &testTS)
 	require.True(t, ok)
 	require.False(t, f.plainHeader)
 	got := addOne(t, newParser("auto"), frame)
@@ -385,7 +390,7 @@ func TestFast5424_EscapesHeaderFields(t *testing.T) {
 		"hostname": `h"st`, "app_name": `a\p`, "proc_id": `"p\`, "msg_id": `m\"`,
 	}, doc.Syslog)
 
-	f, ok = fast5424([]byte(`<13>1 2026-01-02T03:04:05Z host app 12 m1 - x`))
+	f, ok = fast5424([]byte(`<13>1 2026-01-02T03:04:05Z host app 12 m1 - x`), &testTS)
 	require.True(t, ok)
 	require.True(t, f.plainHeader)
 }

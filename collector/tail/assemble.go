@@ -39,6 +39,10 @@ type assembler struct {
 	stats   *Stats
 	pend    [3]pending // by stream.Stream
 	scratch []byte     // docker's unescaped message
+	// The file's lines come in time order: its parsers remember the last
+	// second of timestamp read.
+	cri    cri.Parser
+	docker docker.Parser
 
 	// multiline: one joiner per stream, nil when off. clock is the
 	// monotonic time of the current read (one clock read per chunk, not
@@ -242,11 +246,11 @@ func (a *assembler) add(b *record.Batch, line []byte, off int64, flags record.Fl
 	switch a.format {
 	case formatCRI:
 		var l cri.Line
-		l, err = cri.Parse(line)
+		l, err = a.cri.Parse(line)
 		t, st, partial, msg = l.Time, l.Stream, l.Partial, l.Msg
 	case formatDocker:
 		var l docker.Line
-		l, a.scratch, err = docker.Parse(a.scratch[:0], line)
+		l, a.scratch, err = a.docker.Parse(a.scratch[:0], line)
 		t, st, partial, msg = l.Time, l.Stream, l.Partial, l.Msg
 	default:
 		// Not a container log (yet): ship the line as it is.
