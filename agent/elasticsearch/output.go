@@ -141,6 +141,7 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 		TLSHandshakeTimeout:   10 * time.Second,
 		TLSClientConfig:       tlsCfg,
 		ExpectContinueTimeout: time.Second,
+		WriteBufferSize:       writeBufferSize(int(cfg.Bulk.MaxBytes)),
 	}
 	client, err := newClient(cfg, creds, header, tr)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -535,4 +537,47 @@ func TestRunTwice(t *testing.T) {
 	err := o.Run(context.Background())
 	require.Error(t, err)
 	require.False(t, errors.Is(err, context.Canceled))
+}
+
+// TestRequestLeavesInOneWrite: a request of up to max_bytes goes to the
+// socket in one write (writeBufferSize), not in net/http's 4 KiB + 32 KiB
+// pieces, each of which is a system call.
+func TestRequestLeavesInOneWrite(t *testing.T) {
+	f := newFaultyBulk(t)
+	f.noTemplates = true
+	cfg := testConfig(f.srv.URL)
+	cfg.Bulk.MaxBytes = 512 << 10
+	o, err := New(cfg, slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+	require.NoError(t, err)
+	var writes atomic.Int64
+	dial := o.transport.DialContext
+	o.transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{Conn: c, writes: &writes}, nil
+	}
+	runOutput(t, o)
+	src := testSource("api-1")
+	acks := newAckRecorder()
+	acks.check = storedAll(f, src, 400, nil)
+	write(t, o.NewWriter(), newTestBatch(src, acks, 0, 0, 400, nil))
+	acks.waitAcked(t, 0)
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	require.Equal(t, 1, f.calls)
+	require.Greater(t, f.wireBytes, int64(64<<10), "a body several times net/http's 32 KiB pieces")
+	require.Equal(t, int64(1), writes.Load(), "writes for one request of %d bytes", f.wireBytes)
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
 }

@@ -116,14 +116,26 @@ func (o *Output) scratchKeep() int {
 
 // BufferBytes bounds the memory the output keeps outside the batches when
 // writers pipeline workers write to it: one body per writer, and per
-// sender the body it delivers, a rescue or dead-letter body, and the copy
-// of items being retried (at most a body). Bodies are kept up to 1.25 ×
-// max_bytes (keepBody). Not counted: the response buffer (a few hundred
-// bytes per item) and gzip's buffer with bulk.compress. The runtime takes
-// it out of memory_limit before the batches get their share.
+// sender the body it delivers, a rescue or dead-letter body, the copy of
+// items being retried (at most a body) and its connection's write buffer
+// (writeBufferSize). Bodies are kept up to 1.25 × max_bytes (keepBody).
+// Not counted: the response buffer (a few bytes per item under
+// filter_path) and gzip's buffer with bulk.compress. The runtime takes it
+// out of memory_limit before the batches get their share.
 func (o *Output) BufferBytes(writers int) int64 {
 	body := int64(o.maxBytes) + int64(o.maxBytes)/4
-	return int64(writers+3*o.workers) * body
+	return int64(writers+3*o.workers)*body + int64(o.workers)*int64(writeBufferSize(o.maxBytes))
+}
+
+// writeBufferSize is the size of each connection's write buffer: a whole
+// request (line, headers and a max_bytes body) up to 1 MiB, so that most
+// requests leave in one write. net/http's default (4 KiB, then the body
+// in 32 KiB pieces) made sixteen writes of a 512 KiB body, and on two
+// cores each of those long system calls could cost a hand-off of the
+// thread's P to another thread (bench/RESULTS.md): 1.66 → 1.40 CPU-s per
+// million syslog messages at 512KiB bodies.
+func writeBufferSize(maxBytes int) int {
+	return min(maxBytes, 1<<20) + 16<<10
 }
 
 // InFlightBytes is what the bodies being filled and sent at once hold when

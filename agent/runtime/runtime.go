@@ -170,7 +170,7 @@ func (a *Agent) memorySplit() budget.Split {
 	s := budget.NewSplit(int64(a.cfg.MemoryLimit), outputs, inFlight)
 	args := []any{"memory_limit", s.Limit, "batches", s.Batches, "output_buffers", s.Outputs, "soft_limit", s.Soft}
 	if s.Tight {
-		a.logger.Warn("memory_limit is small for the outputs' bulk bodies (bulk.max_bytes × (workers + 3 × bulk.workers) × 1.25) and the batches they refer to: the agent will use more; lower bulk.max_bytes or raise memory_limit", args...)
+		a.logger.Warn("memory_limit is small for the outputs' bulk bodies (bulk.max_bytes × (workers + 3 × bulk.workers) × 1.25, plus a write buffer per bulk worker) and the batches they refer to: the agent will use more; lower bulk.max_bytes or raise memory_limit", args...)
 	} else {
 		a.logger.Info("memory_limit shared out", args...)
 	}
