@@ -80,8 +80,15 @@ func (r *Ring[T]) Len() int {
 
 // TryPush adds v unless the ring is full or closed.
 func (r *Ring[T]) TryPush(v T) bool {
+	ok, _ := r.tryPush(v)
+	return ok
+}
+
+// tryPush is TryPush that also reports whether another producer took a
+// position under it on the way (see yieldIfContended).
+func (r *Ring[T]) tryPush(v T) (ok, contended bool) {
 	if r.closed.Load() {
-		return false
+		return false, false
 	}
 	for {
 		pos := r.tail.Load()
@@ -95,10 +102,11 @@ func (r *Ring[T]) TryPush(v T) bool {
 				if r.waiters.Load() > 0 {
 					signal(r.notEmpty)
 				}
-				return true
+				return true, contended
 			}
+			contended = true
 		case dif < 0:
-			return false // full
+			return false, contended // full
 		}
 		// Another producer took the slot; try the next position.
 	}
@@ -106,6 +114,13 @@ func (r *Ring[T]) TryPush(v T) bool {
 
 // TryPop removes the oldest item, if there is one.
 func (r *Ring[T]) TryPop() (T, bool) {
+	v, ok, _ := r.tryPop()
+	return v, ok
+}
+
+// tryPop is TryPop that also reports whether another consumer took a
+// position under it on the way (see yieldIfContended).
+func (r *Ring[T]) tryPop() (v T, ok, contended bool) {
 	var zero T
 	for {
 		pos := r.head.Load()
@@ -114,16 +129,66 @@ func (r *Ring[T]) TryPop() (T, bool) {
 		switch dif := int64(seq) - int64(pos+1); {
 		case dif == 0:
 			if r.head.CompareAndSwap(pos, pos+1) {
-				v := s.val
+				v = s.val
 				s.val = zero
 				s.seq.Store(pos + r.mask + 1)
 				if r.pushers.Load() > 0 {
 					signal(r.notFull)
 				}
-				return v, true
+				return v, true, contended
 			}
+			contended = true
 		case dif < 0:
-			return zero, false // empty
+			return zero, false, contended // empty
+		}
+	}
+}
+
+// yieldIfContended is called after a push or pop that lost a CAS to a
+// goroutine on its own side: two producers (or two consumers) were running
+// at the same moment. When goroutines outnumber Ps that usually means the
+// other side is waiting for a P. Without a yield both producers fill the
+// ring together, then both consumers drain it together, each pair bouncing
+// one counter's line between cores: in traces of the slow BenchmarkHandoff
+// runs at 2 producers on 2 cores (70-90 ns per item), same-side pairs held
+// both Ps 58% of the time. Yielding hands the P to whoever waits; with
+// nobody waiting Gosched returns at once. Only a contended operation pays,
+// after its item is handed over.
+func yieldIfContended(contended bool) {
+	if contended {
+		runtime.Gosched()
+	}
+}
+
+// Waiting for the other side, a producer (ring full) or consumer (ring
+// empty) backs off once, then yields a few times, then parks.
+//
+// The back-off is for the two sides running on different cores. A consumer
+// that retries at once chases the producer slot by slot: each read pulls
+// in the line the producer is about to write, each write of its own sends
+// it back, and every item costs round trips between cores. Waiting a
+// microsecond or two lets the producer get a few hundred items ahead, and
+// the consumer then takes them from lines the producer is done with (the
+// same for a producer behind the consumers of a full ring). When the other
+// side is not running (it waits for a P, or the OS has its thread off the
+// CPU) the wait only delays the yield that would let it run, so a short
+// probe that sees the other side's counter stand still ends it.
+const (
+	backoffTurns = 4096 // loop turns, about 1.5 µs at 2.5 GHz
+	probeTurns   = 256  // a running side moves its counter every few ns
+	yields       = 4
+)
+
+// backoff spins for backoffTurns turns reading closed, which nobody writes
+// while the ring is open, so it moves no line the other side is using.
+// other, the other side's counter, is read at the start and after
+// probeTurns; if it has not moved, backoff returns. It also returns when
+// the ring is closed.
+func (r *Ring[T]) backoff(other *atomic.Uint64) {
+	start := other.Load()
+	for i := 0; i < backoffTurns && !r.closed.Load(); i++ {
+		if i == probeTurns && other.Load() == start {
+			return
 		}
 	}
 }
@@ -135,10 +200,15 @@ func (r *Ring[T]) Push(ctx context.Context, v T) error {
 		if r.closed.Load() {
 			return ErrClosed
 		}
-		if r.TryPush(v) {
+		if ok, contended := r.tryPush(v); ok {
+			yieldIfContended(contended)
 			return nil
 		}
-		if spin < 4 {
+		switch {
+		case spin == 0:
+			r.backoff(&r.head)
+			continue
+		case spin <= yields:
 			runtime.Gosched()
 			continue
 		}
@@ -158,29 +228,33 @@ func (r *Ring[T]) Push(ctx context.Context, v T) error {
 
 // Pop removes the oldest item, waiting up to wait for one. It returns false
 // when the wait ends empty-handed, when ctx ends, or when the ring is closed
-// and drained.
+// and drained. The wait is counted from the end of the back-off, a
+// microsecond or two after the call.
 func (r *Ring[T]) Pop(ctx context.Context, wait time.Duration) (T, bool) {
-	if v, ok := r.TryPop(); ok {
-		return v, true
-	}
-	deadline := time.Now().Add(wait)
+	var zero T
+	var deadline time.Time
 	for spin := 0; ; spin++ {
-		if v, ok := r.TryPop(); ok {
+		if v, ok, contended := r.tryPop(); ok {
+			yieldIfContended(contended)
 			return v, true
 		}
-		if spin < 4 {
-			// A producer is often mid-push: yielding a few times is
-			// cheaper than parking and being signalled.
-			runtime.Gosched()
+		if spin == 0 {
+			r.backoff(&r.tail)
 			continue
 		}
 		if r.closed.Load() {
-			var zero T
 			return zero, false
+		}
+		if spin == 1 {
+			// The clock is read only when the back-off was not enough.
+			deadline = time.Now().Add(wait)
+		}
+		if spin <= yields {
+			runtime.Gosched()
+			continue
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			var zero T
 			return zero, false
 		}
 		r.waiters.Add(1)
@@ -191,7 +265,6 @@ func (r *Ring[T]) Pop(ctx context.Context, wait time.Duration) (T, bool) {
 		err := parkFor(ctx, r.notEmpty, left)
 		r.waiters.Add(-1)
 		if err != nil {
-			var zero T
 			return zero, false
 		}
 	}

@@ -105,3 +105,22 @@ func TestConcurrentExactlyOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestPopWaitBounds: an empty ring's Pop returns false after about wait
+// (the back-off and yields before the clock starts are microseconds), and
+// at once when ctx ends first.
+func TestPopWaitBounds(t *testing.T) {
+	r := New[int](4)
+	start := time.Now()
+	_, ok := r.Pop(context.Background(), 30*time.Millisecond)
+	require.False(t, ok)
+	require.GreaterOrEqual(t, time.Since(start), 30*time.Millisecond)
+	require.Less(t, time.Since(start), time.Second)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	_, ok = r.Pop(ctx, time.Minute)
+	require.False(t, ok)
+	require.Less(t, time.Since(start), time.Second, "Pop honours ctx")
+}
