@@ -55,12 +55,8 @@ type Line struct {
 // dst unchanged and an error that says what is wrong and quotes the input
 // where it went wrong.
 func Parse(dst, line []byte) (Line, []byte, error) {
-	n0 := len(dst)
-	l, dst, _, perr := parse(nil, dst, line)
-	if perr.what != "" {
-		return Line{}, dst[:n0], perr.error(line)
-	}
-	return l, dst, nil
+	var p Parser
+	return p.Parse(dst, line)
 }
 
 // Parser is Parse for the lines of one file, in order: it remembers the
@@ -91,7 +87,8 @@ func (p *Parser) Parse(dst, line []byte) (Line, []byte, error) {
 // only for a "log" value longer than 256 bytes.
 func Looks(line []byte) bool {
 	var buf [256]byte
-	l, _, hasTime, perr := parse(nil, buf[:0], line)
+	var tp timestamp.Parser
+	l, _, hasTime, perr := parse(&tp, buf[:0], line)
 	return perr.what == "" && hasTime && l.Stream != stream.Unknown
 }
 
@@ -125,8 +122,7 @@ const (
 )
 
 // parse does the work of Parse and Looks. hasTime says whether there was a
-// "time" key. It reads the time with tp, or with timestamp.ParseRFC3339
-// when tp is nil.
+// "time" key. It reads the time with tp.
 func parse(tp *timestamp.Parser, dst, line []byte) (l Line, _ []byte, hasTime bool, _ parseError) {
 	b := line
 	n0 := len(dst)
@@ -228,7 +224,7 @@ func parse(tp *timestamp.Parser, dst, line []byte) (l Line, _ []byte, hasTime bo
 	}
 	var perr parseError
 	if streamRaw != nil {
-		if dst, perr = scalar(nil, dst, streamRaw, streamEsc, streamPos, keyStream, &l); perr.what != "" {
+		if dst, perr = scalar(tp, dst, streamRaw, streamEsc, streamPos, keyStream, &l); perr.what != "" {
 			return l, dst[:logEnd], false, perr
 		}
 	}
@@ -250,7 +246,7 @@ func parse(tp *timestamp.Parser, dst, line []byte) (l Line, _ []byte, hasTime bo
 
 // scalar parses the "stream" or "time" value raw (unescaping it past the
 // end of dst first when needed, then cutting dst back) into l, a time with
-// tp when it is not nil.
+// tp.
 func scalar(tp *timestamp.Parser, dst, raw []byte, escaped bool, pos, which int, l *Line) ([]byte, parseError) {
 	n := len(dst)
 	if escaped {
@@ -264,10 +260,8 @@ func scalar(tp *timestamp.Parser, dst, raw []byte, escaped bool, pos, which int,
 	if which == keyStream {
 		l.Stream = stream.Parse(raw)
 		ok = l.Stream != stream.Unknown
-	} else if tp != nil {
-		l.Time, ok = tp.ParseRFC3339(raw)
 	} else {
-		l.Time, ok = timestamp.ParseRFC3339(raw)
+		l.Time, ok = tp.ParseRFC3339(raw)
 	}
 	if !ok {
 		return dst[:n], parseError{what: `bad "` + keyName[which] + `" value`, pos: pos}

@@ -268,13 +268,8 @@ func Date(ns int64) (year, month, day int) {
 // width (30 bytes) makes the strings sort in time order. It allocates only if
 // dst lacks room for 30 more bytes.
 func AppendRFC3339Nano(dst []byte, ns int64) []byte {
-	sec, frac := splitSec(ns)
-	n := len(dst)
-	dst = append(dst, "0000-00-00T00:00:00.000000000Z"...)
-	b := dst[n : n+30]
-	putSeconds((*[19]byte)(b), sec)
-	putFrac((*[9]byte)(b[20:29]), frac)
-	return dst
+	var f Formatter
+	return f.AppendRFC3339Nano(dst, ns)
 }
 
 // splitSec returns the Unix second of ns and the nanoseconds into it
