@@ -14,8 +14,8 @@ import (
 // scheme, host and path prefix in front. filter_path (honoured by every
 // Elasticsearch and OpenSearch API) trims each item of the answer to its
 // status and error, `{"create":{"status":201}}`, which is all
-// parseBulkResponse reads: a fifth of the bytes to receive and scan, and
-// less for the server to write.
+// parseBulkResponse reads: about a seventh of the bytes to receive and
+// scan, and less for the server to write.
 const bulkPath = "/_bulk?filter_path=errors,items.*.error,items.*.status"
 
 // maxResponseBytes bounds how much of a bulk response is read; a longer
