@@ -4,10 +4,8 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"reflect"
@@ -315,28 +313,45 @@ func Load(path string) (*Config, error) {
 	return cfg, nil
 }
 
-// Parse expands ${VAR} references (looked up with lookup, or the process
-// environment when nil), decodes strictly, fills defaults and validates.
-// Every problem found is reported, each with its key and line.
+// Parse decodes strictly, expands ${VAR} references inside scalar values
+// (looked up with lookup, or the process environment when nil; env.go),
+// fills defaults and validates. Every problem found is reported, each with
+// its key and line; no message carries a value that came from the
+// environment.
 func Parse(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
-	expanded, err := Expand(raw, lookup)
-	if err != nil {
-		return nil, err
+	if lookup == nil {
+		lookup = os.LookupEnv
 	}
+	env := tokenize(raw)
 	var root yaml.Node
-	if err := yaml.Unmarshal(expanded, &root); err != nil {
+	if err := yaml.Unmarshal(env.text, &root); err != nil {
+		return nil, errors.New(env.restore(err.Error()))
+	}
+	var done []expansion
+	cfg, err := decode(&root, &env, lookup, &done)
+	if err != nil {
+		msg := hideValues(env.restore(err.Error()), done)
+		return nil, errors.New(msg)
+	}
+	return cfg, nil
+}
+
+func decode(root *yaml.Node, env *envText, lookup func(string) (string, bool), done *[]expansion) (*Config, error) {
+	if err := env.expandTree(root, lookup, done); err != nil {
 		return nil, err
 	}
-	keys := &problems{root: &root}
-	unknownKeys(&root, reflect.TypeFor[Config](), "", keys)
+	keys := &problems{root: root}
+	unknownKeys(root, reflect.TypeFor[Config](), "", keys)
 	if len(keys.errs) > 0 {
 		return nil, errors.Join(keys.errs...)
 	}
 	cfg := Default()
-	dec := yaml.NewDecoder(bytes.NewReader(expanded))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+	if root.Kind != 0 {
+		// unknownKeys stands in for the decoder's KnownFields, which a
+		// Node does not offer.
+		if err := root.Decode(&cfg); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.NodeName == "" {
 		cfg.NodeName, _ = os.Hostname()
@@ -350,7 +365,7 @@ func Parse(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
 	for i := range cfg.Outputs {
 		defaultOutput(&cfg.Outputs[i])
 	}
-	if err := cfg.validate(&root); err != nil {
+	if err := cfg.validate(root); err != nil {
 		return nil, err
 	}
 	return &cfg, nil

@@ -89,24 +89,6 @@ func TestParserTransforms(t *testing.T) {
 	require.Equal(t, []string{"code"}, cfg.Transforms[3].Regex.Names())
 }
 
-func TestExpand(t *testing.T) {
-	f := func(in, want string, vars map[string]string) {
-		t.Helper()
-		got, err := Expand([]byte(in), env(vars))
-		require.NoError(t, err)
-		require.Equal(t, want, string(got))
-	}
-	f("a: ${A}", "a: x", map[string]string{"A": "x"})
-	f("a: ${A:-def}", "a: def", nil)
-	f("a: ${A:-def}", "a: def", map[string]string{"A": ""})
-	f("a: ${A}", "a: ", map[string]string{"A": ""})
-	f("a: $$HOME ${B:-}", "a: $HOME ", nil)
-	f("a: $5 and $", "a: $5 and $", nil)
-	// Comments are left alone; a '#' inside quotes or a word is not one.
-	f("# set ${UNSET} first\na: ${A} # or ${UNSET}\n", "# set ${UNSET} first\na: x # or ${UNSET}\n", map[string]string{"A": "x"})
-	f("a: \"#${A}\"\nb: 'x # ${A}'\nc: x#${A}\n", "a: \"#y\"\nb: 'x # y'\nc: x#y\n", map[string]string{"A": "y"})
-}
-
 func TestByteSize(t *testing.T) {
 	f := func(in string, want int64) {
 		t.Helper()
