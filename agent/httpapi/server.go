@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +52,10 @@ type Options struct {
 	// takes longer is disconnected. Default 10s.
 	TapWriteTimeout time.Duration
 
+	// MaxConns bounds the connections open at once (limit.go); 0 =
+	// DefaultMaxConns.
+	MaxConns int
+
 	// Pprof mounts net/http/pprof under /debug/pprof/, behind the same
 	// token as /api/v1/: profiles show memory contents (log lines), and a
 	// CPU profile costs CPU, so it is opt-in (SLUICE_PPROF=1).
@@ -64,6 +69,9 @@ type Server struct {
 	logger *slog.Logger
 	srv    *http.Server
 
+	lnMu sync.Mutex
+	ln   *limitListener // set by Serve
+
 	closeOnce sync.Once
 	closing   chan struct{} // closed by Close: tap streams end
 }
@@ -76,16 +84,61 @@ func New(opts Options) *Server {
 	if opts.TapWriteTimeout <= 0 {
 		opts.TapWriteTimeout = 10 * time.Second
 	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns()
+	}
 	s := &Server{opts: opts, logger: opts.Logger.With("component", "http"), closing: make(chan struct{})}
 	s.srv = &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		// No WriteTimeout: the tap streams for as long as its client
-		// reads; each of its writes has its own deadline.
-		IdleTimeout: time.Minute,
-		ErrorLog:    slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		Handler:           s.guard(s.Handler()),
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		// The whole request, body included, and the whole response: the
+		// tap's stream clears both for itself once authorised, and gives
+		// each write its own deadline.
+		ReadTimeout: ReadTimeout,
+		// The write deadline is guard's (WriteTimeout), so that pprof can
+		// move it: net/http/pprof refuses a profile longer than the
+		// server's WriteTimeout.
+		IdleTimeout:    IdleTimeout,
+		MaxHeaderBytes: MaxHeaderBytes,
+		ConnContext:    connContext,
+		ErrorLog:       slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
 	return s
+}
+
+// Limits of every connection: anyone who can reach the port can open
+// one, so each is cheap and short unless it is an authorised tap.
+const (
+	ReadHeaderTimeout = 5 * time.Second
+	ReadTimeout       = 10 * time.Second
+	WriteTimeout      = 30 * time.Second
+	IdleTimeout       = 30 * time.Second
+	// MaxHeaderBytes: Go's default (1 MiB) let 100 connections take 80 MB.
+	// The longest legitimate header here is a bearer token.
+	MaxHeaderBytes = 16 << 10
+)
+
+// guard wraps every route. The API reads no request body: a request that
+// announces one is answered without reading it, and its connection is
+// closed after the answer instead of waiting for a body that may never
+// come (Go reads up to 256 KiB of an unread body before reusing the
+// connection). While a handler runs, the connection limiter leaves its
+// connection alone.
+func (s *Server) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(WriteTimeout))
+		if lc := connFrom(r.Context()); lc != nil {
+			lc.enter()
+			defer lc.leave()
+		}
+		if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
+			w.Header().Set("Connection", "close")
+			// Runs before the server closes the body, which would
+			// otherwise wait for it.
+			defer func() { _ = http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0)) }()
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Handler returns the routes, with the token check on /api/v1/.
@@ -114,18 +167,32 @@ func (s *Server) Handler() http.Handler {
 		dbg.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		dbg.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		dbg.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		mux.Handle("/debug/pprof/", s.authorize(dbg))
+		mux.Handle("/debug/pprof/", s.authorize(longWrite(dbg)))
 	}
 	return mux
 }
 
 // Serve serves on ln until Close; it returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.srv.Serve(ln)
+	lim := newLimitListener(ln, s.opts.MaxConns, s.logger)
+	s.lnMu.Lock()
+	s.ln = lim
+	s.lnMu.Unlock()
+	err := s.srv.Serve(lim)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
 	return err
+}
+
+// OpenConns is the number of connections open now (0 before Serve).
+func (s *Server) OpenConns() int {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	if s.ln == nil {
+		return 0
+	}
+	return s.ln.open()
 }
 
 // Close ends the tap streams and closes every connection.
@@ -139,6 +206,19 @@ func (s *Server) Close() error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closeOnce.Do(func() { close(s.closing) })
 	return s.srv.Shutdown(ctx)
+}
+
+// longWrite gives a profile or trace of ?seconds=N the time to run.
+func longWrite(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sec, err := strconv.Atoi(r.URL.Query().Get("seconds"))
+		if err != nil || sec <= 0 {
+			sec = 30 // pprof's default
+		}
+		d := min(time.Duration(sec)*time.Second, 10*time.Minute) + WriteTimeout
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) probe(c Checker) http.HandlerFunc {

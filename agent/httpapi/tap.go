@@ -33,7 +33,11 @@ func (s *Server) tap(w http.ResponseWriter, r *http.Request) {
 	defer sub.Unsubscribe()
 	s.logger.Info("tap client connected", "remote", r.RemoteAddr, "query", r.URL.RawQuery)
 
+	// The stream lasts as long as its client reads: no request deadline
+	// (ReadTimeout would end it through the server's background read),
+	// and a deadline per write instead of one for the whole response.
 	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "application/x-ndjson")
 	h.Set("Cache-Control", "no-store")
