@@ -33,6 +33,9 @@ type Input struct {
 	Files       func(fn func(tail.OpenFile)) // visits the open files, for their lag
 	Connections func() int64                 // open connections (syslog TCP)
 	Joined      func() int64                 // records joined from several lines (multiline)
+	// RotatedUnread: bytes a truncation left unread under a reader, by
+	// result (recovered from the copy, lost).
+	RotatedUnread []Drop
 }
 
 // Drop counts records (or parts of them) lost for one reason.
@@ -139,6 +142,7 @@ type collector struct {
 	tapSubs, tapDropped, buildInfo                           *prometheus.Desc
 	joined, timeFallbacks, batchLimit                        *prometheus.Desc
 	ckptErrors, ckptSaved                                    *prometheus.Desc
+	rotatedUnread                                            *prometheus.Desc
 }
 
 func newCollector(s Sources) *collector {
@@ -168,6 +172,7 @@ func newCollector(s Sources) *collector {
 		tapDropped:    desc("sluice_tap_dropped_subscribers_total", "Tap clients dropped because they did not keep up."),
 		buildInfo:     desc("sluice_build_info", "Always 1; the labels say which build runs.", "version", "goversion"),
 		joined:        desc("sluice_input_multiline_records_total", "Records joined from several lines by a multiline rule (cut ones are also in sluice_dropped_records_total{reason=\"truncated\"}).", "input"),
+		rotatedUnread: desc("sluice_input_rotated_unread_bytes_total", "Bytes a copytruncate left unread under a reader that was behind, by result: recovered (read from the copy beside the file, with the original's ids), lost (no copy held them; as far as the reader had seen the file).", "input", "result"),
 		timeFallbacks: desc("sluice_time_fallback_total", "Documents that kept the read time as @timestamp because their time field was missing or did not parse (flagged sluice.time_fallback)."),
 	}
 }
@@ -180,7 +185,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.outDocs, c.outRetries, c.outBytes, c.outInFlight,
 		c.memory, c.memoryLimit, c.ringItems, c.ringCap,
 		c.tapSubs, c.tapDropped, c.buildInfo, c.joined, c.timeFallbacks,
-		c.batchLimit, c.ckptErrors, c.ckptSaved,
+		c.batchLimit, c.ckptErrors, c.ckptSaved, c.rotatedUnread,
 	} {
 		ch <- d
 	}
@@ -204,6 +209,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.joined, in.Joined, in.Name)
 		for _, d := range in.Drops {
 			counter(c.dropped, d.Count, in.Name, d.Reason)
+		}
+		for _, d := range in.RotatedUnread {
+			counter(c.rotatedUnread, d.Count, in.Name, d.Reason)
 		}
 		if in.FilesOpen != nil {
 			gauge(c.filesOpen, float64(in.FilesOpen()), in.Name)

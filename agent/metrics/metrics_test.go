@@ -32,6 +32,7 @@ func TestCollector(t *testing.T) {
 			{
 				Name: "containers", Records: constant(10), Bytes: constant(2000), ParseErrors: constant(1),
 				Drops: []Drop{{Reason: "truncated", Count: constant(2)}}, FilesOpen: constant(3), Joined: constant(6),
+				RotatedUnread: []Drop{{Reason: "recovered", Count: constant(4096)}, {Reason: "lost", Count: constant(12)}},
 				Files: func(fn func(tail.OpenFile)) {
 					fn(tail.OpenFile{Offset: 100, Size: 100})         // caught up
 					fn(tail.OpenFile{Offset: 0, Size: 50 << 10})      // 50 KiB behind
@@ -105,6 +106,10 @@ sluice_build_info{goversion="` + goVersion() + `",version="1.2.3"} 1
 # HELP sluice_input_multiline_records_total Records joined from several lines by a multiline rule (cut ones are also in sluice_dropped_records_total{reason="truncated"}).
 # TYPE sluice_input_multiline_records_total counter
 sluice_input_multiline_records_total{input="containers"} 6
+# HELP sluice_input_rotated_unread_bytes_total Bytes a copytruncate left unread under a reader that was behind, by result: recovered (read from the copy beside the file, with the original's ids), lost (no copy held them; as far as the reader had seen the file).
+# TYPE sluice_input_rotated_unread_bytes_total counter
+sluice_input_rotated_unread_bytes_total{input="containers",result="lost"} 12
+sluice_input_rotated_unread_bytes_total{input="containers",result="recovered"} 4096
 # HELP sluice_time_fallback_total Documents that kept the read time as @timestamp because their time field was missing or did not parse (flagged sluice.time_fallback).
 # TYPE sluice_time_fallback_total counter
 sluice_time_fallback_total 11
@@ -112,7 +117,8 @@ sluice_time_fallback_total 11
 	require.NoError(t, testutil.GatherAndCompare(reg, stringReader(want),
 		"sluice_dropped_records_total", "sluice_file_lag_bytes", "sluice_input_connections",
 		"sluice_output_documents_total", "sluice_output_retries_total", "sluice_output_inflight_requests",
-		"sluice_ring_items", "sluice_build_info", "sluice_input_multiline_records_total", "sluice_time_fallback_total"))
+		"sluice_ring_items", "sluice_build_info", "sluice_input_multiline_records_total", "sluice_time_fallback_total",
+		"sluice_input_rotated_unread_bytes_total"))
 
 	n, err := testutil.GatherAndCount(reg, "sluice_output_request_duration_seconds")
 	require.NoError(t, err)

@@ -22,6 +22,10 @@ func TailInput(name string, t *tail.Tailer) Input {
 		FilesOpen:   st.FilesOpen.Load,
 		Files:       t.OpenFiles,
 		Joined:      st.MultilineJoined.Load,
+		RotatedUnread: []Drop{
+			{Reason: "recovered", Count: st.UnreadRecovered.Load},
+			{Reason: "lost", Count: st.UnreadLost.Load},
+		},
 	}
 }
 

@@ -3,8 +3,6 @@ package tail
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -36,8 +34,11 @@ type fileReader struct {
 	dev   uint64
 	ino   uint64
 	fp    string // hex fingerprint; "" until the first line is complete
+	head  []byte // the first line that fp is of, to see it change
 	gen   uint64
 	pos   int64 // file offset of the end of what was read
+	seen  int64 // largest size of the generation seen, for lost bytes
+	rec   *recovery
 	names podNames
 	src   *record.Source
 	asm   *assembler
@@ -73,19 +74,22 @@ func statIDs(fi os.FileInfo) (dev, ino uint64) {
 // fingerprint reads the head of f: its first line, up to fingerprintLen
 // bytes. ok is false while the first line is shorter and still unfinished.
 func fingerprint(f *os.File) (string, bool, error) {
-	var head [fingerprintLen]byte
-	n, err := f.ReadAt(head[:], 0)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", false, fmt.Errorf("read head of %s: %w", f.Name(), err)
+	h, ok, err := readHead(f, f.Name())
+	if !ok || err != nil {
+		return "", false, err
 	}
-	h := head[:n]
-	if i := bytes.IndexByte(h, '\n'); i >= 0 {
-		h = h[:i]
-	} else if n < fingerprintLen {
-		return "", false, nil
+	return headFingerprint(h), true, nil
+}
+
+// setHead reads the head of the file into fp and head; false while the
+// first line is unfinished.
+func (r *fileReader) setHead() bool {
+	h, ok, err := readHead(r.f, r.path)
+	if err != nil || !ok {
+		return false
 	}
-	sum := sha256.Sum256(h)
-	return hex.EncodeToString(sum[:16]), true, nil
+	r.head, r.fp = h, headFingerprint(h)
+	return true
 }
 
 // lastLineEnd returns the offset just past the last '\n' at or before size,
@@ -179,6 +183,11 @@ func (r *fileReader) Ack(b *record.Batch) {
 // run reads the file until it is gone and drained, or ctx ends.
 func (r *fileReader) run(ctx context.Context) {
 	defer r.f.Close()
+	defer func() {
+		if r.rec != nil {
+			_ = r.rec.Close()
+		}
+	}()
 	t := r.t
 	chunk := int(t.cfg.BatchBytes)
 	maxLine := int(t.cfg.MaxLineBytes)
@@ -249,23 +258,71 @@ func (r *fileReader) run(ctx context.Context) {
 		}
 	}
 
+	// truncatedTo handles a file that shrank or was rewritten under the
+	// reader: rotated away and overwritten, or read on from its copy, or
+	// from its start. false: stop.
+	truncatedTo := func(size int64) bool {
+		if r.gone() {
+			// Rotated away, then rewritten (a later rotation copied
+			// the live file over it): that content is the live
+			// file's, read by its own reader. Stop here.
+			release()
+			return false
+		}
+		if r.startRecovery(len(buf)) {
+			return true // buf holds the unfinished line; the copy continues it
+		}
+		if !shipHeld() {
+			return false
+		}
+		r.truncated(size)
+		buf, skipping = buf[:0], false
+		return true
+	}
+
 	for {
 		if len(buf) == cap(buf) {
 			grown := make([]byte, len(buf), 2*cap(buf))
 			copy(grown, buf)
 			buf = grown
 		}
-		n, err := r.f.Read(buf[len(buf):cap(buf)])
+		n, err := r.read(buf[len(buf):cap(buf)])
+		if n == 0 && r.rec != nil {
+			// The copy is read: what it held of the generation is handed
+			// over; the file goes on from its start.
+			r.endRecovery(err, len(buf))
+			b = batch()
+			r.asm.flush(b)
+			if !flush(r.pos) {
+				return
+			}
+			fi, serr := r.f.Stat()
+			if serr != nil {
+				t.logf("stat after reading a copy; file released", "path", r.path, "err", serr)
+				r.close()
+				return
+			}
+			r.truncated(fi.Size())
+			buf, skipping = buf[:0], false
+			continue
+		}
+		if errors.Is(err, errRewritten) {
+			fi, serr := r.f.Stat()
+			if serr != nil {
+				continue // the next read reports it
+			}
+			if !truncatedTo(fi.Size()) {
+				return
+			}
+			continue
+		}
 		if n > 0 {
 			lastData = time.Now()
 			t.stats.BytesRead.Add(int64(n))
 			buf = buf[:len(buf)+n]
 			r.pos += int64(n)
-			if r.fp == "" {
-				if fp, ok, ferr := fingerprint(r.f); ferr == nil && ok {
-					r.fp = fp
-					r.newSource()
-				}
+			if r.fp == "" && r.setHead() {
+				r.newSource()
 			}
 			r.asm.tick()
 			// Offset of buf[0] in the file.
@@ -346,19 +403,13 @@ func (r *fileReader) run(ctx context.Context) {
 			return
 		}
 		fi, err := r.f.Stat()
+		if err == nil {
+			r.seen = max(r.seen, fi.Size())
+		}
 		if err == nil && fi.Size() < r.pos {
-			if r.gone() {
-				// Rotated away, then rewritten (a later rotation copied
-				// the live file over it): that content is the live
-				// file's, read by its own reader. Stop here.
-				release()
+			if !truncatedTo(fi.Size()) {
 				return
 			}
-			if !shipHeld() {
-				return
-			}
-			r.truncated(fi.Size())
-			buf, skipping = buf[:0], false
 			continue
 		}
 		if err == nil && time.Since(lastData) >= t.cfg.CloseInactive.D() && !r.asm.held() && r.waitAcks(ctx, 0) {
@@ -378,15 +429,9 @@ func (r *fileReader) run(ctx context.Context) {
 		// same content: after a copytruncate the writer may have refilled
 		// the file past our offset, which the size alone does not show.
 		if fi, err := r.f.Stat(); err == nil && (fi.Size() < r.pos || fi.Size() > r.pos && r.rewritten()) {
-			if r.gone() {
-				release() // as above: rotated away and rewritten
+			if !truncatedTo(fi.Size()) {
 				return
 			}
-			if !shipHeld() {
-				return
-			}
-			r.truncated(fi.Size())
-			buf, skipping = buf[:0], false
 		}
 	}
 }
@@ -466,15 +511,13 @@ func (r *fileReader) truncated(size int64) {
 	r.t.stats.Truncations.Add(1)
 	r.t.logf("file truncated; reading from its start", "path", r.path, "size", size, "offset", r.pos)
 	r.gen++
-	r.pos = 0
+	r.pos, r.seen = 0, size
 	r.asm.reset()
 	if _, err := r.f.Seek(0, io.SeekStart); err != nil {
 		r.t.logf("seek after truncation", "path", r.path, "err", err)
 	}
-	r.fp = ""
-	if fp, ok, err := fingerprint(r.f); err == nil && ok {
-		r.fp = fp
-	}
+	r.fp, r.head = "", nil
+	r.setHead()
 	r.newSource()
 }
 

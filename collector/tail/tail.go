@@ -42,6 +42,12 @@ type Stats struct {
 	Truncations  atomic.Int64 // files seen shrinking or rewritten (copytruncate)
 	Pruned       atomic.Int64 // checkpoints dropped for files that are gone
 
+	// Bytes a truncation left unread under a reader: read from the copy
+	// beside the file, or lost (no copy held them; a lower bound, as far
+	// as the reader had seen the file).
+	UnreadRecovered atomic.Int64
+	UnreadLost      atomic.Int64
+
 	MultilineJoined atomic.Int64 // records joined from more than one line
 	MultilineCut    atomic.Int64 // joined records cut at max_lines or max_bytes (also in Truncated)
 }
@@ -71,6 +77,8 @@ type Tailer struct {
 	idle    map[string]idleFile    // by checkpoint key: closed as inactive
 	failed  map[string]string      // path -> last error, so each is logged once
 	wakers  map[string]*fileReader // by real path, for inotify write events
+	// copies of truncated files that were read (recover.go)
+	recovered map[copyID]bool
 }
 
 // New returns a tailer for cfg.
@@ -88,6 +96,7 @@ func New(cfg config.Input, node string, sink Sink, store *checkpoint.Store, logg
 		idle:       map[string]idleFile{},
 		failed:     map[string]string{},
 		wakers:     map[string]*fileReader{},
+		recovered:  map[copyID]bool{},
 	}
 }
 
@@ -301,16 +310,24 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 		wake:   make(chan struct{}, 1),
 		ackCh:  make(chan struct{}, 1),
 	}
-	fp, _, err := fingerprint(f)
+	head, ok, err := readHead(f, path)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	r.fp = fp
+	var fp string
+	if ok {
+		fp = headFingerprint(head)
+		r.head, r.fp = head, fp
+	}
 	size := fi.Size()
+	r.seen = size
 	switch e, ok := t.store.Get(key); {
 	case ok && (e.Fingerprint == fp || e.Fingerprint == "") && e.Offset <= size:
 		r.pos, r.gen = e.Offset, e.Generation
+	case ok && t.recoverAtOpen(r, e):
+		// Truncated while we were away, before the checkpoint's
+		// generation was read to its end: its copy is read first.
 	case ok && (e.Fingerprint == fp || e.Fingerprint == "" || fp == ""):
 		// Smaller than the checkpoint: truncated while we were away.
 		r.pos, r.gen = 0, e.Generation+1
@@ -318,6 +335,8 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 	case ok:
 		// A reused inode (the fingerprint differs): a new file, from the
 		// head, in a generation of its own so no id repeats the old file's.
+		// (Or a copytruncate refilled past the checkpoint while we were
+		// away, whose copy is gone.)
 		r.gen = e.Generation + 1
 	case first && t.cfg.StartAt == "end":
 		if r.pos, err = lastLineEnd(f, size); err != nil {
@@ -327,7 +346,9 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 	default:
 		// A file that appeared later, or start_at: head.
 	}
-	if _, err := f.Seek(r.pos, 0); err != nil {
+	if r.rec != nil {
+		// The copy is read from the checkpoint on; the file from its start.
+	} else if _, err := f.Seek(r.pos, 0); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("seek to %d: %w", r.pos, err)
 	}
@@ -336,6 +357,9 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 	if _, busy := t.readers[key]; busy {
 		t.mu.Unlock()
 		f.Close()
+		if r.rec != nil {
+			_ = r.rec.Close()
+		}
 		return nil, nil
 	}
 	t.readers[key] = r

@@ -31,6 +31,7 @@ type got struct {
 	Namespace string
 	Pod       string
 	Gen       uint64
+	Seed      string // the source's id seed
 }
 
 // sink records every batch; it acks at once unless held.
@@ -47,6 +48,7 @@ func (s *sink) Push(_ context.Context, b *record.Batch) error {
 		s.records = append(s.records, got{
 			Line: string(r.Line), Offset: r.Offset, Stream: r.Stream, Flags: r.Flags,
 			Namespace: b.Source.Namespace, Pod: b.Source.Pod, Gen: b.Source.Generation,
+			Seed: string(b.Source.IDSeed),
 		})
 	}
 	hold := s.hold
