@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/corpus"
 )
 
-// corpus is the shared folder of real bulk responses (README there).
-const corpus = "../../../shared/corpus/esbulk"
+// The corpus's esbulk folder holds real bulk responses (README there).
 
 func TestParseBulkResponseCorpus(t *testing.T) {
+	dir := corpus.Lookup(t, "esbulk")
 	type want struct {
 		verdict verdict
 		status  int
@@ -31,7 +33,7 @@ func TestParseBulkResponseCorpus(t *testing.T) {
 	)
 	f := func(file string, wants ...want) {
 		t.Helper()
-		body, err := os.ReadFile(filepath.Join(corpus, file))
+		body, err := os.ReadFile(filepath.Join(dir, file))
 		require.NoError(t, err)
 		got, err := parseBulkResponse(nil, body, len(wants))
 		require.NoError(t, err, file)
@@ -62,7 +64,7 @@ func TestParseBulkResponseCorpus(t *testing.T) {
 }
 
 func TestParseBulkResponseReason(t *testing.T) {
-	body, err := os.ReadFile(filepath.Join(corpus, "fluent-bit/response_partially_success.json"))
+	body, err := os.ReadFile(filepath.Join(corpus.Lookup(t, "esbulk"), "fluent-bit/response_partially_success.json"))
 	require.NoError(t, err)
 	got, err := parseBulkResponse(nil, body, 4)
 	require.NoError(t, err)

@@ -10,11 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/internal/corpus"
 )
 
-// corpusDir holds real syslog samples from other projects, read in place
-// (see its README.md for what each folder expects).
-const corpusDir = "../../../shared/corpus/syslog"
+// The corpus's syslog folder holds real samples from other projects, read
+// in place (see its README.md for what each folder expects).
 
 // runFrames turns a captured stream into records: TCP streams through the
 // framer, UDP payloads as one datagram.
@@ -110,7 +110,7 @@ func lineProtocol(t *testing.T, line string) map[string]string {
 // message and timestamp. Cases telegraf rejects (expected.err) must come
 // out flagged malformed, never lost.
 func TestCorpus_Telegraf(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join(corpusDir, "telegraf", "*"))
+	dirs, err := filepath.Glob(filepath.Join(corpus.Lookup(t, "syslog", "telegraf"), "*"))
 	require.NoError(t, err)
 	require.NotEmpty(t, dirs)
 	// Where sluice differs from telegraf on purpose.
@@ -203,12 +203,13 @@ func TestCorpus_Telegraf(t *testing.T) {
 // LF inside the count, a 110 KB stream of 120 frames without separators,
 // Cisco lines with sequence numbers and CEF lines without PRI.
 func TestCorpus_Alloy(t *testing.T) {
+	dir := corpus.Lookup(t, "syslog", "alloy")
 	for _, name := range []string{"octetcount-singleline", "octetcount-multiline", "octetcount-large", "cisco-nontransparent", "unify-cef-nontransparent"} {
 		t.Run(name, func(t *testing.T) {
-			input, err := os.ReadFile(filepath.Join(corpusDir, "alloy", name+".txt"))
+			input, err := os.ReadFile(filepath.Join(dir, name+".txt"))
 			require.NoError(t, err)
 			recs := runFrames(t, input, true, "auto", 64<<10)
-			wantRaw, err := os.ReadFile(filepath.Join(corpusDir, "alloy", name+".json"))
+			wantRaw, err := os.ReadFile(filepath.Join(dir, name+".json"))
 			require.NoError(t, err)
 			var want []struct {
 				Priority, Severity, Facility int

@@ -13,14 +13,20 @@ import (
 
 	"github.com/sluicelog/sluice/agent/document"
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/internal/corpus"
 )
 
-// seedStreams are the corpus streams plus the hand-written bad inputs.
+// seedStreams are the corpus streams (when the corpus is there) plus the
+// hand-written bad inputs.
 func seedStreams(tb testing.TB) [][]byte {
 	tb.Helper()
 	var out [][]byte
+	dir, ok := corpus.Optional(tb, "syslog")
 	for _, glob := range []string{"telegraf/*/input.txt", "alloy/*.txt", "lnav/*"} {
-		paths, err := filepath.Glob(filepath.Join(corpusDir, glob))
+		if !ok {
+			break
+		}
+		paths, err := filepath.Glob(filepath.Join(dir, glob))
 		require.NoError(tb, err)
 		require.NotEmpty(tb, paths, glob)
 		for _, p := range paths {

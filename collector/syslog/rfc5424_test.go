@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/internal/corpus"
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
 
@@ -314,7 +315,7 @@ func TestFast5424_Differential(t *testing.T) {
 // TestFast5424_Corpus checks that the corpus's well-formed RFC 5424
 // frames take the fast path: the telegraf cases that telegraf parses.
 func TestFast5424_Corpus(t *testing.T) {
-	paths, err := filepath.Glob(filepath.Join(corpusDir, "telegraf", "*", "input.txt"))
+	paths, err := filepath.Glob(filepath.Join(corpus.Lookup(t, "syslog", "telegraf"), "*", "input.txt"))
 	require.NoError(t, err)
 	require.NotEmpty(t, paths)
 	total, fast := 0, 0

@@ -2,7 +2,6 @@ package tail
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/internal/corpus"
 	"github.com/sluicelog/sluice/parsers/multiline"
 	"github.com/sluicelog/sluice/parsers/stream"
 )
@@ -40,7 +40,7 @@ func offsetOf(t *testing.T, path, s string) int64 {
 // at the offset of its first line; the last record of the burst is shipped
 // after the flush timeout although no more data comes.
 func TestMultilineJavaTraceInTwoBursts(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "corpus", "cri", "fluent-bit", "avro_multiline.log-field.cri"))
+	raw, err := os.ReadFile(corpus.Lookup(t, "cri", "fluent-bit", "avro_multiline.log-field.cri"))
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
 	require.Len(t, lines, 19)

@@ -9,10 +9,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/internal/corpus"
 	"github.com/sluicelog/sluice/parsers/stream"
 )
-
-const corpusDir = "../../../shared/corpus"
 
 func mustTime(t testing.TB, s string) int64 {
 	t.Helper()
@@ -111,6 +110,7 @@ func TestParse_MsgAliasesLine(t *testing.T) {
 // TestCorpus parses the Hadoop stack trace that a pod wrote to stderr: 19
 // full lines, one Java event.
 func TestCorpus(t *testing.T) {
+	corpusDir := corpus.Lookup(t)
 	data, err := os.ReadFile(corpusDir + "/cri/fluent-bit/avro_multiline.log-field.cri")
 	require.NoError(t, err)
 	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))

@@ -6,16 +6,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluicelog/sluice/internal/corpus"
 	"github.com/sluicelog/sluice/parsers/stream"
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
 
 // seedLines returns the lines of testdata/lines.txt and of the corpus CRI
-// file.
+// file (when the corpus is there).
 func seedLines(tb testing.TB) [][]byte {
 	tb.Helper()
+	corpusDir, haveCorpus := corpus.Optional(tb)
+	paths := []string{"testdata/lines.txt"}
+	if haveCorpus {
+		paths = append(paths, corpusDir+"/cri/fluent-bit/avro_multiline.log-field.cri")
+	}
 	var lines [][]byte
-	for _, path := range []string{"testdata/lines.txt", corpusDir + "/cri/fluent-bit/avro_multiline.log-field.cri"} {
+	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			tb.Fatal(err)

@@ -12,10 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/internal/corpus"
 	"github.com/sluicelog/sluice/parsers/stream"
 )
-
-const corpusDir = "../../../shared/corpus"
 
 func mustTime(t testing.TB, s string) int64 {
 	t.Helper()
@@ -187,6 +186,7 @@ func readLines(t testing.TB, path string) [][]byte {
 // files also join lines by a firstline regex, which is not this package's
 // work; for those the messages must concatenate to the same text.
 func TestCorpus_FluentBitDockerMode(t *testing.T) {
+	corpusDir := corpus.Lookup(t)
 	files, err := filepath.Glob(corpusDir + "/docker/fluent-bit/dockermode*.log")
 	require.NoError(t, err)
 	require.Len(t, files, 5)
@@ -210,6 +210,7 @@ func TestCorpus_FluentBitDockerMode(t *testing.T) {
 }
 
 func TestCorpus_SplittedLineFlags(t *testing.T) {
+	corpusDir := corpus.Lookup(t)
 	var flags []bool
 	for _, line := range readLines(t, corpusDir+"/docker/fluent-bit/dockermode_splitted_line.log") {
 		l, _, err := Parse(nil, line)
@@ -225,6 +226,7 @@ func TestCorpus_SplittedLineFlags(t *testing.T) {
 // TestCorpus_Kubernetes checks each line of the fluent-bit kubernetes cases
 // against the "log" and "stream" of the record fluent-bit made of it.
 func TestCorpus_Kubernetes(t *testing.T) {
+	corpusDir := corpus.Lookup(t)
 	files, err := filepath.Glob(corpusDir + "/docker/fluent-bit/kubernetes/*.log")
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
@@ -267,6 +269,7 @@ func TestCorpus_Kubernetes(t *testing.T) {
 }
 
 func TestCorpus_Corrupted(t *testing.T) {
+	corpusDir := corpus.Lookup(t)
 	lines := readLines(t, corpusDir+"/docker/beats/docker_corrupted.log")
 	require.Len(t, lines, 21)
 	prev := int64(0)
@@ -289,6 +292,7 @@ func TestCorpus_Corrupted(t *testing.T) {
 }
 
 func TestCorpus_NotDocker(t *testing.T) {
+	corpusDir := corpus.Lookup(t)
 	for _, line := range readLines(t, corpusDir+"/docker/lnav/logfile_docker_compose.0") {
 		require.False(t, Looks(line), "%q", line)
 		_, _, err := Parse(nil, line)

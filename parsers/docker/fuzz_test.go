@@ -8,15 +8,17 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/sluicelog/sluice/internal/corpus"
 	sjson "github.com/sluicelog/sluice/parsers/json"
 	"github.com/sluicelog/sluice/parsers/stream"
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
 
 // seedLines returns the lines of testdata/lines.txt and of the docker
-// corpus files.
+// corpus files (when the corpus is there).
 func seedLines(tb testing.TB) [][]byte {
 	tb.Helper()
+	corpusDir, _ := corpus.Optional(tb) // absent, it globs to nothing
 	files := []string{"testdata/lines.txt"}
 	for _, pattern := range []string{"/docker/*/*.log", "/docker/*/*/*.log"} {
 		more, err := filepath.Glob(corpusDir + pattern)

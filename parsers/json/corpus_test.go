@@ -12,11 +12,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/internal/corpus"
 	"github.com/sluicelog/sluice/parsers/docker"
 	sjson "github.com/sluicelog/sluice/parsers/json"
 )
-
-const corpusDir = "../../../shared/corpus"
 
 func readLines(t *testing.T, path string) [][]byte {
 	t.Helper()
@@ -37,6 +36,7 @@ func isReserved(key []byte) bool {
 // i_ files may go either way but must not crash. Members also rejects any
 // top level that is not an object, invalid UTF-8, and deep nesting.
 func TestCorpus_JSONTestSuite(t *testing.T) {
+	corpusDir := corpus.Lookup(t)
 	files, err := filepath.Glob(corpusDir + "/json/JSONTestSuite/*.json")
 	require.NoError(t, err)
 	require.Len(t, files, 57)
@@ -96,6 +96,7 @@ func TestCorpus_JSONTestSuite(t *testing.T) {
 
 // TestCorpus_LogFiles runs Members over each line of the JSON log samples.
 func TestCorpus_LogFiles(t *testing.T) {
+	corpusDir := corpus.Lookup(t)
 	// 1-based numbers of the lines that are not valid JSON objects
 	bad := map[string][]int{
 		"lnav/logfile_bunyan.0":             nil,
@@ -150,6 +151,7 @@ func TestCorpus_LogFiles(t *testing.T) {
 // TestCorpus_DuplicateKeys: fluent-bit's dup_keys_in.json record has "date"
 // and "key1" twice at the top level (and "sub1" three times, nested).
 func TestCorpus_DuplicateKeys(t *testing.T) {
+	corpusDir := corpus.Lookup(t)
 	data, err := os.ReadFile(corpusDir + "/json/fluent-bit/dup_keys_in.json")
 	require.NoError(t, err)
 	// the record is [time, {...}]
@@ -171,6 +173,7 @@ func TestCorpus_DuplicateKeys(t *testing.T) {
 // TestCorpus_UTF8: fluent-bit's utf8_*.json and mixed_002.json are JSON
 // strings, and the .txt files their decoded text.
 func TestCorpus_UTF8(t *testing.T) {
+	corpusDir := corpus.Lookup(t)
 	files, err := filepath.Glob(corpusDir + "/json/fluent-bit/*.txt")
 	require.NoError(t, err)
 	require.Len(t, files, 5)
@@ -203,6 +206,7 @@ func TestCorpus_UTF8(t *testing.T) {
 // fluent-bit merged options_merge-log-trim-enabled_json's value although it
 // has a raw newline inside a string: strict JSON rejects it.
 func TestCorpus_DockerLogValues(t *testing.T) {
+	corpusDir := corpus.Lookup(t)
 	want := map[string]bool{ // file -> whether its log value is a JSON object
 		"annotations-parser_json-with-time_invalid-json-1.log": false, // {...] instead of {...}
 		"annotations-parser_multiple-1_container-1.log":        false,

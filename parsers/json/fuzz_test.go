@@ -12,14 +12,16 @@ import (
 	"unicode/utf8"
 
 	jsoniter "github.com/json-iterator/go"
+
+	"github.com/sluicelog/sluice/internal/corpus"
 )
 
-const corpusDir = "../../../shared/corpus"
-
 // seedLines returns testdata/members.txt and the lines of the corpus JSON,
-// docker and multiline files (the large ones cut to 4 KiB).
+// docker and multiline files (the large ones cut to 4 KiB) when the corpus
+// is there.
 func seedLines(tb testing.TB) [][]byte {
 	tb.Helper()
+	corpusDir, _ := corpus.Optional(tb) // absent, it globs to nothing
 	files := []string{"testdata/members.txt"}
 	for _, pattern := range []string{"json/*/*", "docker/*/*.log", "docker/*/*/*.log", "multiline/*/*"} {
 		more, err := filepath.Glob(filepath.Join(corpusDir, pattern))

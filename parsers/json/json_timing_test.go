@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	jsoniter "github.com/json-iterator/go"
+
+	"github.com/sluicelog/sluice/internal/corpus"
 )
 
 func mustRead(b *testing.B, path string) []byte {
@@ -70,6 +72,7 @@ func BenchmarkUnescape(b *testing.B) {
 //
 //	go test -run '^$' -bench 'BenchmarkMembers' -count 6 -benchmem ./parsers/json | tee members.txt
 func BenchmarkMembers(b *testing.B) {
+	corpusDir := corpus.Lookup(b)
 	ecs := mustRead(b, corpusDir+"/json/lnav/logfile_ecs_log.json")
 	ecs = ecs[:strings.IndexByte(string(ecs), '\n')]
 	bunyan := mustRead(b, corpusDir+"/json/lnav/logfile_bunyan.0")

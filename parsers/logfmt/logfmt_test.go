@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-)
 
-const corpusDir = "../../../shared/corpus"
+	"github.com/sluicelog/sluice/internal/corpus"
+)
 
 func TestAppendMembers_Success(t *testing.T) {
 	f := func(in, want string) {
@@ -80,12 +80,14 @@ func TestAppendMembersReserved(t *testing.T) {
 	require.True(t, stdjson.Valid([]byte("{"+string(got)+"}")))
 }
 
-// corpusLines returns the lines of the logfmt corpus and testdata/lines.txt.
+// corpusLines returns the lines of the logfmt corpus (when it is there) and
+// testdata/lines.txt.
 func corpusLines(tb testing.TB) [][]byte {
 	tb.Helper()
+	corpusDir, haveCorpus := corpus.Optional(tb)
 	files, err := filepath.Glob(filepath.Join(corpusDir, "logfmt/*/*"))
 	require.NoError(tb, err)
-	require.NotEmpty(tb, files, "corpus not found at %s", corpusDir)
+	require.Equal(tb, haveCorpus, len(files) > 0, "logfmt files in the corpus at %s", corpusDir)
 	files = append(files, "testdata/lines.txt")
 	var lines [][]byte
 	for _, file := range files {
@@ -103,6 +105,7 @@ func corpusLines(tb testing.TB) [][]byte {
 }
 
 func TestCorpus(t *testing.T) {
+	corpusDir := corpus.Lookup(t)
 	files, err := filepath.Glob(filepath.Join(corpusDir, "logfmt/*/*"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)

@@ -8,14 +8,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/internal/corpus"
 	"github.com/sluicelog/sluice/parsers/cri"
 )
 
-// corpusDir is the shared corpus, read in place (never copied).
-var corpusDir = filepath.Join("..", "..", "..", "shared", "corpus")
-
 func readCorpus(tb testing.TB, name string) []string {
 	tb.Helper()
+	corpusDir := corpus.Lookup(tb)
 	raw, err := os.ReadFile(filepath.Join(corpusDir, name))
 	require.NoError(tb, err, "corpus file")
 	return strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")

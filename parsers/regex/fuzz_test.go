@@ -3,6 +3,8 @@ package regex
 import (
 	stdjson "encoding/json"
 	"testing"
+
+	"github.com/sluicelog/sluice/internal/corpus"
 )
 
 // FuzzPresets runs every preset and a typed custom pattern over the line and
@@ -13,6 +15,9 @@ import (
 //	go test -run '^$' -fuzz FuzzPresets -fuzztime 30s ./parsers/regex
 func FuzzPresets(f *testing.F) {
 	for _, pattern := range []string{"access/*/*", "klog/*/*.0"} {
+		if _, ok := corpus.Optional(f); !ok {
+			break
+		}
 		for _, l := range readLines(f, pattern) {
 			f.Add([]byte(l))
 		}

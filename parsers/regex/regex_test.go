@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-)
 
-const corpusDir = "../../../shared/corpus"
+	"github.com/sluicelog/sluice/internal/corpus"
+)
 
 func members(t *testing.T, p *Parser, line string) (map[string]any, bool) {
 	t.Helper()
@@ -115,6 +115,7 @@ func TestPresets(t *testing.T) {
 
 func readLines(tb testing.TB, pattern string) []string {
 	tb.Helper()
+	corpusDir := corpus.Lookup(tb)
 	files, err := filepath.Glob(filepath.Join(corpusDir, pattern))
 	require.NoError(tb, err)
 	require.NotEmpty(tb, files, "corpus not found: %s", pattern)
