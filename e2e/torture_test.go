@@ -34,6 +34,11 @@ import (
 // A wait that times out is a finding: the test fails with what it waited
 // for.
 //
+// The last rotation of every file is a copytruncate while the agent is
+// behind (down, or catching up after a restart), with nothing waited for:
+// the agent reads what it had not read from the copies
+// (finalCopytruncates).
+//
 // SLUICE_E2E_SEED replays the decisions (files, kinds, kill points,
 // lines); the timing of the processes is not replayed.
 func TestTorture(t *testing.T) {
@@ -126,12 +131,19 @@ func TestTorture(t *testing.T) {
 	stopBackground()
 	haltWriters()
 	tt.gz.Wait()
+	tt.finalCopytruncates()
+	tt.gz.Wait()
 	t.Logf("wrote %s in %v", c.summary(), time.Since(start).Round(time.Millisecond))
 
 	a := tt.current()
 	rep := waitForLines(t, e.store, c, a, deliveryTimeout/2)
 	tt.logSummary(rep)
 	requireIdempotent(t, rep)
+	base := a.apiURL(t, 1)
+	recovered := metricValue(t, base, "sluice_input_rotated_unread_bytes_total", "result", "recovered")
+	t.Logf("torture: %v bytes read from copies after the final copytruncates", recovered)
+	require.Positive(t, recovered, "the final copytruncates left lines unread: they must come from the copies")
+	require.Zero(t, metricValue(t, base, "sluice_input_rotated_unread_bytes_total", "result", "lost"))
 	require.LessOrEqual(t, tt.maxLogFDs.Load(), int64(tortureMaxOpen),
 		"the agent held more log files open at once than max_open_files")
 
