@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicelog/sluice/internal/redact"
 	"github.com/sluicelog/sluice/logscli/entry"
 	"github.com/sluicelog/sluice/logscli/live"
 	"github.com/sluicelog/sluice/logscli/store"
@@ -30,6 +31,10 @@ const clockSkew = time.Minute
 // (one line on stderr), 2 for a bad command line. Ending ctx (Ctrl-C)
 // ends it cleanly with 0.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	// Every message passes here: no URL userinfo, password or token in
+	// one (internal/redact).
+	secrets := &redact.Redactor{}
+	stderr = redact.NewWriter(stderr, secrets)
 	o, err := ParseArgs(args, stderr, getenv)
 	if errors.Is(err, errHelp) {
 		return 0
@@ -37,6 +42,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	if err != nil {
 		fmt.Fprintln(stderr, "logs:", err)
 		return 2
+	}
+	if tok, err := readToken(o.TokenFile); err == nil {
+		secrets.Add(tok) // an agent's refusal may quote it back
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {

@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sluicelog/sluice/internal/redact"
 	"github.com/sluicelog/sluice/parsers/regex"
 )
 
@@ -628,8 +629,8 @@ func (c *Config) validate(root *yaml.Node) error {
 				p.add("at least one URL is needed", at("urls"))
 			}
 			for j, u := range o.URLs {
-				if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-					p.add("must start with http:// or https://, got %q", at("urls", j), u)
+				if !httpURL(u) {
+					p.add("must start with http:// or https://, got %q", at("urls", j), redact.URL(u))
 				}
 			}
 			if o.Index == "" {
@@ -656,6 +657,13 @@ func (c *Config) validate(root *yaml.Node) error {
 		}
 	}
 	return errors.Join(p.errs...)
+}
+
+// httpURL says whether u starts with http:// or https://, in any case
+// (URL schemes are case-insensitive, RFC 3986 3.1).
+func httpURL(u string) bool {
+	scheme, _, ok := strings.Cut(u, "://")
+	return ok && (strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https"))
 }
 
 // validateESOutput checks the keys of an elasticsearch output added for

@@ -1,8 +1,9 @@
 package config
 
 import (
-	"strings"
 	"time"
+
+	"github.com/sluicelog/sluice/internal/redact"
 )
 
 // Kubernetes configures metadata enrichment (agent/kube).
@@ -78,8 +79,8 @@ func validateKubernetes(p *problems, k Kubernetes) {
 		switch {
 		case u == "":
 			p.add("must be set for source kubelet (e.g. https://${NODE_IP}:10250 with NODE_IP from status.hostIP)", at("kubelet", "url"))
-		case !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://"):
-			p.add("must start with https:// (or http://), got %q", at("kubelet", "url"), u)
+		case !httpURL(u):
+			p.add("must start with https:// (or http://), got %q", at("kubelet", "url"), redact.URL(u))
 		}
 		if k.Kubelet.Interval.D() < 100*time.Millisecond {
 			p.add("must be at least 100ms", at("kubelet", "interval"))

@@ -15,6 +15,7 @@ import (
 	"github.com/sluicelog/sluice/agent/budget"
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/runtime"
+	"github.com/sluicelog/sluice/internal/redact"
 )
 
 // version is set at build time: -ldflags "-X main.version=1.2.3".
@@ -69,19 +70,24 @@ func run() int {
 		fmt.Println("sluice", version)
 		return 0
 	}
-	logger, err := newLogger(os.Stderr, *logLevel, *logFormat)
+	// Every message goes through one redactor: no URL userinfo, password,
+	// API key or token on stderr (internal/redact).
+	secrets := &redact.Redactor{}
+	stderr := redact.NewWriter(os.Stderr, secrets)
+	logger, err := newLogger(stderr, *logLevel, *logFormat)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "sluice: %v\n", err)
+		fmt.Fprintf(stderr, "sluice: %v\n", err)
 		return 2
 	}
 
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "sluice: invalid config:\n%v\n", err)
+		fmt.Fprintf(stderr, "sluice: invalid config:\n%v\n", err)
 		return 1
 	}
+	secrets.Add(cfg.Secrets()...)
 	if *validate {
-		fmt.Fprintf(os.Stderr, "sluice: %s is valid\n", *cfgPath)
+		fmt.Fprintf(stderr, "sluice: %s is valid\n", *cfgPath)
 		return 0
 	}
 
@@ -106,7 +112,13 @@ func run() int {
 		}
 	}()
 
-	load := func() (*config.Config, error) { return config.Load(*cfgPath) }
+	load := func() (*config.Config, error) {
+		c, err := config.Load(*cfgPath)
+		if err == nil {
+			secrets.Add(c.Secrets()...)
+		}
+		return c, err
+	}
 	build := func(c *config.Config) (*runtime.Agent, error) {
 		a, err := runtime.New(c, os.Stdout, logger, runtime.WithVersion(version))
 		if err == nil {

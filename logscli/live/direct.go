@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/sluicelog/sluice/internal/redact"
 )
 
 // directTransport dials agents straight; a tap answers its headers at
@@ -25,7 +27,7 @@ var directTransport = func() *http.Transport {
 func Direct(agentURL, token string, query url.Values) (Target, error) {
 	u, err := url.Parse(agentURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Target{}, fmt.Errorf("--agent %q: want an http(s) URL like http://127.0.0.1:2020", agentURL)
+		return Target{}, fmt.Errorf("--agent %q: want an http(s) URL like http://127.0.0.1:2020", redact.URL(agentURL))
 	}
 	tapURL := strings.TrimRight(u.String(), "/") + "/api/v1/tap"
 	if len(query) > 0 {

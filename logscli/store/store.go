@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicelog/sluice/internal/redact"
 	"github.com/sluicelog/sluice/logscli/entry"
 )
 
@@ -57,7 +58,7 @@ func New(ctx context.Context, o Options) (Store, error) {
 	}
 	u, err := url.Parse(o.URL)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("--es %q: not an http(s) URL", o.URL)
+		return nil, fmt.Errorf("--es %q: not an http(s) URL", redact.URL(o.URL))
 	}
 	if u.User != nil && o.Username == "" {
 		o.Username = u.User.Username()
