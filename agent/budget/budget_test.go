@@ -84,3 +84,11 @@ func TestSetSoftLimitLeavesGOMEMLIMITAlone(t *testing.T) {
 	require.Equal(t, int64(300<<20), SetSoftLimit(100<<20), "the environment's (here: the one in effect) wins")
 	require.Equal(t, int64(300<<20), debug.SetMemoryLimit(-1))
 }
+
+func TestTapShare(t *testing.T) {
+	const MiB = 1 << 20
+	require.Equal(t, int64(2*MiB), TapShare(8*MiB))
+	require.Equal(t, int64(4*MiB), TapShare(64*MiB))
+	require.Equal(t, int64(16*MiB), TapShare(256*MiB))
+	require.Equal(t, int64(32*MiB), TapShare(4096*MiB))
+}

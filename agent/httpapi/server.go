@@ -51,6 +51,10 @@ type Options struct {
 	// TapWriteTimeout bounds each write to a tap client; a client that
 	// takes longer is disconnected. Default 10s.
 	TapWriteTimeout time.Duration
+	// TapIdleTimeout closes a tap that has sent its client nothing for
+	// that long, so clients that went quiet do not hold the hub's slots
+	// for good; the logs CLI reconnects. Default 5m.
+	TapIdleTimeout time.Duration
 
 	// MaxConns bounds the connections open at once (limit.go); 0 =
 	// DefaultMaxConns.
@@ -83,6 +87,9 @@ func New(opts Options) *Server {
 	}
 	if opts.TapWriteTimeout <= 0 {
 		opts.TapWriteTimeout = 10 * time.Second
+	}
+	if opts.TapIdleTimeout <= 0 {
+		opts.TapIdleTimeout = 5 * time.Minute
 	}
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = DefaultMaxConns()

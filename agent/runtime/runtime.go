@@ -112,6 +112,7 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 	a.enc = enc
 	a.memory = a.memorySplit()
 	a.pipe = pipeline.New(enc, a.outputs, cfg.Workers, a.memory.Batches, logger)
+	a.pipe.Tap().SetMemory(budget.New(budget.TapShare(int64(cfg.MemoryLimit))))
 	if err := a.newKube(enc); err != nil {
 		store.Close()
 		return nil, err
@@ -167,6 +168,8 @@ func (a *Agent) memorySplit() budget.Split {
 			inFlight += b.InFlightBytes(writers)
 		}
 	}
+	// The tap's share is held outside the batches, as the outputs' is.
+	outputs += budget.TapShare(int64(a.cfg.MemoryLimit))
 	s := budget.NewSplit(int64(a.cfg.MemoryLimit), outputs, inFlight)
 	args := []any{"memory_limit", s.Limit, "batches", s.Batches, "output_buffers", s.Outputs, "soft_limit", s.Soft}
 	if s.Tight {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 
 	"github.com/sluicelog/sluice/agent/record"
@@ -30,17 +31,21 @@ func ParseFilter(q url.Values) (Filter, error) {
 			return Filter{}, fmt.Errorf("unknown parameter %q (known: container, grep, input, labels, namespace, pod)", k)
 		}
 	}
-	f := Filter{Namespace: q.Get("namespace"), Container: q.Get("container"), Input: q.Get("input")}
-	var err error
-	if v := q.Get("pod"); v != "" {
-		if f.Pod, err = regexp.Compile(v); err != nil {
-			return Filter{}, fmt.Errorf("pod: %w", err)
+	for k, vs := range q {
+		if len(vs) > 1 {
+			return Filter{}, fmt.Errorf("%s: given %d times; give it once", k, len(vs))
+		}
+		if len(vs[0]) > MaxValueBytes {
+			return Filter{}, fmt.Errorf("%s: %d bytes, over the limit of %d", k, len(vs[0]), MaxValueBytes)
 		}
 	}
-	if v := q.Get("grep"); v != "" {
-		if f.Grep, err = regexp.Compile(v); err != nil {
-			return Filter{}, fmt.Errorf("grep: %w", err)
-		}
+	f := Filter{Namespace: q.Get("namespace"), Container: q.Get("container"), Input: q.Get("input")}
+	var err error
+	if f.Pod, err = compilePattern(q.Get("pod")); err != nil {
+		return Filter{}, fmt.Errorf("pod: %w", err)
+	}
+	if f.Grep, err = compilePattern(q.Get("grep")); err != nil {
+		return Filter{}, fmt.Errorf("grep: %w", err)
 	}
 	if f.Labels, err = ParseSelector(q.Get("labels")); err != nil {
 		return Filter{}, fmt.Errorf("labels: %w", err)
@@ -48,43 +53,62 @@ func ParseFilter(q url.Values) (Filter, error) {
 	return f, nil
 }
 
-// matchSource applies the filters that only depend on the source, once per
-// batch.
-func (f *Filter) matchSource(src *record.Source) bool {
+// mayMatch applies the filters that compare names exactly, once per
+// batch on the worker that publishes it: they cost a few string
+// comparisons, and spare copying batches nobody asked for.
+func (f *Filter) mayMatch(src *record.Source) bool {
 	if src == nil {
 		src = &record.Source{}
 	}
-	if f.Namespace != "" && src.Namespace != f.Namespace ||
-		f.Container != "" && src.Container != f.Container ||
-		f.Input != "" && src.Input != f.Input {
+	return (f.Namespace == "" || src.Namespace == f.Namespace) &&
+		(f.Container == "" || src.Container == f.Container) &&
+		(f.Input == "" || src.Input == f.Input)
+}
+
+// Limits of a filter: the tap is open to anyone with the token, and a
+// pattern costs time per byte matched in proportion to its compiled size.
+const (
+	// MaxValueBytes bounds each parameter's value.
+	MaxValueBytes = 1024
+	// MaxPatternInsts bounds the compiled size of pod and grep (a literal
+	// of 1 KiB is about 1,000; `(a|b)` about 6).
+	MaxPatternInsts = 2000
+)
+
+// compilePattern compiles a pod or grep pattern within MaxPatternInsts;
+// "" is no pattern.
+func compilePattern(expr string) (*regexp.Regexp, error) {
+	if expr == "" {
+		return nil, nil
+	}
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := syntax.Compile(re.Simplify())
+	if err != nil {
+		return nil, err
+	}
+	if len(prog.Inst) > MaxPatternInsts {
+		return nil, fmt.Errorf("pattern compiles to %d instructions, over the limit of %d; use a simpler one", len(prog.Inst), MaxPatternInsts)
+	}
+	return regexp.Compile(expr)
+}
+
+// matchChunk applies the filters that only depend on the source, on the
+// subscriber's goroutine.
+func (f *Filter) matchChunk(c *Chunk) bool {
+	if f.Namespace != "" && c.namespace != f.Namespace ||
+		f.Container != "" && c.container != f.Container ||
+		f.Input != "" && c.input != f.Input {
 		return false
 	}
-	if f.Pod != nil && !f.Pod.MatchString(src.Pod) {
+	if f.Pod != nil && !f.Pod.MatchString(c.pod) {
 		return false
 	}
 	// Records carry no pod labels until Kubernetes metadata is looked up:
 	// a selector is matched against the empty set for now.
 	return f.Labels.Matches(nil)
-}
-
-// appendMatching appends the matching documents of b to dst, each followed
-// by '\n'.
-func (f *Filter) appendMatching(dst []byte, b *record.Batch) []byte {
-	if !f.matchSource(b.Source) {
-		return dst
-	}
-	for i := range b.Records {
-		if f.Grep != nil && !f.Grep.Match(b.Records[i].Line) {
-			continue
-		}
-		doc := b.Doc(i)
-		if len(doc) == 0 {
-			continue
-		}
-		dst = append(dst, doc...)
-		dst = append(dst, '\n')
-	}
-	return dst
 }
 
 // Selector is a Kubernetes-style equality label selector:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/agent/budget"
 	"github.com/sluicelog/sluice/agent/record"
 )
 
@@ -36,11 +37,18 @@ func drain(s *Subscriber) string {
 			if !ok {
 				return out.String()
 			}
-			out.Write(c)
+			_, _ = s.WriteMatching(&out, c)
 		default:
 			return out.String()
 		}
 	}
+}
+
+// next is the matching documents of s's next chunk.
+func next(s *Subscriber) string {
+	var out strings.Builder
+	_, _ = s.WriteMatching(&out, <-s.C())
+	return out.String()
 }
 
 func TestFilter(t *testing.T) {
@@ -116,25 +124,25 @@ func TestSlowSubscriberDropped(t *testing.T) {
 	for i := range 5 {
 		h.Publish(batch(apiSrc, "line"))
 		if i < 4 {
-			require.Equal(t, `{"log":"line"}`+"\n", string(<-fast.C()))
+			require.Equal(t, `{"log":"line"}`+"\n", next(fast))
 		}
 	}
 	// slow never read: the third chunk found its buffer full.
 	require.True(t, slow.Dropped())
 	require.False(t, fast.Dropped())
 	require.Equal(t, int64(1), h.Dropped())
+	require.Equal(t, 2, h.Subscribers(), "until its reader unsubscribes")
+	_, ok := <-slow.C()
+	require.False(t, ok, "closed, its queued chunks released")
+	slow.Unsubscribe()
 	require.Equal(t, 1, h.Subscribers())
-	n := 0
-	for range slow.C() { // the buffered chunks, then closed
-		n++
-	}
-	require.Equal(t, 2, n)
+	require.Positive(t, h.MemoryUsed(), "fast's last chunk is queued")
 	fast.Unsubscribe()
 	fast.Unsubscribe()
 	require.False(t, h.Active())
-	require.Equal(t, `{"log":"line"}`+"\n", string(<-fast.C()), "what was buffered is still delivered")
-	_, ok := <-fast.C()
+	_, ok = <-fast.C()
 	require.False(t, ok)
+	require.Zero(t, h.MemoryUsed(), "every chunk released")
 }
 
 func TestTooManySubscribers(t *testing.T) {
@@ -157,5 +165,98 @@ func TestPublishCopies(t *testing.T) {
 	b := batch(apiSrc, "abc")
 	h.Publish(b)
 	b.Docs[8] = 'X' // the batch is recycled and reused
-	require.Equal(t, `{"log":"abc"}`+"\n", string(<-s.C()))
+	require.Equal(t, `{"log":"abc"}`+"\n", next(s))
+	require.Zero(t, h.MemoryUsed())
+}
+
+// TestPublishEvaluatesNoPattern: Publish queues a batch for every
+// subscriber whose exact names match, without running pod or grep
+// patterns; the subscriber's own WriteMatching does, and drops what they
+// reject.
+func TestPublishEvaluatesNoPattern(t *testing.T) {
+	h := NewHub(4, 0)
+	q, err := url.ParseQuery("namespace=payments&pod=^nomatch$&grep=nomatch")
+	require.NoError(t, err)
+	flt, err := ParseFilter(q)
+	require.NoError(t, err)
+	s, err := h.Subscribe(flt)
+	require.NoError(t, err)
+	h.Publish(batch(webSrc, "other namespace"))
+	require.Empty(t, s.C(), "exact names are compared on publish")
+	h.Publish(batch(apiSrc, "line"))
+	require.Len(t, s.C(), 1, "queued: the patterns were not evaluated")
+	require.Positive(t, h.MemoryUsed())
+	require.Empty(t, next(s), "the subscriber's goroutine rejects it")
+	require.Zero(t, h.MemoryUsed())
+	s.Unsubscribe()
+}
+
+// TestMemoryBoundsWhatSubscribersHold: subscribers that do not read hold
+// at most the hub's budget (plus the chunk that finds it full); they are
+// dropped, and a new one that reads gets everything.
+func TestMemoryBoundsWhatSubscribersHold(t *testing.T) {
+	const limit = 1 << 20
+	h := NewHub(0, 0)
+	h.SetMemory(budget.New(limit))
+	var stalled []*Subscriber
+	for range 8 {
+		s, err := h.Subscribe(Filter{})
+		require.NoError(t, err)
+		stalled = append(stalled, s)
+	}
+	line := strings.Repeat("x", 1000)
+	lines := make([]string, 64)
+	for i := range lines {
+		lines[i] = line
+	}
+	var peak int64
+	for range 200 {
+		h.Publish(batch(apiSrc, lines...))
+		peak = max(peak, h.MemoryUsed())
+	}
+	require.LessOrEqual(t, peak, int64(limit), "never over the budget")
+	for i, s := range stalled {
+		require.True(t, s.Dropped(), "stalled subscriber %d dropped", i)
+		s.Unsubscribe()
+	}
+	require.Zero(t, h.MemoryUsed())
+	require.Equal(t, int64(len(stalled)), h.Dropped())
+
+	reader, err := h.Subscribe(Filter{})
+	require.NoError(t, err)
+	for range 50 {
+		h.Publish(batch(apiSrc, lines...))
+		require.Len(t, next(reader), 64*(len(`{"log":""}`)+1+len(line)))
+	}
+	require.False(t, reader.Dropped())
+	reader.Unsubscribe()
+	require.Zero(t, h.MemoryUsed())
+}
+
+func TestFilterLimits(t *testing.T) {
+	f := func(query, wantErr string) {
+		t.Helper()
+		q, err := url.ParseQuery(query)
+		require.NoError(t, err)
+		_, err = ParseFilter(q)
+		require.ErrorContains(t, err, wantErr)
+	}
+	f("grep="+strings.Repeat("a", MaxValueBytes+1), "grep: 1025 bytes, over the limit of 1024")
+	f("namespace="+strings.Repeat("a", MaxValueBytes+1), "namespace: 1025 bytes")
+	f("grep=a{1001}", "grep: error parsing regexp")
+	f("grep=(a|b|c|d|e|f){1000}", "grep: pattern compiles to 3002 instructions, over the limit of 2000")
+	f("grep=(ab|cd){500}x", "grep: pattern compiles to")
+	f("pod=[a-z]{999}[0-9]{999}x{50}", "pod: pattern compiles to")
+	f("grep=a&grep=b", "grep: given 2 times")
+	// Within the limits: a literal of the largest size, an alternation of
+	// 80 words.
+	q := url.Values{"grep": {strings.Repeat("a", MaxValueBytes)}}
+	_, err := ParseFilter(q)
+	require.NoError(t, err)
+	words := make([]string, 80)
+	for i := range words {
+		words[i] = "word" + strings.Repeat("x", i%7)
+	}
+	_, err = ParseFilter(url.Values{"grep": {strings.Join(words, "|")}})
+	require.NoError(t, err)
 }
