@@ -24,7 +24,10 @@ func TestLiveThroughAPIServer(t *testing.T) {
 	// KUBECONFIG, as kubectl reads it; the context's namespace applies.
 	c := startCLI(t, cliEnv("KUBECONFIG="+kc), "-f", "--agent-resync", "100ms")
 	ev := a.waitLog(t, "tap client connected", 1)
-	require.Equal(t, "namespace=payments", ev["query"], "filters go down to the agent through the proxy")
+	// The agent logs the filters' names and the query's size, never its
+	// values: "namespace=payments".
+	require.Equal(t, "namespace", ev["filters"], "filters go down to the agent through the proxy")
+	require.InDelta(t, len("namespace=payments"), ev["query_bytes"], 0)
 	a.file("payments", "api-1", "api").write(t, "from node a")
 	a.file("web", "web-1", "nginx").write(t, "not in payments")
 	c.waitFor(t, "payments/api-1 api │ from node a")
