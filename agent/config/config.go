@@ -44,6 +44,11 @@ type HTTP struct {
 	// /api/v1/* then requires; /metrics and the probes stay open. "" = no
 	// token. Mount it from a Kubernetes Secret; SIGHUP reads it again.
 	TokenFile string `yaml:"token_file"`
+	// AllowUnauthenticatedAPI serves /api/v1/* without a token on a
+	// listen address that is not loopback. Off, such an address without
+	// token_file answers 403 there: the tap shows every log of the node
+	// to every pod that can reach the port.
+	AllowUnauthenticatedAPI bool `yaml:"allow_unauthenticated_api"`
 }
 
 // Input is one source of records.

@@ -23,6 +23,7 @@ func TestHTTP_Success(t *testing.T) {
 	f("", HTTP{Listen: "0.0.0.0:2020"})
 	f("http: { listen: 127.0.0.1:0 }\n", HTTP{Listen: "127.0.0.1:0"})
 	f("http: { listen: \"\" }\n", HTTP{})
+	f("http: { listen: 0.0.0.0:2020, allow_unauthenticated_api: true }\n", HTTP{Listen: "0.0.0.0:2020", AllowUnauthenticatedAPI: true})
 	f("http: { listen: 127.0.0.1:2020, token_file: "+tokenFile+" }\n", HTTP{Listen: "127.0.0.1:2020", TokenFile: tokenFile})
 
 	tok, err := ReadToken(tokenFile)
@@ -49,5 +50,5 @@ func TestHTTP_Failure(t *testing.T) {
 	f("http:\n  token_file: "+empty+"\n", "http.token_file (line 7): token file "+empty+" is empty")
 	f("http:\n  token_file: "+two+"\n", "more than one word")
 	f("http:\n  listen: \"\"\n  token_file: "+two+"\n", "http.token_file (line 8): needs http.listen")
-	f("http:\n  tokenfile: x\n", "http.tokenfile (line 7): unknown key (known: listen, token_file)")
+	f("http:\n  tokenfile: x\n", "http.tokenfile (line 7): unknown key (known: allow_unauthenticated_api, listen, token_file)")
 }

@@ -56,6 +56,13 @@ type Options struct {
 	// for good; the logs CLI reconnects. Default 5m.
 	TapIdleTimeout time.Duration
 
+	// Public: the listen address is not loopback, so every pod of the
+	// node can reach it. Without a Token, /api/v1/* (every log line of
+	// the node) and /debug/pprof then answer 403, unless
+	// AllowUnauthenticated says the operator wants them open.
+	Public               bool
+	AllowUnauthenticated bool
+
 	// MaxConns bounds the connections open at once (limit.go); 0 =
 	// DefaultMaxConns.
 	MaxConns int
@@ -95,6 +102,11 @@ func New(opts Options) *Server {
 		opts.MaxConns = DefaultMaxConns()
 	}
 	s := &Server{opts: opts, logger: opts.Logger.With("component", "http"), closing: make(chan struct{})}
+	if s.refused() {
+		s.logger.Warn("/api/v1 and /debug/pprof refuse every request (403): " + refusedReason)
+	} else if opts.Token == "" && opts.Public {
+		s.logger.Warn("/api/v1 is open to anyone who can reach the port, without a token (http.allow_unauthenticated_api: true)")
+	}
 	s.srv = &http.Server{
 		Handler:           s.guard(s.Handler()),
 		ReadHeaderTimeout: ReadHeaderTimeout,
@@ -250,7 +262,20 @@ func (s *Server) probe(c Checker) http.HandlerFunc {
 // before proxying, but passes other headers through.
 const TokenHeader = "X-Sluice-Token"
 
+// refusedReason is the one line a refused request gets.
+const refusedReason = "http.listen is not a loopback address and http.token_file is not set; set a token, listen on 127.0.0.1, or set http.allow_unauthenticated_api: true"
+
+// refused: no token, reachable by every pod, and no opt-out.
+func (s *Server) refused() bool {
+	return s.opts.Token == "" && s.opts.Public && !s.opts.AllowUnauthenticated
+}
+
 func (s *Server) authorize(next http.Handler) http.Handler {
+	if s.refused() {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, refusedReason, http.StatusForbidden)
+		})
+	}
 	if s.opts.Token == "" {
 		return next
 	}

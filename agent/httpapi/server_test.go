@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -208,4 +209,36 @@ func TestPprof(t *testing.T) {
 	code, body, _ = get(t, on+"/debug/pprof/", "s3cret")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, "goroutine")
+}
+
+// TestPublicWithoutTokenRefusesAPI: reachable by every pod and no token,
+// /api/v1 and pprof answer 403 with the reason, logged once at start;
+// /metrics and the probes stay open; the opt-out and a token lift it.
+func TestPublicWithoutTokenRefusesAPI(t *testing.T) {
+	var logs syncBuffer
+	reg := prometheus.NewRegistry()
+	status := func() any { return 1 }
+	base := serve(t, Options{Gatherer: reg, Public: true, Status: status, Tap: tap.NewHub(0, 0), Pprof: true,
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	for _, path := range []string{"/api/v1/status", "/api/v1/tap", "/api/v1/nothing", "/debug/pprof/heap"} {
+		code, body, _ := get(t, base+path, "")
+		require.Equal(t, http.StatusForbidden, code, path)
+		require.Equal(t, refusedReason+"\n", body)
+	}
+	for _, path := range []string{"/metrics", "/healthz", "/readyz"} {
+		code, _, _ := get(t, base+path, "")
+		require.Equal(t, http.StatusOK, code, path)
+	}
+	require.Equal(t, 1, strings.Count(logs.String(), "refuse every request (403)"), logs.String())
+
+	for _, opts := range []Options{
+		{Public: true, AllowUnauthenticated: true, Status: status},
+		{Public: false, Status: status},
+	} {
+		code, _, _ := get(t, serve(t, opts)+"/api/v1/status", "")
+		require.Equal(t, http.StatusOK, code, "%+v", opts)
+	}
+	tokened := serve(t, Options{Public: true, Token: "s3cret", Status: status})
+	code, _, _ := get(t, tokened+"/api/v1/status", "s3cret")
+	require.Equal(t, http.StatusOK, code)
 }

@@ -285,8 +285,17 @@ func (a *Agent) newAPI() error {
 		Tap:      a.pipe.Tap(),
 		Logger:   a.logger,
 		Pprof:    os.Getenv("SLUICE_PPROF") == "1",
+		// Decided on the bound address: 0.0.0.0 and a node IP are public.
+		Public:               !isLoopback(ln.Addr()),
+		AllowUnauthenticated: a.cfg.HTTP.AllowUnauthenticatedAPI,
 	})
 	return nil
+}
+
+// isLoopback reports whether addr is only reachable from this host.
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 // Addr is the address the HTTP API listens on; nil when it is off.
