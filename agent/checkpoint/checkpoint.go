@@ -50,11 +50,15 @@ type Store struct {
 	// was last known to hold the positions in memory.
 	saveErrors atomic.Int64
 	lastSaved  atomic.Int64 // Unix nanoseconds
+
+	log        *slog.Logger
+	loadErrors map[string]int64 // by reason; written only in Open
 }
 
 // Open loads the checkpoints in dir, creating it if needed, and takes an
-// exclusive lock on it so two agents never share one data_dir.
-func Open(dir string) (*Store, error) {
+// exclusive lock on it so two agents never share one data_dir. A corrupt
+// file or bad entries do not stop it (load.go).
+func Open(dir string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data_dir: %w", err)
 	}
@@ -66,23 +70,15 @@ func Open(dir string) (*Store, error) {
 		lock.Close()
 		return nil, fmt.Errorf("lock data_dir %s (is another agent using it?): %w", dir, err)
 	}
-	s := &Store{dir: dir, lock: lock, entries: map[string]Entry{}}
+	s := &Store{dir: dir, lock: lock, entries: map[string]Entry{}, loadErrors: map[string]int64{},
+		log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(s)
+	}
 	s.lastSaved.Store(time.Now().UnixNano()) // the file matches what was just read
-	raw, err := os.ReadFile(filepath.Join(dir, fileName))
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-	case err != nil:
+	if err := s.load(); err != nil {
 		lock.Close()
-		return nil, fmt.Errorf("read checkpoints: %w", err)
-	default:
-		var f fileFormat
-		if err := json.Unmarshal(raw, &f); err != nil {
-			lock.Close()
-			return nil, fmt.Errorf("parse %s: %w", filepath.Join(dir, fileName), err)
-		}
-		if f.Entries != nil {
-			s.entries = f.Entries
-		}
+		return nil, err
 	}
 	return s, nil
 }
@@ -229,6 +225,10 @@ func writeAtomic(dir, name string, data []byte) error {
 	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
 		return fmt.Errorf("replace checkpoint: %w", err)
 	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("open data_dir for sync: %w", err)

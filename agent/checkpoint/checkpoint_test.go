@@ -49,13 +49,6 @@ func TestStoreLocksDataDir(t *testing.T) {
 	require.ErrorContains(t, err, "another agent")
 }
 
-func TestStoreRejectsCorruptFile(t *testing.T) {
-	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, fileName), []byte("{not json"), 0o600))
-	_, err := Open(dir)
-	require.ErrorContains(t, err, "checkpoints.json")
-}
-
 // TestSaveFailuresAreCountedAndLogged: a data_dir that cannot be written
 // (here a file where the directory was: root may write anywhere, even
 // through a read-only mode) fails syncs, counted and logged, keeps the

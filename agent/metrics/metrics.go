@@ -91,6 +91,8 @@ type Sources struct {
 type Checkpoints interface {
 	SaveErrors() int64
 	LastSaved() time.Time
+	// LoadErrors counts, by reason, what the load of the file threw away.
+	LoadErrors() map[string]int64
 }
 
 // LagBuckets are the upper bounds of sluice_file_lag_bytes: caught up, a
@@ -141,7 +143,7 @@ type collector struct {
 	memory, memoryLimit, ringItems, ringCap                  *prometheus.Desc
 	tapSubs, tapDropped, buildInfo                           *prometheus.Desc
 	joined, timeFallbacks, batchLimit                        *prometheus.Desc
-	ckptErrors, ckptSaved                                    *prometheus.Desc
+	ckptErrors, ckptSaved, ckptLoad                          *prometheus.Desc
 	rotatedUnread                                            *prometheus.Desc
 }
 
@@ -166,6 +168,7 @@ func newCollector(s Sources) *collector {
 		batchLimit:    desc("sluice_pipeline_batch_limit_bytes", "Bytes batches not yet acknowledged may hold: memory_limit less the outputs' buffers and room for the garbage collector."),
 		ckptErrors:    desc("sluice_checkpoint_save_errors_total", "Failed writes of the checkpoint file in data_dir (retried every checkpoint_interval; while they fail a restart re-reads files from older positions)."),
 		ckptSaved:     desc("sluice_checkpoint_last_success_timestamp_seconds", "When the checkpoint file last held every acknowledged position (a write, or a sync with nothing new)."),
+		ckptLoad:      desc("sluice_checkpoint_load_errors_total", "Problems in the checkpoint file at start, by reason: bad_entry (an entry dropped; its file resumed by start_at), empty_file and corrupt_file (the file kept aside as checkpoints.json.corrupt-<time>; every file resumed by start_at).", "reason"),
 		ringItems:     desc("sluice_ring_items", "Batches waiting for a worker."),
 		ringCap:       desc("sluice_ring_capacity", "Batches the ring holds at most."),
 		tapSubs:       desc("sluice_tap_subscribers", "Clients of /api/v1/tap."),
@@ -185,7 +188,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.outDocs, c.outRetries, c.outBytes, c.outInFlight,
 		c.memory, c.memoryLimit, c.ringItems, c.ringCap,
 		c.tapSubs, c.tapDropped, c.buildInfo, c.joined, c.timeFallbacks,
-		c.batchLimit, c.ckptErrors, c.ckptSaved, c.rotatedUnread,
+		c.batchLimit, c.ckptErrors, c.ckptSaved, c.ckptLoad, c.rotatedUnread,
 	} {
 		ch <- d
 	}
@@ -256,6 +259,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	if ck := c.s.Checkpoints; ck != nil {
 		counter(c.ckptErrors, ck.SaveErrors)
 		gauge(c.ckptSaved, float64(ck.LastSaved().UnixNano())/1e9)
+		for reason, n := range ck.LoadErrors() {
+			ch <- prometheus.MustNewConstMetric(c.ckptLoad, prometheus.CounterValue, float64(n), reason)
+		}
 	}
 	gauge(c.buildInfo, 1, c.s.Version, runtime.Version())
 }

@@ -141,6 +141,9 @@ type fakeCheckpoints struct{}
 
 func (fakeCheckpoints) SaveErrors() int64    { return 36 }
 func (fakeCheckpoints) LastSaved() time.Time { return time.Unix(1795669535, 500_000_000) }
+func (fakeCheckpoints) LoadErrors() map[string]int64 {
+	return map[string]int64{"bad_entry": 2, "corrupt_file": 1}
+}
 
 func TestCollectorMemoryAndCheckpoints(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
@@ -153,6 +156,10 @@ func TestCollectorMemoryAndCheckpoints(t *testing.T) {
 # HELP sluice_checkpoint_last_success_timestamp_seconds When the checkpoint file last held every acknowledged position (a write, or a sync with nothing new).
 # TYPE sluice_checkpoint_last_success_timestamp_seconds gauge
 sluice_checkpoint_last_success_timestamp_seconds 1.7956695355e+09
+# HELP sluice_checkpoint_load_errors_total Problems in the checkpoint file at start, by reason: bad_entry (an entry dropped; its file resumed by start_at), empty_file and corrupt_file (the file kept aside as checkpoints.json.corrupt-<time>; every file resumed by start_at).
+# TYPE sluice_checkpoint_load_errors_total counter
+sluice_checkpoint_load_errors_total{reason="bad_entry"} 2
+sluice_checkpoint_load_errors_total{reason="corrupt_file"} 1
 # HELP sluice_checkpoint_save_errors_total Failed writes of the checkpoint file in data_dir (retried every checkpoint_interval; while they fail a restart re-reads files from older positions).
 # TYPE sluice_checkpoint_save_errors_total counter
 sluice_checkpoint_save_errors_total 36
@@ -162,6 +169,6 @@ sluice_pipeline_batch_limit_bytes 4000
 # HELP sluice_pipeline_memory_limit_bytes memory_limit: the agent's memory, of which batches get a share (sluice_pipeline_batch_limit_bytes).
 # TYPE sluice_pipeline_memory_limit_bytes gauge
 sluice_pipeline_memory_limit_bytes 2.68435456e+08
-`), "sluice_checkpoint_last_success_timestamp_seconds", "sluice_checkpoint_save_errors_total",
+`), "sluice_checkpoint_last_success_timestamp_seconds", "sluice_checkpoint_save_errors_total", "sluice_checkpoint_load_errors_total",
 		"sluice_pipeline_batch_limit_bytes", "sluice_pipeline_memory_limit_bytes"))
 }

@@ -103,7 +103,7 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 			return nil, fmt.Errorf("output %s: unknown type %q", oc.Name, oc.Type)
 		}
 	}
-	store, err := checkpoint.Open(cfg.DataDir)
+	store, err := checkpoint.Open(cfg.DataDir, checkpoint.WithLogger(logger.With("component", "checkpoint")))
 	if err != nil {
 		return nil, err
 	}
