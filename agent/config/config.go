@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"strconv"
@@ -71,6 +72,11 @@ type Input struct {
 	Watch *bool `yaml:"watch"`
 	// Multiline joins stack traces per stream; nil = off (multiline.go).
 	Multiline *Multiline `yaml:"multiline"`
+	// AllowedRoots are the folders a matched file (a link's target) must
+	// resolve under, besides the globs' own folders; nil = the defaults
+	// (files.go). AgentFiles, set by Parse and Load, are never read.
+	AllowedRoots []string `yaml:"allowed_roots"`
+	AgentFiles   []string `yaml:"-"`
 
 	// syslog
 	TCP             string   `yaml:"tcp"`    // listen address, "" = no TCP listener
@@ -245,6 +251,7 @@ func defaultInput(in *Input) {
 		t := true
 		in.Watch = &t
 	}
+	defaultAllowedRoots(in)
 	if in.Type == "syslog" {
 		if in.Format == "" {
 			in.Format = "auto"
@@ -316,6 +323,10 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	cfg.protectAgentFiles(path)
 	return cfg, nil
 }
 
@@ -374,6 +385,7 @@ func decode(root *yaml.Node, env *envText, lookup func(string) (string, bool), d
 	if err := cfg.validate(root); err != nil {
 		return nil, err
 	}
+	cfg.protectAgentFiles()
 	return &cfg, nil
 }
 
@@ -546,6 +558,7 @@ func (c *Config) validate(root *yaml.Node) error {
 		}
 		names[in.Name] = true
 		validateMultiline(p, in, at)
+		validateAllowedRoots(p, in, at)
 		switch in.Type {
 		case "container_logs":
 			if len(in.Paths) == 0 {

@@ -262,6 +262,10 @@ func (r *fileReader) run(ctx context.Context) {
 	// reader: rotated away and overwritten, or read on from its copy, or
 	// from its start. false: stop.
 	truncatedTo := func(size int64) bool {
+		if r.unreliableSize(size) {
+			release() // not truncated: its size lies (procfs-like)
+			return false
+		}
 		if r.gone() {
 			// Rotated away, then rewritten (a later rotation copied
 			// the live file over it): that content is the live

@@ -41,6 +41,9 @@ type Stats struct {
 	Truncated    atomic.Int64 // lines cut at max_line_bytes
 	Truncations  atomic.Int64 // files seen shrinking or rewritten (copytruncate)
 	Pruned       atomic.Int64 // checkpoints dropped for files that are gone
+	// Refused counts matched paths not read, by reason (roots.go); each
+	// is counted once while it leads to the same place.
+	Refused [numRefusals]atomic.Int64
 
 	// Bytes a truncation left unread under a reader: read from the copy
 	// beside the file, or lost (no copy held them; a lower bound, as far
@@ -67,6 +70,10 @@ type Tailer struct {
 	logger *slog.Logger
 	now    func() int64
 	stats  Stats
+	guard  *guard
+	// probeSize checks a file's size for lies before reading it; off only
+	// in tests of the check made while reading.
+	probeSize bool
 
 	lastLog    atomic.Int64 // Unix nanos of the last rate-limited log line
 	scanNow    chan struct{}
@@ -79,6 +86,7 @@ type Tailer struct {
 	wakers  map[string]*fileReader // by real path, for inotify write events
 	// copies of truncated files that were read (recover.go)
 	recovered map[copyID]bool
+	refused   map[string]refusal // path -> why it is not read
 }
 
 // New returns a tailer for cfg.
@@ -90,6 +98,8 @@ func New(cfg config.Input, node string, sink Sink, store *checkpoint.Store, logg
 		store:      store,
 		logger:     logger.With("component", "tail", "input", cfg.Name),
 		now:        func() int64 { return time.Now().UnixNano() },
+		guard:      newGuard(cfg),
+		probeSize:  true,
 		scanNow:    make(chan struct{}, 1),
 		pruneEvery: time.Minute,
 		readers:    map[string]*fileReader{},
@@ -97,6 +107,7 @@ func New(cfg config.Input, node string, sink Sink, store *checkpoint.Store, logg
 		failed:     map[string]string{},
 		wakers:     map[string]*fileReader{},
 		recovered:  map[copyID]bool{},
+		refused:    map[string]refusal{},
 	}
 }
 
@@ -159,7 +170,9 @@ func (t *Tailer) requestScan() {
 }
 
 func (t *Tailer) scan(ctx context.Context, wg *sync.WaitGroup, first bool) {
-	for _, path := range t.match() {
+	paths := t.match()
+	t.keepRefused(paths)
+	for _, path := range paths {
 		if t.stats.FilesOpen.Load() >= int64(t.cfg.MaxOpenFiles) {
 			// The rest waits for a handle to be released; idle files close
 			// after close_inactive.
@@ -272,9 +285,6 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stat: %w", err)
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
-	}
 	dev, ino := statIDs(fi)
 	key := fileKey(t.cfg.Name, dev, ino)
 	t.mu.Lock()
@@ -284,22 +294,48 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 	if busy || wasIdle && idle.size == fi.Size() && idle.mtime.Equal(fi.ModTime()) {
 		return nil, nil
 	}
-	f, err := os.Open(path)
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil, fmt.Errorf("resolve links: %w", err)
+	}
+	if why, bad := t.guard.check(real); bad {
+		t.refuse(path, real, why, dev, ino)
+		return nil, nil
+	}
+	if t.stillRefused(path, real, dev, ino) {
+		return nil, nil
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	f, err := os.OpenFile(path, openFlags, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open: %w", err)
 	}
-	// The path may have been replaced between the stat and the open.
+	// The path may have been replaced between the checks and the open.
 	if fi, err = f.Stat(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("stat open file: %w", err)
 	}
 	dev, ino = statIDs(fi)
+	if opened, ok := openedPath(f); ok {
+		if why, bad := t.guard.check(opened); bad {
+			f.Close()
+			t.refuse(path, opened, why, dev, ino)
+			return nil, nil
+		}
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	if t.probeSize && sizeLies(f) {
+		f.Close()
+		t.refuse(path, real, RefusedSizeUnreliable, dev, ino)
+		return nil, nil
+	}
 	key = fileKey(t.cfg.Name, dev, ino)
 	names, _ := parseLogPath(path)
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		real = path
-	}
 	r := &fileReader{
 		t: t, path: path, real: real, key: key, f: f, dev: dev, ino: ino,
 		names:  names,
@@ -366,6 +402,7 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 	t.wakers[real] = r
 	delete(t.idle, key)
 	delete(t.failed, path)
+	delete(t.refused, path)
 	t.mu.Unlock()
 	t.stats.FilesOpened.Add(1)
 	t.logger.Debug("following file", "path", path, "offset", r.pos, "generation", r.gen)
