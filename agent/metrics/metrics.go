@@ -36,6 +36,9 @@ type Input struct {
 	// RotatedUnread: bytes a truncation left unread under a reader, by
 	// result (recovered from the copy, lost).
 	RotatedUnread []Drop
+	// FilesRefused counts matched files not read, by reason (links out of
+	// the allowed roots, the agent's own files, sizes that lie).
+	FilesRefused []Drop
 }
 
 // Drop counts records (or parts of them) lost for one reason.
@@ -145,6 +148,7 @@ type collector struct {
 	joined, timeFallbacks, batchLimit                        *prometheus.Desc
 	ckptErrors, ckptSaved, ckptLoad                          *prometheus.Desc
 	rotatedUnread                                            *prometheus.Desc
+	filesRefused                                             *prometheus.Desc
 }
 
 func newCollector(s Sources) *collector {
@@ -176,6 +180,7 @@ func newCollector(s Sources) *collector {
 		buildInfo:     desc("sluice_build_info", "Always 1; the labels say which build runs.", "version", "goversion"),
 		joined:        desc("sluice_input_multiline_records_total", "Records joined from several lines by a multiline rule (cut ones are also in sluice_dropped_records_total{reason=\"truncated\"}).", "input"),
 		rotatedUnread: desc("sluice_input_rotated_unread_bytes_total", "Bytes a copytruncate left unread under a reader that was behind, by result: recovered (read from the copy beside the file, with the original's ids), lost (no copy held them; as far as the reader had seen the file).", "input", "result"),
+		filesRefused:  desc("sluice_input_files_refused_total", "Matched log files not read, by reason: outside_roots (a link leading out of allowed_roots), system (/proc, /sys, /dev), agent_file (data_dir, the config, secrets), size_unreliable (more content than its size says, like procfs). Each is counted once while it leads to the same place.", "input", "reason"),
 		timeFallbacks: desc("sluice_time_fallback_total", "Documents that kept the read time as @timestamp because their time field was missing or did not parse (flagged sluice.time_fallback)."),
 	}
 }
@@ -188,7 +193,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.outDocs, c.outRetries, c.outBytes, c.outInFlight,
 		c.memory, c.memoryLimit, c.ringItems, c.ringCap,
 		c.tapSubs, c.tapDropped, c.buildInfo, c.joined, c.timeFallbacks,
-		c.batchLimit, c.ckptErrors, c.ckptSaved, c.ckptLoad, c.rotatedUnread,
+		c.batchLimit, c.ckptErrors, c.ckptSaved, c.ckptLoad, c.rotatedUnread, c.filesRefused,
 	} {
 		ch <- d
 	}
@@ -215,6 +220,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		for _, d := range in.RotatedUnread {
 			counter(c.rotatedUnread, d.Count, in.Name, d.Reason)
+		}
+		for _, d := range in.FilesRefused {
+			counter(c.filesRefused, d.Count, in.Name, d.Reason)
 		}
 		if in.FilesOpen != nil {
 			gauge(c.filesOpen, float64(in.FilesOpen()), in.Name)

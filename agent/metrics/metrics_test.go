@@ -33,6 +33,7 @@ func TestCollector(t *testing.T) {
 				Name: "containers", Records: constant(10), Bytes: constant(2000), ParseErrors: constant(1),
 				Drops: []Drop{{Reason: "truncated", Count: constant(2)}}, FilesOpen: constant(3), Joined: constant(6),
 				RotatedUnread: []Drop{{Reason: "recovered", Count: constant(4096)}, {Reason: "lost", Count: constant(12)}},
+				FilesRefused:  []Drop{{Reason: "outside_roots", Count: constant(12)}, {Reason: "system", Count: constant(13)}},
 				Files: func(fn func(tail.OpenFile)) {
 					fn(tail.OpenFile{Offset: 100, Size: 100})         // caught up
 					fn(tail.OpenFile{Offset: 0, Size: 50 << 10})      // 50 KiB behind
@@ -110,6 +111,10 @@ sluice_input_multiline_records_total{input="containers"} 6
 # TYPE sluice_input_rotated_unread_bytes_total counter
 sluice_input_rotated_unread_bytes_total{input="containers",result="lost"} 12
 sluice_input_rotated_unread_bytes_total{input="containers",result="recovered"} 4096
+# HELP sluice_input_files_refused_total Matched log files not read, by reason: outside_roots (a link leading out of allowed_roots), system (/proc, /sys, /dev), agent_file (data_dir, the config, secrets), size_unreliable (more content than its size says, like procfs). Each is counted once while it leads to the same place.
+# TYPE sluice_input_files_refused_total counter
+sluice_input_files_refused_total{input="containers",reason="outside_roots"} 12
+sluice_input_files_refused_total{input="containers",reason="system"} 13
 # HELP sluice_time_fallback_total Documents that kept the read time as @timestamp because their time field was missing or did not parse (flagged sluice.time_fallback).
 # TYPE sluice_time_fallback_total counter
 sluice_time_fallback_total 11
@@ -118,7 +123,7 @@ sluice_time_fallback_total 11
 		"sluice_dropped_records_total", "sluice_file_lag_bytes", "sluice_input_connections",
 		"sluice_output_documents_total", "sluice_output_retries_total", "sluice_output_inflight_requests",
 		"sluice_ring_items", "sluice_build_info", "sluice_input_multiline_records_total", "sluice_time_fallback_total",
-		"sluice_input_rotated_unread_bytes_total"))
+		"sluice_input_rotated_unread_bytes_total", "sluice_input_files_refused_total"))
 
 	n, err := testutil.GatherAndCount(reg, "sluice_output_request_duration_seconds")
 	require.NoError(t, err)

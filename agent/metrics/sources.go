@@ -26,6 +26,13 @@ func TailInput(name string, t *tail.Tailer) Input {
 			{Reason: "recovered", Count: st.UnreadRecovered.Load},
 			{Reason: "lost", Count: st.UnreadLost.Load},
 		},
+		FilesRefused: func() []Drop {
+			out := make([]Drop, 0, len(tail.Refusals))
+			for _, why := range tail.Refusals {
+				out = append(out, Drop{Reason: why.String(), Count: st.Refused[why].Load})
+			}
+			return out
+		}(),
 	}
 }
 
