@@ -87,7 +87,6 @@ func TestLinksResolveUnderAllowedRoots(t *testing.T) {
 	e.write(inPods, criLine("stdout", "F", "through a link into pods"))
 	e.write(e.path("plain", "ns"), criLine("stdout", "F", "a plain file"))
 	require.NoError(t, os.MkdirAll(e.data, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(e.data, "checkpoints.json"), []byte("{}\n"), 0o600))
 
 	links := map[string]string{
 		"limits":   "/proc/self/limits",
@@ -98,7 +97,7 @@ func TestLinksResolveUnderAllowedRoots(t *testing.T) {
 		"token":    token,
 		"password": filepath.Join(vol, "password"),
 		"username": filepath.Join(vol, "username"), // not in the config, same volume
-		"ckpt":     filepath.Join(e.data, "checkpoints.json"),
+		"data":     e.data, // the checkpoints' folder
 		"pods":     inPods,
 	}
 	for name, target := range links {
