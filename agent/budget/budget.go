@@ -6,6 +6,7 @@ package budget
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -18,7 +19,11 @@ type Budget struct {
 	used   atomic.Int64
 	wake   chan struct{}
 	parked atomic.Int32
+	closed atomic.Bool
 }
+
+// ErrClosed is what Acquire returns once the budget is closed.
+var ErrClosed = errors.New("budget closed: the pipeline was cut at shutdown")
 
 // New returns a budget of limit bytes.
 func New(limit int64) *Budget {
@@ -46,7 +51,8 @@ func (b *Budget) TryAcquire(n int64) bool {
 	}
 }
 
-// Acquire takes n bytes, waiting until they fit or ctx ends.
+// Acquire takes n bytes, waiting until they fit, ctx ends or the budget
+// is closed.
 func (b *Budget) Acquire(ctx context.Context, n int64) error {
 	if b.TryAcquire(n) {
 		return nil
@@ -54,6 +60,9 @@ func (b *Budget) Acquire(ctx context.Context, n int64) error {
 	t := timerpool.Get(10 * time.Millisecond)
 	defer timerpool.Put(t)
 	for {
+		if b.closed.Load() {
+			return ErrClosed
+		}
 		b.parked.Add(1)
 		if b.TryAcquire(n) {
 			b.parked.Add(-1)
@@ -71,6 +80,18 @@ func (b *Budget) Acquire(ctx context.Context, n int64) error {
 		if b.TryAcquire(n) {
 			return nil
 		}
+	}
+}
+
+// Close makes every Acquire that has to wait, now or later, return
+// ErrClosed: at the shutdown deadline nothing will free room any more, and
+// a source still waiting must give up at once. Bytes already held stay
+// held. Close may be called more than once.
+func (b *Budget) Close() {
+	b.closed.Store(true)
+	select {
+	case b.wake <- struct{}{}:
+	default:
 	}
 }
 

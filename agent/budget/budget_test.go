@@ -92,3 +92,25 @@ func TestTapShare(t *testing.T) {
 	require.Equal(t, int64(16*MiB), TapShare(256*MiB))
 	require.Equal(t, int64(32*MiB), TapShare(4096*MiB))
 }
+
+func TestBudgetCloseReleasesEveryWaiter(t *testing.T) {
+	b := New(100)
+	require.True(t, b.TryAcquire(100))
+	const waiters = 3
+	done := make(chan error, waiters)
+	for range waiters {
+		go func() { done <- b.Acquire(context.Background(), 10) }()
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Acquire returned %v while the budget was full and open", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	b.Close()
+	for range waiters {
+		require.ErrorIs(t, <-done, ErrClosed)
+	}
+	require.ErrorIs(t, b.Acquire(context.Background(), 10), ErrClosed, "a later wait gives up at once")
+	require.True(t, b.TryAcquire(0), "what fits is still taken: Close only ends waits")
+	require.Equal(t, int64(100), b.Used(), "held bytes stay held")
+}

@@ -6,6 +6,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -121,10 +122,18 @@ func (p *Pipeline) Push(ctx context.Context, b *record.Batch) error {
 // MemoryUsed is the number of bytes held by batches not yet acknowledged.
 func (p *Pipeline) MemoryUsed() int64 { return p.budget.Used() }
 
+// ErrCut says the shutdown deadline cut delivery: Run returns it when
+// outCtx ended before the workers had handed everything to the outputs,
+// Drain when its ctx ended before every batch was acknowledged. What was
+// not acknowledged stays so: its file lines are read again after a
+// restart.
+var ErrCut = errors.New("delivery cut at the shutdown deadline")
+
 // Run starts the workers and returns when ctx ends, after each worker has
 // encoded everything already in the ring and flushed its writers: sources
 // must stop before ctx is cancelled, and outputs after Run returns.
-// outCtx bounds blocking writes to outputs.
+// outCtx bounds blocking writes to outputs: once it ends, workers stop at
+// once, Run returns ErrCut, and the batches they held stay unacknowledged.
 func (p *Pipeline) Run(ctx, outCtx context.Context) error {
 	var wg sync.WaitGroup
 	errs := make([]error, p.workers)
@@ -150,6 +159,15 @@ func (p *Pipeline) Run(ctx, outCtx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// Cut stops the handoff for good at the shutdown deadline: Push fails at
+// once, and sources waiting in it for room give up. With outCtx of Run
+// ended too, nothing in the pipeline waits any more. Cut may be called
+// more than once.
+func (p *Pipeline) Cut() {
+	p.ring.Close()
+	p.budget.Close()
+}
+
 // Drain waits until every batch handed over is acknowledged or ctx ends.
 func (p *Pipeline) Drain(ctx context.Context) error {
 	t := time.NewTicker(10 * time.Millisecond)
@@ -157,7 +175,10 @@ func (p *Pipeline) Drain(ctx context.Context) error {
 	for p.budget.Used() > 0 {
 		select {
 		case <-ctx.Done():
-			return errors.New("outputs did not acknowledge everything before the shutdown timeout; the rest is read again on restart")
+			if held := p.budget.Used(); held > 0 {
+				return fmt.Errorf("%w: %d bytes of batches not acknowledged by the outputs; their file lines are read again on restart", ErrCut, held)
+			}
+			return nil
 		case <-t.C:
 		}
 	}
@@ -218,7 +239,7 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, tw *trans
 				}
 				st.inOutput.Store(true)
 				if err := p.write(outCtx, writers, b); err != nil {
-					return err
+					return cutOr(outCtx, err)
 				}
 				st.inOutput.Store(false)
 			}
@@ -235,7 +256,7 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, tw *trans
 			st.inOutput.Store(true)
 			for _, w := range writers {
 				if err := w.Flush(outCtx, true); err != nil {
-					return err
+					return cutOr(outCtx, err)
 				}
 			}
 			return nil
@@ -245,10 +266,18 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, tw *trans
 			st.inOutput.Store(true)
 			for _, w := range writers {
 				if err := w.Flush(outCtx, false); err != nil {
-					return err
+					return cutOr(outCtx, err)
 				}
 			}
 			st.inOutput.Store(false)
 		}
 	}
+}
+
+// cutOr is ErrCut when a write failed because outCtx ended, else err.
+func cutOr(outCtx context.Context, err error) error {
+	if outCtx.Err() != nil {
+		return ErrCut
+	}
+	return err
 }

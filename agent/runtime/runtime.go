@@ -432,18 +432,34 @@ func (a *Agent) Run(ctx context.Context) error {
 		pipeDone <- nil
 	}
 	a.ready.Store(false)
-	a.logger.Info("shutting down")
+	// One deadline, from the signal, for the whole shutdown: until it the
+	// inputs stop and what they read is delivered; at it, delivery is cut
+	// wherever it waits (an input's last hand-over, a worker handing a
+	// body over, a sender, its backoff), so the agent exits even when an
+	// output is down with a backlog. Only acknowledged lines are
+	// checkpointed, so what is cut is read again after a restart.
+	timeout := a.cfg.ShutdownTimeout.D()
+	a.logger.Info("shutting down", "shutdown_timeout", timeout.String())
+	sctx, cancelS := context.WithTimeout(context.Background(), timeout)
+	defer cancelS()
+	stopCut := context.AfterFunc(sctx, func() { a.pipe.Cut(); cancelOut() })
 	cancelIn()
 	inWG.Wait()
 	cancelPipe()
-	if err := <-pipeDone; err != nil {
-		errs = append(errs, fmt.Errorf("pipeline: %w", err))
+	pipeErr := <-pipeDone
+	drainErr := a.pipe.Drain(sctx)
+	if drainErr == nil {
+		stopCut()
+		if err := pipeErr; err != nil && !errors.Is(err, pipeline.ErrCut) {
+			errs = append(errs, fmt.Errorf("pipeline: %w", err))
+		}
+	} else {
+		a.cut(pipeErr, drainErr, timeout)
+		errs = append(errs, drainErr)
+		if err := pipeErr; err != nil && !onlyIs(err, pipeline.ErrCut) {
+			errs = append(errs, fmt.Errorf("pipeline: %w", err))
+		}
 	}
-	dctx, cancelDrain := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout.D())
-	if err := a.pipe.Drain(dctx); err != nil {
-		errs = append(errs, err)
-	}
-	cancelDrain()
 	cancelOut()
 	outWG.Wait()
 	for _, err := range outErrs {

@@ -129,11 +129,16 @@ func run() int {
 		return a, err
 	}
 	logger.Info("starting", "version", version, "config", *cfgPath)
-	if err := runtime.Supervise(ctx, cfg, reload, load, build, logger); err != nil {
-		logger.Error("run", "err", err)
-		return 1
+	err = runtime.Supervise(ctx, cfg, reload, load, build, logger)
+	code := runtime.ExitCode(err)
+	switch code {
+	case runtime.ExitClean:
+	case runtime.ExitCut:
+		logger.Warn("stopped at shutdown_timeout with delivery cut", "exit_code", code, "err", err)
+	default:
+		logger.Error("run", "exit_code", code, "err", err)
 	}
-	return 0
+	return code
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
