@@ -138,12 +138,16 @@ func defaultNamespace(o *Options, f *entry.Filter, kube *live.Kube) {
 	f.Namespace = kube.ContextNamespace
 }
 
-// history prints the stored records of [from, to), oldest first, and
-// notes each in sm when joining live.
+// history prints the stored records of [from, to), oldest first. When
+// joining live it leaves out what sm says the live streams print, and
+// notes the rest in sm.
 func history(ctx context.Context, st store.Store, o *Options, f *entry.Filter, to time.Time, p *printer, sm *seam) error {
 	q := store.Query{Filter: f, From: o.historyFrom(time.Now()), To: to, PageSize: o.PageSize}
 	err := st.Search(ctx, q, func(e *entry.Entry) error {
 		if sm != nil {
+			if sm.live(e) {
+				return nil
+			}
 			sm.add(e)
 		}
 		return p.print(e)
@@ -164,7 +168,8 @@ func follow(ctx context.Context, o *Options, f *entry.Filter, kube *live.Kube, s
 		cancel()
 		tail.Wait()
 	}()
-	buffered := unbounded(ctx, in)
+	sm := newSeam()
+	buffered := unbounded(ctx, in, sm.noteLive)
 	q := f.TapQuery()
 
 	var targets []live.Target
@@ -197,7 +202,6 @@ func follow(ctx context.Context, o *Options, f *entry.Filter, kube *live.Kube, s
 		go resync(ctx, kube, tail, q, o.Resync, log)
 	}
 
-	sm := newSeam()
 	if st != nil {
 		// What an agent tapped before our streams began may still be on
 		// its way to the store: let it land, then read history to past
@@ -211,6 +215,7 @@ func follow(ctx context.Context, o *Options, f *entry.Filter, kube *live.Kube, s
 			return err
 		}
 	}
+	sm.historyDone()
 	for {
 		var e *entry.Entry
 		select {
@@ -290,8 +295,9 @@ func resync(ctx context.Context, kube *live.Kube, tail *live.Tail, q url.Values,
 
 // unbounded passes records from in on in order, holding as many as it
 // must: an agent drops a client that stops reading, so the streams are
-// read on while history is printed.
-func unbounded(ctx context.Context, in <-chan *entry.Entry) <-chan *entry.Entry {
+// read on while history is printed. Each record is shown to note as it
+// arrives.
+func unbounded(ctx context.Context, in <-chan *entry.Entry, note func(*entry.Entry)) <-chan *entry.Entry {
 	out := make(chan *entry.Entry)
 	go func() {
 		var buf []*entry.Entry
@@ -303,6 +309,7 @@ func unbounded(ctx context.Context, in <-chan *entry.Entry) <-chan *entry.Entry 
 			}
 			select {
 			case e := <-in:
+				note(e)
 				buf = append(buf, e)
 			case send <- head:
 				buf[0] = nil

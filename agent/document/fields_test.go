@@ -106,7 +106,7 @@ func TestLevelForSelectedParser(t *testing.T) {
 	require.JSONEq(t, `{"@timestamp":"2023-10-08T12:13:14.123000000Z","level":"error","msg":"db down","err":"dial tcp: timeout","time":"2023-10-08T12:13:14.123Z","kubernetes":`+string(meta)+`}`, string(b.Doc(0)))
 }
 
-func TestTimeAndLevelAllocateNothing(t *testing.T) {
+func TestTimeAndLevelAllocatesNothing(t *testing.T) {
 	tr := []config.Transform{{Type: "json", NormalizeLevel: true, Time: timeField(t, "time", "rfc3339")}}
 	e := New(tr, func() int64 { return 1 })
 	src := &record.Source{Meta: meta}

@@ -170,7 +170,7 @@ func (f *fixedTransport) Perform(*http.Request) (*http.Response, error) {
 
 // Concurrent first answers all pass; once passed, a call allocates nothing
 // of its own.
-func TestProductCheckPassedPath(t *testing.T) {
+func TestProductCheckPassedPathAllocatesNothing(t *testing.T) {
 	next := &fixedTransport{res: http.Response{
 		StatusCode: http.StatusOK,
 		Header:     http.Header{"X-Elastic-Product": {"Elasticsearch"}},

@@ -112,9 +112,9 @@ func BenchmarkWrite(b *testing.B) {
 	})
 }
 
-// TestWriteAllocs pins the encoder at zero allocations per record once its
+// TestWriteAllocatesNothing pins the encoder at zero allocations per record once its
 // buffers have grown, so `make test` catches a regression.
-func TestWriteAllocs(t *testing.T) {
+func TestWriteAllocatesNothing(t *testing.T) {
 	batch := benchBatch(500)
 	w := benchWriter(t, true, "sluice_id")
 	ctx := context.Background()

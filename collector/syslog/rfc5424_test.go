@@ -336,9 +336,9 @@ func TestFast5424_Corpus(t *testing.T) {
 	require.Positive(t, fast)
 }
 
-// TestFast5424_NoAllocs holds the fast path, and the whole per-message
+// TestFast5424AllocatesNothing holds the fast path, and the whole per-message
 // step through it, to zero allocations.
-func TestFast5424_NoAllocs(t *testing.T) {
+func TestFast5424AllocatesNothing(t *testing.T) {
 	if testing.CoverMode() != "" {
 		t.Skip("coverage counters")
 	}

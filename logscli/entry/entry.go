@@ -122,6 +122,17 @@ func (e *Entry) Line(idField string) string {
 	return string(b)
 }
 
+// Source names where a record comes from as far as order goes: its
+// container (the kubelet writes both streams to one file, in time order),
+// or for syslog the sending host and program. The records of one source
+// come live in the order history sorts them.
+func (e *Entry) Source() string {
+	if e.IsSyslog() {
+		return "syslog\x00" + e.Syslog("hostname") + "\x00" + e.Syslog("app_name")
+	}
+	return e.Namespace() + "\x00" + e.Pod() + "\x00" + e.Container()
+}
+
 // Key identifies a record by what every copy of it carries whichever way
 // it came: the time to the nanosecond, where it came from, and its `log`.
 // The agent's tap does not carry the document id, so ids cannot be

@@ -144,7 +144,7 @@ func TestCorpus(t *testing.T) {
 	require.Equal(t, string(data), records[0].Log+"\n")
 }
 
-func TestNoAlloc(t *testing.T) {
+func TestParseAllocatesNothing(t *testing.T) {
 	line := []byte("2020-08-19T21:06:24.33754077Z stderr F \tat org.apache.hadoop.ipc.Client.call(Client.java:1475)")
 	n := testing.AllocsPerRun(100, func() {
 		if _, err := Parse(line); err != nil {

@@ -58,7 +58,7 @@ func TestParserMatchesParse(t *testing.T) {
 	)
 }
 
-func TestParserNoAlloc(t *testing.T) {
+func TestParserAllocatesNothing(t *testing.T) {
 	var p Parser
 	lines := [][]byte{
 		[]byte("2026-11-25T10:00:00.123456789Z stdout F hello world"),

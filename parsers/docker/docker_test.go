@@ -309,7 +309,7 @@ func TestCorpus_NotDocker(t *testing.T) {
 	}
 }
 
-func TestNoAlloc(t *testing.T) {
+func TestParseAllocatesNothing(t *testing.T) {
 	line := []byte(`{"log":"{\"level\":\"info\",\"msg\":\"Starting up \\u001B[0;32mservice\\u001B[0m\"}\n","stream":"stdout","attrs":{"tag":"x"},"time":"2019-04-01T17:58:33.598656444Z"}`)
 	buf := make([]byte, 0, 1024)
 	n := testing.AllocsPerRun(100, func() {
@@ -324,7 +324,7 @@ func TestNoAlloc(t *testing.T) {
 	require.Zero(t, n)
 }
 
-func TestLooksNoAllocEscapedKeys(t *testing.T) {
+func TestLooksEscapedKeysAllocatesNothing(t *testing.T) {
 	line := []byte(`{"\u006cog":"a\n","str\u0065am":"std\u006fut","tim\u0065":"2019-04-01T17:58:33.598656444\u005a"}`)
 	n := testing.AllocsPerRun(100, func() {
 		if !Looks(line) {

@@ -75,7 +75,7 @@ func TestPlain8(t *testing.T) {
 	}
 }
 
-func TestAppendStringNoAlloc(t *testing.T) {
+func TestAppendStringAllocatesNothing(t *testing.T) {
 	in := []byte("a line with \"quotes\", a tab\t, é, \u2028 and \xff")
 	buf := make([]byte, 0, 256)
 	n := testing.AllocsPerRun(100, func() {

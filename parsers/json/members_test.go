@@ -213,7 +213,7 @@ func TestMembers_Depth(t *testing.T) {
 	require.False(t, ok)
 }
 
-func TestMembers_NoAlloc(t *testing.T) {
+func TestMembersAllocatesNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items under the race detector")
 	}

@@ -52,7 +52,7 @@ func TestUnescape_Failure(t *testing.T) {
 	f(`\U0041`, `json: bad escape "\\U0041" in string`)
 }
 
-func TestUnescapeNoAlloc(t *testing.T) {
+func TestUnescapeAllocatesNothing(t *testing.T) {
 	in := []byte(`Starting up \u001B[0;32mservice\u001B[0m \ud83d\udd14 \"quoted\"\n`)
 	buf := make([]byte, 0, 256)
 	n := testing.AllocsPerRun(100, func() {

@@ -132,7 +132,7 @@ func TestCorpus(t *testing.T) {
 	require.Equal(t, "Pending", m["status"])
 }
 
-func TestAppendMembers_NoAllocs(t *testing.T) {
+func TestAppendMembersAllocatesNothing(t *testing.T) {
 	lines := corpusLines(t)
 	buf := make([]byte, 0, 1<<16)
 	allocs := testing.AllocsPerRun(20, func() {

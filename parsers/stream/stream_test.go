@@ -37,7 +37,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func TestParseNoAlloc(t *testing.T) {
+func TestParseAllocatesNothing(t *testing.T) {
 	b := []byte("stderr")
 	n := testing.AllocsPerRun(100, func() {
 		if Parse(b) != Stderr {

@@ -183,7 +183,7 @@ func TestFormatterMatchesFunc(t *testing.T) {
 	}
 }
 
-func TestCacheNoAlloc(t *testing.T) {
+func TestCacheAllocatesNothing(t *testing.T) {
 	var p Parser
 	var f Formatter
 	in := [][]byte{

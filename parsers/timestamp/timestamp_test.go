@@ -204,7 +204,7 @@ func TestDaysRoundTrip(t *testing.T) {
 	}
 }
 
-func TestNoAlloc(t *testing.T) {
+func TestFuncsAllocatesNothing(t *testing.T) {
 	in := []byte("2026-11-25T10:00:00.123456789+02:00")
 	buf := make([]byte, 0, 64)
 	n := testing.AllocsPerRun(100, func() {
