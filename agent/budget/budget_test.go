@@ -44,7 +44,7 @@ func TestSplitKeepsTheProcessUnderMemoryLimit(t *testing.T) {
 	// The chaos run's config: memory_limit 256MiB, bulk.max_bytes 5MiB,
 	// 2 workers and 2 senders: (2 + 3×2) × 6.25 MiB of output buffers,
 	// (2 + 2) × 5 MiB in flight.
-	s := NewSplit(256*MiB, 50*MiB, 20*MiB)
+	s := NewSplit(256*MiB, 50*MiB, 20*MiB, false)
 	require.Equal(t, Split{Limit: 256 * MiB, Soft: 232 * MiB, Outputs: 50 * MiB, Batches: 87 * MiB}, s)
 	// Everything charged, with the working set, stays at most half of the
 	// soft limit's room, and the soft limit under memory_limit.
@@ -52,24 +52,42 @@ func TestSplitKeepsTheProcessUnderMemoryLimit(t *testing.T) {
 	require.Less(t, s.Soft, s.Limit)
 
 	// The small profile of bench/RESULTS.md: 512KiB bodies at 40MiB.
-	s = NewSplit(40*MiB, 5*MiB, 2*MiB)
+	s = NewSplit(40*MiB, 5*MiB, 2*MiB, false)
 	require.Equal(t, Split{Limit: 40 * MiB, Soft: 22*MiB + 3*MiB/4, Outputs: 5 * MiB, Batches: 4*MiB + 7*MiB/8}, s)
 	// 1MiB bodies there do not fit: batches keep the bodies in flight, so
 	// writers never wait for them, the soft limit makes room for both, and
 	// the split says it cannot hold memory_limit.
-	s = NewSplit(40*MiB, 10*MiB, 4*MiB)
+	s = NewSplit(40*MiB, 10*MiB, 4*MiB, false)
 	require.Equal(t, Split{Limit: 40 * MiB, Soft: 26 * MiB, Outputs: 10 * MiB, Batches: 4 * MiB, Tight: true}, s)
 
 	// 5MiB bodies at 128MiB fit now that batches need only what is in flight.
-	s = NewSplit(128*MiB, 50*MiB, 20*MiB)
+	s = NewSplit(128*MiB, 50*MiB, 20*MiB, false)
 	require.Equal(t, Split{Limit: 128 * MiB, Soft: 108 * MiB, Outputs: 50 * MiB, Batches: 25 * MiB}, s)
 
 	// Far too small: batches keep what is in flight, never more than
 	// memory_limit.
-	s = NewSplit(32*MiB, 50*MiB, 20*MiB)
+	s = NewSplit(32*MiB, 50*MiB, 20*MiB, false)
 	require.Equal(t, Split{Limit: 32 * MiB, Soft: 98 * MiB, Outputs: 50 * MiB, Batches: 20 * MiB, Tight: true}, s)
-	s = NewSplit(2*MiB, 0, 0)
+	s = NewSplit(2*MiB, 0, 0, false)
 	require.Equal(t, Split{Limit: 2 * MiB, Soft: 16 * MiB, Outputs: 0, Batches: 2 * MiB}, s)
+}
+
+// A TCP syslog listener gets an eighth of the room for its connections'
+// frame buffers, out of what batches would have had; never less than a
+// few long frames.
+func TestSplitSetsFramesAsideForSyslog(t *testing.T) {
+	const MiB, KiB = 1 << 20, 1 << 10
+	s := NewSplit(40*MiB, 5*MiB, 2*MiB, true)
+	require.Equal(t, Split{Limit: 40 * MiB, Soft: 22*MiB + 3*MiB/4, Outputs: 5 * MiB, Frames: 1248 * KiB, Batches: 4368 * KiB}, s)
+	require.LessOrEqual(t, s.Batches+s.Frames+s.Outputs+working, s.Soft-s.Batches)
+
+	s = NewSplit(256*MiB, 50*MiB, 20*MiB, true)
+	require.Equal(t, Split{Limit: 256 * MiB, Soft: 232 * MiB, Outputs: 50 * MiB, Frames: 21*MiB + 3*MiB/4, Batches: 76*MiB + MiB/8}, s)
+
+	// Too small: frames keep their floor and the soft limit makes room
+	// for them too.
+	s = NewSplit(32*MiB, 50*MiB, 20*MiB, true)
+	require.Equal(t, Split{Limit: 32 * MiB, Soft: 98*MiB + 512*KiB, Outputs: 50 * MiB, Frames: 512 * KiB, Batches: 20 * MiB, Tight: true}, s)
 }
 
 func TestSetSoftLimitLeavesGOMEMLIMITAlone(t *testing.T) {

@@ -87,6 +87,11 @@ type Input struct {
 	IdleTimeout     Duration `yaml:"idle_timeout"` // 0 = none
 	UDPReaders      int      `yaml:"udp_readers"`
 	TLS             TLS      `yaml:"tls"`
+	// HandshakeTimeout bounds a TLS handshake, apart from idle_timeout.
+	HandshakeTimeout Duration `yaml:"handshake_timeout"`
+	// UDPReceiveBuffer is each UDP socket's SO_RCVBUF (the kernel caps
+	// it at net.core.rmem_max).
+	UDPReceiveBuffer ByteSize `yaml:"udp_receive_buffer"`
 }
 
 // TLS turns TLS on for a TCP listener when both files are set.
@@ -267,6 +272,12 @@ func defaultInput(in *Input) {
 		}
 		if in.UDPReaders == 0 {
 			in.UDPReaders = min(runtime.GOMAXPROCS(0), 8)
+		}
+		if in.HandshakeTimeout == 0 {
+			in.HandshakeTimeout = Duration(10 * time.Second)
+		}
+		if in.UDPReceiveBuffer == 0 {
+			in.UDPReceiveBuffer = 8 << 20
 		}
 	}
 }
@@ -493,6 +504,7 @@ func validateSyslog(p *problems, in Input, at func(string) []any) {
 	if in.TLS.CertFile != "" && in.TCP == "" {
 		p.add("tls needs a tcp listener", at("tls"))
 	}
+	validateSyslogLimits(p, in, at)
 }
 
 func validateHTTP(p *problems, h HTTP) {

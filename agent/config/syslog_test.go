@@ -21,6 +21,8 @@ func TestParseSyslogGood(t *testing.T) {
 	require.Equal(t, 1024, in.MaxConnections)
 	require.Equal(t, 10*time.Minute, in.IdleTimeout.D())
 	require.GreaterOrEqual(t, in.UDPReaders, 1)
+	require.Equal(t, 10*time.Second, in.HandshakeTimeout.D())
+	require.Equal(t, ByteSize(8<<20), in.UDPReceiveBuffer)
 
 	cfg, err = Parse([]byte(syslogBase+`  - name: s
     type: syslog
@@ -31,6 +33,8 @@ func TestParseSyslogGood(t *testing.T) {
     idle_timeout: 30s
     udp_readers: 2
     tls: { cert_file: /etc/tls.crt, key_file: /etc/tls.key }
+    handshake_timeout: 2s
+    udp_receive_buffer: 256KiB
 `), env(nil))
 	require.NoError(t, err)
 	in = cfg.Inputs[0]
@@ -41,6 +45,8 @@ func TestParseSyslogGood(t *testing.T) {
 	require.Equal(t, 30*time.Second, in.IdleTimeout.D())
 	require.Equal(t, 2, in.UDPReaders)
 	require.Equal(t, TLS{CertFile: "/etc/tls.crt", KeyFile: "/etc/tls.key"}, in.TLS)
+	require.Equal(t, 2*time.Second, in.HandshakeTimeout.D())
+	require.Equal(t, ByteSize(256<<10), in.UDPReceiveBuffer)
 }
 
 func TestParseSyslogBad(t *testing.T) {
@@ -58,6 +64,8 @@ func TestParseSyslogBad(t *testing.T) {
 	f("  - { name: s, type: syslog, tcp: \":5140\", format: rfc6587 }\n", `inputs[0].format (line 4): must be auto, rfc3164 or rfc5424, got "rfc6587"`)
 	f("  - { name: s, type: syslog, tcp: \":5140\", max_message_bytes: 100 }\n", "inputs[0].max_message_bytes (line 4): must be between 480B and 16MiB, got 100 bytes")
 	f("  - { name: s, type: syslog, tcp: \":5140\", max_message_bytes: 1GiB }\n", "inputs[0].max_message_bytes (line 4)")
+	f("  - { name: s, type: syslog, tcp: \":5140\", handshake_timeout: -1s }\n", "inputs[0].handshake_timeout (line 4): must be at least 1ms")
+	f("  - { name: s, type: syslog, udp: \":5140\", udp_receive_buffer: 100 }\n", "inputs[0].udp_receive_buffer (line 4): must be between 4KiB and 1GiB, got 100 bytes")
 	f("  - { name: s, type: syslog, tcp: \":5140\", max_connections: -1 }\n", "inputs[0].max_connections (line 4): must be at least 1, got -1")
 	f("  - { name: s, type: syslog, tcp: \":5140\", idle_timeout: -1s }\n", "inputs[0].idle_timeout (line 4): must not be negative")
 	f("  - { name: s, type: syslog, udp: \":5140\", udp_readers: 1000 }\n", "inputs[0].udp_readers (line 4): must be between 1 and 256, got 1000")

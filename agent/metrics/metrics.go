@@ -32,6 +32,7 @@ type Input struct {
 	FilesOpen   func() int64
 	Files       func(fn func(tail.OpenFile)) // visits the open files, for their lag
 	Connections func() int64                 // open connections (syslog TCP)
+	Closed      []Drop                       // connections the input closed, by reason
 	Joined      func() int64                 // records joined from several lines (multiline)
 	// RotatedUnread: bytes a truncation left unread under a reader, by
 	// result (recovered from the copy, lost).
@@ -149,6 +150,7 @@ type collector struct {
 	ckptErrors, ckptSaved, ckptLoad                          *prometheus.Desc
 	rotatedUnread                                            *prometheus.Desc
 	filesRefused                                             *prometheus.Desc
+	connsClosed                                              *prometheus.Desc
 }
 
 func newCollector(s Sources) *collector {
@@ -158,11 +160,12 @@ func newCollector(s Sources) *collector {
 		inBytes:       desc("sluice_input_bytes_total", "Bytes an input read from files or received.", "input"),
 		inParseErrors: desc("sluice_input_parse_errors_total", "Lines or messages that did not parse and were shipped raw, flagged malformed.", "input"),
 		inOpenErrors:  desc("sluice_input_open_errors_total", "Failures to open or read a log file (retried on the next scan).", "input"),
-		dropped:       desc("sluice_dropped_records_total", "Records or parts of records lost, by reason: truncated (cut at the size limit), udp_overflow (pipeline full), shutdown (read but not handed over).", "input", "reason"),
+		dropped:       desc("sluice_dropped_records_total", "Records or parts of records lost, by reason: truncated (cut at the size limit), udp_overflow (pipeline full), udp_receive_buffer (dropped by the kernel: the UDP socket's receive buffer was full), shutdown (read but not handed over).", "input", "reason"),
 		filesOpen:     desc("sluice_files_open", "Log files being read.", "input"),
 		fileLag:       desc("sluice_file_lag_bytes", "Bytes of each open file not read yet (size minus read position), as a distribution over the files.", "input"),
 		fileLagMax:    desc("sluice_file_lag_max_bytes", "Largest lag of an open file.", "input"),
 		connections:   desc("sluice_input_connections", "Open connections of a network input.", "input"),
+		connsClosed:   desc("sluice_input_connections_closed_total", "Connections a network input closed itself, by reason: max_connections (refused at once), idle_timeout, handshake_timeout (no TLS handshake in time), frame_memory (an unfinished message found no room in memory_limit).", "input", "reason"),
 		outDocs:       desc("sluice_output_documents_total", "Documents an output finished with, by result: sent, duplicate (409 on create: stored by an earlier try), rescued (refused, stored without merged fields), dead_lettered (rescue refused too, stored in the dead-letter index), failed (lost: even the dead letter was refused).", "output", "result"),
 		outRetries:    desc("sluice_output_retries_total", "Documents (kind=item) and whole requests (kind=request) sent again.", "output", "kind"),
 		outBytes:      desc("sluice_output_bytes_total", "Bytes an output wrote (request bodies as sent, after compression).", "output"),
@@ -194,6 +197,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.memory, c.memoryLimit, c.ringItems, c.ringCap,
 		c.tapSubs, c.tapDropped, c.buildInfo, c.joined, c.timeFallbacks,
 		c.batchLimit, c.ckptErrors, c.ckptSaved, c.ckptLoad, c.rotatedUnread, c.filesRefused,
+		c.connsClosed,
 	} {
 		ch <- d
 	}
@@ -223,6 +227,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		for _, d := range in.FilesRefused {
 			counter(c.filesRefused, d.Count, in.Name, d.Reason)
+		}
+		for _, d := range in.Closed {
+			counter(c.connsClosed, d.Count, in.Name, d.Reason)
 		}
 		if in.FilesOpen != nil {
 			gauge(c.filesOpen, float64(in.FilesOpen()), in.Name)

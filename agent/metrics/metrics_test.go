@@ -43,8 +43,9 @@ func TestCollector(t *testing.T) {
 			},
 			{
 				Name: "syslog", Records: constant(5), Bytes: constant(500), ParseErrors: constant(0),
-				Drops:       []Drop{{Reason: "truncated", Count: constant(0)}, {Reason: "udp_overflow", Count: constant(7)}},
+				Drops:       []Drop{{Reason: "truncated", Count: constant(0)}, {Reason: "udp_overflow", Count: constant(7)}, {Reason: "udp_receive_buffer", Count: constant(9)}},
 				Connections: constant(4),
+				Closed:      []Drop{{Reason: "idle_timeout", Count: constant(12)}, {Reason: "frame_memory", Count: constant(13)}},
 			},
 		},
 		Outputs: []Output{{
@@ -64,11 +65,12 @@ func TestCollector(t *testing.T) {
 	obs.Observe(3)
 
 	want := `
-# HELP sluice_dropped_records_total Records or parts of records lost, by reason: truncated (cut at the size limit), udp_overflow (pipeline full), shutdown (read but not handed over).
+# HELP sluice_dropped_records_total Records or parts of records lost, by reason: truncated (cut at the size limit), udp_overflow (pipeline full), udp_receive_buffer (dropped by the kernel: the UDP socket's receive buffer was full), shutdown (read but not handed over).
 # TYPE sluice_dropped_records_total counter
 sluice_dropped_records_total{input="containers",reason="truncated"} 2
 sluice_dropped_records_total{input="syslog",reason="truncated"} 0
 sluice_dropped_records_total{input="syslog",reason="udp_overflow"} 7
+sluice_dropped_records_total{input="syslog",reason="udp_receive_buffer"} 9
 # HELP sluice_file_lag_bytes Bytes of each open file not read yet (size minus read position), as a distribution over the files.
 # TYPE sluice_file_lag_bytes histogram
 sluice_file_lag_bytes_bucket{input="containers",le="0"} 2
@@ -84,6 +86,10 @@ sluice_file_lag_bytes_count{input="containers"} 4
 # HELP sluice_input_connections Open connections of a network input.
 # TYPE sluice_input_connections gauge
 sluice_input_connections{input="syslog"} 4
+# HELP sluice_input_connections_closed_total Connections a network input closed itself, by reason: max_connections (refused at once), idle_timeout, handshake_timeout (no TLS handshake in time), frame_memory (an unfinished message found no room in memory_limit).
+# TYPE sluice_input_connections_closed_total counter
+sluice_input_connections_closed_total{input="syslog",reason="frame_memory"} 13
+sluice_input_connections_closed_total{input="syslog",reason="idle_timeout"} 12
 # HELP sluice_output_documents_total Documents an output finished with, by result: sent, duplicate (409 on create: stored by an earlier try), rescued (refused, stored without merged fields), dead_lettered (rescue refused too, stored in the dead-letter index), failed (lost: even the dead letter was refused).
 # TYPE sluice_output_documents_total counter
 sluice_output_documents_total{output="es",result="dead_lettered"} 5
@@ -120,7 +126,7 @@ sluice_input_files_refused_total{input="containers",reason="system"} 13
 sluice_time_fallback_total 11
 `
 	require.NoError(t, testutil.GatherAndCompare(reg, stringReader(want),
-		"sluice_dropped_records_total", "sluice_file_lag_bytes", "sluice_input_connections",
+		"sluice_dropped_records_total", "sluice_file_lag_bytes", "sluice_input_connections", "sluice_input_connections_closed_total",
 		"sluice_output_documents_total", "sluice_output_retries_total", "sluice_output_inflight_requests",
 		"sluice_ring_items", "sluice_build_info", "sluice_input_multiline_records_total", "sluice_time_fallback_total",
 		"sluice_input_rotated_unread_bytes_total", "sluice_input_files_refused_total"))

@@ -47,9 +47,16 @@ func SyslogInput(name string, in *syslog.Input) Input {
 		Drops: []Drop{
 			{Reason: "truncated", Count: st.Truncated.Load},
 			{Reason: "udp_overflow", Count: st.DroppedFull.Load},
+			{Reason: "udp_receive_buffer", Count: in.UDPKernelDrops},
 			{Reason: "shutdown", Count: st.DroppedShutdown.Load},
 		},
 		Connections: st.ConnsOpen.Load,
+		Closed: []Drop{
+			{Reason: "max_connections", Count: st.ConnsRefused.Load},
+			{Reason: "idle_timeout", Count: st.ConnsIdleClosed.Load},
+			{Reason: "handshake_timeout", Count: st.ConnsHandshakeTimeout.Load},
+			{Reason: "frame_memory", Count: st.ConnsFrameMemory.Load},
+		},
 	}
 }
 

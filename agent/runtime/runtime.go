@@ -121,6 +121,7 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 		store.Close()
 		return nil, err
 	}
+	frames := budget.New(a.memory.Frames) // shared by every syslog input
 	for _, in := range cfg.Inputs {
 		switch in.Type {
 		case "container_logs":
@@ -129,7 +130,7 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 			a.inputStats = append(a.inputStats, metrics.TailInput(in.Name, t))
 		case "syslog":
 			// Listen now, so a taken port fails the start, not just the input.
-			s, err := syslog.New(in, a.pipe, logger)
+			s, err := syslog.New(in, a.pipe, logger, syslog.WithFrameMemory(frames))
 			if err == nil {
 				err = s.Listen()
 			}
@@ -170,8 +171,8 @@ func (a *Agent) memorySplit() budget.Split {
 	}
 	// The tap's share is held outside the batches, as the outputs' is.
 	outputs += budget.TapShare(int64(a.cfg.MemoryLimit))
-	s := budget.NewSplit(int64(a.cfg.MemoryLimit), outputs, inFlight)
-	args := []any{"memory_limit", s.Limit, "batches", s.Batches, "output_buffers", s.Outputs, "soft_limit", s.Soft}
+	s := budget.NewSplit(int64(a.cfg.MemoryLimit), outputs, inFlight, a.cfg.HasSyslogTCP())
+	args := []any{"memory_limit", s.Limit, "batches", s.Batches, "output_buffers", s.Outputs, "syslog_frames", s.Frames, "soft_limit", s.Soft}
 	if s.Tight {
 		a.logger.Warn("memory_limit is small for the outputs' bulk bodies (bulk.max_bytes × (workers + 3 × bulk.workers) × 1.25, plus a write buffer per bulk worker) and the batches they refer to: the agent will use more; lower bulk.max_bytes or raise memory_limit", args...)
 	} else {

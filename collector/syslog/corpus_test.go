@@ -27,7 +27,7 @@ func runFrames(t testing.TB, input []byte, tcp bool, format string, max int) []g
 	var out outcome
 	var scratch []byte
 	if tcp {
-		fr := newFramer(max)
+		fr := newFramer(max, nil)
 		r := strings.NewReader(string(input))
 		for {
 			_, _, err := fr.fill(r)

@@ -2,7 +2,11 @@ package syslog
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
+
+	"github.com/sluicelog/sluice/agent/budget"
 )
 
 // framer splits a TCP byte stream into syslog frames (RFC 6587): octet
@@ -13,11 +17,21 @@ import (
 // flagged, and the rest of it is discarded as it arrives, so one huge
 // message neither grows memory without bound nor costs the messages after
 // it.
+//
+// What the buffer holds beyond its first size is taken from mem, the
+// frame buffers' share of memory_limit, which all connections share: a
+// busy connection grows only while there is room, and one whose
+// unfinished frame needs more waits for room (waitRoom) or is closed. The
+// growth is given back when the connection closes or goes quiet (shrink).
 type framer struct {
 	buf        []byte
 	start, end int
 	max        int
 	limit      int // the buffer never grows past this
+
+	mem     *budget.Budget // nil: unbounded
+	base    int            // the first size, not charged to mem
+	charged int64          // len(buf) - base, taken from mem
 
 	skip     int  // bytes of an oversized octet-counted frame still to discard
 	skipLine bool // discarding the rest of an oversized newline frame
@@ -37,14 +51,23 @@ const (
 // digits and a space. Longer digit runs are taken as newline framing.
 const octetHeader = 10
 
-func newFramer(max int) *framer {
+// errNoRoom: the buffer holds only an unfinished frame, and growing it
+// does not fit the frame memory now.
+var errNoRoom = errors.New("syslog frame memory full")
+
+// newFramer returns a framer for frames of up to max bytes whose growth
+// is charged to mem (nil: unbounded).
+func newFramer(max int, mem *budget.Budget) *framer {
 	limit := max + octetHeader + 1
-	return &framer{buf: make([]byte, min(limit, firstBuffer)), max: max, limit: limit}
+	base := min(limit, firstBuffer)
+	return &framer{buf: make([]byte, base), max: max, limit: limit, mem: mem, base: base}
 }
 
 // fill reads once from r into the free end of the buffer, making room
 // first. full reports that the read filled all the room it had, a hint
-// that more data is already waiting.
+// that more data is already waiting. It reads nothing and returns
+// errNoRoom when the buffer holds only an unfinished frame that the frame
+// memory has no room to grow for (see waitRoom).
 func (f *framer) fill(r io.Reader) (n int, full bool, err error) {
 	if f.start == f.end {
 		f.start, f.end = 0, 0
@@ -54,14 +77,16 @@ func (f *framer) fill(r io.Reader) (n int, full bool, err error) {
 		f.start = 0
 	}
 	if f.lastFull && len(f.buf) < min(f.limit, busyBuffer) {
-		f.grow()
+		f.tryGrow() // a bigger read is a help, not a need
 	}
 	if f.end == len(f.buf) {
 		if len(f.buf) >= f.limit {
 			// next always returns a frame or discards from a full buffer.
 			panic("BUG: syslog framer buffer full without a frame")
 		}
-		f.grow()
+		if !f.tryGrow() {
+			return 0, false, errNoRoom
+		}
 	}
 	room := len(f.buf) - f.end
 	n, err = r.Read(f.buf[f.end:])
@@ -70,11 +95,64 @@ func (f *framer) fill(r io.Reader) (n int, full bool, err error) {
 	return n, f.lastFull, err
 }
 
-// grow doubles the buffer, up to limit.
-func (f *framer) grow() {
-	nb := make([]byte, min(2*len(f.buf), f.limit))
+// nextSize is the size the buffer grows to: double, up to limit.
+func (f *framer) nextSize() int { return min(2*len(f.buf), f.limit) }
+
+// tryGrow grows the buffer if the frame memory has room now.
+func (f *framer) tryGrow() bool {
+	n := f.nextSize()
+	if f.mem != nil && !f.mem.TryAcquire(int64(n-len(f.buf))) {
+		return false
+	}
+	f.resize(n)
+	return true
+}
+
+// waitRoom grows the buffer after errNoRoom, waiting for room in the
+// frame memory until ctx ends.
+func (f *framer) waitRoom(ctx context.Context) error {
+	n := f.nextSize()
+	if f.mem != nil {
+		if err := f.mem.Acquire(ctx, int64(n-len(f.buf))); err != nil {
+			return err
+		}
+	}
+	f.resize(n)
+	return nil
+}
+
+// resize moves what the buffer holds into a new one of n bytes, whose
+// growth over the first size is already taken from mem.
+func (f *framer) resize(n int) {
+	nb := make([]byte, n)
 	f.end = copy(nb, f.buf[f.start:f.end])
 	f.start, f.buf = 0, nb
+	if f.mem != nil && int64(n-f.base) < f.charged {
+		f.mem.Release(f.charged - int64(n-f.base))
+	}
+	f.charged = int64(n - f.base)
+}
+
+// canShrink reports a buffer grown past its first size that what it holds
+// would fit again.
+func (f *framer) canShrink() bool { return len(f.buf) > f.base && f.end-f.start <= f.base }
+
+// shrink goes back to the first size (when canShrink), giving the growth
+// back to the frame memory: a quiet connection holds only its first
+// buffer.
+func (f *framer) shrink() {
+	if f.canShrink() {
+		f.resize(f.base)
+	}
+}
+
+// release gives back the growth for good: the connection is done. The
+// buffer may still be read (rest) but not filled.
+func (f *framer) release() {
+	if f.mem != nil && f.charged > 0 {
+		f.mem.Release(f.charged)
+	}
+	f.charged = 0
 }
 
 // next returns the next complete frame in the buffer without reading.

@@ -2,13 +2,17 @@ package syslog
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/agent/budget"
 )
 
 // frameOut is one frame as the framer returned it.
@@ -21,7 +25,7 @@ type frameOut struct {
 // readFrames runs the framer over r to EOF.
 func readFrames(t testing.TB, r io.Reader, max int) []frameOut {
 	t.Helper()
-	fr := newFramer(max)
+	fr := newFramer(max, nil)
 	var out []frameOut
 	for i := 0; ; i++ {
 		require.Less(t, i, 10_000_000, "framer makes no progress")
@@ -95,7 +99,7 @@ func TestFramerLargeFrameGrowsBuffer(t *testing.T) {
 // endless line is skipped.
 func TestFramerBoundedMemory(t *testing.T) {
 	max := 1000
-	fr := newFramer(max)
+	fr := newFramer(max, nil)
 	r := io.LimitReader(infiniteZeroFree{}, 10<<20)
 	n := 0
 	for {
@@ -129,7 +133,7 @@ func (infiniteZeroFree) Read(p []byte) (int, error) {
 // reads keep filling it: an idle or trickling sender costs 4 KiB, a busy
 // one gets big reads.
 func TestFramerBufferFollowsTheSender(t *testing.T) {
-	fr := newFramer(64 << 10)
+	fr := newFramer(64<<10, nil)
 	require.Equal(t, firstBuffer, len(fr.buf))
 	var trickle bytes.Buffer
 	for range 50 {
@@ -164,4 +168,53 @@ func TestFramerBufferFollowsTheSender(t *testing.T) {
 	}
 	require.Equal(t, 5000, n)
 	require.Equal(t, busyBuffer, len(fr.buf), "full reads grow it to 64 KiB, no further")
+}
+
+// What a buffer holds beyond its first 4 KiB is charged to the frame
+// memory: growth takes it (or is refused), shrinking and release give it
+// back, and what the framer had read survives both.
+func TestFramerChargesFrameMemory(t *testing.T) {
+	mem := budget.New(busyBuffer)
+	fr := newFramer(64<<10, mem)
+	msg := "<13>1 - - - - - - " + strings.Repeat("m", 20_000)
+	r := strings.NewReader(msg)
+	for r.Len() > 0 {
+		_, _, err := fr.fill(r)
+		require.NoError(t, err)
+	}
+	_, _, ok := fr.next()
+	require.False(t, ok, "unfinished")
+	require.Equal(t, int64(32<<10-firstBuffer), mem.Used(), "doubled to 32 KiB, charged beyond the first 4")
+	require.False(t, fr.canShrink(), "it holds more than 4 KiB")
+
+	// Another framer cannot grow now: a full buffer says errNoRoom, and
+	// waits until its context ends.
+	other := newFramer(64<<10, mem)
+	require.True(t, mem.TryAcquire(mem.Limit()-mem.Used()))
+	n, _, err := other.fill(strings.NewReader(strings.Repeat("o", 2*firstBuffer)))
+	require.NoError(t, err)
+	require.Equal(t, firstBuffer, n)
+	_, _, err = other.fill(strings.NewReader("o"))
+	require.ErrorIs(t, err, errNoRoom)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, other.waitRoom(ctx), context.DeadlineExceeded)
+	mem.Release(mem.Limit() - int64(32<<10-firstBuffer))
+
+	_, _, err = fr.fill(strings.NewReader("\n"))
+	require.NoError(t, err)
+	f, _, ok := fr.next()
+	require.True(t, ok)
+	require.Equal(t, msg, string(f))
+	require.True(t, fr.canShrink())
+	fr.shrink()
+	require.Len(t, fr.buf, firstBuffer)
+	require.Zero(t, mem.Used())
+
+	require.NoError(t, other.waitRoom(context.Background()))
+	require.Equal(t, int64(firstBuffer), mem.Used())
+	other.release()
+	require.Zero(t, mem.Used())
+	rest, _ := other.rest()
+	require.Equal(t, strings.Repeat("o", firstBuffer), string(rest), "release keeps what was read")
 }

@@ -68,7 +68,7 @@ func FuzzFrameParse(f *testing.F) {
 			p := newParser(format)
 			src := &record.Source{Input: "f", Path: "fuzz"}
 			b := record.NewBatch(src, nil)
-			fr := newFramer(max)
+			fr := newFramer(max, nil)
 			var out outcome
 			var scratch []byte
 			total := 0

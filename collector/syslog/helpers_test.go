@@ -100,18 +100,26 @@ func testConfig() config.Input {
 		Name: "syslog", Type: "syslog", TCP: "127.0.0.1:0", UDP: "127.0.0.1:0", Format: "auto",
 		MaxMessageBytes: 64 << 10, MaxConnections: 16, IdleTimeout: config.Duration(time.Minute),
 		UDPReaders: 2, BatchBytes: 64 << 10,
+		HandshakeTimeout: config.Duration(10 * time.Second), UDPReceiveBuffer: 8 << 20,
 	}
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // startInput runs an input on loopback ports until the test ends.
-func startInput(t *testing.T, cfg config.Input, sink Sink) *Input {
+func startInput(t *testing.T, cfg config.Input, sink Sink, opts ...Option) *Input {
 	t.Helper()
-	in, err := New(cfg, sink, discardLogger())
+	in, err := New(cfg, sink, discardLogger(), opts...)
 	require.NoError(t, err)
 	in.flushDelay = 20 * time.Millisecond
 	require.NoError(t, in.Listen())
+	runInput(t, in)
+	return in
+}
+
+// runInput runs a listening input until the test ends.
+func runInput(t *testing.T, in *Input) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- in.Run(ctx) }()
@@ -124,7 +132,6 @@ func startInput(t *testing.T, cfg config.Input, sink Sink) *Input {
 			t.Error("syslog input did not stop within 10s")
 		}
 	})
-	return in
 }
 
 // parseOne runs one frame through the parser.

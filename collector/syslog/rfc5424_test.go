@@ -183,7 +183,7 @@ var uglyFrames = []string{
 // as lines (the lnav files are not syslog streams).
 func framesOf(stream []byte) [][]byte {
 	var out [][]byte
-	fr := newFramer(64 << 10)
+	fr := newFramer(64<<10, nil)
 	r := bytes.NewReader(stream)
 	for {
 		_, _, err := fr.fill(r)

@@ -28,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sluicelog/sluice/agent/budget"
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/record"
 )
@@ -58,6 +59,11 @@ type Stats struct {
 	ConnsRefused    atomic.Int64 // closed at once: max_connections reached
 	ConnsIdleClosed atomic.Int64 // closed after idle_timeout without data
 	ConnErrors      atomic.Int64 // read or TLS errors other than a clean close
+	// Closed after handshake_timeout without finishing the TLS handshake.
+	ConnsHandshakeTimeout atomic.Int64
+	// Closed because an unfinished frame needed more frame memory than
+	// there was room for within frameWait.
+	ConnsFrameMemory atomic.Int64
 }
 
 // flushDelay bounds how long a partial batch waits for more messages.
@@ -65,6 +71,15 @@ const flushDelay = 100 * time.Millisecond
 
 // shutdownPush bounds the last hand-over of a batch once the input stops.
 const shutdownPush = 2 * time.Second
+
+// frameWait bounds how long a connection whose unfinished frame needs a
+// bigger buffer waits for room in the frame memory (not reading, so the
+// sender is pushed back) before it is closed. Room comes back as other
+// frames finish and quiet connections shrink (shrinkAfter).
+const frameWait = 3 * time.Second
+
+// shrinkAfter: a connection quiet this long gives back a grown buffer.
+const shrinkAfter = time.Second
 
 // Input is one syslog input.
 type Input struct {
@@ -74,7 +89,11 @@ type Input struct {
 	tls    *tls.Config
 	stats  Stats
 
-	flushDelay time.Duration // a field so tests can shorten it
+	flushDelay time.Duration  // a field so tests can shorten it
+	frames     *budget.Budget // connections' frame buffers; nil: unbounded
+	frameWait  time.Duration  // a field so tests can shorten it
+
+	udpDrops udpDrops
 
 	lastLog atomic.Int64
 
@@ -97,15 +116,28 @@ type Input struct {
 	batchers atomic.Uint64
 }
 
+// Option adjusts an Input in New.
+type Option func(*Input)
+
+// WithFrameMemory charges what TCP connections' frame buffers hold beyond
+// their first 4 KiB to b (budget.Split.Frames), which every syslog input
+// of the agent shares: their sum stays inside memory_limit. Without it
+// they are unbounded (up to max_connections × max_message_bytes).
+func WithFrameMemory(b *budget.Budget) Option { return func(in *Input) { in.frames = b } }
+
 // New checks cfg and loads the TLS key pair; nothing listens until Listen
 // or Run.
-func New(cfg config.Input, sink Sink, logger *slog.Logger) (*Input, error) {
+func New(cfg config.Input, sink Sink, logger *slog.Logger, opts ...Option) (*Input, error) {
 	in := &Input{
 		cfg:        cfg,
 		sink:       sink,
 		logger:     logger.With("component", "syslog", "input", cfg.Name),
 		flushDelay: flushDelay,
+		frameWait:  frameWait,
 		conns:      map[net.Conn]struct{}{},
+	}
+	for _, o := range opts {
+		o(in)
 	}
 	var key [16]byte
 	if _, err := rand.Read(key[:]); err != nil {
@@ -118,8 +150,9 @@ func New(cfg config.Input, sink Sink, logger *slog.Logger) (*Input, error) {
 	if cfg.TCP == "" && cfg.UDP == "" {
 		return nil, errors.New("syslog input needs a tcp or udp address")
 	}
-	if cfg.MaxMessageBytes <= 0 || cfg.MaxConnections <= 0 || cfg.UDPReaders <= 0 || cfg.BatchBytes <= 0 {
-		return nil, errors.New("syslog input: max_message_bytes, max_connections, udp_readers and batch_bytes must be set (config defaults do)")
+	if cfg.MaxMessageBytes <= 0 || cfg.MaxConnections <= 0 || cfg.UDPReaders <= 0 || cfg.BatchBytes <= 0 ||
+		cfg.HandshakeTimeout <= 0 || cfg.UDPReceiveBuffer <= 0 {
+		return nil, errors.New("syslog input: max_message_bytes, max_connections, udp_readers, batch_bytes, handshake_timeout and udp_receive_buffer must be set (config defaults do)")
 	}
 	if cfg.TLS.CertFile != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
@@ -145,9 +178,11 @@ func (in *Input) Listen() error {
 		if err != nil {
 			return fmt.Errorf("syslog tcp listen %s: %w", in.cfg.TCP, err)
 		}
+		// TLS connections shake hands in their own goroutine, under
+		// handshake_timeout (tcp.go), not in Accept.
 		scheme := "tcp://"
 		if in.tls != nil {
-			ln, scheme = tls.NewListener(ln, in.tls), "tls://"
+			scheme = "tls://"
 		}
 		in.tcpLn = ln
 		in.tcpSrc = &record.Source{Input: in.cfg.Name, Path: scheme + ln.Addr().String()}
@@ -179,8 +214,8 @@ func (in *Input) listenUDP() error {
 		}
 		uc := pc.(*net.UDPConn)
 		// A larger socket buffer absorbs bursts; the kernel caps it at
-		// net.core.rmem_max, so this is best effort.
-		_ = uc.SetReadBuffer(8 << 20)
+		// net.core.rmem_max, so this is best effort (Run logs what it got).
+		_ = uc.SetReadBuffer(int(in.cfg.UDPReceiveBuffer))
 		in.udpConns = append(in.udpConns, uc)
 		// Port 0 picks a port once; the other sockets join it.
 		addr = uc.LocalAddr().String()
@@ -213,6 +248,7 @@ func (in *Input) closeListeners() {
 	if in.tcpLn != nil {
 		in.tcpLn.Close()
 	}
+	in.UDPKernelDrops() // the last count, before the sockets go
 	for _, c := range in.udpConns {
 		c.Close()
 	}
@@ -232,7 +268,11 @@ func (in *Input) Run(ctx context.Context) error {
 	for _, c := range in.udpConns {
 		wg.Go(func() { in.serveUDP(ctx, c) })
 	}
-	in.logger.Info("syslog input listening", "tcp", in.TCPAddr(), "udp", in.UDPAddr(), "format", in.cfg.Format, "tls", in.tls != nil)
+	args := []any{"tcp", in.TCPAddr(), "udp", in.UDPAddr(), "format", in.cfg.Format, "tls", in.tls != nil}
+	if len(in.udpConns) > 0 {
+		args = append(args, "udp_receive_buffer", int64(in.cfg.UDPReceiveBuffer), "udp_receive_buffer_kernel", receiveBuffer(in.udpConns[0]))
+	}
+	in.logger.Info("syslog input listening", args...)
 	<-ctx.Done()
 	in.closeListeners()
 	in.mu.Lock()

@@ -246,7 +246,7 @@ func BenchmarkParse(b *testing.B) {
 		}
 		b.ReportAllocs()
 		b.SetBytes(int64(len(stream)))
-		fr := newFramer(64 << 10)
+		fr := newFramer(64<<10, nil)
 		for b.Loop() {
 			fr.start, fr.end = 0, copy(fr.buf, stream)
 			for n := 0; ; n++ {

@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -54,9 +55,38 @@ func (in *Input) acceptLoop(ctx context.Context, wg *sync.WaitGroup) {
 				c.Close()
 				in.stats.ConnsOpen.Add(-1)
 			}()
-			in.serveConn(ctx, c)
+			conn := net.Conn(c)
+			if in.tls != nil {
+				if conn = in.handshake(ctx, c); conn == nil {
+					return
+				}
+			}
+			in.serveConn(ctx, conn)
 		})
 	}
+}
+
+// handshake runs the TLS handshake under handshake_timeout, apart from
+// idle_timeout: a client that never sends its ClientHello holds a slot of
+// max_connections only that long. It returns nil when the connection is
+// to be closed.
+func (in *Input) handshake(ctx context.Context, c net.Conn) net.Conn {
+	tc := tls.Server(c, in.tls)
+	hctx, cancel := context.WithTimeout(ctx, in.cfg.HandshakeTimeout.D())
+	defer cancel()
+	err := tc.HandshakeContext(hctx)
+	switch {
+	case err == nil:
+		return tc
+	case ctx.Err() != nil:
+	case hctx.Err() != nil:
+		in.stats.ConnsHandshakeTimeout.Add(1)
+		in.logf("syslog TLS connection closed: no handshake within handshake_timeout", "handshake_timeout", in.cfg.HandshakeTimeout.D().String(), "remote", c.RemoteAddr().String())
+	default:
+		in.stats.ConnErrors.Add(1)
+		in.logf("syslog TLS handshake failed", "remote", c.RemoteAddr().String(), "err", err)
+	}
+	return nil
 }
 
 // serveConn reads frames from one connection until it closes, goes idle,
@@ -70,7 +100,7 @@ func (in *Input) serveConn(ctx context.Context, c net.Conn) {
 		sourceIP = appendSourceIP(nil, ap.Addr())
 	}
 	bt := in.newBatcher(in.tcpSrc)
-	fr := newFramer(int(in.cfg.MaxMessageBytes))
+	fr := newFramer(int(in.cfg.MaxMessageBytes), in.frames)
 	idle := in.cfg.IdleTimeout.D()
 	lastData := time.Now()
 	defer func() {
@@ -81,23 +111,22 @@ func (in *Input) serveConn(ctx context.Context, c net.Conn) {
 				in.stats.Incomplete.Add(1)
 			}
 		}
+		fr.release()
 		bt.push(ctx)
 	}()
 	for {
-		var deadline time.Time
-		if idle > 0 {
-			deadline = lastData.Add(idle)
-		}
-		if bt.pending() {
-			if d := bt.started.Add(in.flushDelay); deadline.IsZero() || d.Before(deadline) {
-				deadline = d
-			}
-		}
+		deadline := in.readDeadline(bt, fr, lastData)
 		if ctx.Err() != nil {
 			return
 		}
 		_ = c.SetReadDeadline(deadline)
 		n, full, err := fr.fill(c)
+		if errors.Is(err, errNoRoom) {
+			if !in.waitFrameRoom(ctx, c, bt, fr, sourceIP) {
+				return
+			}
+			continue
+		}
 		now := time.Now()
 		if n > 0 {
 			lastData = now
@@ -120,9 +149,13 @@ func (in *Input) serveConn(ctx context.Context, c net.Conn) {
 				if bt.pending() {
 					bt.push(ctx)
 				}
-				if idle > 0 && time.Since(lastData) >= idle {
+				quiet := time.Since(lastData)
+				if idle > 0 && quiet >= idle {
 					in.stats.ConnsIdleClosed.Add(1)
 					return
+				}
+				if quiet >= shrinkAfter {
+					fr.shrink()
 				}
 				continue
 			}
@@ -136,4 +169,55 @@ func (in *Input) serveConn(ctx context.Context, c net.Conn) {
 			bt.push(ctx)
 		}
 	}
+}
+
+// readDeadline is when the next read gives up: at idle_timeout, when the
+// pending batch is due (flushDelay), or when a grown buffer has been quiet
+// for shrinkAfter; zero for none.
+func (in *Input) readDeadline(bt *batcher, fr *framer, lastData time.Time) time.Time {
+	var deadline time.Time
+	earliest := func(d time.Time) {
+		if deadline.IsZero() || d.Before(deadline) {
+			deadline = d
+		}
+	}
+	if idle := in.cfg.IdleTimeout.D(); idle > 0 {
+		earliest(lastData.Add(idle))
+	}
+	if bt.pending() {
+		earliest(bt.started.Add(in.flushDelay))
+	}
+	if fr.canShrink() {
+		earliest(lastData.Add(shrinkAfter))
+	}
+	return deadline
+}
+
+// waitFrameRoom is for a connection whose unfinished frame fills its
+// buffer while the frame memory has no room to grow it: it hands over the
+// batch it holds, then waits up to frameWait without reading (the sender
+// is pushed back). If no room comes, the frame's head is shipped cut
+// (flagged truncated, like one over max_message_bytes), the closing is
+// counted, and false says to close the connection.
+func (in *Input) waitFrameRoom(ctx context.Context, c net.Conn, bt *batcher, fr *framer, sourceIP []byte) bool {
+	if bt.pending() {
+		bt.push(ctx)
+	}
+	wctx, cancel := context.WithTimeout(ctx, in.frameWait)
+	err := fr.waitRoom(wctx)
+	cancel()
+	if err == nil {
+		return true
+	}
+	if ctx.Err() != nil {
+		return false
+	}
+	in.stats.ConnsFrameMemory.Add(1)
+	frame, incomplete := fr.rest()
+	in.logf("syslog connection closed: its unfinished message needed more memory than memory_limit leaves for connections' frames",
+		"remote", c.RemoteAddr().String(), "held_bytes", len(frame), "waited", in.frameWait.String())
+	if frame != nil {
+		bt.add(frame, true, incomplete, time.Now().UnixNano(), sourceIP)
+	}
+	return false
 }
