@@ -7,7 +7,9 @@
 // -race, so data races in the agent under real load fail the tests too.
 // The tests skip in -short mode. SLUICE_E2E_SEED=N replays the generated
 // lines of a failed run (each test logs its seed); SLUICE_E2E_VERBOSE=1
-// logs the agents' stderr even when the tests pass.
+// logs the agents' stderr even when the tests pass; SLUICE_E2E_AGENT=BIN
+// runs them against a binary built elsewhere (an older build, for a
+// before/after).
 package e2e
 
 import (
@@ -39,7 +41,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	if !testing.Short() {
+	switch {
+	case testing.Short():
+	case os.Getenv("SLUICE_E2E_AGENT") != "":
+		agentBin = os.Getenv("SLUICE_E2E_AGENT")
+	default:
 		agentBin, buildErr = proctest.Build(context.Background(), dir, "sluice", "./cmd/sluice", raceEnabled)
 	}
 	return m.Run()

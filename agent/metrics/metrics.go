@@ -33,6 +33,7 @@ type Input struct {
 	Files       func(fn func(tail.OpenFile)) // visits the open files, for their lag
 	Connections func() int64                 // open connections (syslog TCP)
 	Closed      []Drop                       // connections the input closed, by reason
+	FrameBytes  func() int64                 // bytes connections' frame buffers hold beyond their first 4 KiB
 	Joined      func() int64                 // records joined from several lines (multiline)
 	// RotatedUnread: bytes a truncation left unread under a reader, by
 	// result (recovered from the copy, lost).
@@ -150,7 +151,7 @@ type collector struct {
 	ckptErrors, ckptSaved, ckptLoad                          *prometheus.Desc
 	rotatedUnread                                            *prometheus.Desc
 	filesRefused                                             *prometheus.Desc
-	connsClosed                                              *prometheus.Desc
+	connsClosed, frameBytes                                  *prometheus.Desc
 }
 
 func newCollector(s Sources) *collector {
@@ -165,6 +166,7 @@ func newCollector(s Sources) *collector {
 		fileLag:       desc("sluice_file_lag_bytes", "Bytes of each open file not read yet (size minus read position), as a distribution over the files.", "input"),
 		fileLagMax:    desc("sluice_file_lag_max_bytes", "Largest lag of an open file.", "input"),
 		connections:   desc("sluice_input_connections", "Open connections of a network input.", "input"),
+		frameBytes:    desc("sluice_input_frame_memory_bytes", "Bytes TCP connections' frame buffers hold beyond their first 4 KiB: their share of memory_limit, which all syslog inputs share, is in the log line \"memory_limit shared out\" (syslog_frames).", "input"),
 		connsClosed:   desc("sluice_input_connections_closed_total", "Connections a network input closed itself, by reason: max_connections (refused at once), idle_timeout, handshake_timeout (no TLS handshake in time), frame_memory (an unfinished message found no room in memory_limit).", "input", "reason"),
 		outDocs:       desc("sluice_output_documents_total", "Documents an output finished with, by result: sent, duplicate (409 on create: stored by an earlier try), rescued (refused, stored without merged fields), dead_lettered (rescue refused too, stored in the dead-letter index), failed (lost: even the dead letter was refused).", "output", "result"),
 		outRetries:    desc("sluice_output_retries_total", "Documents (kind=item) and whole requests (kind=request) sent again.", "output", "kind"),
@@ -197,7 +199,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.memory, c.memoryLimit, c.ringItems, c.ringCap,
 		c.tapSubs, c.tapDropped, c.buildInfo, c.joined, c.timeFallbacks,
 		c.batchLimit, c.ckptErrors, c.ckptSaved, c.ckptLoad, c.rotatedUnread, c.filesRefused,
-		c.connsClosed,
+		c.connsClosed, c.frameBytes,
 	} {
 		ch <- d
 	}
@@ -236,6 +238,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if in.Connections != nil {
 			gauge(c.connections, float64(in.Connections()), in.Name)
+		}
+		if in.FrameBytes != nil {
+			gauge(c.frameBytes, float64(in.FrameBytes()), in.Name)
 		}
 		if in.Files != nil {
 			c.collectLag(ch, in)

@@ -46,6 +46,7 @@ func TestCollector(t *testing.T) {
 				Drops:       []Drop{{Reason: "truncated", Count: constant(0)}, {Reason: "udp_overflow", Count: constant(7)}, {Reason: "udp_receive_buffer", Count: constant(9)}},
 				Connections: constant(4),
 				Closed:      []Drop{{Reason: "idle_timeout", Count: constant(12)}, {Reason: "frame_memory", Count: constant(13)}},
+				FrameBytes:  constant(61440),
 			},
 		},
 		Outputs: []Output{{
@@ -90,6 +91,9 @@ sluice_input_connections{input="syslog"} 4
 # TYPE sluice_input_connections_closed_total counter
 sluice_input_connections_closed_total{input="syslog",reason="frame_memory"} 13
 sluice_input_connections_closed_total{input="syslog",reason="idle_timeout"} 12
+# HELP sluice_input_frame_memory_bytes Bytes TCP connections' frame buffers hold beyond their first 4 KiB: their share of memory_limit, which all syslog inputs share, is in the log line "memory_limit shared out" (syslog_frames).
+# TYPE sluice_input_frame_memory_bytes gauge
+sluice_input_frame_memory_bytes{input="syslog"} 61440
 # HELP sluice_output_documents_total Documents an output finished with, by result: sent, duplicate (409 on create: stored by an earlier try), rescued (refused, stored without merged fields), dead_lettered (rescue refused too, stored in the dead-letter index), failed (lost: even the dead letter was refused).
 # TYPE sluice_output_documents_total counter
 sluice_output_documents_total{output="es",result="dead_lettered"} 5
@@ -126,7 +130,7 @@ sluice_input_files_refused_total{input="containers",reason="system"} 13
 sluice_time_fallback_total 11
 `
 	require.NoError(t, testutil.GatherAndCompare(reg, stringReader(want),
-		"sluice_dropped_records_total", "sluice_file_lag_bytes", "sluice_input_connections", "sluice_input_connections_closed_total",
+		"sluice_dropped_records_total", "sluice_file_lag_bytes", "sluice_input_connections", "sluice_input_connections_closed_total", "sluice_input_frame_memory_bytes",
 		"sluice_output_documents_total", "sluice_output_retries_total", "sluice_output_inflight_requests",
 		"sluice_ring_items", "sluice_build_info", "sluice_input_multiline_records_total", "sluice_time_fallback_total",
 		"sluice_input_rotated_unread_bytes_total", "sluice_input_files_refused_total"))

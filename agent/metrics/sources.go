@@ -51,6 +51,7 @@ func SyslogInput(name string, in *syslog.Input) Input {
 			{Reason: "shutdown", Count: st.DroppedShutdown.Load},
 		},
 		Connections: st.ConnsOpen.Load,
+		FrameBytes:  st.FrameBytes.Load,
 		Closed: []Drop{
 			{Reason: "max_connections", Count: st.ConnsRefused.Load},
 			{Reason: "idle_timeout", Count: st.ConnsIdleClosed.Load},

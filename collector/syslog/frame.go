@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync/atomic"
 
 	"github.com/sluicelog/sluice/agent/budget"
 )
@@ -32,6 +33,7 @@ type framer struct {
 	mem     *budget.Budget // nil: unbounded
 	base    int            // the first size, not charged to mem
 	charged int64          // len(buf) - base, taken from mem
+	held    *atomic.Int64  // the input's count of charged bytes; may be nil
 
 	skip     int  // bytes of an oversized octet-counted frame still to discard
 	skipLine bool // discarding the rest of an oversized newline frame
@@ -127,10 +129,18 @@ func (f *framer) resize(n int) {
 	nb := make([]byte, n)
 	f.end = copy(nb, f.buf[f.start:f.end])
 	f.start, f.buf = 0, nb
-	if f.mem != nil && int64(n-f.base) < f.charged {
-		f.mem.Release(f.charged - int64(n-f.base))
+	charge := int64(n - f.base)
+	if f.mem != nil && charge < f.charged {
+		f.mem.Release(f.charged - charge)
 	}
-	f.charged = int64(n - f.base)
+	f.count(charge - f.charged)
+	f.charged = charge
+}
+
+func (f *framer) count(delta int64) {
+	if f.held != nil && delta != 0 {
+		f.held.Add(delta)
+	}
 }
 
 // canShrink reports a buffer grown past its first size that what it holds
@@ -152,6 +162,7 @@ func (f *framer) release() {
 	if f.mem != nil && f.charged > 0 {
 		f.mem.Release(f.charged)
 	}
+	f.count(-f.charged)
 	f.charged = 0
 }
 

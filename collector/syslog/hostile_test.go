@@ -49,6 +49,7 @@ func TestTCP_FrameMemoryBoundsUnfinishedFrames(t *testing.T) {
 	}
 	require.Equal(t, int64(2), st.ConnsOpen.Load())
 	require.Equal(t, frames.Limit(), frames.Used(), "the two holders took all of it")
+	require.Equal(t, frames.Used(), st.FrameBytes.Load())
 	cut := sink.waitRecords(t, 4)
 	for _, r := range cut {
 		require.True(t, r.Truncated, "the head of a frame cut for memory is flagged")
@@ -80,6 +81,7 @@ func TestTCP_FrameMemoryBoundsUnfinishedFrames(t *testing.T) {
 	require.Equal(t, 2, whole)
 	eventually(t, func(c *assert.CollectT) {
 		require.Zero(c, frames.Used())
+		require.Zero(c, st.FrameBytes.Load())
 	}, "quiet connections shrink their buffers")
 	require.Equal(t, int64(2), st.ConnsOpen.Load())
 }

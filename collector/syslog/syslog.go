@@ -64,6 +64,9 @@ type Stats struct {
 	// Closed because an unfinished frame needed more frame memory than
 	// there was room for within frameWait.
 	ConnsFrameMemory atomic.Int64
+	// FrameBytes is what connections' frame buffers hold beyond their
+	// first size, charged to the frame memory (a gauge).
+	FrameBytes atomic.Int64
 }
 
 // flushDelay bounds how long a partial batch waits for more messages.

@@ -101,6 +101,7 @@ func (in *Input) serveConn(ctx context.Context, c net.Conn) {
 	}
 	bt := in.newBatcher(in.tcpSrc)
 	fr := newFramer(int(in.cfg.MaxMessageBytes), in.frames)
+	fr.held = &in.stats.FrameBytes
 	idle := in.cfg.IdleTimeout.D()
 	lastData := time.Now()
 	defer func() {
