@@ -128,6 +128,11 @@ func (s *Subscriber) Dropped() bool { return s.slow.Load() }
 // more than once.
 func (s *Subscriber) Unsubscribe() {
 	s.close()
+	s.remove()
+}
+
+// remove takes s out of the hub's list; it may be called more than once.
+func (s *Subscriber) remove() {
 	h := s.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -164,11 +169,14 @@ func (s *Subscriber) close() bool {
 	}
 }
 
-// drop closes s for not keeping up.
+// drop closes s for not keeping up and frees its slot at once (its
+// reader may be stuck in a write until its deadline). Rare, so taking
+// the hub's Subscribe lock here is fine.
 func (s *Subscriber) drop() {
 	s.slow.Store(true)
 	if s.close() {
 		s.h.dropped.Add(1)
+		s.remove()
 	}
 }
 
