@@ -28,9 +28,10 @@ $(BIN)/victoria-logs:
 	GOBIN=$(BIN) $(GO) install github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@$(VL_VERSION)
 
 # util-linux logger (Debian bsdutils) and rsyslogd: the real syslog clients
-# of the collector/syslog interop tests. apt runs only when one is missing.
+# of the collector/syslog interop tests; bsdutils also has script, the
+# pseudo-terminal of cmd/logs' colour test. apt runs only when one is missing.
 syslog-tools:
-	@command -v logger >/dev/null && command -v rsyslogd >/dev/null || \
+	@command -v logger >/dev/null && command -v script >/dev/null && command -v rsyslogd >/dev/null || \
 	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bsdutils rsyslog; }
 
 # The real kube-apiserver and etcd that internal/kubetest runs, built from

@@ -16,8 +16,10 @@ import (
 // there is no escape sequence at all.
 func TestColourOnTerminalOnly(t *testing.T) {
 	requireBinaries(t)
+	// A missing tool fails rather than skips (as in collector/syslog's
+	// interop tests): `make test` installs it (syslog-tools, bsdutils).
 	if _, err := exec.LookPath("script"); err != nil {
-		t.Skip("util-linux script is not installed")
+		t.Fatal("util-linux script is not installed: run `make syslog-tools` (Debian bsdutils)")
 	}
 	es := newFakeElasticsearchSearch(t)
 	now := time.Now().Add(-time.Minute)

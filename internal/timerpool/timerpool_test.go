@@ -27,3 +27,26 @@ func TestGetFires(t *testing.T) {
 		t.Fatal("timer did not fire")
 	}
 }
+
+// TestPutStops fails if Put leaves the timer running: the recycled
+// timer's own Stop then finds nothing to stop.
+func TestPutStops(t *testing.T) {
+	tm := Get(time.Hour)
+	Put(tm)
+	if tm.Stop() {
+		t.Fatal("Put left the timer running")
+	}
+}
+
+// TestGetPutAllocatesNothing fails if Put does not recycle: each Get then
+// makes a new timer. Under the race detector sync.Pool drops items on
+// purpose; `make test-alloc` runs it without.
+func TestGetPutAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items; `make test-alloc` runs this without it")
+	}
+	Put(Get(time.Hour))
+	if n := testing.AllocsPerRun(100, func() { Put(Get(time.Hour)) }); n != 0 {
+		t.Fatalf("Get after Put allocates %.1f times", n)
+	}
+}
