@@ -217,16 +217,22 @@ func TestOneStuckFileDoesNotStarveOthers(t *testing.T) {
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		require.NotEmpty(c, e.sink.lines())
 	}, 5*time.Second, 5*time.Millisecond)
-	time.Sleep(100 * time.Millisecond)
-	e.sink.mu.Lock()
-	held := len(e.sink.held)
-	e.sink.mu.Unlock()
-	require.Equal(t, maxInFlight, held, "the big file waits for acks")
+	held := func() int {
+		e.sink.mu.Lock()
+		defer e.sink.mu.Unlock()
+		return len(e.sink.held)
+	}
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Equal(c, maxInFlight, held(), "the big file fills its acks window")
+	}, 5*time.Second, 5*time.Millisecond)
 	small := e.path("small", "ns")
 	e.write(small, criLine("stdout", "F", "small file line"))
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		require.Contains(c, e.sink.lines(), "small file line")
 	}, 5*time.Second, 5*time.Millisecond)
+	// By the time the small file was read, the big one had every chance
+	// to send more: it did not, it waits for acks.
+	require.Equal(t, maxInFlight+1, held(), "the big file's batches and the small file's one")
 	e.sink.release()
 	e.sink.mu.Lock()
 	e.sink.hold = false
@@ -237,7 +243,7 @@ func TestInotifyPicksUpFilesBeforeThePoll(t *testing.T) {
 	e := newEnv(t)
 	e.cfg.PollInterval = config.Duration(time.Minute)
 	e.start()
-	time.Sleep(50 * time.Millisecond) // let the watcher add the folder
+	waitWatched(t, e.dir)
 	p := e.path("p", "ns")
 	e.write(p, criLine("stdout", "F", "seen via inotify"))
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
