@@ -147,7 +147,7 @@ func TestShutdownMatrix(t *testing.T) {
 	}
 	// t.Run from several goroutines at once: the cases mostly wait on
 	// timers, and -parallel (GOMAXPROCS) would run two at a time.
-	const concurrent = 6
+	const concurrent = 4
 	sem := make(chan struct{}, concurrent)
 	var wg sync.WaitGroup
 	for _, c := range cases {
@@ -181,7 +181,9 @@ func runShutdownCase(t *testing.T, c shutdownCase) {
 		fake = startFakeBulk(t, modeAnswer, 0, 0)
 	}
 
-	const lines, pad = 4000, 120
+	// Enough for a backlog over memory_limit's batch share with every
+	// output state; syslog needs more, as the throttle passes 1,000/s.
+	const lines, messages, pad = 2000, 12000, 120
 	var files []*shutdownFile
 	var syslogAddr string
 	if c.input == "files" {
@@ -197,7 +199,6 @@ func runShutdownCase(t *testing.T, c shutdownCase) {
 	base := a.apiURL(t, 1)
 	want := len(files) * lines
 	if c.input == "syslog" {
-		const messages = 3 * lines
 		want = messages
 		startLogger(t, a, syslogAddr, dir, "s0", messages, pad)
 	}
