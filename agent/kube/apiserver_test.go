@@ -104,6 +104,7 @@ func TestAPIServer(t *testing.T) {
 
 	// A file whose pod is created after its first lines were read.
 	got := make(chan map[string]any, 1)
+	notFound := e.stats.fetchNotFound.Load()
 	go func() {
 		b := batchFor("payments", "late-1", "app", "")
 		defer b.Discard()
@@ -112,7 +113,8 @@ func TestAPIServer(t *testing.T) {
 		_ = json.Unmarshal(b.Kubernetes(), &m)
 		got <- m
 	}()
-	time.Sleep(300 * time.Millisecond)
+	// Once the direct GET has found nothing, the lines wait for the watch.
+	require.Eventually(t, func() bool { return e.stats.fetchNotFound.Load() > notFound }, 10*time.Second, time.Millisecond)
 	late := c.CreatePod(t, podOn("payments", "late-1", "node-a", nil))
 	select {
 	case m := <-got:

@@ -222,7 +222,13 @@ func TestPodArrivesAfterItsFile(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		time.Sleep(200 * time.Millisecond)
+		// Once the direct GET has found nothing, the lines wait for the watch.
+		for deadline := time.Now().Add(10 * time.Second); e.stats.fetchNotFound.Load() == 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Error("the lines never asked the API server for their pod")
+				break
+			}
+		}
 		_, err := client.CoreV1().Pods("late").Create(context.Background(), testPod("late", "p", "u"), metav1.CreateOptions{})
 		require.NoError(t, err)
 	}()
