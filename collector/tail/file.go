@@ -276,6 +276,11 @@ func (r *fileReader) run(ctx context.Context) {
 		if r.startRecovery(len(buf)) {
 			return true // buf holds the unfinished line; the copy continues it
 		}
+		// The batch being filled is the old generation's (a read that
+		// found the head changed comes before the end-of-file flush).
+		if b != nil && !flush(r.asm.safe(r.pos-int64(len(buf)))) {
+			return false
+		}
 		if !shipHeld() {
 			return false
 		}
@@ -292,6 +297,9 @@ func (r *fileReader) run(ctx context.Context) {
 		}
 		n, err := r.read(buf[len(buf):cap(buf)])
 		if n == 0 && r.rec != nil {
+			if err == nil {
+				continue // a gzip stream may return nothing for a call
+			}
 			// The copy is read: what it held of the generation is handed
 			// over; the file goes on from its start.
 			r.endRecovery(err, len(buf))

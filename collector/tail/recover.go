@@ -202,8 +202,11 @@ func (t *Tailer) findCopy(real string, dev, ino uint64, fp string, pos int64) (*
 // holds nothing past pos, size is its length.
 func (t *Tailer) openCopy(p string, dev, ino uint64, fp string, pos int64) (*recovery, int64, error) {
 	f, err := os.Open(p)
-	if err != nil {
+	if errors.Is(err, os.ErrNotExist) {
 		return nil, 0, nil // gone meanwhile (compressed, deleted)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("open: %w", err)
 	}
 	keep := false
 	defer func() {

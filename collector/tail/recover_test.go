@@ -153,22 +153,29 @@ func TestCopytruncateWhileBehindReadsTheCopy(t *testing.T) {
 // before it reads on: the next read would return the new content's bytes
 // as if they continued the old; the head tells, and the copy is read.
 func TestCopytruncateRefilledWhileBehind(t *testing.T) {
-	e := newEnv(t)
-	p := e.path("p", "ns")
-	old := padded("old", 0, 400)
-	e.write(p, old...)
-	e.sink.hold = true
-	e.start()
-	e.behind()
+	for _, zip := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compressed=%v", zip), func(t *testing.T) {
+			e := newEnv(t)
+			p := e.path("p", "ns")
+			old := padded("old", 0, 400)
+			e.write(p, old...)
+			e.sink.hold = true
+			e.start()
+			e.behind()
 
-	copyTo(t, p, p+".1")
-	require.NoError(t, os.Truncate(p, 0))
-	e.write(p, padded("new", 0, 500)...) // longer than the old file
-	e.sink.release()
+			copyTo(t, p, p+".1")
+			if zip {
+				gzipTo(t, p+".1", p+".1.gz")
+			}
+			require.NoError(t, os.Truncate(p, 0))
+			e.write(p, padded("new", 0, 500)...) // longer than the old file
+			e.sink.release()
 
-	want := append(paddedMsgs("old", 0, 400), paddedMsgs("new", 0, 500)...)
-	e.requireOnce(want, "old", offsetsOf(old, paddedMsgs("old", 0, 400)))
-	require.Equal(t, int64(0), e.tailer.Stats().UnreadLost.Load())
+			want := append(paddedMsgs("old", 0, 400), paddedMsgs("new", 0, 500)...)
+			e.requireOnce(want, "old", offsetsOf(old, paddedMsgs("old", 0, 400)))
+			require.Equal(t, int64(0), e.tailer.Stats().UnreadLost.Load())
+		})
+	}
 }
 
 // Without a copy the unread lines are gone; what the reader knew was
