@@ -45,6 +45,7 @@ type Store struct {
 	mu      sync.Mutex
 	entries map[string]Entry
 	dirty   bool
+	early   earlySave // acknowledged progress since the last save (early.go)
 
 	// For sluice_checkpoint_* metrics: failed saves, and when the file
 	// was last known to hold the positions in memory.
@@ -71,7 +72,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("lock data_dir %s (is another agent using it?): %w", dir, err)
 	}
 	s := &Store{dir: dir, lock: lock, entries: map[string]Entry{}, loadErrors: map[string]int64{},
-		log: slog.New(slog.DiscardHandler)}
+		log: slog.New(slog.DiscardHandler), early: newEarlySave()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -95,8 +96,12 @@ func (s *Store) Get(key string) (Entry, bool) {
 func (s *Store) Set(key string, e Entry) {
 	e.Updated = time.Now().Unix()
 	s.mu.Lock()
+	old, had := s.entries[key]
 	s.entries[key] = e
 	s.dirty = true
+	if had && old.Generation == e.Generation {
+		s.early.add(e.Offset - old.Offset)
+	}
 	s.mu.Unlock()
 }
 
@@ -145,6 +150,7 @@ func (s *Store) Sync() error {
 	}
 	raw, err := json.Marshal(fileFormat{Version: 1, Entries: s.entries})
 	s.dirty = false
+	s.early.reset()
 	s.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("encode checkpoints: %w", err)
@@ -163,7 +169,8 @@ func (s *Store) Sync() error {
 // failLogEvery spaces the error lines while data_dir stays unwritable.
 const failLogEvery = 30 * time.Second
 
-// Run syncs every interval until ctx ends. The final sync is the caller's,
+// Run syncs every interval until ctx ends, and early, at most every
+// earlyEvery, once earlyBytes of acknowledged progress are unsaved. The final sync is the caller's,
 // after the outputs have drained (Close). A failure is logged at once,
 // then every failLogEvery while it lasts (sluice_checkpoint_save_errors_total
 // counts each), and the recovery once.
@@ -172,12 +179,18 @@ func (s *Store) Run(ctx context.Context, interval time.Duration, logger *slog.Lo
 	defer t.Stop()
 	var failingSince, lastLog time.Time
 	failed := 0
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-s.early.due:
+			if !s.early.pace(ctx, last) {
+				return
+			}
 		}
+		last = time.Now()
 		err := s.Sync()
 		now := time.Now()
 		switch {

@@ -266,10 +266,13 @@ func (r *fileReader) run(ctx context.Context) {
 			release() // not truncated: its size lies (procfs-like)
 			return false
 		}
-		if r.gone() {
+		if r.gone() && !goneAt.IsZero() {
 			// Rotated away, then rewritten (a later rotation copied
 			// the live file over it): that content is the live
-			// file's, read by its own reader. Stop here.
+			// file's, read by its own reader. Stop here. A file first
+			// seen gone only now was truncated before it was moved (a
+			// copytruncate, then a rename): what it holds since is its
+			// own, read below like any truncated file's.
 			release()
 			return false
 		}
@@ -402,6 +405,19 @@ func (r *fileReader) run(ctx context.Context) {
 		if b != nil && !flush(r.asm.safe(r.pos-int64(len(buf)))) {
 			return
 		}
+		// Truncation first: whether the file was seen gone at an earlier
+		// end tells a copy over a moved file from a file truncated before
+		// it was moved (truncatedTo).
+		fi, err := r.f.Stat()
+		if err == nil {
+			r.seen = max(r.seen, fi.Size())
+		}
+		if err == nil && fi.Size() < r.pos {
+			if !truncatedTo(fi.Size()) {
+				return
+			}
+			continue
+		}
 		if !r.gone() {
 			goneAt = time.Time{}
 		} else if goneAt.IsZero() {
@@ -413,16 +429,6 @@ func (r *fileReader) run(ctx context.Context) {
 			// partial line as it is, then let go.
 			release()
 			return
-		}
-		fi, err := r.f.Stat()
-		if err == nil {
-			r.seen = max(r.seen, fi.Size())
-		}
-		if err == nil && fi.Size() < r.pos {
-			if !truncatedTo(fi.Size()) {
-				return
-			}
-			continue
 		}
 		if err == nil && time.Since(lastData) >= t.cfg.CloseInactive.D() && !r.asm.held() && r.waitAcks(ctx, 0) {
 			// Inactive and fully delivered: release the handle. The

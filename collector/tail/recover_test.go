@@ -291,3 +291,32 @@ func TestRecoveredRecordsKeepTheOriginalSource(t *testing.T) {
 		require.Equal(t, seed, g.Seed, "%q", g.Line)
 	}
 }
+
+// Truncated (copytruncate) and refilled, then renamed away by another
+// rotation before the reader, behind, got there: the copy holds the
+// unread old lines, the moved file the refill, the new file the rest.
+func TestCopytruncateThenRenameWhileBehind(t *testing.T) {
+	e := newEnv(t)
+	p := e.path("p", "ns")
+	old := padded("old", 0, 400)
+	e.write(p, old...)
+	e.sink.hold = true
+	e.start()
+	e.behind()
+
+	copyTo(t, p, p+".1")
+	require.NoError(t, os.Truncate(p, 0))
+	e.write(p, padded("mid", 0, 30)...)
+	require.NoError(t, os.Rename(p, p+".2"))
+	e.write(p, padded("new", 0, 20)...)
+	e.sink.release()
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		got := e.sink.lines()
+		require.Equal(c, paddedMsgs("old", 0, 400), filter(got, "old "))
+		require.Equal(c, paddedMsgs("mid", 0, 30), filter(got, "mid "))
+		require.Equal(c, paddedMsgs("new", 0, 20), filter(got, "new "))
+	}, 10*time.Second, 10*time.Millisecond)
+	require.Len(t, e.sink.lines(), 450)
+	require.Equal(t, int64(0), e.tailer.Stats().UnreadLost.Load())
+}
