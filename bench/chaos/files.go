@@ -40,10 +40,6 @@ type fileSet struct {
 
 	mu    sync.Mutex
 	moved []*movedFile
-	// copies of copytruncated files, kept (as logrotate keeps them) until
-	// their lines are delivered: an agent that was behind reads the rest
-	// from them. Unlike moved files, a SIGKILL need not wait for them.
-	copies []*movedFile
 
 	renames, copyTruncates, rotSkipped atomic.Int64
 	skipReasons                        sync.Map // reason → *atomic.Int64
@@ -255,6 +251,18 @@ func (w *fileWriter) rotate(ctx context.Context, copyTruncate bool) {
 		fs.skip("the agent did not hold the file open")
 		return
 	}
+	if copyTruncate {
+		// copytruncate loses what the agent has not read at the truncate,
+		// in any agent: wait until the file is delivered. This goroutine is
+		// the file's only writer, so it is paused meanwhile; seq and
+		// fileFirst change only here.
+		ok, err := fs.store.delivered(ctx, w.pod, w.fileFirst, w.seq-1, 10*time.Second)
+		if !ok {
+			fs.skip("copytruncate: file not delivered within 10s")
+			fs.logf("copytruncate of %s skipped: %v", w.src, err)
+			return
+		}
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.rot++
@@ -264,21 +272,11 @@ func (w *fileWriter) rotate(ctx context.Context, copyTruncate bool) {
 			fs.logf("copytruncate copy: %v", err)
 			return
 		}
-		// logrotate's copy keeps the log's owner and mode.
-		if fs.gid >= 0 {
-			if err := os.Chown(copyPath, 0, fs.gid); err != nil {
-				fs.logf("copytruncate chown: %v", err)
-			}
-		}
 		if err := w.f.Truncate(0); err != nil {
 			fs.logf("copytruncate truncate: %v", err)
 			return
 		}
-		// Not waited for: an agent that is behind (the store lags, or it
-		// was just restarted) reads what it had not read from the copy.
-		fs.mu.Lock()
-		fs.copies = append(fs.copies, &movedFile{w: w, path: copyPath, first: w.fileFirst, last: w.seq - 1})
-		fs.mu.Unlock()
+		_ = os.Remove(copyPath) // the copy is outside the glob: only logrotate's side of it
 		w.fileFirst = w.seq
 		fs.copyTruncates.Add(1)
 		return
@@ -318,30 +316,20 @@ func copyFile(src, dst string) error {
 // each one once it is (the kubelet deletes old rotations too). It returns
 // the files still undelivered at the deadline.
 func (fs *fileSet) settleMoved(ctx context.Context, timeout time.Duration) []string {
-	return fs.settle(ctx, &fs.moved, timeout)
-}
-
-// settleCopies deletes the copies of copytruncated files whose lines are
-// delivered (logrotate's rotate count, in effect).
-func (fs *fileSet) settleCopies(ctx context.Context) []string {
-	return fs.settle(ctx, &fs.copies, 0)
-}
-
-func (fs *fileSet) settle(ctx context.Context, list *[]*movedFile, timeout time.Duration) []string {
 	deadline := time.Now().Add(timeout)
 	for {
 		fs.mu.Lock()
-		pending := append([]*movedFile(nil), *list...)
+		pending := append([]*movedFile(nil), fs.moved...)
 		fs.mu.Unlock()
 		var left []string
 		for _, m := range pending {
 			if m.last < m.first {
-				fs.drop(list, m)
+				fs.dropMoved(m)
 				continue
 			}
 			ok, err := fs.store.delivered(ctx, m.w.pod, m.first, m.last, 0)
 			if ok {
-				fs.drop(list, m)
+				fs.dropMoved(m)
 				continue
 			}
 			left = append(left, fmt.Sprintf("%s seq %d-%d (%v)", filepath.Base(m.path), m.first, m.last, err))
@@ -353,13 +341,13 @@ func (fs *fileSet) settle(ctx context.Context, list *[]*movedFile, timeout time.
 	}
 }
 
-func (fs *fileSet) drop(list *[]*movedFile, m *movedFile) {
+func (fs *fileSet) dropMoved(m *movedFile) {
 	_ = os.Remove(m.path)
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	for i, x := range *list {
+	for i, x := range fs.moved {
 		if x == m {
-			*list = append((*list)[:i], (*list)[i+1:]...)
+			fs.moved = append(fs.moved[:i], fs.moved[i+1:]...)
 			return
 		}
 	}
