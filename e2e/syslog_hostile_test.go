@@ -274,6 +274,11 @@ func TestSyslogHostile_UDPKernelDropsCounted(t *testing.T) {
 	require.NoError(t, err)
 	waitForCount(t, s, a, 1, 60*time.Second)
 
+	ev := a.waitLog(t, "syslog input listening", 1)
+	require.Equal(t, float64(8<<20), ev["udp_receive_buffer"], "the default")
+	granted, ok := ev["udp_receive_buffer_kernel"].(float64)
+	require.True(t, ok && granted > 0, "the buffer the kernel granted: %v", ev)
+
 	require.NoError(t, a.cmd.Process.Signal(syscall.SIGSTOP))
 	start := time.Now()
 	for i := range sent {
@@ -292,7 +297,7 @@ func TestSyslogHostile_UDPKernelDropsCounted(t *testing.T) {
 		records = promtest.Value(c, m, "sluice_input_records_total", "input", "syslog")
 		require.Equal(c, float64(sent+1), records+drops+full)
 	}, 60*time.Second, 100*time.Millisecond, "every datagram read or counted")
-	t.Logf("%d datagrams in %v with the agent stopped: %v read, %v dropped by the kernel (udp_receive_buffer)", sent, took.Round(time.Millisecond), records, drops)
+	t.Logf("%d datagrams in %v with the agent stopped: %v read, %v dropped by the kernel (udp_receive_buffer; SO_RCVBUF %v)", sent, took.Round(time.Millisecond), records, drops, granted)
 	require.Positive(t, drops)
 	waitForCount(t, s, a, int(records), 60*time.Second)
 	require.Equal(t, 0, a.stop(t))
