@@ -97,7 +97,7 @@ func TestLinksResolveUnderAllowedRoots(t *testing.T) {
 		"token":    token,
 		"password": filepath.Join(vol, "password"),
 		"username": filepath.Join(vol, "username"), // not in the config, same volume
-		"data":     e.data, // the checkpoints' folder
+		"data":     e.data,                         // the checkpoints' folder
 		"pods":     inPods,
 	}
 	for name, target := range links {
