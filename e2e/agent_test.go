@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -65,14 +64,7 @@ func configYAML(p configParams) string {
 	w("      - " + strconv.Quote(p.StoreURL))
 	w(`    index: "logs-{kubernetes.namespace_name}-%Y.%m.%d"`)
 	w("    headers:")
-	keys := make([]string, 0, len(vlstore.Headers))
-	for k := range vlstore.Headers {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		w("      " + k + ": " + strconv.Quote(vlstore.Headers[k]))
-	}
+	b.WriteString(vlstore.HeadersYAML("      "))
 	w("    id_field: sluice_id")
 	w("    bulk:")
 	w("      max_bytes: 256KiB")

@@ -13,7 +13,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -32,15 +31,7 @@ import (
 // shipping to the store in the small-node profile of the README
 // (bulk.max_bytes 512KiB).
 func hostileSyslogConfig(dataDir, memoryLimit, storeURL, extra string) string {
-	keys := make([]string, 0, len(vlstore.Headers))
-	for k := range vlstore.Headers {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var headers strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&headers, "      %s: %q\n", k, vlstore.Headers[k])
-	}
+	headers := vlstore.HeadersYAML("      ")
 	return fmt.Sprintf(`node_name: %s
 data_dir: %q
 memory_limit: %s
@@ -59,7 +50,7 @@ outputs:
     bulk:
       max_bytes: 512KiB
     headers:
-%s`, nodeName, dataDir, memoryLimit, extra, storeURL, headers.String())
+%s`, nodeName, dataDir, memoryLimit, extra, storeURL, headers)
 }
 
 // startHostileSyslog starts the store and an agent with hostileSyslogConfig.

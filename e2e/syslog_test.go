@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,15 +17,7 @@ import (
 
 // syslogConfig is an agent with only a syslog input, shipping to the store.
 func syslogConfig(dataDir, tcp, udp, storeURL string) string {
-	keys := make([]string, 0, len(vlstore.Headers))
-	for k := range vlstore.Headers {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var headers strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&headers, "      %s: %q\n", k, vlstore.Headers[k])
-	}
+	headers := vlstore.HeadersYAML("      ")
 	return fmt.Sprintf(`node_name: %s
 data_dir: %q
 memory_limit: 64MiB
@@ -53,7 +44,7 @@ outputs:
 %s    bulk:
       max_bytes: 256KiB
       flush_interval: 200ms
-`, nodeName, dataDir, tcp, udp, storeURL, headers.String())
+`, nodeName, dataDir, tcp, udp, storeURL, headers)
 }
 
 // freeAddr returns a loopback address with a port free for TCP and UDP.

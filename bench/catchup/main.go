@@ -187,15 +187,7 @@ func writeBacklog(path string, file, n int) (int64, error) {
 }
 
 func config(data, logs, addr, url string) string {
-	var h strings.Builder
-	keys := make([]string, 0, len(vlstore.Headers))
-	for k := range vlstore.Headers {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(&h, "      %s: %q\n", k, vlstore.Headers[k])
-	}
+	h := vlstore.HeadersYAML("      ")
 	return fmt.Sprintf(`node_name: catchup
 data_dir: %q
 http: { listen: %q }
@@ -211,7 +203,7 @@ outputs:
     index: "logs-{kubernetes.namespace_name}"
     id_field: sluice_id
     headers:
-%s`, data, addr, filepath.Join(logs, "*.log"), url, h.String())
+%s`, data, addr, filepath.Join(logs, "*.log"), url, h)
 }
 
 func start(bin, cfg string) (*exec.Cmd, error) {

@@ -282,15 +282,7 @@ func (r *runner) setup() error {
 }
 
 func (r *runner) config(httpAddr, tcpAddr, udpAddr string) string {
-	keys := make([]string, 0, len(vlstore.Headers))
-	for k := range vlstore.Headers {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var headers strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&headers, "      %s: %q\n", k, vlstore.Headers[k])
-	}
+	headers := vlstore.HeadersYAML("      ")
 	// Defaults of README for everything the scenario does not need to
 	// pin: retry, timeouts, bulk sizes, max_line_bytes, max_message_bytes.
 	return fmt.Sprintf(`node_name: chaos-node
@@ -326,7 +318,7 @@ outputs:
     password: ${CHAOS_ES_PASSWORD}
     id_field: sluice_id
     headers:
-%s`, r.data, r.o.MemoryLimit, httpAddr, filepath.Join(r.logs, "*.log"), tcpAddr, udpAddr, r.proxy.URL(), esUser, headers.String())
+%s`, r.data, r.o.MemoryLimit, httpAddr, filepath.Join(r.logs, "*.log"), tcpAddr, udpAddr, r.proxy.URL(), esUser, headers)
 }
 
 func (r *runner) since() string { return time.Since(r.start).Round(time.Second).String() }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -75,14 +74,7 @@ func startAgent(t *testing.T, o agentOpts) *agent {
 		w("    type: elasticsearch")
 		w("    urls: [" + strconv.Quote(o.store.URL) + "]")
 		w("    headers:")
-		keys := make([]string, 0, len(vlstore.Headers))
-		for k := range vlstore.Headers {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			w("      " + k + ": " + strconv.Quote(vlstore.Headers[k]))
-		}
+		b.WriteString(vlstore.HeadersYAML("      "))
 		w("    id_field: sluice_id")
 		w("    bulk: { flush_interval: 100ms, workers: 1 }")
 		w("    retry: { initial: 50ms, max: 1s }")

@@ -17,7 +17,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -37,6 +39,21 @@ var Headers = map[string]string{
 	"VL-Msg-Field":     "log",
 	"VL-Time-Field":    "@timestamp",
 	"VL-Stream-Fields": "kubernetes.namespace_name,kubernetes.pod_name",
+}
+
+// HeadersYAML renders Headers as the lines of an output's `headers:` map,
+// each prefixed by indent, in a stable order so configs compare equal.
+func HeadersYAML(indent string) string {
+	keys := make([]string, 0, len(Headers))
+	for k := range Headers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s%s: %q\n", indent, k, Headers[k])
+	}
+	return b.String()
 }
 
 // Binary finds the victoria-logs binary: $VICTORIA_LOGS_BIN, then bin/ at
