@@ -103,8 +103,13 @@ func TestKubernetesEnrichment(t *testing.T) {
 	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
 	a := startAgent(t, "agent", cfgPath)
 
-	// The late pod arrives after the agent has seen its file.
-	time.Sleep(500 * time.Millisecond)
+	// The late pod arrives after the agent has looked it up and not found
+	// it: two direct lookups come back not_found, late-0's and that of
+	// elsewhere-0 (another node's pod counts as not found).
+	api := a.apiURL(t, 1)
+	require.Eventually(t, func() bool {
+		return metricValue(t, api, "sluice_kubernetes_pod_fetches_total", "result", "not_found") >= 2
+	}, 30*time.Second, 20*time.Millisecond)
 	late := c.CreatePod(t, &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "late-0", Labels: map[string]string{"app": "late"}},
 		Spec:       corev1.PodSpec{NodeName: nodeName, Containers: []corev1.Container{{Name: "app", Image: "registry.example/late:1"}}},
@@ -154,7 +159,6 @@ func TestKubernetesEnrichment(t *testing.T) {
 		require.Equal(t, "late", r["kubernetes.labels.app"])
 	}
 
-	api := a.apiURL(t, 1)
 	require.Equal(t, 200, getStatus(t, api+"/readyz"))
 	mfs := promtest.Scrape(t, api)
 	require.Equal(t, 30.0, promtest.Value(t, mfs, "sluice_kubernetes_records_total", "result", "excluded"))
