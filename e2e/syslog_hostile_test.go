@@ -1,15 +1,8 @@
 package e2e
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -23,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sluicelog/sluice/internal/promtest"
+	"github.com/sluicelog/sluice/internal/testcert"
 	"github.com/sluicelog/sluice/internal/vlstore"
 )
 
@@ -173,33 +167,13 @@ func TestSyslogHostile_UnfinishedFramesStayInMemoryLimit(t *testing.T) {
 	require.Equal(t, 0, a.stop(t))
 }
 
-// writeCert writes a self-signed certificate and key for 127.0.0.1.
-func writeCert(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	kb, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600))
-	return certFile, keyFile
-}
-
 // Five connections that never send a ClientHello fill max_connections: 5
 // of a TLS listener; at the default handshake_timeout (10s), not
 // idle_timeout (10m; HEAD 141eb6e held them that long), they are closed
 // and counted, and a real client gets in.
 func TestSyslogHostile_SilentTLSClients(t *testing.T) {
 	addr := freeAddr(t)
-	certFile, keyFile := writeCert(t, t.TempDir())
+	certFile, keyFile := testcert.Write(t, t.TempDir())
 	_, a, api := startHostileSyslog(t, "64MiB", fmt.Sprintf("    tcp: %s\n    max_connections: 5\n    tls: { cert_file: %q, key_file: %q }\n", addr, certFile, keyFile))
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		conn, err := net.Dial("tcp", addr)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/budget"
 	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/internal/testcert"
 )
 
 // withFrameWait shortens how long a connection waits for frame memory.
@@ -121,7 +122,7 @@ func TestTCP_FrameMemoryWaitsForRoom(t *testing.T) {
 // handshake_timeout, however long idle_timeout is, so silent connections
 // cannot hold max_connections.
 func TestTLS_HandshakeTimeout(t *testing.T) {
-	certFile, keyFile := writeSelfSigned(t, t.TempDir())
+	certFile, keyFile := testcert.Write(t, t.TempDir())
 	cfg := testConfig()
 	cfg.UDP = ""
 	cfg.TLS = config.TLS{CertFile: certFile, KeyFile: keyFile}
