@@ -120,7 +120,7 @@ func (s *apiServerSource) run(ctx context.Context, h handler) error {
 	}); err != nil {
 		return fmt.Errorf("pod informer: %w", err)
 	}
-	_, err := podInf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+	podReg, err := podInf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
 			if p, ok := obj.(*corev1.Pod); ok {
 				h.upsert(p)
@@ -144,6 +144,10 @@ func (s *apiServerSource) run(ctx context.Context, h handler) error {
 		return fmt.Errorf("pod informer: %w", err)
 	}
 	informers := []toolscache.SharedIndexInformer{podInf}
+	// A registration has synced once its handler has seen the first list;
+	// the informer's own HasSynced can be true before that, and a record
+	// enriched then would miss its namespace's labels.
+	synced := []toolscache.InformerSynced{podReg.HasSynced}
 
 	if s.namespaces != nil {
 		nsInf := toolscache.NewSharedIndexInformer(s.namespaces, &corev1.Namespace{}, 0, toolscache.Indexers{})
@@ -160,19 +164,19 @@ func (s *apiServerSource) run(ctx context.Context, h handler) error {
 				h.namespaceLabels(n.Name, n.Labels)
 			}
 		}
-		if _, err := nsInf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		nsReg, err := nsInf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
 			AddFunc:    set,
 			UpdateFunc: func(_, obj any) { set(obj) },
-		}); err != nil {
+		})
+		if err != nil {
 			return fmt.Errorf("namespace informer: %w", err)
 		}
 		informers = append(informers, nsInf)
+		synced = append(synced, nsReg.HasSynced)
 	}
 
 	var wg sync.WaitGroup
-	synced := make([]toolscache.InformerSynced, len(informers))
-	for i, inf := range informers {
-		synced[i] = inf.HasSynced
+	for _, inf := range informers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

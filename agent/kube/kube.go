@@ -73,7 +73,7 @@ type Enricher struct {
 	syncCh   chan struct{}
 	syncOnce sync.Once
 
-	nsMu     sync.Mutex
+	nsMu     sync.Mutex                   // see lockNS
 	nsLabels map[string]map[string]string // nil unless namespace_labels
 
 	pending sync.Map // podKey → *fetch in progress
@@ -314,12 +314,12 @@ func (e *Enricher) fetch(k podKey, f *fetch, wait time.Duration) {
 
 // The handler side: sources call these from their own goroutine.
 
+// build serialises a pod with its namespace's labels; the caller holds
+// nsMu when namespace labels are on.
 func (e *Enricher) build(p *corev1.Pod) *podInfo {
 	var ns map[string]string
 	if e.nsLabels != nil {
-		e.nsMu.Lock()
 		ns = e.nsLabels[p.Namespace]
-		e.nsMu.Unlock()
 		if ns == nil {
 			ns = map[string]string{}
 		}
@@ -327,8 +327,21 @@ func (e *Enricher) build(p *corev1.Pod) *podInfo {
 	return e.builder.build(p, ns)
 }
 
+// lockNS holds nsMu when namespace labels are on. A pod is built and
+// stored under it, so a namespace change that lands between the two
+// cannot be overwritten by a pod built with the old labels.
+func (e *Enricher) lockNS() func() {
+	if e.nsLabels == nil {
+		return func() {}
+	}
+	e.nsMu.Lock()
+	return e.nsMu.Unlock
+}
+
 func (e *Enricher) upsert(p *corev1.Pod) {
+	unlock := e.lockNS()
 	e.cache.upsert(e.build(p), e.now().UnixNano())
+	unlock()
 	e.arrived(podKey{p.Namespace, p.Name})
 }
 
@@ -345,11 +358,13 @@ func (e *Enricher) remove(p *corev1.Pod) {
 }
 
 func (e *Enricher) replace(pods []*corev1.Pod) {
+	unlock := e.lockNS()
 	infos := make([]*podInfo, len(pods))
 	for i, p := range pods {
 		infos[i] = e.build(p)
 	}
 	e.cache.replace(infos, e.now().UnixNano())
+	unlock()
 	for _, p := range pods {
 		e.arrived(podKey{p.Namespace, p.Name})
 	}
@@ -370,10 +385,11 @@ func (e *Enricher) namespaceLabels(ns string, labels map[string]string) {
 		return
 	}
 	e.nsMu.Lock()
+	defer e.nsMu.Unlock()
 	e.nsLabels[ns] = labels
-	e.nsMu.Unlock()
+	now := e.now().UnixNano()
 	for _, info := range e.cache.namespace(ns) {
-		e.upsert(info.pod)
+		e.cache.upsert(e.build(info.pod), now)
 	}
 }
 
