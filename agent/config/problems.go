@@ -1,0 +1,77 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// problems collects validation errors, each located by its key path.
+type problems struct {
+	root *yaml.Node
+	errs []error
+}
+
+func (p *problems) add(format string, path []any, args ...any) {
+	parts := make([]string, 0, len(path))
+	for _, k := range path {
+		switch k := k.(type) {
+		case int:
+			if len(parts) == 0 {
+				parts = append(parts, "["+strconv.Itoa(k)+"]")
+			} else {
+				parts[len(parts)-1] += "[" + strconv.Itoa(k) + "]"
+			}
+		default:
+			parts = append(parts, fmt.Sprint(k))
+		}
+	}
+	p.errs = append(p.errs, lineError(strings.Join(parts, "."), lineOf(p.root, path), fmt.Sprintf(format, args...)))
+}
+
+func lineError(key string, line int, msg string) error {
+	if line > 0 {
+		return fmt.Errorf("%s (line %d): %s", key, line, msg)
+	}
+	return fmt.Errorf("%s: %s", key, msg)
+}
+
+// lineOf finds the line of the deepest node of path that exists in the
+// document, so a missing key points at its parent.
+func lineOf(root *yaml.Node, path []any) int {
+	n := root
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, k := range path {
+		if n == nil {
+			break
+		}
+		line = n.Line
+		var next *yaml.Node
+		switch k := k.(type) {
+		case int:
+			if n.Kind == yaml.SequenceNode && k < len(n.Content) {
+				next = n.Content[k]
+			}
+		case string:
+			if n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == k {
+						line = n.Content[i].Line
+						next = n.Content[i+1]
+						break
+					}
+				}
+			}
+		}
+		n = next
+	}
+	if n != nil {
+		line = n.Line
+	}
+	return line
+}

@@ -1,0 +1,101 @@
+package config
+
+import (
+	"github.com/sluicelog/sluice/parsers/regex"
+)
+
+// Transform is one step applied to every record. json, logfmt and regex
+// are parsers: the first that succeeds on a line merges its fields.
+type Transform struct {
+	Type         string `yaml:"type"`
+	Field        string `yaml:"field"`
+	Target       string `yaml:"target"`
+	KeepOriginal bool   `yaml:"keep_original"`
+
+	// regex: exactly one of Pattern (Go regexp, named groups become
+	// fields) and Preset (nginx, apache, klog); Types maps group names to
+	// int, float or bool.
+	Pattern string            `yaml:"pattern"`
+	Preset  string            `yaml:"preset"`
+	Types   map[string]string `yaml:"types"`
+
+	// Regex is the compiled pattern or preset, set by Parse.
+	Regex *regex.Parser `yaml:"-"`
+
+	// Time takes @timestamp from a parsed field; NormalizeLevel turns the
+	// level keys into one lower-case level field (fields.go). A transform
+	// of type level normalises levels for every parser.
+	Time           *TimeField `yaml:"time"`
+	NormalizeLevel bool       `yaml:"normalize_level"`
+
+	// drop, keep, throttle and fields work on the encoded documents, after
+	// the parsers (filters.go). Name labels their counters (default
+	// <type>_<index>); Match limits them to some batches. drop and keep
+	// test field+pattern, namespaces and labels (all that are set).
+	Name       string   `yaml:"name"`
+	Match      *Match   `yaml:"match"`
+	Namespaces []string `yaml:"namespaces"`
+	Labels     string   `yaml:"labels"`
+	// throttle: a token bucket of rate records/s and burst per key.
+	Rate            float64  `yaml:"rate"`
+	Burst           int      `yaml:"burst"`
+	Key             string   `yaml:"key"`
+	SummaryInterval Duration `yaml:"summary_interval"`
+	MaxKeys         int      `yaml:"max_keys"`
+	// fields: edits by dotted path.
+	Add            map[string]string `yaml:"add"`
+	AddEnv         map[string]string `yaml:"add_env"`
+	Rename         map[string]string `yaml:"rename"`
+	Remove         []string          `yaml:"remove"`
+	Redact         []Redact          `yaml:"redact"`
+	Dedot          []string          `yaml:"dedot"`
+	DedotSeparator string            `yaml:"dedot_separator"`
+}
+
+// validateTransforms checks each transform by its type and compiles its
+// patterns and layouts.
+func validateTransforms(p *problems, c *Config) {
+	for i, t := range c.Transforms {
+		at := func(k string) []any { return []any{"transforms", i, k} }
+		if isFilter(t.Type) {
+			validateFilter(p, c, i)
+			continue
+		}
+		switch t.Type {
+		case "json", "logfmt", "regex":
+			if t.Field != "" && t.Field != "log" {
+				p.add("only the log field can be parsed for now, got %q", at("field"), t.Field)
+			}
+		case "level":
+		default:
+			p.add("unknown transform type %q (want json, logfmt, regex or level; or drop, keep, throttle or fields)", at("type"), t.Type)
+		}
+		validateTransformFields(p, &c.Transforms[i], at)
+		if t.Type != "regex" {
+			for _, k := range []struct {
+				key string
+				set bool
+			}{{"pattern", t.Pattern != ""}, {"preset", t.Preset != ""}, {"types", t.Types != nil}} {
+				if k.set {
+					p.add("only for type regex", at(k.key))
+				}
+			}
+			continue
+		}
+		var err error
+		switch {
+		case (t.Pattern == "") == (t.Preset == ""):
+			p.add("exactly one of pattern and preset must be set", at("type"))
+		case t.Preset != "":
+			if t.Types != nil {
+				p.add("only with pattern", at("types"))
+			} else if c.Transforms[i].Regex, err = regex.Preset(t.Preset); err != nil {
+				p.add("%v", at("preset"), err)
+			}
+		default:
+			if c.Transforms[i].Regex, err = regex.New(t.Pattern, t.Types); err != nil {
+				p.add("%v", at("pattern"), err)
+			}
+		}
+	}
+}
