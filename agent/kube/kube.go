@@ -232,7 +232,7 @@ func (e *Enricher) Enrich(b *record.Batch) bool {
 		return false
 	}
 	e.stats.enriched.Add(n)
-	b.Meta, b.Parser = c.meta, c.parser
+	b.Meta, b.Parser, b.Labels = c.meta, c.parser, c.labels
 	return true
 }
 

@@ -464,3 +464,16 @@ func BenchmarkEnrichMapBaseline(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*enrichBatchRecords), "ns/record")
 }
+
+// The tap's label selectors match the pod's own labels, all of them, even
+// when the config ships none (labels: false) or leaves some out.
+func TestEnrichLabelsForTap(t *testing.T) {
+	k := testConfig()
+	k.Labels = false
+	e, _ := newTestEnricher(t, k, testPod("payments", "api-7d9f8c6b5-x2x9q", "uid-1"))
+	b := batchFor("payments", "api-7d9f8c6b5-x2x9q", "api", "aaaa1111bbbb2222")
+	defer b.Discard()
+	require.True(t, e.Enrich(b))
+	require.NotContains(t, metaOf(t, b), "labels")
+	require.Equal(t, map[string]string{"app": "api", "pod-template-hash": "7d9f8c6b5"}, b.Labels)
+}

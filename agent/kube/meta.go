@@ -33,8 +33,9 @@ type podInfo struct {
 // restart, the previous one, whose log file may still be being read.
 type containerInfo struct {
 	name    string
-	id      string // container id without the runtime prefix; "" before it starts
-	meta    []byte // the whole "kubernetes" object
+	id      string            // container id without the runtime prefix; "" before it starts
+	meta    []byte            // the whole "kubernetes" object
+	labels  map[string]string // the pod's, all of them, for the tap's selectors; read-only
 	parser  string
 	exclude bool
 }
@@ -162,7 +163,7 @@ func (b *builder) build(p *corev1.Pod, nsLabels map[string]string) *podInfo {
 		}
 	}
 	add := func(name, image, id, imageID string) {
-		c := containerInfo{name: name, id: id, parser: podParser, exclude: podExclude}
+		c := containerInfo{name: name, id: id, labels: p.Labels, parser: podParser, exclude: podExclude}
 		if v, ok := p.Annotations[AnnotationExclude+"-"+name]; ok {
 			c.exclude = isTrue(v)
 		}

@@ -112,6 +112,10 @@ type Batch struct {
 	// shared, immutable bytes; the batch does not own them.
 	Meta   []byte
 	Parser string
+	// Labels, when set, are the pod's labels from the same cache, all of
+	// them whatever the config ships: the tap's label selectors match
+	// them. Shared and read-only, like Meta.
+	Labels map[string]string
 
 	refs    atomic.Int32
 	charged int64
@@ -210,7 +214,7 @@ func (b *Batch) release() {
 	b.Records = b.Records[:0]
 	b.Source, b.Acker = nil, nil
 	b.Seq, b.End = 0, 0
-	b.Meta, b.Parser = nil, ""
+	b.Meta, b.Parser, b.Labels = nil, "", nil
 	b.Buf, b.Docs, b.DocEnds = b.Buf[:0], b.Docs[:0], b.DocEnds[:0]
 	if cap(b.Buf) > maxPooledBuf || cap(b.Docs) > maxPooledBuf || cap(b.Records)*recordSize > maxPooledBuf {
 		return

@@ -15,6 +15,7 @@ import (
 type Chunk struct {
 	// The source's names, for the filters.
 	input, namespace, pod, container string
+	labels                           map[string]string // the pod's; shared, read-only
 
 	docs  []byte  // documents, each followed by '\n'
 	ends  []int32 // ends[i]: end of document i in docs, after its '\n'
@@ -32,7 +33,7 @@ const chunkOverhead = 256
 // newChunk copies b's documents (and lines, when withLines) into a chunk
 // charged to mem once acquired by the caller.
 func newChunk(b *record.Batch, withLines bool, mem *budget.Budget) *Chunk {
-	c := &Chunk{mem: mem}
+	c := &Chunk{mem: mem, labels: b.Labels}
 	if src := b.Source; src != nil {
 		c.input, c.namespace, c.pod, c.container = src.Input, src.Namespace, src.Pod, src.Container
 	}

@@ -7,18 +7,20 @@ import (
 	"regexp/syntax"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/labels"
+
 	"github.com/sluicelog/sluice/agent/record"
 )
 
 // Filter selects documents. Empty fields match everything; all set fields
 // must match.
 type Filter struct {
-	Namespace string         // exact namespace
-	Pod       *regexp.Regexp // pod name, unanchored (use ^…$ to anchor)
-	Container string         // exact container name
-	Input     string         // exact input name from the config
-	Labels    Selector       // the pod's labels
-	Grep      *regexp.Regexp // the record's line (the message as read, before the JSON merge)
+	Namespace string          // exact namespace
+	Pod       *regexp.Regexp  // pod name, unanchored (use ^…$ to anchor)
+	Container string          // exact container name
+	Input     string          // exact input name from the config
+	Labels    labels.Selector // the pod's labels; nil matches everything
+	Grep      *regexp.Regexp  // the record's line (the message as read, before the JSON merge)
 }
 
 // ParseFilter reads a filter from query parameters: namespace, pod,
@@ -106,98 +108,22 @@ func (f *Filter) matchChunk(c *Chunk) bool {
 	if f.Pod != nil && !f.Pod.MatchString(c.pod) {
 		return false
 	}
-	// Records carry no pod labels until Kubernetes metadata is looked up:
-	// a selector is matched against the empty set for now.
-	return f.Labels.Matches(nil)
+	// The pod's labels come from the agent's pod cache (record.Batch
+	// Labels); a record without them (syslog, a pod not found) has none,
+	// so only requirements like !k or k!=v match it, as in Kubernetes.
+	return f.Labels == nil || f.Labels.Matches(labels.Set(c.labels))
 }
 
-// Selector is a Kubernetes-style equality label selector:
-// comma-separated requirements `k=v` (or `k==v`), `k!=v`, `k` (has the
-// label) and `!k` (has not).
-type Selector []Requirement
-
-// Requirement is one term of a Selector.
-type Requirement struct {
-	Key   string
-	Op    string // "=", "!=", "exists", "!exists"
-	Value string
-}
-
-// ParseSelector parses s; "" is the selector that matches everything.
-func ParseSelector(s string) (Selector, error) {
-	var sel Selector
+// ParseSelector parses a Kubernetes label selector, equality-based
+// (k=v, k==v, k!=v) and set-based (k in (a,b), k notin (x), k, !k), as
+// kubectl -l does; "" gives nil, which matches everything.
+func ParseSelector(s string) (labels.Selector, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	for term := range strings.SplitSeq(s, ",") {
-		term = strings.TrimSpace(term)
-		var r Requirement
-		switch {
-		case term == "":
-			return nil, fmt.Errorf("empty requirement in %q", s)
-		case strings.Contains(term, "!="):
-			k, v, _ := strings.Cut(term, "!=")
-			r = Requirement{Key: strings.TrimSpace(k), Op: "!=", Value: strings.TrimSpace(v)}
-		case strings.Contains(term, "=="):
-			k, v, _ := strings.Cut(term, "==")
-			r = Requirement{Key: strings.TrimSpace(k), Op: "=", Value: strings.TrimSpace(v)}
-		case strings.Contains(term, "="):
-			k, v, _ := strings.Cut(term, "=")
-			r = Requirement{Key: strings.TrimSpace(k), Op: "=", Value: strings.TrimSpace(v)}
-		case strings.HasPrefix(term, "!"):
-			r = Requirement{Key: strings.TrimSpace(term[1:]), Op: "!exists"}
-		default:
-			r = Requirement{Key: term, Op: "exists"}
-		}
-		if !validLabelKey(r.Key) {
-			return nil, fmt.Errorf("bad label key %q in %q", r.Key, term)
-		}
-		if strings.ContainsAny(r.Value, "=!, ") {
-			return nil, fmt.Errorf("bad label value %q in %q", r.Value, term)
-		}
-		sel = append(sel, r)
+	sel, err := labels.Parse(s)
+	if err != nil {
+		return nil, err
 	}
 	return sel, nil
-}
-
-// validLabelKey accepts an optional DNS prefix and a name of letters,
-// digits, '-', '_' and '.', as Kubernetes label keys are.
-func validLabelKey(k string) bool {
-	if k == "" || len(k) > 316 {
-		return false
-	}
-	for _, c := range k {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '/':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// Matches reports whether labels satisfy every requirement.
-func (s Selector) Matches(labels map[string]string) bool {
-	for _, r := range s {
-		v, ok := labels[r.Key]
-		switch r.Op {
-		case "=":
-			if !ok || v != r.Value {
-				return false
-			}
-		case "!=":
-			if ok && v == r.Value {
-				return false
-			}
-		case "exists":
-			if !ok {
-				return false
-			}
-		case "!exists":
-			if ok {
-				return false
-			}
-		}
-	}
-	return true
 }

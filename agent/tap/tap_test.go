@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/sluicelog/sluice/agent/budget"
 	"github.com/sluicelog/sluice/agent/record"
@@ -62,8 +63,12 @@ func TestFilter(t *testing.T) {
 		s, err := h.Subscribe(flt)
 		require.NoError(t, err)
 		defer s.Unsubscribe()
-		h.Publish(batch(apiSrc, "GET /pay 200", "GET /pay 500 error"))
-		h.Publish(batch(webSrc, "GET / 200", "upstream error"))
+		api := batch(apiSrc, "GET /pay 200", "GET /pay 500 error")
+		api.Labels = map[string]string{"app": "api", "tier": "backend"}
+		web := batch(webSrc, "GET / 200", "upstream error")
+		web.Labels = map[string]string{"app": "web", "canary": "true"}
+		h.Publish(api)
+		h.Publish(web)
 		h.Publish(batch(sysSrc, "sshd: error"))
 		require.Equal(t, want, drain(s), "query %q", query)
 	}
@@ -76,10 +81,19 @@ func TestFilter(t *testing.T) {
 	f("container=nginx&grep=error", `{"log":"upstream error"}`+"\n")
 	f("grep=err(or)?$", `{"log":"GET /pay 500 error"}`+"\n"+`{"log":"upstream error"}`+"\n"+`{"log":"sshd: error"}`+"\n")
 	f("input=syslog", `{"log":"sshd: error"}`+"\n")
-	// No record has labels yet: negative requirements match, positive ones do not.
-	f("labels=app!=api,!tier", all)
-	f("labels=app=api", "")
-	f("labels=app", "")
+	// The pods' own labels, as the agent's pod cache has them; a syslog
+	// record has none, so only negative requirements match it.
+	apiDocs := `{"log":"GET /pay 200"}` + "\n" + `{"log":"GET /pay 500 error"}` + "\n"
+	webDocs := `{"log":"GET / 200"}` + "\n" + `{"log":"upstream error"}` + "\n"
+	sysDocs := `{"log":"sshd: error"}` + "\n"
+	f("labels=app=api", apiDocs)
+	f("labels=app==web", webDocs)
+	f("labels=app", apiDocs+webDocs)
+	f("labels=app!=api", webDocs+sysDocs)
+	f("labels=!canary", apiDocs+sysDocs)
+	f("labels="+url.QueryEscape("app in (api,web),tier notin (db)"), apiDocs+webDocs)
+	f("labels="+url.QueryEscape("app in (web), !canary"), "")
+	f("labels="+url.QueryEscape("tier notin (backend)"), webDocs+sysDocs)
 }
 
 func TestParseFilter_Failure(t *testing.T) {
@@ -92,26 +106,28 @@ func TestParseFilter_Failure(t *testing.T) {
 	}
 	f("pod=(", "pod: error parsing regexp")
 	f("grep=[a", "grep: error parsing regexp")
-	f("labels=a=b,,c", "labels: empty requirement")
-	f("labels=a b=c", `labels: bad label key "a b"`)
-	f("labels=a=b=c", `bad label value "b=c"`)
+	f("labels=a=b,,c", "labels: found ',', expected: identifier")
+	f("labels=a b=c", "labels: unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt")
+	f("labels=a=b=c", "labels: found '=', expected: ',' or 'end of string'")
+	f("labels="+url.QueryEscape("app in (a"), "labels: unable to parse requirement: found '', expected: ',' or ')'")
 	f("namespaces=x", `unknown parameter "namespaces"`)
 }
 
 func TestSelector(t *testing.T) {
 	sel, err := ParseSelector("app = api, tier!=db,env==prod,team,!canary")
 	require.NoError(t, err)
-	require.Equal(t, Selector{
-		{Key: "app", Op: "=", Value: "api"}, {Key: "tier", Op: "!=", Value: "db"},
-		{Key: "env", Op: "=", Value: "prod"}, {Key: "team", Op: "exists"}, {Key: "canary", Op: "!exists"},
-	}, sel)
-	require.True(t, sel.Matches(map[string]string{"app": "api", "tier": "web", "env": "prod", "team": "x"}))
-	require.False(t, sel.Matches(map[string]string{"app": "api", "tier": "db", "env": "prod", "team": "x"}))
-	require.False(t, sel.Matches(map[string]string{"app": "api", "env": "prod", "team": "x", "canary": "1"}))
-	require.False(t, sel.Matches(map[string]string{"app": "api", "env": "prod"}))
+	require.True(t, sel.Matches(labels.Set{"app": "api", "tier": "web", "env": "prod", "team": "x"}))
+	require.False(t, sel.Matches(labels.Set{"app": "api", "tier": "db", "env": "prod", "team": "x"}))
+	require.False(t, sel.Matches(labels.Set{"app": "api", "env": "prod", "team": "x", "canary": "1"}))
+	require.False(t, sel.Matches(labels.Set{"app": "api", "env": "prod"}))
+	set, err := ParseSelector("app in (a, b), tier notin (x)")
+	require.NoError(t, err)
+	require.True(t, set.Matches(labels.Set{"app": "b"}))
+	require.False(t, set.Matches(labels.Set{"app": "b", "tier": "x"}))
+	require.False(t, set.Matches(labels.Set{"app": "c"}))
 	empty, err := ParseSelector(" ")
 	require.NoError(t, err)
-	require.True(t, empty.Matches(nil))
+	require.Nil(t, empty)
 }
 
 func TestSlowSubscriberDropped(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/sluicelog/sluice/internal/proctest"
 	"github.com/sluicelog/sluice/internal/vlstore"
@@ -26,6 +27,9 @@ type agentOpts struct {
 	store     *vlstore.Store // nil: console output only
 	tokenFile string         // http.token_file, if set
 	workers   int            // pipeline workers; 0 = one per CPU
+	// kubeconfig, when set, turns Kubernetes metadata on against that
+	// API server (node is the agent's node_name).
+	kubeconfig string
 }
 
 // agent is a running sluice binary that tails dir/*.log.
@@ -61,7 +65,13 @@ func startAgent(t *testing.T, o agentOpts) *agent {
 	w("    start_at: head")
 	w("    poll_interval: 50ms")
 	w("kubernetes:")
-	w("  enabled: false")
+	if o.kubeconfig != "" {
+		w("  enabled: true")
+		w("  kubeconfig: " + strconv.Quote(o.kubeconfig))
+		w("  lookup_wait: 5s")
+	} else {
+		w("  enabled: false")
+	}
 	w("transforms:")
 	w("  - type: json")
 	w("    field: log")
@@ -136,6 +146,21 @@ func (a *agent) file(ns, pod, container string) *podFile {
 	id := strings.Repeat(fmt.Sprintf("%x", len(pod)+len(container)), 64)[:64]
 	name := fmt.Sprintf("%s_%s_%s-%s.log", pod, ns, container, id)
 	return &podFile{path: filepath.Join(a.dir, name), ns: ns, pod: pod, container: container}
+}
+
+// fileOf is the log file of a pod's container as the kubelet names it,
+// with the container ID its status reports (kubetest.SetPodRunning).
+func (a *agent) fileOf(t *testing.T, p *corev1.Pod, container string) *podFile {
+	t.Helper()
+	for _, st := range p.Status.ContainerStatuses {
+		if st.Name == container {
+			id := strings.TrimPrefix(st.ContainerID, "containerd://")
+			name := fmt.Sprintf("%s_%s_%s-%s.log", p.Name, p.Namespace, container, id)
+			return &podFile{path: filepath.Join(a.dir, name), ns: p.Namespace, pod: p.Name, container: container}
+		}
+	}
+	t.Fatalf("pod %s has no status for container %s", p.Name, container)
+	return nil
 }
 
 // write appends CRI lines stamped now, one nanosecond-distinct time each.

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/labels"
+
 	"github.com/sluicelog/sluice/agent/tap"
 )
 
@@ -18,11 +20,11 @@ type Filter struct {
 	Pod       string // regexp, unanchored, on the pod name
 	Container string // exact
 	Input     string // the agent's input name (live); see Match for history
-	Labels    string // label selector k=v,k!=v,k,!k
+	Labels    string // Kubernetes label selector (k=v, k!=v, k in (a,b), k notin (x), k, !k)
 	Grep      string // regexp on the line
 
 	pod, grep *regexp.Regexp
-	labels    tap.Selector
+	labels    labels.Selector
 }
 
 // Compile checks the expressions, naming the flag at fault.
@@ -77,7 +79,7 @@ func (f *Filter) Match(e *Entry, idField string) bool {
 	if f.Input != "" && strings.Contains(f.Input, "syslog") != e.IsSyslog() {
 		return false
 	}
-	if len(f.labels) > 0 && !f.labels.Matches(e.Labels()) {
+	if f.labels != nil && !f.labels.Matches(labels.Set(e.Labels())) {
 		return false
 	}
 	return f.grep == nil || f.grep.MatchString(e.Line(idField))
