@@ -76,6 +76,6 @@ func TestHostileLinks(t *testing.T) {
 		require.Equal(t, n, refused(t, reason), "counted once however many scans: %s", reason)
 	}
 	require.Len(t, a.logEvents("log file refused; not read"), len(links), "logged once each")
-	require.NotContains(t, a.stderr.String(), secret)
+	require.NotContains(t, a.Stderr.String(), secret)
 	require.Equal(t, 0, a.stop(t))
 }

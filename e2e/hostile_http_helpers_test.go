@@ -3,10 +3,10 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 // The hostile HTTP tests play a pod on the node that attacks the agent's
@@ -33,65 +36,28 @@ type hostileAgent struct {
 // wrap (e.g. prlimit) when given.
 func startHostileAgent(t *testing.T, listen string, wrap ...string) *hostileAgent {
 	t.Helper()
-	requireAgent(t)
-	bin := agentBin
+	bin := requireAgent(t)
 	if b := os.Getenv("SLUICE_E2E_HOSTILE_BIN"); b != "" {
 		bin = b
 	}
 	dir := t.TempDir()
 	logs := filepath.Join(dir, "logs")
 	require.NoError(t, os.MkdirAll(logs, 0o755))
-	cfg := fmt.Sprintf(`node_name: %s
-data_dir: %q
-memory_limit: 64MiB
-http: { listen: %q }
-inputs:
-  - { name: containers, type: container_logs, paths: [%q], start_at: head, poll_interval: 50ms }
-kubernetes: { enabled: false }
-outputs:
-  - { name: stdout, type: console }
-`, nodeName, filepath.Join(dir, "data"), listen, filepath.Join(logs, "*.log"))
-	path := filepath.Join(dir, "sluice.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+	c := agenttest.Config(dir)
+	c.NodeName, c.HTTP.Listen = nodeName, listen
+	c.CheckpointInterval = config.Default().CheckpointInterval
+	c.Inputs = []config.Input{agenttest.ContainerLogs(filepath.Join(logs, "*.log"))}
+	c.Outputs = []config.Output{agenttest.Console()}
+	path := agenttest.WriteConfig(t, dir, c)
 
-	args := append(append([]string{}, wrap...), bin, "-config", path)
-	a := &agentProc{
-		name: "agent", cmd: exec.Command(args[0], args[1:]...),
-		stderr: &lockedBuffer{}, stdout: &lockedBuffer{}, done: make(chan struct{}),
-	}
-	a.cmd.Stderr, a.cmd.Stdout = a.stderr, discardWriter{}
-	a.cmd.Env = append(os.Environ(), "GORACE=halt_on_error=0 exitcode=66")
-	require.NoError(t, a.cmd.Start())
-	go func() {
-		_ = a.cmd.Wait()
-		a.state = a.cmd.ProcessState
-		close(a.done)
-	}()
-	t.Cleanup(func() {
-		if a.running() {
-			_ = a.cmd.Process.Kill()
-			<-a.done
-		}
-		if t.Failed() || os.Getenv("SLUICE_E2E_VERBOSE") != "" {
-			t.Logf("agent stderr (last 16 KiB):\n%s", tail(a.stderr.String(), 16<<10))
-		}
-	})
-	ev := a.waitLog(t, "http api listening", 1)
-	addr, _ := ev["addr"].(string)
-	_, port, err := net.SplitHostPort(addr)
-	require.NoError(t, err, "addr %q", addr)
-	h := &hostileAgent{agentProc: a, logs: logs, base: "http://127.0.0.1:" + port}
+	// The console output is dropped: the tests count documents on /metrics.
+	a := &agentProc{agenttest.Start(t, path, agenttest.Options{Bin: bin, Wrap: wrap, Stdout: io.Discard})}
+	h := &hostileAgent{agentProc: a, logs: logs, base: a.URL(t)}
 	require.Eventually(t, func() bool { return h.probe(t, "/readyz", 2*time.Second) == http.StatusOK }, 30*time.Second, 20*time.Millisecond)
 	return h
 }
 
-// discardWriter drops the console output; the tests count documents on
-// /metrics.
-type discardWriter struct{}
-
-func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
-
-func (h *hostileAgent) pid() int { return h.cmd.Process.Pid }
+func (h *hostileAgent) pid() int { return h.Pid() }
 
 // addr is host:port of the API.
 func (h *hostileAgent) addr() string { return strings.TrimPrefix(h.base, "http://") }

@@ -108,7 +108,7 @@ func TestHostileHTTPFlood(t *testing.T) {
 	fds = max(fds, a.fds(t))
 	t.Logf("%d unfinished connections under nofile=128: /healthz answered, a new file shipped in %v, %d fds at most", n, took, fds)
 	require.Less(t, fds, 128)
-	require.NotContains(t, a.stderr.String(), "too many open files")
+	require.NotContains(t, a.Stderr.String(), "too many open files")
 }
 
 // TestHostileHTTPPathologicalTap: a 50 KB pattern is refused, and the

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,40 +16,14 @@ import (
 	"github.com/sluicelog/sluice/internal/promtest"
 )
 
-// logEvents returns the agent's JSON log lines whose msg is msg.
-func (a *agentProc) logEvents(msg string) []map[string]any {
-	var out []map[string]any
-	for line := range strings.SplitSeq(a.stderr.String(), "\n") {
-		var ev map[string]any
-		if json.Unmarshal([]byte(line), &ev) == nil && ev["msg"] == msg {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
+func (a *agentProc) logEvents(msg string) []map[string]any { return a.LogEvents(msg) }
 
-// waitLog waits until the agent has logged msg at least n times and
-// returns the nth event.
 func (a *agentProc) waitLog(t *testing.T, msg string, n int) map[string]any {
 	t.Helper()
-	var evs []map[string]any
-	require.Eventually(t, func() bool {
-		a.requireRunning(t)
-		evs = a.logEvents(msg)
-		return len(evs) >= n
-	}, 30*time.Second, 10*time.Millisecond, "%s: log %q #%d", a.name, msg, n)
-	return evs[n-1]
+	return a.WaitLog(t, msg, n)
 }
 
-// apiURL is the base URL of the nth HTTP API the agent started (each
-// reload starts a new one; the config asks for a free port).
-func (a *agentProc) apiURL(t *testing.T, n int) string {
-	t.Helper()
-	ev := a.waitLog(t, "http api listening", n)
-	addr, ok := ev["addr"].(string)
-	require.True(t, ok, "addr in %v", ev)
-	return "http://" + addr
-}
+func (a *agentProc) apiURL(t *testing.T, n int) string { t.Helper(); return a.APIURL(t, n) }
 
 func getStatus(t require.TestingT, url string) int {
 	resp, err := http.Get(url)
@@ -106,7 +79,7 @@ func TestHTTPAndReload(t *testing.T) {
 	// A broken config: refused, logged, and the old agent keeps running —
 	// the same API answers and new lines still arrive.
 	require.NoError(t, os.WriteFile(e.config, []byte(broken), 0o600))
-	require.NoError(t, a.cmd.Process.Signal(syscall.SIGHUP))
+	a.Signal(t, syscall.SIGHUP)
 	ev := a.waitLog(t, "reload refused: the new config is invalid; the running agent keeps the old one", 1)
 	require.Contains(t, fmt.Sprint(ev["err"]), `bad size "lots"`)
 	c.appendLines(t, pay, 200)
@@ -119,7 +92,7 @@ func TestHTTPAndReload(t *testing.T) {
 	// A good config takes effect: the web file is read too, and the
 	// payments file resumes at its checkpoint.
 	require.NoError(t, os.WriteFile(e.config, []byte(all), 0o600))
-	require.NoError(t, a.cmd.Process.Signal(syscall.SIGHUP))
+	a.Signal(t, syscall.SIGHUP)
 	a.waitLog(t, "config reloaded", 1)
 	base2 := a.apiURL(t, 2)
 	rep := waitForLines(t, e.store, c, a, deliveryTimeout)

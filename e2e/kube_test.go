@@ -48,9 +48,7 @@ func writeCRI(t *testing.T, path string, n int, line func(i int) string) {
 // pods, the owner, the sluice.io/exclude and sluice.io/parser annotations,
 // and a pod created after its log file.
 func TestKubernetesEnrichment(t *testing.T) {
-	if agentBin == "" {
-		t.Fatalf("agent binary: %v", buildErr)
-	}
+	requireAgent(t)
 	store := vlstore.Start(t)
 	c := kubetest.Start(t)
 	base := filepath.Join("..", "deploy", "base")

@@ -172,7 +172,7 @@ func TestStoreOutage(t *testing.T) {
 		c.appendLines(t, lf, 300)
 	}
 	a := startAgent(t, "agent", cfgPath)
-	pid := a.cmd.Process.Pid
+	pid := a.Pid()
 	waitForCount(t, e.store, a, 1000, deliveryTimeout)
 
 	stop := make(chan struct{})

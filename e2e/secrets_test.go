@@ -18,7 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/sluicelog/sluice/internal/proctest"
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 // e2eSecret marks every secret of these tests: it must never be in what a
@@ -128,7 +128,7 @@ func TestSecrets_AgentLogs(t *testing.T) {
 	a := startAgent(t, "agent", path)
 	require.Eventually(t, func() bool {
 		bulks, _ := es.seen()
-		return bulks >= 2 && strings.Contains(a.stderr.String(), "502")
+		return bulks >= 2 && strings.Contains(a.Stderr.String(), "502")
 	}, 60*time.Second, 50*time.Millisecond, "the agent must send bulks and log the refusals")
 	a.stop(t)
 
@@ -136,28 +136,14 @@ func TestSecrets_AgentLogs(t *testing.T) {
 	for _, pw := range auth {
 		require.Equal(t, hostilePassword, pw, "every byte of the password arrives as it is")
 	}
-	requireNoSecret(t, "the agent's stderr", a.stderr.String())
-	requireNoSecret(t, "the agent's stdout", a.stdout.String())
+	requireNoSecret(t, "the agent's stderr", a.Stderr.String())
+	requireNoSecret(t, "the agent's stdout", a.Stdout.String())
 }
-
-var (
-	logsOnce sync.Once
-	logsBin  string
-	logsErr  error
-)
 
 // runLogs runs the built logs CLI and returns its exit code and stderr.
 func runLogs(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	logsOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sluice-e2e-logs-")
-		if err != nil {
-			logsErr = err
-			return
-		}
-		logsBin, logsErr = proctest.Build(context.Background(), dir, "logs", "./cmd/logs", raceEnabled)
-	})
-	require.NoError(t, logsErr)
+	logsBin := agenttest.Bin(t, "./cmd/logs", raceEnabled)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, logsBin, args...)

@@ -283,7 +283,7 @@ func pollUntil(t *testing.T, a *agentProc, timeout time.Duration, what string, c
 		}
 		a.requireRunning(t)
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: waiting for %s: not there after %v; last seen: %s", a.name, what, timeout, state)
+			t.Fatalf("%s: waiting for %s: not there after %v; last seen: %s", a.Name, what, timeout, state)
 		}
 		time.Sleep(20 * time.Millisecond) // polling interval
 	}
@@ -356,27 +356,12 @@ func (s *softT) FailNow()                          { panic(errSoftFail) }
 // kills the process 30 s later if it is still there).
 func stopAgentTimed(t *testing.T, a *agentProc, limit time.Duration) (int, time.Duration) {
 	t.Helper()
-	a.requireRunning(t)
 	start := time.Now()
-	require.NoError(t, a.cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case <-a.done:
-	case <-time.After(limit + 30*time.Second):
-		_ = a.cmd.Process.Signal(syscall.SIGQUIT) // goroutine dump into stderr
-		select {
-		case <-a.done:
-		case <-time.After(5 * time.Second):
-			_ = a.cmd.Process.Kill()
-			<-a.done
-		}
-		t.Fatalf("%s still running %v after SIGTERM (limit %v)", a.name, time.Since(start).Round(time.Second), limit)
-	}
+	a.Signal(t, syscall.SIGTERM)
+	code := a.Wait(t, limit+30*time.Second)
 	took := time.Since(start)
-	if ws, ok := a.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		t.Fatalf("%s died of signal %v after SIGTERM instead of exiting", a.name, ws.Signal())
-	}
-	require.LessOrEqual(t, took, limit, "%s: exit after SIGTERM took %v, over shutdown_timeout + %v", a.name, took, shutdownSlack)
-	return a.state.ExitCode(), took
+	require.LessOrEqual(t, took, limit, "%s: exit after SIGTERM took %v, over shutdown_timeout + %v", a.Name, took, shutdownSlack)
+	return code, took
 }
 
 // startLogger sends n JSON messages of file over TCP syslog (RFC 5424,

@@ -72,7 +72,7 @@ func sendLine(t *testing.T, addr, msg string) {
 // rssKiB reads VmRSS (or VmHWM) of the agent.
 func rssKiB(t *testing.T, a *agentProc, field string) int64 {
 	t.Helper()
-	v, err := procMemKiB(a.cmd.Process.Pid, field)
+	v, err := procMemKiB(a.Pid(), field)
 	require.NoError(t, err)
 	return v
 }
@@ -245,14 +245,14 @@ func TestSyslogHostile_UDPKernelDropsCounted(t *testing.T) {
 	granted, ok := ev["udp_receive_buffer_kernel"].(float64)
 	require.True(t, ok && granted > 0, "the buffer the kernel granted: %v", ev)
 
-	require.NoError(t, a.cmd.Process.Signal(syscall.SIGSTOP))
+	a.Signal(t, syscall.SIGSTOP)
 	start := time.Now()
 	for i := range sent {
 		_, err := fmt.Fprintf(u, "<13>1 - - - - - - flood %d", i)
 		require.NoError(t, err)
 	}
 	took := time.Since(start)
-	require.NoError(t, a.cmd.Process.Signal(syscall.SIGCONT))
+	a.Signal(t, syscall.SIGCONT)
 
 	var drops, records float64
 	require.EventuallyWithT(t, func(c *assert.CollectT) {

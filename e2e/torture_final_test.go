@@ -41,7 +41,7 @@ func (tt *torture) finalCopytruncates() {
 	a := tt.agent
 	a.kill(t)
 	tt.sigkills++
-	tt.note("SIGKILL %s behind, before the final copytruncates", a.name)
+	tt.note("SIGKILL %s behind, before the final copytruncates", a.Name)
 	for _, f := range down {
 		c.appendLines(t, f.lf, burst())
 		tt.copytruncateBehind(f, "agent down")
@@ -51,9 +51,9 @@ func (tt *torture) finalCopytruncates() {
 	tt.agents++
 	a = startAgent(t, fmt.Sprintf("agent#%d", tt.agents), tt.e.config)
 	tt.agent = a
-	tt.pid.Store(int64(a.cmd.Process.Pid))
+	tt.pid.Store(int64(a.Pid()))
 	tt.waitStarted(a)
-	pid := a.cmd.Process.Pid
+	pid := a.Pid()
 	tt.waitHeld(pid, live, 10*time.Second)
 	require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
 	stopped := true
@@ -73,7 +73,7 @@ func (tt *torture) finalCopytruncates() {
 	}
 	require.NoError(t, syscall.Kill(pid, syscall.SIGCONT))
 	stopped = false
-	tt.note("SIGCONT %s", a.name)
+	tt.note("SIGCONT %s", a.Name)
 	require.Positive(t, unread, "the agent had read every file to its end: the copytruncates did not happen behind it")
 	t.Logf("torture: final copytruncates: %d while the agent was down, %d while it caught up with %d bytes unread", len(down), len(live), unread)
 }

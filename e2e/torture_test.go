@@ -243,7 +243,7 @@ func (tt *torture) setAgent(a *agentProc) {
 	defer tt.mu.Unlock()
 	tt.agent = a
 	tt.agents++
-	tt.pid.Store(int64(a.cmd.Process.Pid))
+	tt.pid.Store(int64(a.Pid()))
 }
 
 func (tt *torture) current() *agentProc {
@@ -389,9 +389,9 @@ func (tt *torture) rotate(f *tortureFile, kind rotKind) error {
 		held := true
 		deadline := time.Now().Add(tortureCloseInactive + 3*time.Second)
 		for held && time.Now().Before(deadline) {
-			open, _, err := openFiles(tt.agent.cmd.Process.Pid, tt.e.logs)
+			open, _, err := openFiles(tt.agent.Pid(), tt.e.logs)
 			if err != nil {
-				return fmt.Errorf("open files of %s: %w", tt.agent.name, err)
+				return fmt.Errorf("open files of %s: %w", tt.agent.Name, err)
 			}
 			_, held = open[f.id]
 			if held {
@@ -400,7 +400,7 @@ func (tt *torture) rotate(f *tortureFile, kind rotKind) error {
 		}
 		if held {
 			tt.t.Errorf("close_inactive %v: %s still holds %s (%s) open, idle and delivered for more than %v",
-				tortureCloseInactive, tt.agent.name, lf.path, f.id, tortureCloseInactive+3*time.Second)
+				tortureCloseInactive, tt.agent.Name, lf.path, f.id, tortureCloseInactive+3*time.Second)
 		}
 		fp := headFingerprint(lf.path)
 		id, size, err := fdID(lf.f)
@@ -458,7 +458,7 @@ func (tt *torture) reopen(f *tortureFile, old fileID) error {
 func (tt *torture) waitFollowed(f *tortureFile, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for {
-		open, _, err := openFiles(tt.agent.cmd.Process.Pid, tt.e.logs)
+		open, _, err := openFiles(tt.agent.Pid(), tt.e.logs)
 		if err == nil {
 			if _, held := open[f.id]; held {
 				entries, err := readCheckpoints(tt.e.dataDir)
@@ -507,7 +507,7 @@ func (tt *torture) drained(m movedFile) bool {
 			return false
 		}
 	} else {
-		open, _, err := openFiles(tt.agent.cmd.Process.Pid, tt.e.logs)
+		open, _, err := openFiles(tt.agent.Pid(), tt.e.logs)
 		if err != nil {
 			return false
 		}
@@ -558,7 +558,7 @@ func (tt *torture) waitDrained(timeout time.Duration) {
 		time.Sleep(50 * time.Millisecond) // poll interval
 	}
 	entries, cerr := readCheckpoints(tt.e.dataDir)
-	open, _, oerr := openFiles(tt.agent.cmd.Process.Pid, tt.e.logs)
+	open, _, oerr := openFiles(tt.agent.Pid(), tt.e.logs)
 	if cerr != nil || oerr != nil {
 		tt.t.Logf("read checkpoints: %v; open files: %v", cerr, oerr)
 	}
@@ -570,10 +570,10 @@ func (tt *torture) waitDrained(timeout time.Duration) {
 			m.tag, m.id, m.kind, m.size, m.fp, m.live, time.Since(m.at).Round(time.Millisecond), held, target, ok, e))
 	}
 	tt.t.Errorf("%s did not read %d moved file(s) to their end and deliver them within %v (SIGQUIT: its goroutines follow in its log):%s",
-		tt.agent.name, len(tt.moved), timeout, listHead(lines))
+		tt.agent.Name, len(tt.moved), timeout, listHead(lines))
 	tt.moved = nil
-	_ = tt.agent.cmd.Process.Signal(syscall.SIGQUIT)
-	<-tt.agent.done
+	tt.agent.Signal(tt.t, syscall.SIGQUIT)
+	<-tt.agent.Done()
 }
 
 // restart stops the agent (SIGTERM or SIGKILL) and starts a new one. With
@@ -605,7 +605,7 @@ func (tt *torture) restart(term, recreate bool) {
 	case !a.running():
 		tt.sigkills++ // SIGQUIT after a failed wait
 	case term:
-		require.Equal(t, 0, a.stop(t), "%s: exit code after SIGTERM", a.name)
+		require.Equal(t, 0, a.stop(t), "%s: exit code after SIGTERM", a.Name)
 		tt.sigterms++
 	default:
 		a.kill(t)
@@ -626,12 +626,12 @@ func (tt *torture) restart(term, recreate bool) {
 	if term {
 		how = "SIGTERM"
 	}
-	tt.note("%s %s%s", how, a.name, map[bool]string{true: fmt.Sprintf("; %s deleted and created again while down", tagOf(f))}[f != nil])
+	tt.note("%s %s%s", how, a.Name, map[bool]string{true: fmt.Sprintf("; %s deleted and created again while down", tagOf(f))}[f != nil])
 	time.Sleep(time.Duration(50+tt.chaos.IntN(350)) * time.Millisecond) // down for a while; writers go on
 	tt.agents++
 	a = startAgent(t, fmt.Sprintf("agent#%d", tt.agents), tt.e.config)
 	tt.agent = a
-	tt.pid.Store(int64(a.cmd.Process.Pid))
+	tt.pid.Store(int64(a.Pid()))
 }
 
 func tagOf(f *tortureFile) string {
@@ -644,7 +644,7 @@ func tagOf(f *tortureFile) string {
 // waitStarted waits until the agent logs that it started.
 func (tt *torture) waitStarted(a *agentProc) {
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(a.stderr.String(), "agent started") && a.running() && time.Now().Before(deadline) {
+	for !strings.Contains(a.Stderr.String(), "agent started") && a.running() && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond) // poll interval
 	}
 }

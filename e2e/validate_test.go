@@ -27,7 +27,7 @@ func validate(t *testing.T, cfg string, env ...string) (int, string) {
 	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, agentBin, "-config", path, "-validate")
+	cmd := exec.CommandContext(ctx, requireAgent(t), "-config", path, "-validate")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, unsetVar+"=") {
 			cmd.Env = append(cmd.Env, kv)

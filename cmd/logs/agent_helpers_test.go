@@ -1,12 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,12 +11,13 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/sluicelog/sluice/internal/proctest"
+	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/internal/agenttest"
 	"github.com/sluicelog/sluice/internal/vlstore"
 )
 
 // lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer = proctest.Buffer
+type lockedBuffer = agenttest.Buffer
 
 // agentOpts shape one test agent.
 type agentOpts struct {
@@ -32,108 +30,45 @@ type agentOpts struct {
 	kubeconfig string
 }
 
-// agent is a running sluice binary that tails dir/*.log.
+// agent is a running sluice binary (internal/agenttest) that tails
+// dir/*.log.
 type agent struct {
-	name   string
-	dir    string // where its container log files go
-	url    string // its HTTP API
-	cmd    *exec.Cmd
-	stderr *lockedBuffer
-	done   chan struct{}
+	*agenttest.Agent
+	name string
+	dir  string // where its container log files go
+	url  string // its HTTP API
 }
 
 // startAgent runs an agent on a free loopback port and waits for its API.
 func startAgent(t *testing.T, o agentOpts) *agent {
 	t.Helper()
 	root := t.TempDir()
-	a := &agent{name: o.node, dir: filepath.Join(root, "logs"), stderr: &lockedBuffer{}, done: make(chan struct{})}
+	a := &agent{name: o.node, dir: filepath.Join(root, "logs")}
 	require.NoError(t, os.MkdirAll(a.dir, 0o755))
-	var b strings.Builder
-	w := func(s string) { b.WriteString(s + "\n") }
-	w("node_name: " + o.node)
-	w("data_dir: " + strconv.Quote(filepath.Join(root, "data")))
-	w("workers: " + strconv.Itoa(o.workers))
-	w("http:")
-	w("  listen: 127.0.0.1:0")
-	if o.tokenFile != "" {
-		w("  token_file: " + strconv.Quote(o.tokenFile))
-	}
-	w("inputs:")
-	w("  - name: containers")
-	w("    type: container_logs")
-	w("    paths: [" + strconv.Quote(filepath.Join(a.dir, "*.log")) + "]")
-	w("    start_at: head")
-	w("    poll_interval: 50ms")
-	w("kubernetes:")
+	c := agenttest.Config(root)
+	c.NodeName, c.Workers, c.HTTP.TokenFile = o.node, o.workers, o.tokenFile
+	c.MemoryLimit, c.CheckpointInterval = config.Default().MemoryLimit, config.Default().CheckpointInterval
+	c.Inputs = []config.Input{agenttest.ContainerLogs(filepath.Join(a.dir, "*.log"))}
 	if o.kubeconfig != "" {
-		w("  enabled: true")
-		w("  kubeconfig: " + strconv.Quote(o.kubeconfig))
-		w("  lookup_wait: 5s")
-	} else {
-		w("  enabled: false")
+		c.Kubernetes.Enabled, c.Kubernetes.Kubeconfig = true, o.kubeconfig
+		c.Kubernetes.LookupWait = config.Duration(5 * time.Second)
 	}
-	w("transforms:")
-	w("  - type: json")
-	w("    field: log")
-	w("outputs:")
-	if o.store == nil {
-		w("  - name: stdout")
-		w("    type: console")
-	} else {
-		w("  - name: es")
-		w("    type: elasticsearch")
-		w("    urls: [" + strconv.Quote(o.store.URL) + "]")
-		w("    headers:")
-		b.WriteString(vlstore.HeadersYAML("      "))
-		w("    id_field: sluice_id")
-		w("    bulk: { flush_interval: 100ms, workers: 1 }")
-		w("    retry: { initial: 50ms, max: 1s }")
+	c.Transforms = []config.Transform{{Type: "json", Field: "log"}}
+	c.Outputs = []config.Output{agenttest.Console()}
+	if o.store != nil {
+		es := agenttest.StoreOutput(o.store.URL)
+		es.Bulk = config.Bulk{FlushInterval: config.Duration(100 * time.Millisecond), Workers: 1}
+		c.Outputs = []config.Output{es}
 	}
-	cfg := filepath.Join(root, "sluice.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(b.String()), 0o600))
-
-	a.cmd = exec.Command(agentBin, "-config", cfg)
-	a.cmd.Stderr = a.stderr
-	require.NoError(t, a.cmd.Start())
-	go func() {
-		_ = a.cmd.Wait()
-		close(a.done)
-	}()
-	t.Cleanup(func() {
-		a.kill()
-		if t.Failed() {
-			t.Logf("agent %s stderr:\n%s", a.name, tailOf(a.stderr.String(), 8<<10))
-		}
-	})
-	ev := a.waitLog(t, "http api listening", 1)
-	a.url = "http://" + fmt.Sprint(ev["addr"])
+	a.Agent = agenttest.Start(t, agenttest.WriteConfig(t, root, c), agenttest.Options{Name: o.node, Bin: agentBinary(t)})
+	a.url = a.URL(t)
 	return a
-}
-
-func (a *agent) kill() {
-	select {
-	case <-a.done:
-	default:
-		_ = a.cmd.Process.Kill()
-		<-a.done
-	}
 }
 
 // waitLog waits until the agent logged msg n times; it returns the nth.
 func (a *agent) waitLog(t *testing.T, msg string, n int) map[string]any {
 	t.Helper()
-	var got []map[string]any
-	require.Eventually(t, func() bool {
-		got = got[:0]
-		for line := range strings.SplitSeq(a.stderr.String(), "\n") {
-			var ev map[string]any
-			if json.Unmarshal([]byte(line), &ev) == nil && ev["msg"] == msg {
-				got = append(got, ev)
-			}
-		}
-		return len(got) >= n
-	}, 30*time.Second, 10*time.Millisecond, "agent %s: log %q x%d", a.name, msg, n)
-	return got[n-1]
+	return a.WaitLog(t, msg, n)
 }
 
 // podFile is one container's log file, as the kubelet names it.

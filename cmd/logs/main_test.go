@@ -7,52 +7,37 @@ package main
 // lines the user sees. They skip in -short mode.
 
 import (
-	"context"
 	"flag"
-	"fmt"
 	"os"
+	"sync"
 	"testing"
 
-	"github.com/sluicelog/sluice/internal/proctest"
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 var (
-	raceEnabled bool // set by race_test.go
-	// logsBin and agentBin are the built binaries; buildErr says why not.
-	logsBin, agentBin string
-	buildErr          error
+	// logsBin is the built logs binary, set by requireBinaries.
+	logsBin  string
+	logsOnce sync.Once
 )
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	os.Exit(runTests(m))
+	os.Exit(agenttest.Main(m))
 }
 
-func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "sluice-logs-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "temp dir:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	if !testing.Short() {
-		// The CLI is built with -race when the tests run with it, so its
-		// races fail the tests; the agent is another package's to check.
-		logsBin, buildErr = proctest.Build(context.Background(), dir, "logs", "./cmd/logs", raceEnabled)
-		if buildErr == nil {
-			agentBin, buildErr = proctest.Build(context.Background(), dir, "sluice", "./cmd/sluice", false)
-		}
-	}
-	return m.Run()
-}
-
-// requireBinaries skips in -short mode and fails when a build failed.
+// requireBinaries skips in -short mode, builds the logs CLI (with -race
+// when the tests run with it, so its races fail the tests) and fails when
+// the build fails.
 func requireBinaries(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("runs binaries: skipped in -short mode")
-	}
-	if buildErr != nil {
-		t.Fatalf("build: %v", buildErr)
-	}
+	bin := agenttest.Bin(t, "./cmd/logs", agenttest.Race)
+	logsOnce.Do(func() { logsBin = bin })
+}
+
+// agentBinary is the agent, built without -race: its races are e2e's to
+// find, and a plain build starts faster.
+func agentBinary(t *testing.T) string {
+	t.Helper()
+	return agenttest.Bin(t, "./cmd/sluice", false)
 }
