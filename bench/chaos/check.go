@@ -94,12 +94,17 @@ func (l *lines) add(i int, id string) bool {
 // replay, not a duplicate.
 func (l *lines) into(t *Tally, name string, withIDs bool, lostAnswer func(string) bool) {
 	t.Written += len(l.rows)
+	lostFrom := -1 // first seq of the run of lost lines being counted
 	for i, n := range l.rows {
+		if n != 0 && lostFrom >= 0 {
+			t.sampleLost(name, lostFrom, i-1)
+			lostFrom = -1
+		}
 		switch {
 		case n == 0:
 			t.Lost++
-			if len(t.LostSample) < 10 {
-				t.LostSample = append(t.LostSample, fmt.Sprintf("%s#%d", name, i))
+			if lostFrom < 0 {
+				lostFrom = i
 			}
 		case l.multi[i] || (!withIDs && n > 1):
 			t.Dup++
@@ -117,6 +122,22 @@ func (l *lines) into(t *Tally, name string, withIDs bool, lostAnswer func(string
 			t.Replays += int(n) - 1
 		}
 	}
+	if lostFrom >= 0 {
+		t.sampleLost(name, lostFrom, len(l.rows)-1)
+	}
+}
+
+// sampleLost notes a run of lost lines as a range: a rotation loses a run,
+// and where it starts and ends tells which.
+func (t *Tally) sampleLost(name string, first, last int) {
+	if len(t.LostSample) >= 10 {
+		return
+	}
+	if first == last {
+		t.LostSample = append(t.LostSample, fmt.Sprintf("%s#%d", name, first))
+		return
+	}
+	t.LostSample = append(t.LostSample, fmt.Sprintf("%s#%d-%d (%d lines)", name, first, last, last-first+1))
 }
 
 func (r *runner) check(ctx context.Context) {

@@ -40,6 +40,8 @@ type fileSet struct {
 
 	mu    sync.Mutex
 	moved []*movedFile
+	// copies of copytruncated files, kept until their lines are stored
+	copies []*movedFile
 
 	renames, copyTruncates, rotSkipped atomic.Int64
 	skipReasons                        sync.Map // reason → *atomic.Int64
@@ -251,24 +253,15 @@ func (w *fileWriter) rotate(ctx context.Context, copyTruncate bool) {
 		fs.skip("the agent did not hold the file open")
 		return
 	}
-	if copyTruncate {
-		// copytruncate loses what the agent has not read at the truncate,
-		// in any agent: wait until the file is delivered. This goroutine is
-		// the file's only writer, so it is paused meanwhile; seq and
-		// fileFirst change only here.
-		ok, err := fs.store.delivered(ctx, w.pod, w.fileFirst, w.seq-1, 10*time.Second)
-		if !ok {
-			fs.skip("copytruncate: file not delivered within 10s")
-			fs.logf("copytruncate of %s skipped: %v", w.src, err)
-			return
-		}
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.rot++
 	if copyTruncate {
+		// Not waited for: an agent that is behind (the store lags, or it
+		// was just restarted) reads what it had not read from the copy,
+		// which logrotate leaves beside the file.
 		copyPath := fmt.Sprintf("%s.%d", w.path, w.rot)
-		if err := copyFile(w.path, copyPath); err != nil {
+		if err := fs.copyLog(w.path, copyPath); err != nil {
 			fs.logf("copytruncate copy: %v", err)
 			return
 		}
@@ -276,7 +269,10 @@ func (w *fileWriter) rotate(ctx context.Context, copyTruncate bool) {
 			fs.logf("copytruncate truncate: %v", err)
 			return
 		}
-		_ = os.Remove(copyPath) // the copy is outside the glob: only logrotate's side of it
+		fs.mu.Lock()
+		fs.copies = append(fs.copies, &movedFile{w: w, path: copyPath, first: w.fileFirst, last: w.seq - 1})
+		fs.mu.Unlock()
+		fs.logf("copytruncate of %s: seq %d-%d into %s", w.src, w.fileFirst, w.seq-1, filepath.Base(copyPath))
 		w.fileFirst = w.seq
 		fs.copyTruncates.Add(1)
 		return
@@ -301,13 +297,30 @@ func (w *fileWriter) rotate(ctx context.Context, copyTruncate bool) {
 	fs.renames.Add(1)
 }
 
-func copyFile(src, dst string) error {
+// copyLog copies src to dst as logrotate's copytruncate does: dst is
+// created with the log's owner and mode before any byte is written, so the
+// agent (not root) can read the copy.
+func (fs *fileSet) copyLog(src, dst string) error {
 	raw, err := os.ReadFile(src)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", src, err)
 	}
-	if err := os.WriteFile(dst, raw, 0o640); err != nil {
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", dst, err)
+	}
+	if fs.gid >= 0 {
+		if err := f.Chown(0, fs.gid); err != nil {
+			f.Close()
+			return fmt.Errorf("chown %s: %w", dst, err)
+		}
+	}
+	if _, err := f.Write(raw); err != nil {
+		f.Close()
 		return fmt.Errorf("write %s: %w", dst, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", dst, err)
 	}
 	return nil
 }
@@ -316,20 +329,31 @@ func copyFile(src, dst string) error {
 // each one once it is (the kubelet deletes old rotations too). It returns
 // the files still undelivered at the deadline.
 func (fs *fileSet) settleMoved(ctx context.Context, timeout time.Duration) []string {
+	return fs.settle(ctx, &fs.moved, timeout)
+}
+
+// settleCopies deletes the copies of copytruncated files whose lines are
+// delivered (logrotate's rotate count, in effect). Unlike moved files, a
+// SIGKILL need not wait for them: the restarted agent finds them.
+func (fs *fileSet) settleCopies(ctx context.Context) []string {
+	return fs.settle(ctx, &fs.copies, 0)
+}
+
+func (fs *fileSet) settle(ctx context.Context, list *[]*movedFile, timeout time.Duration) []string {
 	deadline := time.Now().Add(timeout)
 	for {
 		fs.mu.Lock()
-		pending := append([]*movedFile(nil), fs.moved...)
+		pending := append([]*movedFile(nil), *list...)
 		fs.mu.Unlock()
 		var left []string
 		for _, m := range pending {
 			if m.last < m.first {
-				fs.dropMoved(m)
+				fs.drop(list, m)
 				continue
 			}
 			ok, err := fs.store.delivered(ctx, m.w.pod, m.first, m.last, 0)
 			if ok {
-				fs.dropMoved(m)
+				fs.drop(list, m)
 				continue
 			}
 			left = append(left, fmt.Sprintf("%s seq %d-%d (%v)", filepath.Base(m.path), m.first, m.last, err))
@@ -341,13 +365,13 @@ func (fs *fileSet) settleMoved(ctx context.Context, timeout time.Duration) []str
 	}
 }
 
-func (fs *fileSet) dropMoved(m *movedFile) {
+func (fs *fileSet) drop(list *[]*movedFile, m *movedFile) {
 	_ = os.Remove(m.path)
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	for i, x := range fs.moved {
+	for i, x := range *list {
 		if x == m {
-			fs.moved = append(fs.moved[:i], fs.moved[i+1:]...)
+			*list = append((*list)[:i], (*list)[i+1:]...)
 			return
 		}
 	}

@@ -435,6 +435,7 @@ func (r *runner) run(ctx context.Context) error {
 			case <-time.After(5 * time.Second): // janitor pace
 			}
 			r.fs.settleMoved(bg, 0)
+			r.fs.settleCopies(bg)
 		}
 	})
 

@@ -39,9 +39,12 @@ type fileReader struct {
 	pos   int64 // file offset of the end of what was read
 	seen  int64 // largest size of the generation seen, for lost bytes
 	rec   *recovery
-	names podNames
-	src   *record.Source
-	asm   *assembler
+	later []laterGen // generations seen after this one (generations.go)
+	// lastLook is when look last read the file's head.
+	lastLook time.Time
+	names    podNames
+	src      *record.Source
+	asm      *assembler
 
 	mu      sync.Mutex
 	nextSeq uint64           // seq of the next batch to push
@@ -219,7 +222,7 @@ func (r *fileReader) run(ctx context.Context) {
 		r.mu.Unlock()
 		b.End = end
 		t.stats.Records.Add(int64(len(b.Records)))
-		if err := t.sink.Push(ctx, b); err != nil {
+		if err := r.push(ctx, b); err != nil {
 			r.mu.Lock()
 			r.nextSeq-- // never pushed: no ack will come for it
 			r.mu.Unlock()
@@ -287,7 +290,7 @@ func (r *fileReader) run(ctx context.Context) {
 		if !shipHeld() {
 			return false
 		}
-		r.truncated(size)
+		r.nextGeneration(size)
 		buf, skipping = buf[:0], false
 		return true
 	}
@@ -317,7 +320,7 @@ func (r *fileReader) run(ctx context.Context) {
 				r.close()
 				return
 			}
-			r.truncated(fi.Size())
+			r.nextGeneration(fi.Size())
 			buf, skipping = buf[:0], false
 			continue
 		}
@@ -498,6 +501,9 @@ func (r *fileReader) waitAcks(ctx context.Context, n uint64) bool {
 			if n == 0 {
 				return false // only a check at idle time: do not wait long
 			}
+		}
+		if n > 0 {
+			r.look()
 		}
 	}
 }

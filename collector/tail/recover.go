@@ -100,6 +100,7 @@ func (r *fileReader) read(p []byte) (int, error) {
 	if r.rec != nil {
 		n, err := r.rec.r.Read(p)
 		r.rec.read += int64(n)
+		r.look()
 		return n, err
 	}
 	n, err := r.f.Read(p)

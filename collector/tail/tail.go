@@ -50,6 +50,9 @@ type Stats struct {
 	// as the reader had seen the file).
 	UnreadRecovered atomic.Int64
 	UnreadLost      atomic.Int64
+	// GenerationsNoted counts new generations seen at a file's head while
+	// its reader was behind (generations.go).
+	GenerationsNoted atomic.Int64
 
 	MultilineJoined atomic.Int64 // records joined from more than one line
 	MultilineCut    atomic.Int64 // joined records cut at max_lines or max_bytes (also in Truncated)
