@@ -143,6 +143,7 @@ func (r *fileReader) newSource() {
 	r.mu.Lock()
 	r.genFP[r.gen] = r.fp
 	r.mu.Unlock()
+	r.t.noteHead(r.fp, r.dev, r.ino)
 }
 
 // Ack implements record.Acker.
@@ -269,13 +270,14 @@ func (r *fileReader) run(ctx context.Context) {
 			release() // not truncated: its size lies (procfs-like)
 			return false
 		}
-		if r.gone() && !goneAt.IsZero() {
+		if r.gone() && r.copyOfAnother() {
 			// Rotated away, then rewritten (a later rotation copied
 			// the live file over it): that content is the live
-			// file's, read by its own reader. Stop here. A file first
-			// seen gone only now was truncated before it was moved (a
-			// copytruncate, then a rename): what it holds since is its
-			// own, read below like any truncated file's.
+			// file's, read by its own reader. Stop here. Otherwise it
+			// was truncated before it was moved (a copytruncate, then
+			// a rename), maybe long before a reader that was behind
+			// saw it: what it holds since is its own, read below like
+			// any truncated file's.
 			release()
 			return false
 		}
@@ -408,12 +410,11 @@ func (r *fileReader) run(ctx context.Context) {
 		if b != nil && !flush(r.asm.safe(r.pos-int64(len(buf)))) {
 			return
 		}
-		// Truncation first: whether the file was seen gone at an earlier
-		// end tells a copy over a moved file from a file truncated before
-		// it was moved (truncatedTo).
 		fi, err := r.f.Stat()
-		if err == nil {
-			r.seen = max(r.seen, fi.Size())
+		if err == nil && fi.Size() > r.seen && !r.headChanged() {
+			// Only the generation's own size: a later one's is not
+			// what a truncation of this one leaves unread.
+			r.seen = fi.Size()
 		}
 		if err == nil && fi.Size() < r.pos {
 			if !truncatedTo(fi.Size()) {

@@ -137,3 +137,40 @@ func (r *fileReader) push(ctx context.Context, b *record.Batch) error {
 		r.look()
 	}
 }
+
+// fileID is a file's identity: device and inode.
+type fileID struct{ dev, ino uint64 }
+
+// maxHeads bounds the heads remembered; past it they are forgotten all at
+// once (a copy over a moved file is found within its grace period, while
+// the live file's head is among the newest anyway).
+const maxHeads = 4096
+
+// noteHead remembers that the generation with fingerprint fp was read
+// from the file (dev, ino).
+func (t *Tailer) noteHead(fp string, dev, ino uint64) {
+	if fp == "" {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.heads[fp]; !ok && len(t.heads) >= maxHeads {
+		clear(t.heads)
+	}
+	t.heads[fp] = fileID{dev, ino}
+}
+
+// copyOfAnother reports whether the file now starts with a generation read
+// from another file: a rotation copied that file over this one (logrotate
+// copying the live file onto the name this one was moved to). A file
+// truncated and written to again starts with a head of its own.
+func (r *fileReader) copyOfAnother() bool {
+	h, ok, err := readHead(r.f, r.path)
+	if err != nil || !ok {
+		return false
+	}
+	r.t.mu.Lock()
+	defer r.t.mu.Unlock()
+	id, ok := r.t.heads[headFingerprint(h)]
+	return ok && id != fileID{r.dev, r.ino}
+}

@@ -89,7 +89,10 @@ type Tailer struct {
 	wakers  map[string]*fileReader // by real path, for inotify write events
 	// copies of truncated files that were read (recover.go)
 	recovered map[copyID]bool
-	refused   map[string]refusal // path -> why it is not read
+	// heads: the file each generation's head was read from, by
+	// fingerprint, to tell a copy of one file over another (copyOfAnother)
+	heads   map[string]fileID
+	refused map[string]refusal // path -> why it is not read
 }
 
 // New returns a tailer for cfg.
@@ -110,6 +113,7 @@ func New(cfg config.Input, node string, sink Sink, store *checkpoint.Store, logg
 		failed:     map[string]string{},
 		wakers:     map[string]*fileReader{},
 		recovered:  map[copyID]bool{},
+		heads:      map[string]fileID{},
 		refused:    map[string]refusal{},
 	}
 }

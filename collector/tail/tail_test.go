@@ -34,16 +34,29 @@ type got struct {
 	Seed      string // the source's id seed
 }
 
-// sink records every batch; it acks at once unless held.
+// sink records every batch; it acks at once unless held. While gate is
+// open (non-nil and not closed), Push waits, as a full pipeline makes it.
 type sink struct {
 	mu      sync.Mutex
 	records []got
 	held    []*record.Batch
 	hold    bool
+	gate    chan struct{}
+	waits   int // Push calls that found the gate shut
 }
 
-func (s *sink) Push(_ context.Context, b *record.Batch) error {
+func (s *sink) Push(ctx context.Context, b *record.Batch) error {
 	s.mu.Lock()
+	if gate := s.gate; gate != nil {
+		s.waits++
+		s.mu.Unlock()
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s.mu.Lock()
+	}
 	for _, r := range b.Records {
 		s.records = append(s.records, got{
 			Line: string(r.Line), Offset: r.Offset, Stream: r.Stream, Flags: r.Flags,
