@@ -222,6 +222,23 @@ func (o *Output) Run(ctx context.Context) error {
 	}
 	wg.Wait()
 	o.transport.CloseIdleConnections()
+	return o.closeClient()
+}
+
+// closeClient ends the client's own goroutines: with several URLs the
+// transport revives a URL it set aside from a goroutine that sleeps up to
+// 32 minutes, and only Close stops it (it held the whole output after a
+// reload; goleak found it).
+func (o *Output) closeClient() error {
+	c, ok := o.client.(interface{ Close(context.Context) error })
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Close(ctx); err != nil {
+		return fmt.Errorf("output %q: close the client: %w", o.name, err)
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package elasticsearch
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,6 +29,14 @@ type productCheck struct {
 // productDrainBytes bounds what is read of a refused answer so that its
 // connection can be reused; a longer body is closed unread.
 const productDrainBytes = 64 << 10
+
+// Close closes the transport under the check (closeClient).
+func (p *productCheck) Close(ctx context.Context) error {
+	if c, ok := p.next.(interface{ Close(context.Context) error }); ok {
+		return c.Close(ctx)
+	}
+	return nil
+}
 
 func (p *productCheck) Perform(req *http.Request) (*http.Response, error) {
 	res, err := p.next.Perform(req)
