@@ -4,8 +4,10 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -28,6 +30,10 @@ type Config struct {
 	Kubernetes         Kubernetes  `yaml:"kubernetes"`
 	Transforms         []Transform `yaml:"transforms"`
 	Outputs            []Output    `yaml:"outputs"`
+
+	// Warnings are settings that are valid but likely wrong, set by Parse
+	// for -validate and the start to print.
+	Warnings []string `yaml:"-"`
 }
 
 // Default returns a configuration with every default filled in; a file is
@@ -70,12 +76,12 @@ func Parse(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
 		lookup = os.LookupEnv
 	}
 	env := tokenize(raw)
-	var root yaml.Node
-	if err := yaml.Unmarshal(env.text, &root); err != nil {
+	root, err := parseYAML(env.text)
+	if err != nil {
 		return nil, errors.New(env.restore(err.Error()))
 	}
 	var done []expansion
-	cfg, err := decode(&root, &env, lookup, &done)
+	cfg, err := decode(root, &env, lookup, &done)
 	if err != nil {
 		msg := hideValues(env.restore(err.Error()), done)
 		return nil, errors.New(msg)
@@ -87,17 +93,14 @@ func decode(root *yaml.Node, env *envText, lookup func(string) (string, bool), d
 	if err := env.expandTree(root, lookup, done); err != nil {
 		return nil, err
 	}
-	keys := &problems{root: root}
-	unknownKeys(root, reflect.TypeFor[Config](), "", keys)
-	if len(keys.errs) > 0 {
-		return nil, errors.Join(keys.errs...)
-	}
+	p := newProblems(root)
+	checkTree(root, reflect.TypeFor[Config](), nil, p)
 	cfg := Default()
 	if root.Kind != 0 {
-		// unknownKeys stands in for the decoder's KnownFields, which a
-		// Node does not offer.
+		// checkTree stands in for the decoder's KnownFields, which a Node
+		// does not offer, and has set every value it refused to null.
 		if err := root.Decode(&cfg); err != nil {
-			return nil, err
+			return nil, errors.Join(append(p.errs, err)...)
 		}
 	}
 	if cfg.NodeName == "" {
@@ -112,9 +115,28 @@ func decode(root *yaml.Node, env *envText, lookup func(string) (string, bool), d
 	for i := range cfg.Outputs {
 		defaultOutput(&cfg.Outputs[i])
 	}
-	if err := cfg.validate(root); err != nil {
-		return nil, err
+	cfg.validate(p)
+	if len(p.errs) > 0 {
+		return nil, errors.Join(p.errs...)
 	}
+	cfg.Warnings = p.warnings
 	cfg.protectAgentFiles()
 	return &cfg, nil
+}
+
+// parseYAML reads the one YAML document of a config file. A second
+// document (after ---) is an error: it would be silently ignored.
+func parseYAML(text []byte) (*yaml.Node, error) {
+	d := yaml.NewDecoder(bytes.NewReader(text))
+	var root yaml.Node
+	if err := d.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("not valid YAML: %w", err)
+	}
+	var next yaml.Node
+	if err := d.Decode(&next); err == nil {
+		return nil, fmt.Errorf("line %d: a second YAML document (after ---); a config file holds one, the rest would be ignored", next.Line)
+	} else if !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("not valid YAML: %w", err)
+	}
+	return &root, nil
 }

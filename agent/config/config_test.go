@@ -47,13 +47,14 @@ func TestParseBad(t *testing.T) {
 		}
 	}
 	// Unknown keys name the key and the line.
-	f(base+"outputs2: []\n", "outputs2 (line 6): unknown key (known: checkpoint_interval, data_dir")
+	f(base+"outputs2: []\n", "outputs2 (line 6): unknown key; did you mean `outputs`?")
+	f(base+"colour: red\n", "colour (line 6): unknown key (known: checkpoint_interval, data_dir")
 	f("data_dir: /tmp/x\ninputs:\n  - { name: c, type: container_logs, paths: [/x/*.log], pathz: [] }\noutputs: [{name: o, type: console}]\n", "inputs[0].pathz (line 3): unknown key")
-	f("data_dir: /tmp/x\ninputs: [{ name: c, type: container_logs, paths: [/x] }]\noutputs:\n  - name: es\n    type: elasticsearch\n    urls: [http://x]\n    bulk: { max_byte: 5MiB }\n", "outputs[0].bulk.max_byte (line 7): unknown key (known: compress, flush_interval, max_bytes, workers)")
+	f("data_dir: /tmp/x\ninputs: [{ name: c, type: container_logs, paths: [/x] }]\noutputs:\n  - name: es\n    type: elasticsearch\n    urls: [http://x]\n    bulk: { max_byte: 5MiB }\n", "outputs[0].bulk.max_byte (line 7): unknown key; did you mean `max_bytes`?")
 	// Bad values name the key path and line.
 	f("data_dir: /tmp/x\ninputs: [{ name: c, type: container_logs, paths: [/x] }]\noutputs:\n  - name: es\n    type: elasticsearch\n    urls: [http://x]\n    bulk: { max_bytes: 10 }\n",
-		"outputs[0].bulk.max_bytes (line 7): must be at least 1KiB")
-	f(base+"memory_limit: lots\n", "line 6", `bad size "lots"`)
+		"outputs[0].bulk.max_bytes (line 7): must be between 1Ki and 1Gi, got 10B")
+	f(base+"memory_limit: lots\n", `memory_limit (line 6): must be a size such as 512Ki, 256Mi, 1Gi or 500M, got "lots"`)
 	f("data_dir: /tmp/x\ninputs:\n  - { name: c, type: container_logs, paths: [/x/*.log], start_at: middle }\noutputs: [{name: o, type: console}]\n",
 		"inputs[0].start_at (line 3)", `"middle"`)
 	f("data_dir: /tmp/x\ninputs:\n  - { name: c, type: files, paths: [/x/*.log] }\noutputs: [{name: o, type: kafka}]\n",
@@ -64,7 +65,7 @@ func TestParseBad(t *testing.T) {
 		"outputs[0].urls[0] (line 4)", "http://")
 	f(base+"transforms: [{ type: lua }]\n", `unknown transform type "lua"`)
 	f(base+"transforms:\n  - { type: logfmt, field: message }\n", `transforms[0].field (line 7): only the log field`)
-	f(base+"transforms:\n  - { type: logfmt, preset: nginx }\n", `transforms[0].preset (line 7): only for type regex`)
+	f(base+"transforms:\n  - { type: logfmt, preset: nginx }\n", `transforms[0].preset (line 7): not a key of a logfmt transform (only for regex)`)
 	f(base+"transforms:\n  - { type: regex, field: log }\n", `transforms[0].type (line 7): exactly one of pattern and preset`)
 	f(base+"transforms:\n  - { type: regex, preset: nginx, pattern: \"(?P<a>x)\" }\n", `exactly one of pattern and preset`)
 	f(base+"transforms:\n  - { type: regex, preset: iis }\n", `transforms[0].preset (line 7): unknown preset "iis"`)

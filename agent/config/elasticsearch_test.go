@@ -31,15 +31,16 @@ func TestElasticsearchOutputKeys(t *testing.T) {
     tls: { ca_file: /ca.pem, cert_file: /c.pem, key_file: /k.pem, insecure_skip_verify: true }
     compatibility: opensearch
 `
+	raw, f := withFiles(t, raw, "/etc/sluice/template.json", "/run/secrets/pw", "/ca.pem", "/c.pem", "/k.pem")
 	cfg, err := Parse([]byte(raw), env(nil))
 	require.NoError(t, err)
 	o := cfg.Outputs[0]
 	require.Equal(t, "logs-kubernetes-default", o.DataStream)
-	require.Equal(t, Template{File: "/etc/sluice/template.json", Name: "sluice-logs"}, o.Template)
+	require.Equal(t, Template{File: f["/etc/sluice/template.json"], Name: "sluice-logs"}, o.Template)
 	require.Equal(t, "dl", o.DeadLetterIndex)
 	require.Equal(t, 5*time.Second, o.IdleTimeout.D())
-	require.Equal(t, "/run/secrets/pw", o.PasswordFile)
-	require.Equal(t, ClientTLS{CAFile: "/ca.pem", CertFile: "/c.pem", KeyFile: "/k.pem", InsecureSkipVerify: true}, o.TLS)
+	require.Equal(t, f["/run/secrets/pw"], o.PasswordFile)
+	require.Equal(t, ClientTLS{CAFile: f["/ca.pem"], CertFile: f["/c.pem"], KeyFile: f["/k.pem"], InsecureSkipVerify: true}, o.TLS)
 	require.Equal(t, "opensearch", o.Compatibility)
 }
 

@@ -34,7 +34,7 @@ func TestParseTransformTimeBad(t *testing.T) {
 	f("  - { type: json, time: { field: ts, layout: '%Q' } }\n", "transforms[0].time.layout (line 5): time layout \"%Q\": %Q is not supported")
 	f("  - { type: json, time: { layout: rfc3339 } }\n", "transforms[0].time.field (line 5): must name the parsed field")
 	f("  - { type: json, time: { field: ts } }\n", "transforms[0].time.layout (line 5): empty time layout")
-	f("  - { type: level, target: x }\n", "transforms[0].type (line 5): a level transform takes no other keys")
+	f("  - { type: level, target: x }\n", "transforms[0].target (line 5): not a key of a level transform (only for json, logfmt or regex)")
 	f("  - { type: json, time: { field: ts, layout: rfc3339, zone: UTC } }\n", "transforms[0].time.zone (line 5): unknown key (known: field, layout)")
 	f("  - { type: xml }\n", "want json, logfmt, regex or level")
 }

@@ -17,7 +17,7 @@ func TestAllowedRoots(t *testing.T) {
 
 	_, err = Parse([]byte("data_dir: /tmp/x\ninputs:\n  - { name: c, type: container_logs, paths: [/x/*.log], allowed_roots: [logs] }\n  - { name: s, type: syslog, udp: 127.0.0.1:1, allowed_roots: [/x] }\noutputs: [{ name: o, type: console }]\n"), env(nil))
 	require.ErrorContains(t, err, `inputs[0].allowed_roots (line 3): must hold absolute folders, got "logs"`)
-	require.ErrorContains(t, err, `inputs[1].allowed_roots (line 4): only for container_logs inputs`)
+	require.ErrorContains(t, err, `inputs[1].allowed_roots (line 4): not a key of a syslog input (only for container_logs)`)
 }
 
 // TestAgentFiles: every file the agent reads for itself reaches the
@@ -28,7 +28,7 @@ func TestAgentFiles(t *testing.T) {
 	token := filepath.Join(dir, "token")
 	require.NoError(t, os.WriteFile(token, []byte("t0ken\n"), 0o600))
 	path := filepath.Join(dir, "sluice.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(`data_dir: /var/lib/sluice
+	raw, real := withFiles(t, `data_dir: /var/lib/sluice
 http: { listen: 127.0.0.1:0, token_file: `+token+` }
 inputs:
   - { name: c, type: container_logs, paths: [/x/*.log] }
@@ -36,12 +36,13 @@ inputs:
 kubernetes: { enabled: true, kubeconfig: /etc/kubeconfig }
 outputs:
   - { name: es, type: elasticsearch, urls: [http://x:9200], username: u, password_file: /etc/es/password, tls: { ca_file: /etc/es/ca.crt } }
-`), 0o600))
+`, "/etc/tls/crt", "/etc/tls/key", "/etc/es/password", "/etc/es/ca.crt", "/etc/kubeconfig")
+	require.NoError(t, os.WriteFile(path, []byte(raw), 0o600))
 	cfg, err := Load(path)
 	require.NoError(t, err)
 	files := cfg.Inputs[0].AgentFiles
-	for _, f := range []string{"/var/lib/sluice", path, token, "/etc/tls/crt", "/etc/tls/key", "/etc/kubeconfig",
-		"/etc/es/password", "/etc/es/ca.crt", "/var/run/secrets/kubernetes.io/serviceaccount/token"} {
+	for _, f := range []string{"/var/lib/sluice", path, token, real["/etc/tls/crt"], real["/etc/tls/key"], real["/etc/kubeconfig"],
+		real["/etc/es/password"], real["/etc/es/ca.crt"], "/var/run/secrets/kubernetes.io/serviceaccount/token"} {
 		require.Contains(t, files, f)
 	}
 	require.Empty(t, cfg.Inputs[1].AgentFiles, "not a file input")

@@ -25,11 +25,10 @@ type HTTP struct {
 
 func validateHTTP(p *problems, h HTTP) {
 	if h.Listen != "" {
-		if _, port, err := net.SplitHostPort(h.Listen); err != nil || port == "" {
-			p.add("must be host:port (e.g. 0.0.0.0:2020) or empty, got %q", []any{"http", "listen"}, h.Listen)
-		}
+		checkAddr(p, h.Listen, "0.0.0.0:2020, or empty for no HTTP API", []any{"http", "listen"})
 	}
 	if h.TokenFile == "" {
+		warnOpenAPI(p, h)
 		return
 	}
 	if h.Listen == "" {
@@ -55,4 +54,21 @@ func ReadToken(path string) (string, error) {
 		return "", fmt.Errorf("token file %s holds more than one word", path)
 	}
 	return tok, nil
+}
+
+// warnOpenAPI warns of an HTTP API on an address other pods can reach
+// with no token: the tap shows every log of the node.
+func warnOpenAPI(p *problems, h HTTP) {
+	host, _, err := net.SplitHostPort(h.Listen)
+	if err != nil || host == "localhost" {
+		return
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return
+	}
+	if h.AllowUnauthenticatedAPI {
+		p.warn("%s is reachable from other hosts and allow_unauthenticated_api is on with no http.token_file: anyone who can reach the port can read every log of the node through /api/v1", []any{"http", "listen"}, h.Listen)
+		return
+	}
+	p.warn("%s is reachable from other hosts and there is no http.token_file: /api/v1 (the logs CLI's tail and status) answers 403; /metrics and the probes stay open", []any{"http", "listen"}, h.Listen)
 }

@@ -50,5 +50,5 @@ func TestHTTP_Failure(t *testing.T) {
 	f("http:\n  token_file: "+empty+"\n", "http.token_file (line 7): token file "+empty+" is empty")
 	f("http:\n  token_file: "+two+"\n", "more than one word")
 	f("http:\n  listen: \"\"\n  token_file: "+two+"\n", "http.token_file (line 8): needs http.listen")
-	f("http:\n  tokenfile: x\n", "http.tokenfile (line 7): unknown key (known: allow_unauthenticated_api, listen, token_file)")
+	f("http:\n  tokenfile: x\n", "http.tokenfile (line 7): unknown key; did you mean `token_file`?")
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -11,40 +12,40 @@ type Input struct {
 	Type string `yaml:"type"`
 
 	// container_logs
-	Paths        []string `yaml:"paths"`
-	Exclude      []string `yaml:"exclude"`
-	StartAt      string   `yaml:"start_at"` // head | end
-	PollInterval Duration `yaml:"poll_interval"`
-	MaxLineBytes ByteSize `yaml:"max_line_bytes"`
-	BatchBytes   ByteSize `yaml:"batch_bytes"`
+	Paths        []string `yaml:"paths" for:"container_logs"`
+	Exclude      []string `yaml:"exclude" for:"container_logs"`
+	StartAt      string   `yaml:"start_at" for:"container_logs"` // head | end
+	PollInterval Duration `yaml:"poll_interval" for:"container_logs"`
+	MaxLineBytes ByteSize `yaml:"max_line_bytes" for:"container_logs"`
+	BatchBytes   ByteSize `yaml:"batch_bytes" for:"container_logs"`
 	// CloseInactive closes a file that has not grown for this long; it is
 	// reopened when it changes. MaxOpenFiles bounds the handles held.
-	CloseInactive Duration `yaml:"close_inactive"`
-	MaxOpenFiles  int      `yaml:"max_open_files"`
+	CloseInactive Duration `yaml:"close_inactive" for:"container_logs"`
+	MaxOpenFiles  int      `yaml:"max_open_files" for:"container_logs"`
 	// Watch turns inotify on for prompt pickup; polling always runs too.
-	Watch *bool `yaml:"watch"`
+	Watch *bool `yaml:"watch" for:"container_logs"`
 	// Multiline joins stack traces per stream; nil = off (multiline.go).
-	Multiline *Multiline `yaml:"multiline"`
+	Multiline *Multiline `yaml:"multiline" for:"container_logs"`
 	// AllowedRoots are the folders a matched file (a link's target) must
 	// resolve under, besides the globs' own folders; nil = the defaults
 	// (files.go). AgentFiles, set by Parse and Load, are never read.
-	AllowedRoots []string `yaml:"allowed_roots"`
+	AllowedRoots []string `yaml:"allowed_roots" for:"container_logs"`
 	AgentFiles   []string `yaml:"-"`
 
 	// syslog
-	TCP             string   `yaml:"tcp"`    // listen address, "" = no TCP listener
-	UDP             string   `yaml:"udp"`    // listen address, "" = no UDP listener
-	Format          string   `yaml:"format"` // auto | rfc3164 | rfc5424
-	MaxMessageBytes ByteSize `yaml:"max_message_bytes"`
-	MaxConnections  int      `yaml:"max_connections"`
-	IdleTimeout     Duration `yaml:"idle_timeout"` // 0 = none
-	UDPReaders      int      `yaml:"udp_readers"`
-	TLS             TLS      `yaml:"tls"`
+	TCP             string   `yaml:"tcp" for:"syslog"`    // listen address, "" = no TCP listener
+	UDP             string   `yaml:"udp" for:"syslog"`    // listen address, "" = no UDP listener
+	Format          string   `yaml:"format" for:"syslog"` // auto | rfc3164 | rfc5424
+	MaxMessageBytes ByteSize `yaml:"max_message_bytes" for:"syslog"`
+	MaxConnections  int      `yaml:"max_connections" for:"syslog"`
+	IdleTimeout     Duration `yaml:"idle_timeout" for:"syslog"` // 0 = none
+	UDPReaders      int      `yaml:"udp_readers" for:"syslog"`
+	TLS             TLS      `yaml:"tls" for:"syslog"`
 	// HandshakeTimeout bounds a TLS handshake, apart from idle_timeout.
-	HandshakeTimeout Duration `yaml:"handshake_timeout"`
+	HandshakeTimeout Duration `yaml:"handshake_timeout" for:"syslog"`
 	// UDPReceiveBuffer is each UDP socket's SO_RCVBUF (the kernel caps
 	// it at net.core.rmem_max).
-	UDPReceiveBuffer ByteSize `yaml:"udp_receive_buffer"`
+	UDPReceiveBuffer ByteSize `yaml:"udp_receive_buffer" for:"syslog"`
 }
 
 // TLS turns TLS on for a TCP listener when both files are set.
@@ -120,9 +121,12 @@ func validateInputs(p *problems, c *Config) {
 			if len(in.Paths) == 0 {
 				p.add("at least one glob is needed", at("paths"))
 			}
+			checkGlobs(p, in.Paths, at, "paths")
+			checkGlobs(p, in.Exclude, at, "exclude")
 			if in.StartAt != "head" && in.StartAt != "end" {
 				p.add("must be head or end, got %q", at("start_at"), in.StartAt)
 			}
+			warnStartAtHead(p, in, at)
 			if in.MaxLineBytes < 1024 {
 				p.add("must be at least 1KiB", at("max_line_bytes"))
 			}
@@ -141,6 +145,21 @@ func validateInputs(p *problems, c *Config) {
 			p.add("must be set (container_logs or syslog)", at("type"))
 		default:
 			p.add("unknown input type %q (want container_logs or syslog)", at("type"), in.Type)
+		}
+	}
+}
+
+// warnStartAtHead warns of start_at: head on the node's container logs: at
+// the first start (no checkpoint yet) every log the node retains is
+// shipped again, on every node at once.
+func warnStartAtHead(p *problems, in Input, at func(string) []any) {
+	if in.StartAt != "head" {
+		return
+	}
+	for _, g := range in.Paths {
+		if strings.HasPrefix(g, "/var/log/containers/") || strings.HasPrefix(g, "/var/log/pods/") {
+			p.warn("on a DaemonSet's first start this ships every log each node still holds, again; use end unless that is meant", at("start_at"))
+			return
 		}
 	}
 }

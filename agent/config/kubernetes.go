@@ -72,6 +72,11 @@ func validateKubernetes(p *problems, k Kubernetes) {
 	if !k.Enabled {
 		return
 	}
+	if k.Kubeconfig != "" {
+		if _, err := readFile(k.Kubeconfig); err != nil {
+			p.add("%v", at("kubeconfig"), err)
+		}
+	}
 	switch k.Source {
 	case "apiserver":
 	case "kubelet":

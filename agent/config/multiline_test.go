@@ -63,5 +63,5 @@ func TestParseMultilineBad(t *testing.T) {
 	f("{ mode: go, flush: 1s }", "inputs[0].multiline.flush (line 7): unknown key (known: continue, flush_timeout, max_bytes, max_lines, mode, start)")
 
 	_, err := Parse([]byte(mlBase+"  - { name: s, type: syslog, tcp: 0.0.0.0:1, multiline: { mode: java } }\n"), env(nil))
-	require.ErrorContains(t, err, "inputs[0].multiline (line 4): only for container_logs inputs")
+	require.ErrorContains(t, err, "inputs[0].multiline (line 4): not a key of a syslog input (only for container_logs)")
 }

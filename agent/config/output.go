@@ -7,6 +7,9 @@ import (
 	"github.com/sluicelog/sluice/internal/redact"
 )
 
+// MaxBulkBytes caps bulk.max_bytes so that item offsets fit in int32.
+const MaxBulkBytes = 1 << 30
+
 // Output is one destination.
 type Output struct {
 	Name string `yaml:"name"`
@@ -152,8 +155,8 @@ func validateOutputs(p *problems, c *Config) {
 		default:
 			p.add("unknown output type %q (want elasticsearch or console)", at("type"), o.Type)
 		}
-		if o.Bulk.MaxBytes < 1024 {
-			p.add("must be at least 1KiB, got %d", at("bulk", "max_bytes"), int64(o.Bulk.MaxBytes))
+		if o.Bulk.MaxBytes < 1024 || o.Bulk.MaxBytes > MaxBulkBytes {
+			p.add("must be between 1Ki and 1Gi, got %v", at("bulk", "max_bytes"), o.Bulk.MaxBytes)
 		}
 		if o.Bulk.FlushInterval.D() < time.Millisecond {
 			p.add("must be at least 1ms", at("bulk", "flush_interval"))
@@ -209,6 +212,12 @@ func validateESOutput(p *problems, o Output, at func(k ...any) []any) {
 	if o.Template.Name != "" && o.Template.File == "" {
 		p.add("template.name needs template.file", at("template", "file"))
 	}
+	checkSecretFile(p, o.PasswordFile, at("password_file"))
+	checkSecretFile(p, o.APIKeyFile, at("api_key_file"))
+	checkSecretFile(p, o.BearerTokenFile, at("bearer_token_file"))
+	checkTemplateFile(p, o.Template.File, at("template", "file"))
+	checkCAFile(p, o.TLS.CAFile, at("tls", "ca_file"))
+	checkKeyPair(p, o.TLS.CertFile, o.TLS.KeyFile, at("tls", "cert_file"))
 	switch o.Compatibility {
 	case "elasticsearch", "opensearch":
 	default:

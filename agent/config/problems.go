@@ -12,9 +12,31 @@ import (
 type problems struct {
 	root *yaml.Node
 	errs []error
+	// seen are the keys whose values checkTree refused.
+	seen map[string]bool
+	// warnings are valid settings that are likely wrong.
+	warnings []string
+}
+
+func newProblems(root *yaml.Node) *problems {
+	return &problems{root: root, seen: map[string]bool{}}
+}
+
+// warn notes a setting that is valid but likely wrong.
+func (p *problems) warn(format string, path []any, args ...any) {
+	p.warnings = append(p.warnings, lineError(keyPath(path), lineOf(p.root, path), fmt.Sprintf(format, args...)).Error())
 }
 
 func (p *problems) add(format string, path []any, args ...any) {
+	key := keyPath(path)
+	if p.seen[key] {
+		return // its value was refused when decoded; the default stands in
+	}
+	p.errs = append(p.errs, lineError(key, lineOf(p.root, path), fmt.Sprintf(format, args...)))
+}
+
+// keyPath writes a path as the operator reads it: inputs[0].paths.
+func keyPath(path []any) string {
 	parts := make([]string, 0, len(path))
 	for _, k := range path {
 		switch k := k.(type) {
@@ -28,10 +50,13 @@ func (p *problems) add(format string, path []any, args ...any) {
 			parts = append(parts, fmt.Sprint(k))
 		}
 	}
-	p.errs = append(p.errs, lineError(strings.Join(parts, "."), lineOf(p.root, path), fmt.Sprintf(format, args...)))
+	return strings.Join(parts, ".")
 }
 
 func lineError(key string, line int, msg string) error {
+	if key == "" {
+		key = "the config"
+	}
 	if line > 0 {
 		return fmt.Errorf("%s (line %d): %s", key, line, msg)
 	}

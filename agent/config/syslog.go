@@ -1,19 +1,12 @@
 package config
 
-import (
-	"net"
-)
-
 func validateSyslog(p *problems, in Input, at func(string) []any) {
 	if in.TCP == "" && in.UDP == "" {
 		p.add("a syslog input needs tcp, udp or both", at("tcp"))
 	}
 	for _, k := range []struct{ key, addr string }{{"tcp", in.TCP}, {"udp", in.UDP}} {
-		if k.addr == "" {
-			continue
-		}
-		if _, port, err := net.SplitHostPort(k.addr); err != nil || port == "" {
-			p.add("must be host:port (e.g. 0.0.0.0:5140), got %q", at(k.key), k.addr)
+		if k.addr != "" {
+			checkAddr(p, k.addr, "0.0.0.0:5140", at(k.key))
 		}
 	}
 	switch in.Format {
@@ -40,5 +33,6 @@ func validateSyslog(p *problems, in Input, at func(string) []any) {
 	if in.TLS.CertFile != "" && in.TCP == "" {
 		p.add("tls needs a tcp listener", at("tls"))
 	}
+	checkKeyPair(p, in.TLS.CertFile, in.TLS.KeyFile, at("tls"))
 	validateSyslogLimits(p, in, at)
 }

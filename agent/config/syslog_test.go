@@ -24,7 +24,7 @@ func TestParseSyslogGood(t *testing.T) {
 	require.Equal(t, 10*time.Second, in.HandshakeTimeout.D())
 	require.Equal(t, ByteSize(8<<20), in.UDPReceiveBuffer)
 
-	cfg, err = Parse([]byte(syslogBase+`  - name: s
+	raw, f := withFiles(t, syslogBase+`  - name: s
     type: syslog
     tcp: "[::1]:6514"
     format: rfc5424
@@ -35,7 +35,8 @@ func TestParseSyslogGood(t *testing.T) {
     tls: { cert_file: /etc/tls.crt, key_file: /etc/tls.key }
     handshake_timeout: 2s
     udp_receive_buffer: 256KiB
-`), env(nil))
+`, "/etc/tls.crt", "/etc/tls.key")
+	cfg, err = Parse([]byte(raw), env(nil))
 	require.NoError(t, err)
 	in = cfg.Inputs[0]
 	require.Empty(t, in.UDP)
@@ -44,7 +45,7 @@ func TestParseSyslogGood(t *testing.T) {
 	require.Equal(t, 10, in.MaxConnections)
 	require.Equal(t, 30*time.Second, in.IdleTimeout.D())
 	require.Equal(t, 2, in.UDPReaders)
-	require.Equal(t, TLS{CertFile: "/etc/tls.crt", KeyFile: "/etc/tls.key"}, in.TLS)
+	require.Equal(t, TLS{CertFile: f["/etc/tls.crt"], KeyFile: f["/etc/tls.key"]}, in.TLS)
 	require.Equal(t, 2*time.Second, in.HandshakeTimeout.D())
 	require.Equal(t, ByteSize(256<<10), in.UDPReceiveBuffer)
 }

@@ -8,16 +8,16 @@ import (
 // are parsers: the first that succeeds on a line merges its fields.
 type Transform struct {
 	Type         string `yaml:"type"`
-	Field        string `yaml:"field"`
-	Target       string `yaml:"target"`
-	KeepOriginal bool   `yaml:"keep_original"`
+	Field        string `yaml:"field" for:"json logfmt regex drop keep throttle"`
+	Target       string `yaml:"target" for:"json logfmt regex"`
+	KeepOriginal bool   `yaml:"keep_original" for:"json logfmt regex"`
 
 	// regex: exactly one of Pattern (Go regexp, named groups become
 	// fields) and Preset (nginx, apache, klog); Types maps group names to
 	// int, float or bool.
-	Pattern string            `yaml:"pattern"`
-	Preset  string            `yaml:"preset"`
-	Types   map[string]string `yaml:"types"`
+	Pattern string            `yaml:"pattern" for:"regex drop keep"`
+	Preset  string            `yaml:"preset" for:"regex"`
+	Types   map[string]string `yaml:"types" for:"regex"`
 
 	// Regex is the compiled pattern or preset, set by Parse.
 	Regex *regex.Parser `yaml:"-"`
@@ -25,31 +25,31 @@ type Transform struct {
 	// Time takes @timestamp from a parsed field; NormalizeLevel turns the
 	// level keys into one lower-case level field (fields.go). A transform
 	// of type level normalises levels for every parser.
-	Time           *TimeField `yaml:"time"`
-	NormalizeLevel bool       `yaml:"normalize_level"`
+	Time           *TimeField `yaml:"time" for:"json logfmt regex"`
+	NormalizeLevel bool       `yaml:"normalize_level" for:"json logfmt regex"`
 
 	// drop, keep, throttle and fields work on the encoded documents, after
 	// the parsers (filters.go). Name labels their counters (default
 	// <type>_<index>); Match limits them to some batches. drop and keep
 	// test field+pattern, namespaces and labels (all that are set).
-	Name       string   `yaml:"name"`
-	Match      *Match   `yaml:"match"`
-	Namespaces []string `yaml:"namespaces"`
-	Labels     string   `yaml:"labels"`
+	Name       string   `yaml:"name" for:"drop keep throttle fields"`
+	Match      *Match   `yaml:"match" for:"drop keep throttle fields"`
+	Namespaces []string `yaml:"namespaces" for:"drop keep"`
+	Labels     string   `yaml:"labels" for:"drop keep"`
 	// throttle: a token bucket of rate records/s and burst per key.
-	Rate            float64  `yaml:"rate"`
-	Burst           int      `yaml:"burst"`
-	Key             string   `yaml:"key"`
-	SummaryInterval Duration `yaml:"summary_interval"`
-	MaxKeys         int      `yaml:"max_keys"`
+	Rate            float64  `yaml:"rate" for:"throttle"`
+	Burst           int      `yaml:"burst" for:"throttle"`
+	Key             string   `yaml:"key" for:"throttle"`
+	SummaryInterval Duration `yaml:"summary_interval" for:"throttle"`
+	MaxKeys         int      `yaml:"max_keys" for:"throttle"`
 	// fields: edits by dotted path.
-	Add            map[string]string `yaml:"add"`
-	AddEnv         map[string]string `yaml:"add_env"`
-	Rename         map[string]string `yaml:"rename"`
-	Remove         []string          `yaml:"remove"`
-	Redact         []Redact          `yaml:"redact"`
-	Dedot          []string          `yaml:"dedot"`
-	DedotSeparator string            `yaml:"dedot_separator"`
+	Add            map[string]string `yaml:"add" for:"fields"`
+	AddEnv         map[string]string `yaml:"add_env" for:"fields"`
+	Rename         map[string]string `yaml:"rename" for:"fields"`
+	Remove         []string          `yaml:"remove" for:"fields"`
+	Redact         []Redact          `yaml:"redact" for:"fields"`
+	Dedot          []string          `yaml:"dedot" for:"fields"`
+	DedotSeparator string            `yaml:"dedot_separator" for:"fields"`
 }
 
 // validateTransforms checks each transform by its type and compiles its

@@ -1,15 +1,8 @@
 package config
 
-import (
-	"errors"
-
-	"gopkg.in/yaml.v3"
-)
-
 // validate checks the decoded and defaulted config, section by section,
-// and returns every problem found at once.
-func (c *Config) validate(root *yaml.Node) error {
-	p := &problems{root: root}
+// and notes every problem found on p.
+func (c *Config) validate(p *problems) {
 	if c.DataDir == "" {
 		p.add("must not be empty", []any{"data_dir"})
 	}
@@ -32,5 +25,4 @@ func (c *Config) validate(root *yaml.Node) error {
 	validateFilterLabels(p, c)
 	validateOutputMatches(p, c)
 	validateOutputs(p, c)
-	return errors.Join(p.errs...)
 }

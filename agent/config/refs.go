@@ -1,0 +1,132 @@
+package config
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// The checks here are what the start would find out about the world the
+// config points at: addresses, globs and the files it names, each read and
+// parsed as its user will read it, so -validate finds them first.
+
+// checkAddr checks a listen address: host:port with a port number from 0
+// to 65535 (0 picks a free port).
+func checkAddr(p *problems, addr, example string, at []any) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		p.add("must be host:port (e.g. %s), got %q", at, example, addr)
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		p.add("the port must be a number from 0 to 65535, got %q", at, port)
+	}
+	if strings.ContainsAny(host, " /") {
+		p.add("the host must be an IP address or a name, got %q", at, host)
+	}
+}
+
+// checkGlobs checks file globs as the tailer matches them.
+func checkGlobs(p *problems, globs []string, at func(string) []any, key string) {
+	for j, g := range globs {
+		if _, err := filepath.Match(g, ""); err != nil {
+			p.add("bad glob %q: unclosed [ or a trailing \\ (write [[] for a literal [)", append(at(key), j), g)
+		}
+	}
+}
+
+// readFile reads a file the config names, with a message that says what
+// is wrong in the operator's terms.
+func readFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("file %s does not exist", path)
+	case errors.Is(err, fs.ErrPermission):
+		return nil, fmt.Errorf("file %s cannot be read: permission denied", path)
+	case err != nil:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("file %s cannot be read: %v", path, err)
+	}
+	return b, nil
+}
+
+// checkSecretFile checks a file holding a password, key or token: it must
+// be readable and not empty. Its content is never quoted.
+func checkSecretFile(p *problems, path string, at []any) {
+	if path == "" {
+		return
+	}
+	b, err := readFile(path)
+	if err != nil {
+		p.add("%v", at, err)
+		return
+	}
+	if strings.TrimSpace(string(b)) == "" {
+		p.add("file %s is empty", at, path)
+	}
+}
+
+// checkKeyPair checks a TLS certificate and its key.
+func checkKeyPair(p *problems, cert, key string, at []any) {
+	if cert == "" || key == "" {
+		return
+	}
+	for _, f := range []string{cert, key} {
+		if _, err := readFile(f); err != nil {
+			p.add("%v", at, err)
+			return
+		}
+	}
+	if _, err := tls.LoadX509KeyPair(cert, key); err != nil {
+		// Its errors never quote the key.
+		p.add("not a PEM certificate and matching key: %v", at, err)
+	}
+}
+
+// checkCAFile checks a file of PEM CA certificates.
+func checkCAFile(p *problems, path string, at []any) {
+	if path == "" {
+		return
+	}
+	b, err := readFile(path)
+	if err != nil {
+		p.add("%v", at, err)
+		return
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(b) {
+		p.add("file %s holds no PEM certificate", at, path)
+	}
+}
+
+// checkTemplateFile checks an index template file: a JSON object with
+// index_patterns (a composable index template).
+func checkTemplateFile(p *problems, path string, at []any) {
+	if path == "" {
+		return
+	}
+	b, err := readFile(path)
+	if err != nil {
+		p.add("%v", at, err)
+		return
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(b, &obj); err != nil {
+		p.add("file %s is not a JSON object: %v", at, path, err)
+		return
+	}
+	if _, ok := obj["index_patterns"]; !ok {
+		p.add("file %s has no index_patterns: not a composable index template", at, path)
+	}
+}
