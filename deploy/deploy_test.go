@@ -913,7 +913,8 @@ func TestBase(t *testing.T) {
 // overlayFiles stand for what the operator provides to the example.
 var overlayFiles = map[string]string{
 	"examples/es-apikey-tls/api-key": "c2x1aWNlOnRlc3Q=",
-	"examples/es-apikey-tls/ca.crt":  "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+	// A real self-signed certificate: sluice parses the CA file it is given.
+	"examples/es-apikey-tls/ca.crt": "-----BEGIN CERTIFICATE-----\nMIIBgTCCASegAwIBAgIUUG5apPJba4ULP3W3tD21JnscJYEwCgYIKoZIzj0EAwIw\nFTETMBEGA1UEAwwKZXhhbXBsZSBDQTAgFw0yNjEyMDYyMTIyMjhaGA8yMTI2MTEx\nMjIxMjIyOFowFTETMBEGA1UEAwwKZXhhbXBsZSBDQTBZMBMGByqGSM49AgEGCCqG\nSM49AwEHA0IABE9bFVE8U/8146gEjzv26vYQBS6t+hN6BDvbRdgUqYne69eYm5e3\n2JTMYHMq592PlpxyZturNnFPJcRWUAaN8U6jUzBRMB0GA1UdDgQWBBSz5zC2WzYP\neTjt46lQtP0cGpLwxTAfBgNVHSMEGDAWgBSz5zC2WzYPeTjt46lQtP0cGpLwxTAP\nBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQCgmDlemhdjCdfK0Vou\nuEx46NgJCr1Rc7b2H+Aia5ojZwIgagUclo5q8juSH3LcB2XQygE72PBd4hjP67Q3\nokSrIsU=\n-----END CERTIFICATE-----\n",
 }
 
 func TestExampleAPIKeyTLS(t *testing.T) {

@@ -81,7 +81,7 @@ func TestHTTPAndReload(t *testing.T) {
 	require.NoError(t, os.WriteFile(e.config, []byte(broken), 0o600))
 	a.Signal(t, syscall.SIGHUP)
 	ev := a.waitLog(t, "reload refused: the new config is invalid; the running agent keeps the old one", 1)
-	require.Contains(t, fmt.Sprint(ev["err"]), `bad size "lots"`)
+	require.Contains(t, fmt.Sprint(ev["err"]), `: must be a size such as 512Ki, 256Mi, 1Gi or 500M, got "lots"`)
 	c.appendLines(t, pay, 200)
 	payLines += 200
 	waitForCount(t, e.store, a, payLines, deliveryTimeout)

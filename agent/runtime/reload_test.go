@@ -80,7 +80,7 @@ func TestSuperviseReload(t *testing.T) {
 	require.NoError(t, os.WriteFile(cfgPath, []byte(strings.Replace(d.yaml("*_payments_*.log", ""), "memory_limit: 64MiB", "memory_limit: lots", 1)), 0o600))
 	reload <- struct{}{}
 	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "reload refused") }, 10*time.Second, time.Millisecond)
-	require.Contains(t, logs.String(), `sluice.yaml: line 3: bad size \"lots\"`)
+	require.Contains(t, logs.String(), `sluice.yaml: memory_limit (line 3): must be a size such as 512Ki, 256Mi, 1Gi or 500M, got \"lots\"`)
 	writeCRI(t, pay, numbered("pay", 100, 100)...)
 	require.Eventually(t, func() bool { return out.count() == 200 }, 10*time.Second, time.Millisecond)
 	require.Same(t, first, current(), "no new agent was built")
