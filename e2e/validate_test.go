@@ -129,3 +129,63 @@ func TestValidate_Failure(t *testing.T) {
 	cfg, l2 := edit(t, cfg, "type: elasticsearch", "type: kafka")
 	f("bad values", cfg, []string{"inputs[0].start_at", "middle", "outputs[0].type", "kafka"}, []int{l1, l2})
 }
+
+// TestValidate_OperatorMessages: the rows of the -validate issue, run
+// through the built binary: exit 1 and, on stderr, exactly the problems,
+// each as key (line N): what is wrong; what is expected.
+func TestValidate_OperatorMessages(t *testing.T) {
+	requireAgent(t)
+	f := func(name, cfg string, want ...string) {
+		t.Helper()
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			code, stderr := validate(t, cfg)
+			require.Equal(t, 1, code)
+			// The first problem follows the file's path on its line.
+			_, got, ok := strings.Cut(stderr, ".yaml: ")
+			require.True(t, ok, stderr)
+			require.Equal(t, strings.Join(want, "\n")+"\n", got)
+		})
+	}
+	base := baseConfig(t)
+	cfg, l := edit(t, base, "max_bytes: 256KiB", "max_bytes: 2GiB")
+	f("bulk over the output's cap", cfg, fmt.Sprintf("outputs[0].bulk.max_bytes (line %d): must be between 1Ki and 1Gi, got 2Gi", l))
+	cfg, l = edit(t, base, "id_field: sluice_id", "password_file: /nonexistent/pw")
+	f("missing password_file", cfg, fmt.Sprintf("outputs[0].password_file (line %d): file /nonexistent/pw does not exist", l))
+	cfg, l = edit(t, base, "id_field: sluice_id", "template: { file: /nonexistent/t.json }")
+	f("missing template file", cfg, fmt.Sprintf("outputs[0].template.file (line %d): file /nonexistent/t.json does not exist", l))
+	cfg, l = edit(t, base, "listen: 127.0.0.1:0", "listen: 127.0.0.1:99999")
+	f("port out of range", cfg, fmt.Sprintf(`http.listen (line %d): the port must be a number from 0 to 65535, got "99999"`, l))
+	cfg, l = edit(t, base, "exclude: []", `exclude: ["/x/[.log"]`)
+	f("bad glob", cfg, fmt.Sprintf(`inputs[0].exclude[0] (line %d): bad glob "/x/[.log": unclosed [ or a trailing \ (write [[] for a literal [)`, l))
+	cfg, l = edit(t, base, "exclude: []", "udp_readers: 2")
+	f("a syslog key on a container_logs input", cfg, fmt.Sprintf("inputs[0].udp_readers (line %d): not a key of a container_logs input (only for syslog)", l))
+	cfg, l1 := edit(t, base, "checkpoint_interval: 100ms", "workers: two")
+	cfg, l2 := edit(t, cfg, "poll_interval: 50ms", "pol_interval: 50ms")
+	cfg, l3 := edit(t, cfg, "flush_interval: 200ms", "flush_interval: soon")
+	cfg, l4 := edit(t, cfg, "max_bytes: 256KiB", "max_bytes: 64K")
+	f("four mistakes at once", cfg,
+		fmt.Sprintf(`workers (line %d): must be a whole number, got "two"`, l1),
+		fmt.Sprintf("inputs[0].pol_interval (line %d): unknown key; did you mean `poll_interval`?", l2),
+		fmt.Sprintf(`outputs[0].bulk.max_bytes (line %d): "64K" is ambiguous: write 64Ki for 64×1024 bytes or 64k for 64×1000`, l4),
+		fmt.Sprintf(`outputs[0].bulk.flush_interval (line %d): must be a duration such as 250ms, 1s or 5m, got "soon"`, l3))
+	f("two documents", base+"---\nworkers: 2\n",
+		fmt.Sprintf("line %d: a second YAML document (after ---); a config file holds one, the rest would be ignored", strings.Count(base, "\n")+1))
+	// What only the output's own compile finds has no line, but is found.
+	cfg, _ = edit(t, base, `index: "logs-{kubernetes.namespace_name}-%Y.%m.%d"`, `index: "logs-{namespace}"`)
+	f("index template", cfg, `output es: output "es": index "logs-{namespace}": unknown field {namespace} (known: kubernetes.namespace_name, kubernetes.pod_name, kubernetes.container_name, kubernetes.container_id, stream, input)`)
+}
+
+// TestValidate_Warnings: likely-wrong settings are reported, and
+// -validate still exits 0.
+func TestValidate_Warnings(t *testing.T) {
+	requireAgent(t)
+	base := baseConfig(t)
+	cfg, _ := edit(t, base, "listen: 127.0.0.1:0", "listen: 0.0.0.0:0")
+	cfg, _ = edit(t, cfg, "memory_limit: 64MiB", "memory_limit: 4Mi")
+	code, stderr := validate(t, cfg)
+	require.Equal(t, 0, code)
+	require.Contains(t, stderr, "sluice: warning: http.listen (line 6): 0.0.0.0:0 is reachable from other hosts and there is no http.token_file")
+	require.Contains(t, stderr, "sluice: warning: memory_limit: 4Mi is below what the agent needs with these outputs (about 16Mi")
+	require.Contains(t, stderr, "is valid\n")
+}

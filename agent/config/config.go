@@ -100,7 +100,7 @@ func decode(root *yaml.Node, env *envText, lookup func(string) (string, bool), d
 		// checkTree stands in for the decoder's KnownFields, which a Node
 		// does not offer, and has set every value it refused to null.
 		if err := root.Decode(&cfg); err != nil {
-			return nil, errors.Join(append(p.errs, err)...)
+			return nil, errors.Join(p.err(), err)
 		}
 	}
 	if cfg.NodeName == "" {
@@ -117,7 +117,7 @@ func decode(root *yaml.Node, env *envText, lookup func(string) (string, bool), d
 	}
 	cfg.validate(p)
 	if len(p.errs) > 0 {
-		return nil, errors.Join(p.errs...)
+		return nil, p.err()
 	}
 	cfg.Warnings = p.warnings
 	cfg.protectAgentFiles()

@@ -280,7 +280,7 @@ func describe(n *yaml.Node) string {
 func (p *problems) bad(path []any, n *yaml.Node, format string, args ...any) {
 	key := keyPath(path)
 	p.seen[key] = true
-	p.errs = append(p.errs, lineError(key, n.Line, fmt.Sprintf(format, args...)))
+	p.note(key, n.Line, fmt.Sprintf(format, args...))
 	*n = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
 }
 

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -12,6 +14,8 @@ import (
 type problems struct {
 	root *yaml.Node
 	errs []error
+	// lines are the errors' lines, for sorting them.
+	lines []int
 	// seen are the keys whose values checkTree refused.
 	seen map[string]bool
 	// warnings are valid settings that are likely wrong.
@@ -32,7 +36,7 @@ func (p *problems) add(format string, path []any, args ...any) {
 	if p.seen[key] {
 		return // its value was refused when decoded; the default stands in
 	}
-	p.errs = append(p.errs, lineError(key, lineOf(p.root, path), fmt.Sprintf(format, args...)))
+	p.note(key, lineOf(p.root, path), fmt.Sprintf(format, args...))
 }
 
 // keyPath writes a path as the operator reads it: inputs[0].paths.
@@ -51,6 +55,25 @@ func keyPath(path []any) string {
 		}
 	}
 	return strings.Join(parts, ".")
+}
+
+func (p *problems) note(key string, line int, msg string) {
+	p.errs = append(p.errs, lineError(key, line, msg))
+	p.lines = append(p.lines, line)
+}
+
+// err returns every problem, in the order of the file's lines.
+func (p *problems) err() error {
+	idx := make([]int, len(p.errs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return p.lines[idx[a]] < p.lines[idx[b]] })
+	out := make([]error, len(idx))
+	for i, j := range idx {
+		out[i] = p.errs[j]
+	}
+	return errors.Join(out...)
 }
 
 func lineError(key string, line int, msg string) error {

@@ -95,3 +95,6 @@ func (b ByteSize) String() string {
 	}
 	return strconv.FormatInt(int64(b), 10) + "B"
 }
+
+// Round rounds the size up to a whole Mi, for messages.
+func (b ByteSize) Round() ByteSize { return (b + 1<<20 - 1) &^ (1<<20 - 1) }

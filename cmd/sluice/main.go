@@ -87,8 +87,10 @@ func run() int {
 	}
 	secrets.Add(cfg.Secrets()...)
 	if *validate {
-		fmt.Fprintf(stderr, "sluice: %s is valid\n", *cfgPath)
-		return 0
+		return validateConfig(stderr, *cfgPath, cfg)
+	}
+	for _, w := range cfg.Warnings {
+		logger.Warn("config: " + w)
 	}
 
 	// The first SIGTERM or SIGINT shuts down cleanly; a second one exits now.
@@ -139,6 +141,21 @@ func run() int {
 		logger.Error("run", "exit_code", code, "err", err)
 	}
 	return code
+}
+
+// validateConfig runs what the start would check beyond the config file
+// itself (runtime.Check) and prints every problem and warning.
+func validateConfig(stderr io.Writer, path string, cfg *config.Config) int {
+	warnings, err := runtime.Check(cfg)
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "sluice: warning: %s\n", w)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice: invalid config:\n%s: %v\n", path, err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "sluice: %s is valid\n", path)
+	return 0
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
