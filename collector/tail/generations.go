@@ -2,12 +2,72 @@ package tail
 
 import (
 	"bytes"
-	"context"
-	"errors"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/sluicelog/sluice/agent/record"
 )
+
+// A generation is one content of the file under its identity (device and
+// inode): a truncation (copytruncate) starts the next one, from offset 0.
+// Ids are seeded per generation, and a checkpoint saves the generation
+// with the fingerprint of its head (its first line), so a replay after a
+// crash repeats the ids it had and a reused inode is told apart.
+
+// setHead reads the head of the file into fp and head; false while the
+// first line is unfinished.
+func (r *fileReader) setHead() bool {
+	h, ok, err := readHead(r.f, r.path)
+	if err != nil || !ok {
+		return false
+	}
+	r.head, r.fp = h, headFingerprint(h)
+	return true
+}
+
+// newSource builds the Source of the current generation.
+func (r *fileReader) newSource() {
+	seed := make([]byte, 0, 128)
+	seed = append(seed, r.t.node...)
+	seed = append(seed, 0)
+	seed = strconv.AppendUint(seed, r.dev, 10)
+	seed = append(seed, ':')
+	seed = strconv.AppendUint(seed, r.ino, 10)
+	seed = append(seed, ':')
+	seed = append(seed, r.fp...)
+	seed = append(seed, ':')
+	seed = strconv.AppendUint(seed, r.gen, 10)
+	r.src = &record.Source{
+		Input:       r.t.cfg.Name,
+		Path:        r.path,
+		Namespace:   r.names.Namespace,
+		Pod:         r.names.Pod,
+		Container:   r.names.Container,
+		ContainerID: r.names.ContainerID,
+		Meta:        appendMeta(nil, r.names, r.t.node),
+		IDSeed:      seed,
+		Generation:  r.gen,
+	}
+	r.acks.generation(r.gen, r.fp)
+	r.t.noteHead(r.fp, r.dev, r.ino)
+}
+
+// truncated restarts the file from offset 0 under a new generation, so the
+// ids of the new lines differ from those of the old ones at equal offsets.
+func (r *fileReader) truncated(size int64) {
+	r.t.stats.Truncations.Add(1)
+	r.t.logf("file truncated; reading from its start", "path", r.path, "size", size, "offset", r.pos)
+	r.gen++
+	r.pos, r.seen = 0, size
+	r.asm.reset()
+	if _, err := r.f.Seek(0, io.SeekStart); err != nil {
+		r.t.logf("seek after truncation", "path", r.path, "err", err)
+	}
+	r.fp, r.head = "", nil
+	r.setHead()
+	r.newSource()
+}
 
 // A reader that is behind does not read its file for a while: it waits
 // for room in the pipeline or for acknowledgements, or reads the copy of a
@@ -97,7 +157,7 @@ func (r *fileReader) nextGeneration(size int64) {
 		r.head, r.fp = g.head, g.fp
 		r.asm.reset()
 		r.newSource()
-		rec, csize, err := r.t.findCopy(r.real, r.dev, r.ino, g.fp, 0)
+		rec, csize, err := r.t.findCopy(r.resolved, r.dev, r.ino, g.fp, 0)
 		if err != nil {
 			r.t.logf("copy of a truncated file not readable", "path", r.path, "err", err)
 		}
@@ -122,20 +182,6 @@ func (r *fileReader) lostGen(g laterGen, copySize int64) {
 	r.t.stats.UnreadLost.Add(lost)
 	r.t.logf("file truncated again while its reader was behind, and no copy holds that generation; lines lost",
 		"path", r.path, "unread_bytes", lost)
-}
-
-// push hands b to the sink, looking at the file every poll_interval while
-// the sink makes it wait. On error the caller still owns b.
-func (r *fileReader) push(ctx context.Context, b *record.Batch) error {
-	for {
-		pctx, cancel := context.WithTimeout(ctx, r.t.cfg.PollInterval.D())
-		err := r.t.sink.Push(pctx, b)
-		cancel()
-		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
-			return err
-		}
-		r.look()
-	}
 }
 
 // fileID is a file's identity: device and inode.

@@ -28,8 +28,9 @@ import (
 // middle collides with what was delivered), and then goes on with the
 // truncated file in a new generation.
 
-// errRewritten says that a read may have returned bytes of the file's
-// next content: its head changed under the reader.
+// errRewritten says that the generation being read ended under the
+// reader: the file shrank, or its head changed (a read may have returned
+// bytes of the next content; it was undone).
 var errRewritten = errors.New("file rewritten under the reader")
 
 // recovery is the copy of a truncated generation being read.
@@ -95,7 +96,9 @@ func (r *fileReader) headChanged() bool {
 
 // read reads the next bytes of the generation: from the copy while one is
 // being read, else from the file. A read from the file whose head changed
-// meanwhile is undone and reported as errRewritten.
+// meanwhile is undone and reported as errRewritten, and so is the end of
+// a file now shorter than the read position: both are the end of the
+// generation (fileReader.truncation).
 func (r *fileReader) read(p []byte) (int, error) {
 	if r.rec != nil {
 		n, err := r.rec.r.Read(p)
@@ -110,7 +113,16 @@ func (r *fileReader) read(p []byte) (int, error) {
 		}
 		return 0, errRewritten
 	}
+	if n == 0 && errors.Is(err, io.EOF) && r.shrank() {
+		return 0, errRewritten
+	}
 	return n, err
+}
+
+// shrank reports whether the file is now shorter than what was read.
+func (r *fileReader) shrank() bool {
+	fi, err := r.f.Stat()
+	return err == nil && fi.Size() < r.pos
 }
 
 // startRecovery looks for the copy of the generation being read, which
@@ -122,7 +134,7 @@ func (r *fileReader) startRecovery(partial int) bool {
 	if r.rec != nil || r.fp == "" {
 		return false
 	}
-	rec, size, err := r.t.findCopy(r.real, r.dev, r.ino, r.fp, r.pos)
+	rec, size, err := r.t.findCopy(r.resolved, r.dev, r.ino, r.fp, r.pos)
 	switch {
 	case err != nil:
 		r.t.logf("copy of a truncated file not readable", "path", r.path, "err", err)
@@ -154,14 +166,14 @@ func (r *fileReader) endRecovery(err error, left int) {
 	r.t.markRecovered(rec.f, r.fp)
 }
 
-// findCopy looks beside real (the file's resolved path) for a regular file
+// findCopy looks beside resolved (the file's resolved path) for a regular file
 // that is not the file itself, starts with the head whose fingerprint is
 // fp, and holds bytes past pos. Plain copies are preferred, since a .gz
 // may still be being written (the plain one is removed only once it is
 // complete). size is the largest copy's length when none holds more than
 // pos (nothing unread), else 0.
-func (t *Tailer) findCopy(real string, dev, ino uint64, fp string, pos int64) (*recovery, int64, error) {
-	dir, base := filepath.Split(real)
+func (t *Tailer) findCopy(resolved string, dev, ino uint64, fp string, pos int64) (*recovery, int64, error) {
+	dir, base := filepath.Split(resolved)
 	stem := strings.TrimSuffix(base, filepath.Ext(base))
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -306,7 +318,7 @@ func (t *Tailer) recoverAtOpen(r *fileReader, e checkpoint.Entry) bool {
 	if e.Fingerprint == "" {
 		return false
 	}
-	rec, _, err := t.findCopy(r.real, r.dev, r.ino, e.Fingerprint, e.Offset)
+	rec, _, err := t.findCopy(r.resolved, r.dev, r.ino, e.Fingerprint, e.Offset)
 	if err != nil {
 		t.logf("copy of a truncated file not readable", "path", r.path, "err", err)
 	}

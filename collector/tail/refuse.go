@@ -8,32 +8,32 @@ import (
 // refusal is a matched path that is not read, remembered so that it is
 // logged and counted once, not on every scan.
 type refusal struct {
-	real     string
+	resolved string
 	why      Refusal
 	dev, ino uint64
 }
 
 // refuse counts and logs a refused path, once for as long as it keeps
 // leading to the same place for the same reason.
-func (t *Tailer) refuse(path, real string, why Refusal, dev, ino uint64) {
+func (t *Tailer) refuse(path, resolved string, why Refusal, dev, ino uint64) {
 	t.mu.Lock()
 	prev, seen := t.refused[path]
-	t.refused[path] = refusal{real: real, why: why, dev: dev, ino: ino}
+	t.refused[path] = refusal{resolved: resolved, why: why, dev: dev, ino: ino}
 	t.mu.Unlock()
-	if seen && prev.real == real && prev.why == why {
+	if seen && prev.resolved == resolved && prev.why == why {
 		return
 	}
 	t.stats.Refused[why].Add(1)
-	t.logger.Warn("log file refused; not read", "path", path, "target", real, "reason", why.String())
+	t.logger.Warn("log file refused; not read", "path", path, "target", resolved, "reason", why.String())
 }
 
 // stillRefused reports whether path was refused for its size and still
 // leads to the same file: it is not opened again.
-func (t *Tailer) stillRefused(path, real string, dev, ino uint64) bool {
+func (t *Tailer) stillRefused(path, resolved string, dev, ino uint64) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r, ok := t.refused[path]
-	return ok && r.why == RefusedSizeUnreliable && r.real == real && r.dev == dev && r.ino == ino
+	return ok && r.why == RefusedSizeUnreliable && r.resolved == resolved && r.dev == dev && r.ino == ino
 }
 
 // keepRefused forgets refusals of paths that no longer match, so the set
@@ -90,7 +90,7 @@ func (r *fileReader) unreliableSize(size int64) bool {
 	if size >= r.pos || !sizeLies(r.f) {
 		return false
 	}
-	r.t.refuse(r.path, r.real, RefusedSizeUnreliable, r.dev, r.ino)
+	r.t.refuse(r.path, r.resolved, RefusedSizeUnreliable, r.dev, r.ino)
 	return true
 }
 

@@ -332,10 +332,11 @@ func TestOldGenerationAckKeepsItsFingerprint(t *testing.T) {
 	old.Done()
 	f, err := os.Open(p)
 	require.NoError(t, err)
-	newFP, ok, err := fingerprint(f)
+	head, ok, err := readHead(f, p)
 	require.NoError(t, f.Close())
 	require.NoError(t, err)
 	require.True(t, ok)
+	newFP := headFingerprint(head)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		cp, ok := e.checkpointOf(p)
 		require.True(c, ok)

@@ -86,7 +86,7 @@ type Tailer struct {
 	readers map[string]*fileReader // by checkpoint key: the files being read
 	idle    map[string]idleFile    // by checkpoint key: closed as inactive
 	failed  map[string]string      // path -> last error, so each is logged once
-	wakers  map[string]*fileReader // by real path, for inotify write events
+	wakers  map[string]*fileReader // by resolved path, for inotify write events
 	// copies of truncated files that were read (recover.go)
 	recovered map[copyID]bool
 	// heads: the file each generation's head was read from, by
@@ -257,8 +257,8 @@ func (t *Tailer) forget(r *fileReader) {
 	if t.readers[r.key] == r {
 		delete(t.readers, r.key)
 	}
-	if t.wakers[r.real] == r {
-		delete(t.wakers, r.real)
+	if t.wakers[r.resolved] == r {
+		delete(t.wakers, r.resolved)
 	}
 	t.mu.Unlock()
 }
@@ -272,10 +272,10 @@ func (t *Tailer) owns(r *fileReader) bool {
 	return cur == r || cur == nil
 }
 
-// wake tells the reader of realPath that its file grew.
-func (t *Tailer) wake(realPath string) {
+// wake tells the reader of resolvedPath that its file grew.
+func (t *Tailer) wake(resolvedPath string) {
 	t.mu.Lock()
-	r := t.wakers[realPath]
+	r := t.wakers[resolvedPath]
 	t.mu.Unlock()
 	if r != nil {
 		select {
@@ -301,15 +301,15 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 	if busy || wasIdle && idle.size == fi.Size() && idle.mtime.Equal(fi.ModTime()) {
 		return nil, nil
 	}
-	real, err := filepath.EvalSymlinks(path)
+	resolved, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return nil, fmt.Errorf("resolve links: %w", err)
 	}
-	if why, bad := t.guard.check(real); bad {
-		t.refuse(path, real, why, dev, ino)
+	if why, bad := t.guard.check(resolved); bad {
+		t.refuse(path, resolved, why, dev, ino)
 		return nil, nil
 	}
-	if t.stillRefused(path, real, dev, ino) {
+	if t.stillRefused(path, resolved, dev, ino) {
 		return nil, nil
 	}
 	if !fi.Mode().IsRegular() {
@@ -338,20 +338,18 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 	}
 	if t.probeSize && sizeLies(f) {
 		f.Close()
-		t.refuse(path, real, RefusedSizeUnreliable, dev, ino)
+		t.refuse(path, resolved, RefusedSizeUnreliable, dev, ino)
 		return nil, nil
 	}
 	key = fileKey(t.cfg.Name, dev, ino)
 	names, _ := parseLogPath(path)
 	r := &fileReader{
-		t: t, path: path, real: real, key: key, f: f, dev: dev, ino: ino,
-		names:  names,
-		asm:    newAssembler(int(t.cfg.MaxLineBytes), t.now, &t.stats, t.cfg.Multiline),
-		acked:  map[uint64]int64{},
-		ackGen: map[uint64]uint64{},
-		genFP:  map[uint64]string{},
-		wake:   make(chan struct{}, 1),
-		ackCh:  make(chan struct{}, 1),
+		t: t, path: path, resolved: resolved, key: key, f: f, dev: dev, ino: ino,
+		names: names,
+		asm:   newAssembler(int(t.cfg.MaxLineBytes), t.now, &t.stats, t.cfg.Multiline),
+		acks:  newWatermark(),
+		wake:  make(chan struct{}, 1),
+		ackCh: make(chan struct{}, 1),
 	}
 	head, ok, err := readHead(f, path)
 	if err != nil {
@@ -406,7 +404,7 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 		return nil, nil
 	}
 	t.readers[key] = r
-	t.wakers[real] = r
+	t.wakers[resolved] = r
 	delete(t.idle, key)
 	delete(t.failed, path)
 	delete(t.refused, path)

@@ -1,0 +1,280 @@
+package tail
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sluicelog/sluice/agent/record"
+)
+
+// The read loop's steps. Each returns false when the reader stops (ctx
+// ended, or the file was let go).
+
+// consume cuts the n bytes just read (at the end of r.buf) into lines,
+// adds them to the batch and hands the batch over once it is full.
+func (r *fileReader) consume(ctx context.Context, n int) bool {
+	r.lastData = time.Now()
+	r.t.stats.BytesRead.Add(int64(n))
+	r.buf = r.buf[:len(r.buf)+n]
+	r.pos += int64(n)
+	if r.fp == "" && r.setHead() {
+		r.newSource()
+	}
+	r.asm.tick()
+	base := r.pos - int64(len(r.buf)) // offset of buf[0] in the generation
+	consumed := r.cutLines(base)
+	consumed = r.cutLong(base, consumed)
+	r.asm.flushDue(r.batch, 0)
+	end := r.asm.safe(base + int64(consumed))
+	r.buf = r.buf[:copy(r.buf, r.buf[consumed:])]
+	chunk := int(r.t.cfg.BatchBytes)
+	if r.b != nil && len(r.b.Buf) >= chunk && !r.flush(ctx, end) {
+		return false
+	}
+	r.buf = shrink(r.buf, chunk)
+	return true
+}
+
+// cutLines adds every complete line in r.buf to the batch; it returns the
+// bytes used.
+func (r *fileReader) cutLines(base int64) int {
+	consumed := 0
+	for {
+		i := bytes.IndexByte(r.buf[consumed:], '\n')
+		if i < 0 {
+			return consumed
+		}
+		line := r.buf[consumed : consumed+i]
+		off := base + int64(consumed)
+		consumed += i + 1
+		if r.skipping {
+			r.skipping = false
+			continue
+		}
+		r.t.stats.Lines.Add(1)
+		r.asm.add(r.batch(), line, off, 0)
+	}
+}
+
+// cutLong ships the first max_line_bytes of an unfinished line longer than
+// that, flagged as cut, and drops the rest of it up to its newline.
+func (r *fileReader) cutLong(base int64, consumed int) int {
+	maxLine := int(r.t.cfg.MaxLineBytes)
+	rest := r.buf[consumed:]
+	switch {
+	case r.skipping:
+		return len(r.buf)
+	case len(rest) <= maxLine:
+		return consumed
+	}
+	off := base + int64(consumed)
+	r.t.stats.Truncated.Add(1)
+	r.t.stats.Lines.Add(1)
+	r.asm.add(r.batch(), rest[:maxLine], off, record.Truncated)
+	r.t.logf("line longer than max_line_bytes cut", "path", r.path, "offset", off, "max_line_bytes", maxLine)
+	r.skipping = true
+	return len(r.buf)
+}
+
+// atEnd hands over what is read, including records held for joining
+// whose stream went quiet, lets go of a file that was moved away and
+// read, and waits for more (no longer than until the next held record is
+// due).
+func (r *fileReader) atEnd(ctx context.Context, timer *time.Timer) bool {
+	// A file that goes quiet right after a huge line must not keep the
+	// buffer that line grew (2 MiB for a 1 MiB max_line_bytes).
+	r.buf = shrink(r.buf, int(r.t.cfg.BatchBytes))
+	r.asm.tick()
+	wait := r.asm.flushDue(r.batch, r.t.cfg.PollInterval.D())
+	if !r.flush(ctx, r.asm.safe(r.pos-int64(len(r.buf)))) {
+		return false
+	}
+	fi, err := r.f.Stat()
+	if err == nil && fi.Size() > r.seen && !r.headChanged() {
+		// Only the generation's own size: a later one's is not what a
+		// truncation of this one leaves unread.
+		r.seen = fi.Size()
+	}
+	if r.movedAndQuiet() {
+		// The runtime writes to the old descriptor for a moment after a
+		// rotation, until it reopens: ship any unfinished partial line
+		// as it is, then let go.
+		r.release(ctx)
+		return false
+	}
+	if err == nil && time.Since(r.lastData) >= r.t.cfg.CloseInactive.D() && !r.asm.held() && r.waitAcks(ctx, 0) {
+		// Inactive and fully delivered: release the handle. The
+		// checkpoint is exact, so a reopen on change resumes there.
+		r.t.closedIdle(r, fi)
+		return false
+	}
+	timer.Reset(max(wait, time.Millisecond))
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+	case <-r.wake:
+	}
+	return true
+}
+
+// movedAndQuiet reports whether the file was renamed away or deleted, is
+// read to its end, and has been quiet for goneGrace.
+func (r *fileReader) movedAndQuiet() bool {
+	if !r.gone() {
+		r.goneAt = time.Time{}
+		return false
+	}
+	if r.goneAt.IsZero() {
+		r.goneAt = time.Now()
+		return false
+	}
+	grace := r.goneGrace()
+	return time.Since(r.goneAt) >= grace && time.Since(r.lastData) >= grace
+}
+
+// truncation is the one path for a generation that ended under the
+// reader (read reports errRewritten: the file shrank below the read
+// position, or its head changed): a copy of another file written over a
+// moved one is let go; otherwise the rest of the generation is read from
+// its copy if the reader had not reached its end, and the next generation
+// follows (nextGeneration).
+func (r *fileReader) truncation(ctx context.Context) bool {
+	fi, err := r.f.Stat()
+	if err != nil {
+		return true // the next read reports it
+	}
+	if r.unreliableSize(fi.Size()) {
+		r.release(ctx) // not truncated: its size lies (procfs-like)
+		return false
+	}
+	if r.gone() && r.copyOfAnother() {
+		// Rotated away, then rewritten (a later rotation copied the live
+		// file over it): that content is the live file's, read by its own
+		// reader. Otherwise it was truncated before it was moved (a
+		// copytruncate, then a rename), maybe long before a reader that
+		// was behind saw it: what it holds since is its own.
+		r.release(ctx)
+		return false
+	}
+	if r.startRecovery(len(r.buf)) {
+		return true // buf holds the unfinished line; the copy continues it
+	}
+	// What is read of the old generation goes first, records held for
+	// joining too: the content is gone for good.
+	if !r.flush(ctx, r.asm.safe(r.pos-int64(len(r.buf)))) || !r.shipHeld(ctx) {
+		return false
+	}
+	r.nextGeneration(fi.Size())
+	r.buf, r.skipping = r.buf[:0], false
+	return true
+}
+
+// copyRead ends the read of a copy (err: io.EOF, or why it ended early):
+// what it held of the generation is handed over, and the next generation
+// follows.
+func (r *fileReader) copyRead(ctx context.Context, err error) bool {
+	r.endRecovery(err, len(r.buf))
+	r.asm.flush(r.batch())
+	if !r.flush(ctx, r.pos) {
+		return false
+	}
+	fi, serr := r.f.Stat()
+	if serr != nil {
+		r.t.logf("stat after reading a copy; file released", "path", r.path, "err", serr)
+		r.close()
+		return false
+	}
+	r.nextGeneration(fi.Size())
+	r.buf, r.skipping = r.buf[:0], false
+	return true
+}
+
+// batch returns the batch being filled, starting one if needed.
+func (r *fileReader) batch() *record.Batch {
+	if r.b == nil {
+		r.b = record.NewBatch(r.src, r)
+	}
+	return r.b
+}
+
+// flush hands the batch being filled over, its records ending at end;
+// an empty batch is dropped.
+func (r *fileReader) flush(ctx context.Context, end int64) bool {
+	b := r.b
+	if b == nil {
+		return true
+	}
+	r.b = nil
+	if len(b.Records) == 0 {
+		b.Discard()
+		return true
+	}
+	if !r.waitAcks(ctx, maxInFlight-1) {
+		b.Discard()
+		return false
+	}
+	b.Seq = r.acks.send()
+	b.End = end
+	r.t.stats.Records.Add(int64(len(b.Records)))
+	if err := r.push(ctx, b); err != nil {
+		r.acks.unsend() // never pushed: no ack will come for it
+		b.Discard()
+		return false
+	}
+	return true
+}
+
+// push hands b to the sink, looking at the file every poll_interval while
+// the sink makes it wait (look). On error the caller still owns b.
+func (r *fileReader) push(ctx context.Context, b *record.Batch) error {
+	for {
+		pctx, cancel := context.WithTimeout(ctx, r.t.cfg.PollInterval.D())
+		err := r.t.sink.Push(pctx, b)
+		cancel()
+		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		r.look()
+	}
+}
+
+// shipHeld ships the records held for multiline joining before a
+// truncation: their lines are read and the content is gone for good.
+func (r *fileReader) shipHeld(ctx context.Context) bool {
+	if !r.asm.held() {
+		return true
+	}
+	r.asm.flushHeld(r.batch())
+	return r.flush(ctx, r.asm.safe(r.pos-int64(len(r.buf))))
+}
+
+// release ships what is read, any unfinished partial line as it is, and
+// lets the file go for good.
+func (r *fileReader) release(ctx context.Context) {
+	r.asm.flush(r.batch())
+	if r.flush(ctx, r.pos) {
+		r.close()
+	}
+}
+
+// grow doubles a read buffer that is full (a line longer than it).
+func grow(buf []byte) []byte {
+	if len(buf) < cap(buf) {
+		return buf
+	}
+	grown := make([]byte, len(buf), 2*cap(buf))
+	copy(grown, buf)
+	return grown
+}
+
+// shrink gives back a read buffer that a long line grew, once what it
+// holds fits in a chunk again.
+func shrink(buf []byte, chunk int) []byte {
+	if cap(buf) > 4*chunk && len(buf) < chunk {
+		return append(make([]byte, 0, chunk), buf...)
+	}
+	return buf
+}
