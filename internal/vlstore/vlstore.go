@@ -165,7 +165,12 @@ func (s *Store) Query(ctx context.Context, query string) ([]map[string]string, e
 		}
 		row := map[string]string{}
 		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			return nil, fmt.Errorf("query %q: decode row %q: %w", query, sc.Bytes(), err)
+			if ctx.Err() != nil {
+				// The scanner hands out the row cut short by the
+				// ended read; what ended it is the error to report.
+				return nil, fmt.Errorf("query %q: %w", query, ctx.Err())
+			}
+			return nil, fmt.Errorf("query %q: decode row %.200q: %w", query, sc.Bytes(), err)
 		}
 		rows = append(rows, row)
 	}
