@@ -121,6 +121,7 @@ inputs:
   - name: es
     type: elasticsearch
     urls: [%q]
+    index: "logs-{kubernetes.namespace_name}-%%Y.%%m.%%d"
     bulk: { max_bytes: 16KiB, flush_interval: 100ms, workers: 2 }
     retry: { initial: 100ms, max: 1s }
 `, url)
@@ -478,6 +479,7 @@ outputs:
   - name: es
     type: elasticsearch
     urls: [%q]
+    index: "logs-{kubernetes.namespace_name}-%%Y.%%m.%%d"
     bulk: { max_bytes: 64KiB }
 `, nodeName, dataDir, filepath.Join(logs, "*.log"), fake.URL)
 	cfgPath := filepath.Join(dir, "sluice.yaml")

@@ -72,7 +72,18 @@ func fieldsOf(t reflect.Type) map[string]field {
 	isOutput := t == reflect.TypeFor[Output]()
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" && opts == "inline" && f.Type.Kind() == reflect.Struct {
+			// An inline struct's keys are the section's own
+			// (Output.ESConventions: elasticsearch keys).
+			for k, v := range fieldsOf(f.Type) {
+				if isOutput {
+					v.types = []string{"elasticsearch"}
+				}
+				out[k] = v
+			}
+			continue
+		}
 		if name == "" || name == "-" {
 			continue
 		}

@@ -52,6 +52,8 @@ type Output struct {
 
 	// Match limits the output to some batches (filters.go); nil = all.
 	Match *Match `yaml:"match"`
+
+	ESConventions `yaml:",inline"` // es_conventions.go
 }
 
 // Template is an index template installed at startup.
@@ -84,9 +86,9 @@ type Retry struct {
 
 func defaultOutput(o *Output) {
 	if o.Type == "elasticsearch" {
-		if o.Index == "" {
-			o.Index = "logs-{kubernetes.namespace_name}-%Y.%m.%d"
-		}
+		// index stays empty unless set: data streams or DefaultIndex,
+		// by the server's version (es_conventions.go).
+		defaultESConventions(&o.ESConventions)
 		if o.IDs == nil {
 			t := true
 			o.IDs = &t
@@ -145,10 +147,8 @@ func validateOutputs(p *problems, c *Config) {
 					p.add("must start with http:// or https://, got %q", at("urls", j), redact.URL(u))
 				}
 			}
-			if o.Index == "" {
-				p.add("must not be empty", at("index"))
-			}
 			validateESOutput(p, o, at)
+			validateESConventions(p, o, at)
 		case "console":
 		case "":
 			p.add("must be set (elasticsearch or console)", at("type"))

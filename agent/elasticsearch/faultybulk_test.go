@@ -45,6 +45,9 @@ type faultyBulk struct {
 	noTemplates bool
 	// openSearch leaves out X-Elastic-Product, as OpenSearch does.
 	openSearch bool
+	// model, when set, makes the fake an Elasticsearch 8/9 cluster with
+	// templates, data streams and mappings (esmodel_test.go).
+	model *esModel
 	// firstBulk is the number of templates installed when the first _bulk
 	// request arrived.
 	firstBulk int
@@ -106,7 +109,33 @@ func (f *faultyBulk) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method == http.MethodGet && strings.TrimSuffix(r.URL.Path, "/") == "" {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"name":"faulty","cluster_name":"test","version":{"number":"8.15.0"},"tagline":"You Know, for Search"}`)
+		version := "8.15.0"
+		if f.model != nil {
+			version = f.model.version
+		}
+		_, _ = io.WriteString(w, `{"name":"faulty","cluster_name":"test","version":{"number":"`+version+`"},"tagline":"You Know, for Search"}`)
+		return
+	}
+	if f.model != nil && r.Method == http.MethodPut && (strings.HasPrefix(r.URL.Path, "/_index_template/") || strings.HasPrefix(r.URL.Path, "/_component_template/")) {
+		body, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		var status int
+		var typ, reason string
+		if name, ok := strings.CutPrefix(r.URL.Path, "/_index_template/"); ok {
+			status, typ, reason = f.model.putTemplate(name, body)
+			if status == http.StatusOK {
+				f.templates[name] = body
+			}
+		} else {
+			status, typ, reason = f.model.putComponent(strings.TrimPrefix(r.URL.Path, "/_component_template/"), body)
+		}
+		f.mu.Unlock()
+		if status != http.StatusOK {
+			esError(w, status, typ, reason)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"acknowledged":true}`)
 		return
 	}
 	if name, ok := strings.CutPrefix(r.URL.Path, "/_index_template/"); ok && r.Method == http.MethodPut && !f.noTemplates {
@@ -187,8 +216,11 @@ func (f *faultyBulk) serve(w http.ResponseWriter, r *http.Request) {
 	items := make([]map[string]any, len(ops))
 	errors := false
 	for i, op := range ops {
-		status, errObj := f.apply(call, i, op)
+		status, errObj, fs := f.apply(call, i, op)
 		res := map[string]any{"_index": op.Index, "_id": op.ID, "status": status}
+		if fs {
+			res["failure_store"] = "used"
+		}
 		if errObj != nil {
 			res["error"] = errObj
 			errors = true
@@ -207,24 +239,31 @@ func (f *faultyBulk) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // apply handles one item with f.mu held and returns its status and error.
-func (f *faultyBulk) apply(call, pos int, op bulkOp) (int, map[string]any) {
+func (f *faultyBulk) apply(call, pos int, op bulkOp) (int, map[string]any, bool) {
 	if f.onItem != nil {
 		if st := f.onItem(call, pos, op); st != 0 {
 			typ := "illegal_argument_exception"
 			if st == http.StatusTooManyRequests {
 				typ = "es_rejected_execution_exception"
 			}
-			return st, map[string]any{"type": typ, "reason": "injected by faultyBulk"}
+			return st, map[string]any{"type": typ, "reason": "injected by faultyBulk"}, false
 		}
 	}
 	if op.Action != "create" && op.Action != "index" {
-		return http.StatusBadRequest, map[string]any{"type": "illegal_argument_exception", "reason": "faultyBulk takes create and index only"}
+		return http.StatusBadRequest, map[string]any{"type": "illegal_argument_exception", "reason": "faultyBulk takes create and index only"}, false
 	}
-	var doc map[string]any
-	dec := json.NewDecoder(bytes.NewReader(op.Doc))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil {
-		return http.StatusBadRequest, map[string]any{"type": "mapper_parsing_exception", "reason": "failed to parse: " + err.Error()}
+	doc, err := decodeDoc(op.Doc)
+	if err != nil {
+		return http.StatusBadRequest, map[string]any{"type": "mapper_parsing_exception", "reason": "failed to parse: " + err.Error()}, false
+	}
+	if f.model != nil {
+		// Ids, mappings, data streams and the failure store as documented
+		// (esmodel_test.go).
+		status, errObj, fs := f.model.write(op, doc)
+		if status == http.StatusCreated && !fs {
+			f.put(op)
+		}
+		return status, errObj, fs
 	}
 	if n, ok := doc["n"]; ok {
 		if _, isNum := n.(json.Number); !isNum {
@@ -232,7 +271,7 @@ func (f *faultyBulk) apply(call, pos int, op bulkOp) (int, map[string]any) {
 				"type":      "mapper_parsing_exception",
 				"reason":    fmt.Sprintf("failed to parse field [n] of type [long] in document with id '%s'. Preview of field's value: '%v'", op.ID, n),
 				"caused_by": map[string]any{"type": "illegal_argument_exception", "reason": fmt.Sprintf("For input string: \"%v\"", n)},
-			}
+			}, false
 		}
 	}
 	if op.ID != "" && op.Action == "create" {
@@ -240,11 +279,11 @@ func (f *faultyBulk) apply(call, pos int, op bulkOp) (int, map[string]any) {
 			return http.StatusConflict, map[string]any{
 				"type":   "version_conflict_engine_exception",
 				"reason": "[" + op.ID + "]: version conflict, document already exists (current version [1])",
-			}
+			}, false
 		}
 	}
 	f.put(op)
-	return http.StatusCreated, nil
+	return http.StatusCreated, nil, false
 }
 
 func (f *faultyBulk) put(op bulkOp) {

@@ -48,7 +48,7 @@ func TestOpenSearchCompatibility(t *testing.T) {
 	require.Equal(t, int64(5), o.Stats().DocsDuplicate)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	require.Equal(t, "/_bulk?filter_path=errors,items.*.error,items.*.status", f.paths[0])
+	require.Equal(t, bulkPath, f.paths[0])
 	require.Equal(t, "t1", f.headers[0].Get("X-Tenant"))
 	require.Contains(t, f.headers[0].Get("Authorization"), "Basic ")
 }

@@ -54,6 +54,16 @@ type Output struct {
 
 	deadLetterIndex []byte
 
+	// conv names and shapes the documents (conventions.go). When
+	// conv.auto, ready is closed by Run once useStreams, server and
+	// managed are set; writers wait for it.
+	conv       conventions
+	ready      chan struct{}
+	useStreams bool
+	fixedDS    bool // data_stream: a plain data stream name
+	server     serverInfo
+	managed    *managedTemplates
+
 	rejectLog, retryLog, emptyLog, failLog throttle
 
 	// requestTimes, when set, sees the duration of every bulk request in
@@ -65,7 +75,11 @@ var _ pipeline.Output = (*Output)(nil)
 
 // New checks cfg and builds the output. It does not contact the server;
 // Run starts the senders.
-func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
+func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error) {
+	var opt options
+	for _, f := range opts {
+		f(&opt)
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -74,7 +88,14 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 	if len(cfg.URLs) == 0 {
 		bad("urls: at least one URL is needed")
 	}
+	conv, err := newConventions(cfg, opt)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	index := cfg.Index
+	if index == "" {
+		index = config.DefaultIndex
+	}
 	if ds := cfg.DataStream; ds != "" {
 		// A data stream takes create actions only (all we send), into its
 		// own name: no placeholders, no date suffix.
@@ -169,6 +190,11 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 		retryLog:  throttle{every: time.Second},
 		emptyLog:  throttle{every: time.Second},
 		failLog:   throttle{every: time.Second},
+		conv:      conv,
+		fixedDS:   cfg.DataStream != "",
+	}
+	if conv.auto {
+		o.ready = make(chan struct{})
 	}
 	dl := cfg.DeadLetterIndex
 	if dl == "" {
@@ -209,6 +235,9 @@ func (o *Output) Stats() Stats { return o.stats.snapshot() }
 func (o *Output) Run(ctx context.Context) error {
 	if !o.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("output %q: Run called twice", o.name)
+	}
+	if o.ready != nil && !o.settle(ctx) {
+		return nil
 	}
 	if o.template != nil {
 		o.installTemplate(ctx)

@@ -76,7 +76,7 @@ func TestDeliverHeadersAuthAndBytes(t *testing.T) {
 	defer f.mu.Unlock()
 	require.Equal(t, 1, f.calls, "three small batches fit one request")
 	// Items come back as status and error only.
-	require.Equal(t, "/prefix/_bulk?filter_path=errors,items.*.error,items.*.status", f.paths[0])
+	require.Equal(t, "/prefix"+bulkPath, f.paths[0])
 	h := f.headers[0]
 	require.Equal(t, "application/x-ndjson", h.Get("Content-Type"))
 	require.Empty(t, h.Get("Content-Encoding"))

@@ -97,17 +97,25 @@ func (s *sender) nextStage(req *request) *request {
 		}
 		why := describe(rf.oc)
 		next.items = append(next.items, item{start: int32(len(next.body)), batch: it.batch, rec: it.rec})
+		doc = s.scratch
 		if next.stage == stageRescue {
 			next.reasons = append(next.reasons, why)
 			s.scratch = document.AppendRescue(s.scratch[:0], b.Kubernetes(), &r, why)
 			next.body = appendAction(next.body, index, id)
+			doc = s.scratch
+			if o.conv.shaping() {
+				// The rescue copy goes where the document went: in its schema.
+				doc = o.shape(&s.shape, b.Kubernetes(), doc, index, o.useStreams || o.fixedDS)
+			}
 		} else {
+			// Dead letters keep the fluentd schema: sluice redrive reads them.
 			orig := req.reasons[rf.item]
 			next.reasons = append(next.reasons, orig)
 			s.scratch = appendDeadLetter(s.scratch[:0], b.Source, b.Kubernetes(), &r, orig, why, index)
 			next.body = appendAction(next.body, o.deadLetterIndex, id)
+			doc = s.scratch
 		}
-		next.body = appendDoc(next.body, s.scratch, o.idKey, id)
+		next.body = appendDoc(next.body, doc, o.idKey, id)
 	}
 	s.refused = s.refused[:0]
 	if cap(s.scratch) > 1<<20 {

@@ -37,6 +37,9 @@ func (v verdict) String() string {
 // the server gave when there was one.
 type outcome struct {
 	verdict verdict
+	// failureStore: delivered into the data stream's failure store
+	// ("failure_store":"used"), not into the stream itself.
+	failureStore bool
 	status  int
 	errType string
 	reason  string
@@ -52,7 +55,8 @@ type bulkEnvelope struct {
 }
 
 type bulkItem struct {
-	Status int             `json:"status"`
+	Status       int             `json:"status"`
+	FailureStore string          `json:"failure_store"` // "used" when the failure store took the document (8.19+, 9.1+)
 	Error  json.RawMessage `json:"error"` // an object, or a string before ES 2
 	OK     bool            `json:"ok"`    // ES 0.90: success without a status
 }
@@ -82,7 +86,10 @@ type itemError struct {
 	} `json:"caused_by"`
 }
 
-var errorKey = []byte(`"error"`)
+var (
+	errorKey        = []byte(`"error"`)
+	failureStoreKey = []byte(`"failure_store":"used"`)
+)
 
 // parseBulkResponse reads the body of a 2xx _bulk response to a request of
 // n documents and appends one outcome per document to dst. The body is
@@ -95,9 +102,10 @@ var errorKey = []byte(`"error"`)
 func parseBulkResponse(dst []outcome, body []byte, n int) ([]outcome, error) {
 	start := len(dst)
 	anyError := bytes.Contains(body, errorKey)
+	anyFS := bytes.Contains(body, failureStoreKey)
 	var decodeErr error
 	count, err := scanItems(body, func(raw []byte) {
-		if !anyError || !bytes.Contains(raw, errorKey) {
+		if (!anyError || !bytes.Contains(raw, errorKey)) && (!anyFS || !bytes.Contains(raw, failureStoreKey)) {
 			dst = append(dst, outcome{verdict: delivered})
 			return
 		}
@@ -122,7 +130,7 @@ func parseBulkResponse(dst []outcome, body []byte, n int) ([]outcome, error) {
 // judgeItem sorts one response item by its status, and by its error type
 // where the status does not settle it.
 func judgeItem(it *bulkItem) outcome {
-	o := outcome{status: it.Status}
+	o := outcome{status: it.Status, failureStore: it.FailureStore == "used"}
 	if len(it.Error) > 0 && !bytes.Equal(it.Error, []byte("null")) {
 		o.errType, o.reason = decodeItemError(it.Error)
 	}

@@ -16,7 +16,12 @@ import (
 // status and error, `{"create":{"status":201}}`, which is all
 // parseBulkResponse reads: about a seventh of the bytes to receive and
 // scan, and less for the server to write.
-const bulkPath = "/_bulk?filter_path=errors,items.*.error,items.*.status"
+//
+// items.*.failure_store is kept too: since 8.19 / 9.1 a document that
+// failed ingestion into a data stream with the failure store on is
+// answered 201 with "failure_store":"used"
+// (https://www.elastic.co/docs/manage-data/data-store/data-streams/failure-store).
+const bulkPath = "/_bulk?filter_path=errors,items.*.error,items.*.status,items.*.failure_store"
 
 // maxResponseBytes bounds how much of a bulk response is read; a longer
 // one fails to parse and the request is sent again.
@@ -67,6 +72,7 @@ type sender struct {
 	resp     bytes.Buffer
 	refused  []refusal // documents of the current stage refused for good
 	scratch  []byte    // one rescue or dead-letter document
+	shape    shapeCache
 }
 
 func newSender(o *Output) *sender {
@@ -182,12 +188,16 @@ func (s *sender) try(ctx context.Context, req *request, p span) bool {
 		o.warnRetry("bulk response unusable; sending the request again", p, "error", err, "response", snippet(s.resp.Bytes()))
 		return s.again(ctx, p, 0)
 	}
-	var sent, dups int64
+	var sent, dups, fs int64
 	var failed []int32
 	var first outcome
 	for k := range outs {
 		switch oc := &outs[k]; oc.verdict {
 		case delivered:
+			if oc.failureStore {
+				fs++
+				continue
+			}
 			sent++
 		case duplicate:
 			dups++
@@ -202,6 +212,13 @@ func (s *sender) try(ctx context.Context, req *request, p span) bool {
 		}
 	}
 	o.countSettled(req.stage, sent, dups)
+	if fs > 0 {
+		o.stats.docsFailureStore.Add(fs)
+		if ok, suppressed := o.failLog.allow(); ok {
+			o.log.Warn("documents kept in the data stream's failure store: stored, but not searchable as logs until redriven",
+				"documents", fs, "suppressed", suppressed)
+		}
+	}
 	if len(failed) == 0 {
 		return true
 	}

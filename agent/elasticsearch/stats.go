@@ -17,6 +17,8 @@ type Stats struct {
 	RequestSplits    int64 // requests cut in halves after a whole-request 4xx
 	BytesSent        int64 // request bodies as written on the wire (after gzip)
 	InFlight         int64 // requests a sender is working on right now
+	LabelsDropped    int64 // labels/annotations left out of documents by max_labels, summed over documents
+	DocsFailureStore int64 // documents Elasticsearch kept in the data stream's failure store (stored, not searchable as logs)
 }
 
 // counters is the live, concurrently updated form of Stats.
@@ -24,6 +26,7 @@ type counters struct {
 	requests, docsSent, docsDuplicate, docsFailed, docsEmpty   atomic.Int64
 	docsRescued, docsDeadLettered                              atomic.Int64
 	itemRetries, requestRetries, requestSplits, bytes, flights atomic.Int64
+	labelsDropped, docsFailureStore                            atomic.Int64
 }
 
 func (c *counters) snapshot() Stats {
@@ -40,5 +43,7 @@ func (c *counters) snapshot() Stats {
 		RequestSplits:    c.requestSplits.Load(),
 		BytesSent:        c.bytes.Load(),
 		InFlight:         c.flights.Load(),
+		LabelsDropped:    c.labelsDropped.Load(),
+		DocsFailureStore: c.docsFailureStore.Load(),
 	}
 }

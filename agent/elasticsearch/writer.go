@@ -21,6 +21,8 @@ type writer struct {
 	o     *Output
 	req   *request
 	index indexCache
+	ds    dsCache
+	shape shapeCache
 	id    []byte // scratch for one document id
 }
 
@@ -39,6 +41,16 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 	if src == nil {
 		src = &emptySource
 	}
+	if o.ready != nil {
+		select {
+		case <-o.ready:
+		case <-ctx.Done():
+			b.Retain(1) // never dropped: b stays unacknowledged
+			return ctx.Err()
+		}
+	}
+	meta := b.Kubernetes()
+	shaping := o.conv.shaping()
 	var now int64
 	for i := range b.Records {
 		r := &b.Records[i]
@@ -54,7 +66,15 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 			}
 			ts = now
 		}
-		index := w.index.lookup(o.index, src, r.Stream, ts)
+		var index []byte
+		if o.useStreams {
+			index = w.ds.lookup(o.conv.streams, src, meta)
+		} else {
+			index = w.index.lookup(o.index, src, r.Stream, ts)
+		}
+		if shaping {
+			doc = o.shape(&w.shape, meta, doc, index, o.useStreams || o.fixedDS)
+		}
 		w.id = w.id[:0]
 		if o.ids {
 			w.id = record.AppendID(w.id, src, r)

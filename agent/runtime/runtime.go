@@ -89,7 +89,7 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 	for _, oc := range cfg.Outputs {
 		switch oc.Type {
 		case "elasticsearch":
-			o, err := elasticsearch.New(oc, logger)
+			o, err := elasticsearch.New(oc, logger, elasticsearch.WithInputs(cfg.Inputs))
 			if err != nil {
 				return nil, fmt.Errorf("output %s: %w", oc.Name, err)
 			}

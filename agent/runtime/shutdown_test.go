@@ -79,6 +79,7 @@ outputs:
   - name: es
     type: elasticsearch
     urls: [%q]
+    index: "logs-{kubernetes.namespace_name}-%%Y.%%m.%%d"
     bulk: { max_bytes: 4KiB, flush_interval: 50ms, workers: 2 }
     retry: { initial: 50ms, max: 200ms }
 `, d.data, filepath.Join(d.logs, "*.log"), bh.URL)
