@@ -57,11 +57,11 @@ type esModel struct {
 
 type modelTemplate struct {
 	name          string
-	Patterns      []string `json:"index_patterns"`
-	Priority      int      `json:"priority"`
+	Patterns      []string  `json:"index_patterns"`
+	Priority      int       `json:"priority"`
 	DataStream    *struct{} `json:"data_stream"`
-	ComposedOf    []string `json:"composed_of"`
-	IgnoreMissing []string `json:"ignore_missing_component_templates"`
+	ComposedOf    []string  `json:"composed_of"`
+	IgnoreMissing []string  `json:"ignore_missing_component_templates"`
 	Template      *struct {
 		Settings          json.RawMessage `json:"settings"`
 		Mappings          json.RawMessage `json:"mappings"`

@@ -40,9 +40,9 @@ type outcome struct {
 	// failureStore: delivered into the data stream's failure store
 	// ("failure_store":"used"), not into the stream itself.
 	failureStore bool
-	status  int
-	errType string
-	reason  string
+	status       int
+	errType      string
+	reason       string
 }
 
 // bulkEnvelope is one item of a _bulk response: an object with a single key naming the action.
@@ -57,8 +57,8 @@ type bulkEnvelope struct {
 type bulkItem struct {
 	Status       int             `json:"status"`
 	FailureStore string          `json:"failure_store"` // "used" when the failure store took the document (8.19+, 9.1+)
-	Error  json.RawMessage `json:"error"` // an object, or a string before ES 2
-	OK     bool            `json:"ok"`    // ES 0.90: success without a status
+	Error        json.RawMessage `json:"error"`         // an object, or a string before ES 2
+	OK           bool            `json:"ok"`            // ES 0.90: success without a status
 }
 
 func (it *bulkItem) set() bool { return it.Status != 0 || len(it.Error) > 0 || it.OK }
