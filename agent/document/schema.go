@@ -376,7 +376,7 @@ func (s *Shaper) appendFluent(dst, doc []byte, meta *Meta) []byte {
 // member of one of these names goes under "json" instead.
 func ecsOwn(key string) bool {
 	switch key {
-	case "message", "log", "event", "data_stream", "container", "orchestrator", "host", "source", "json":
+	case "log", "event", "data_stream", "container", "orchestrator", "host", "source", "json":
 		return true
 	}
 	return false

@@ -2,6 +2,7 @@ package elasticsearch
 
 import (
 	"encoding/json"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -226,4 +227,184 @@ func TestServerInfo(t *testing.T) {
 	require.Error(t, err)
 	_, err = parseServerInfo([]byte(`{"version":{"number":"x"}}`))
 	require.Error(t, err)
+}
+
+// Labels app and app.kubernetes.io/name on two pods: under the built-in
+// template alone (dynamic mapping) the second pod's documents are refused,
+// their rescue copies too (they keep the kubernetes object), and they end
+// as dead letters; under ours labels are flattened and both are stored. Label churn (a new key
+// per pod) does not grow the mapping.
+func TestLabelsFlattened(t *testing.T) {
+	for _, install := range []bool{false, true} {
+		t.Run(strconv.FormatBool(install), func(t *testing.T) {
+			f := newModelES(t, "8.17.0")
+			cfg := streamConfig(f.srv.URL)
+			cfg.InstallTemplates = &install
+			o := startOutput(t, cfg)
+			acks := newAckRecorder()
+			w := o.NewWriter()
+			write(t, w, newTestBatch(nsSource("payments", "a-1", map[string]string{"app": "a"}), acks, 0, 0, 2, nil))
+			write(t, w, newTestBatch(nsSource("payments", "b-1", map[string]string{"app.kubernetes.io/name": "b"}), acks, 1, 10, 2, nil))
+			acks.waitAcked(t, 0, 1)
+			if !install {
+				require.Equal(t, int64(2), o.Stats().DocsDeadLettered, "the collision, without our template")
+				return
+			}
+			require.Zero(t, o.Stats().DocsRescued)
+			ds := f.modelTarget("logs-sluice.container_logs-default")
+			f.mu.Lock()
+			fields := len(ds.fields)
+			f.mu.Unlock()
+			var batches []*record.Batch
+			for i := range 20 {
+				batches = append(batches, newTestBatch(nsSource("payments", "c-"+strconv.Itoa(i), map[string]string{"churn-" + strconv.Itoa(i): "x"}), acks, uint64(2+i), 100+i, 1, nil))
+			}
+			write(t, w, batches...)
+			seqs := []uint64{0, 1}
+			for i := range 20 {
+				seqs = append(seqs, uint64(2+i))
+			}
+			acks.waitAcked(t, seqs...)
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			require.Equal(t, fields, len(ds.fields), "label churn added mapped fields")
+			require.Len(t, ds.docs, 24)
+		})
+	}
+}
+
+// max_labels caps the labels kept per document and counts the rest.
+func TestLabelBudgetCounted(t *testing.T) {
+	f := newModelES(t, "8.17.0")
+	cfg := streamConfig(f.srv.URL)
+	cfg.MaxLabels = 3
+	o := startOutput(t, cfg)
+	labels := map[string]string{}
+	for i := range 10 {
+		labels["l"+strconv.Itoa(i)] = "v"
+	}
+	acks := newAckRecorder()
+	write(t, o.NewWriter(), newTestBatch(nsSource("payments", "a-1", labels), acks, 0, 0, 4, nil))
+	acks.waitAcked(t, 0)
+	require.Equal(t, int64(4*7), o.Stats().LabelsDropped)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, op := range f.model.targets["logs-sluice.container_logs-default"].docs {
+		var d struct {
+			Kubernetes struct{ Labels map[string]string } `json:"kubernetes"`
+		}
+		require.NoError(t, json.Unmarshal(op.Doc, &d))
+		require.Equal(t, map[string]string{"l0": "v", "l1": "v", "l2": "v"}, d.Kubernetes.Labels)
+	}
+}
+
+// schema: ecs reaches the store in ECS names, with data_stream.* of the
+// stream each document went to.
+func TestSchemaECSThroughOutput(t *testing.T) {
+	f := newModelES(t, "8.17.0")
+	cfg := streamConfig(f.srv.URL)
+	cfg.Schema = "ecs"
+	o := startOutput(t, cfg)
+	acks := newAckRecorder()
+	write(t, o.NewWriter(), newTestBatch(nsSource("payments", "a-1", map[string]string{"app": "a"}), acks, 0, 0, 2, nil))
+	acks.waitAcked(t, 0)
+	require.Equal(t, []string{"logs-sluice.container_logs-default"}, f.modelStreams())
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, op := range f.model.targets["logs-sluice.container_logs-default"].docs {
+		var d map[string]any
+		require.NoError(t, json.Unmarshal(op.Doc, &d))
+		require.Equal(t, map[string]any{"type": "logs", "dataset": "sluice.container_logs", "namespace": "default"}, d["data_stream"])
+		require.Equal(t, "payments", d["kubernetes"].(map[string]any)["namespace"])
+		require.Contains(t, d, "message")
+		require.NotContains(t, d, "log")
+	}
+	require.Contains(t, f.templates, "sluice-logs-ecs")
+}
+
+// With failure_store on a 9.1 cluster, the template enables the failure
+// store; a document that fails mapping is answered 201 failure_store:
+// used, counted apart, and neither rescued nor dead-lettered.
+func TestFailureStoreCounted(t *testing.T) {
+	f := newModelES(t, "9.1.0")
+	cfg := streamConfig(f.srv.URL)
+	cfg.FailureStore = true
+	o := startOutput(t, cfg)
+	src := nsSource("payments", "a-1", nil)
+	acks := newAckRecorder()
+	w := o.NewWriter()
+	write(t, w, newTestBatch(src, acks, 0, 0, 3, nil)) // maps n as long
+	acks.waitAcked(t, 0)
+	write(t, w, newTestBatch(src, acks, 1, 3, 2, func(n int) string {
+		return `{"@timestamp":"2026-11-25T10:00:00Z","n":"not a number ` + strconv.Itoa(n) + `"}`
+	}))
+	acks.waitAcked(t, 0, 1)
+	st := o.Stats()
+	require.Equal(t, int64(2), st.DocsFailureStore)
+	require.Equal(t, int64(3), st.DocsSent)
+	require.Zero(t, st.DocsRescued)
+	require.Zero(t, st.DocsDeadLettered)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	require.Contains(t, string(f.templates["sluice-logs"]), `"failure_store"`)
+	require.Len(t, f.model.targets["logs-sluice.container_logs-default"].failures, 2)
+}
+
+// The templates shipped in deploy/elasticsearch are the ones the output
+// installs (for Elasticsearch 8.7+, failure store off), for operators who
+// set install_templates: false and install them by hand.
+// SLUICE_UPDATE_TEMPLATES=1 rewrites them.
+func TestShippedTemplatesAreBuiltIn(t *testing.T) {
+	d := &DataStreams{Type: "logs", Dataset: datasetContainers, Datasets: map[string]string{"syslog": datasetSyslog}}
+	require.NoError(t, d.ParseNamespace("default"))
+	mt := buildTemplates(d, 0, serverInfo{known: true, major: 8, minor: 17, number: "8.17.0"}, false)
+	for path, want := range map[string][]byte{shippedDataStreamTemplate: mt.index, shippedComponentTemplate: mt.component} {
+		want = append(want, '\n')
+		if os.Getenv("SLUICE_UPDATE_TEMPLATES") != "" {
+			require.NoError(t, os.WriteFile(path, want, 0o644))
+		}
+		got, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got), "%s differs from the built-in template (SLUICE_UPDATE_TEMPLATES=1 rewrites it)", path)
+	}
+}
+
+// The shipped classic template (for index: with the old names) installs
+// beside Fleet's, keeps the dated names plain indices, and takes none of
+// the logs-<dataset>-<namespace> data streams.
+func TestClassicTemplateCoexists(t *testing.T) {
+	m := newESModel("8.17.0")
+	m.addFleet("logs-system.syslog", "logs-system.syslog-*", 200)
+	body, err := os.ReadFile(shippedIndexTemplate)
+	require.NoError(t, err)
+	st, _, reason := m.putTemplate("sluice-logs-classic", body)
+	require.Equal(t, 200, st, reason)
+	require.Equal(t, "sluice-logs-classic", m.resolve("logs-payments-2026.12.06").name)
+	require.Equal(t, "logs-system.syslog", m.resolve("logs-system.syslog-default").name)
+	require.Equal(t, "logs", m.resolve("logs-nginx.access-default").name)
+	st, _, _ = m.write(bulkOp{Action: "create", Index: "logs-payments-2026.12.06", ID: "1"}, map[string]any{})
+	require.Equal(t, 201, st)
+	require.False(t, m.targets["logs-payments-2026.12.06"].dataStream)
+}
+
+// schema: otel takes Elasticsearch's OTel naming (<dataset>.otel); a
+// dataset of the operator's that lacks our prefix gets its own pattern.
+func TestDatasetsAndPatterns(t *testing.T) {
+	cfg := streamConfig("http://127.0.0.1:9")
+	cfg.Schema = "otel"
+	o, err := New(cfg, nil, WithInputs([]config.Input{{Name: "sys", Type: "syslog"}}))
+	require.NoError(t, err)
+	d := o.conv.streams
+	require.Equal(t, "sluice.container_logs.otel", d.Dataset)
+	require.Equal(t, "sluice.syslog.otel", d.Datasets["sys"])
+
+	cfg = streamConfig("http://127.0.0.1:9")
+	cfg.DataStreams.Dataset = "payments.api"
+	o, err = New(cfg, nil)
+	require.NoError(t, err)
+	mt := buildTemplates(o.conv.streams, 0, serverInfo{known: true, major: 8, minor: 6}, false)
+	var tmpl modelTemplate
+	require.NoError(t, json.Unmarshal(mt.index, &tmpl))
+	require.Equal(t, []string{"logs-sluice.*-*", "logs-payments.api-*"}, tmpl.Patterns)
+	require.Equal(t, []string{"sluice-logs-mappings"}, tmpl.ComposedOf, "no @custom hooks before 8.7")
 }

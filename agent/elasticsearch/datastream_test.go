@@ -15,12 +15,13 @@ import (
 const (
 	shippedIndexTemplate      = "../../deploy/elasticsearch/index-template.json"
 	shippedDataStreamTemplate = "../../deploy/elasticsearch/data-stream-template.json"
+	shippedComponentTemplate  = "../../deploy/elasticsearch/component-template.json"
 )
 
 func TestDataStreamCreatesIntoItsName(t *testing.T) {
 	f := newFaultyBulk(t)
 	cfg := testConfig(f.srv.URL)
-	cfg.DataStream = "logs-kubernetes-default"
+	cfg.DataStream = "logs-sluice.container_logs-default"
 	cfg.Template = config.Template{File: shippedDataStreamTemplate, Name: "sluice-ds"}
 	o := startOutput(t, cfg)
 	src := testSource("api-1")
@@ -34,7 +35,7 @@ func TestDataStreamCreatesIntoItsName(t *testing.T) {
 	require.Len(t, ops, 6)
 	for _, op := range ops {
 		require.Equal(t, "create", op.Action)
-		require.Equal(t, "logs-kubernetes-default", op.Index)
+		require.Equal(t, "logs-sluice.container_logs-default", op.Index)
 	}
 	want, err := os.ReadFile(shippedDataStreamTemplate)
 	require.NoError(t, err)
