@@ -24,7 +24,7 @@ func Check(cfg *config.Config) (warnings []string, err error) {
 		if oc.Type != "elasticsearch" {
 			continue
 		}
-		o, err := elasticsearch.New(oc, quiet)
+		o, err := elasticsearch.New(oc, quiet, elasticsearch.WithInputs(cfg.Inputs))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("output %s: %w", oc.Name, err))
 			continue
