@@ -62,6 +62,7 @@ type Output struct {
 type OutputStats struct {
 	Sent, Duplicate, Failed     int64 // documents, by result
 	Rescued, DeadLettered       int64 // refused documents stored as a rescue copy, or in the dead-letter index
+	FailureStore, LabelsDropped int64 // documents in a data stream's failure store; labels left out by max_labels
 	ItemRetries, RequestRetries int64
 	Bytes                       int64 // bytes written (bodies on the wire)
 	InFlight                    int64 // requests being sent now
@@ -142,51 +143,52 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 type collector struct {
 	s Sources
 
-	inRecords, inBytes, inParseErrors, inOpenErrors, dropped *prometheus.Desc
-	filesOpen, fileLag, fileLagMax, connections              *prometheus.Desc
-	outDocs, outRetries, outBytes, outInFlight               *prometheus.Desc
-	memory, memoryLimit, ringItems, ringCap                  *prometheus.Desc
-	tapSubs, tapDropped, buildInfo                           *prometheus.Desc
-	joined, timeFallbacks, batchLimit                        *prometheus.Desc
-	ckptErrors, ckptSaved, ckptLoad                          *prometheus.Desc
-	rotatedUnread                                            *prometheus.Desc
-	filesRefused                                             *prometheus.Desc
-	connsClosed, frameBytes                                  *prometheus.Desc
+	inRecords, inBytes, inParseErrors, inOpenErrors, dropped     *prometheus.Desc
+	filesOpen, fileLag, fileLagMax, connections                  *prometheus.Desc
+	outDocs, outRetries, outBytes, outInFlight, outLabelsDropped *prometheus.Desc
+	memory, memoryLimit, ringItems, ringCap                      *prometheus.Desc
+	tapSubs, tapDropped, buildInfo                               *prometheus.Desc
+	joined, timeFallbacks, batchLimit                            *prometheus.Desc
+	ckptErrors, ckptSaved, ckptLoad                              *prometheus.Desc
+	rotatedUnread                                                *prometheus.Desc
+	filesRefused                                                 *prometheus.Desc
+	connsClosed, frameBytes                                      *prometheus.Desc
 }
 
 func newCollector(s Sources) *collector {
 	return &collector{
-		s:             s,
-		inRecords:     desc("sluice_input_records_total", "Records an input handed to the pipeline.", "input"),
-		inBytes:       desc("sluice_input_bytes_total", "Bytes an input read from files or received.", "input"),
-		inParseErrors: desc("sluice_input_parse_errors_total", "Lines or messages that did not parse and were shipped raw, flagged malformed.", "input"),
-		inOpenErrors:  desc("sluice_input_open_errors_total", "Failures to open or read a log file (retried on the next scan).", "input"),
-		dropped:       desc("sluice_dropped_records_total", "Records or parts of records lost, by reason: truncated (cut at the size limit), udp_overflow (pipeline full), udp_receive_buffer (dropped by the kernel: the UDP socket's receive buffer was full), shutdown (read but not handed over).", "input", "reason"),
-		filesOpen:     desc("sluice_files_open", "Log files being read.", "input"),
-		fileLag:       desc("sluice_file_lag_bytes", "Bytes of each open file not read yet (size minus read position), as a distribution over the files.", "input"),
-		fileLagMax:    desc("sluice_file_lag_max_bytes", "Largest lag of an open file.", "input"),
-		connections:   desc("sluice_input_connections", "Open connections of a network input.", "input"),
-		frameBytes:    desc("sluice_input_frame_memory_bytes", "Bytes TCP connections' frame buffers hold beyond their first 4 KiB: their share of memory_limit, which all syslog inputs share, is in the log line \"memory_limit shared out\" (syslog_frames).", "input"),
-		connsClosed:   desc("sluice_input_connections_closed_total", "Connections a network input closed itself, by reason: max_connections (refused at once), idle_timeout, handshake_timeout (no TLS handshake in time), frame_memory (an unfinished message found no room in memory_limit).", "input", "reason"),
-		outDocs:       desc("sluice_output_documents_total", "Documents an output finished with, by result: sent, duplicate (409 on create: stored by an earlier try), rescued (refused, stored without merged fields), dead_lettered (rescue refused too, stored in the dead-letter index), failed (lost: even the dead letter was refused).", "output", "result"),
-		outRetries:    desc("sluice_output_retries_total", "Documents (kind=item) and whole requests (kind=request) sent again.", "output", "kind"),
-		outBytes:      desc("sluice_output_bytes_total", "Bytes an output wrote (request bodies as sent, after compression).", "output"),
-		outInFlight:   desc("sluice_output_inflight_requests", "Requests an output is sending now.", "output"),
-		memory:        desc("sluice_pipeline_memory_bytes", "Bytes held by batches not yet acknowledged."),
-		memoryLimit:   desc("sluice_pipeline_memory_limit_bytes", "memory_limit: the agent's memory, of which batches get a share (sluice_pipeline_batch_limit_bytes)."),
-		batchLimit:    desc("sluice_pipeline_batch_limit_bytes", "Bytes batches not yet acknowledged may hold: memory_limit less the outputs' buffers and room for the garbage collector."),
-		ckptErrors:    desc("sluice_checkpoint_save_errors_total", "Failed writes of the checkpoint file in data_dir (retried every checkpoint_interval; while they fail a restart re-reads files from older positions)."),
-		ckptSaved:     desc("sluice_checkpoint_last_success_timestamp_seconds", "When the checkpoint file last held every acknowledged position (a write, or a sync with nothing new)."),
-		ckptLoad:      desc("sluice_checkpoint_load_errors_total", "Problems in the checkpoint file at start, by reason: bad_entry (an entry dropped; its file resumed by start_at), empty_file and corrupt_file (the file kept aside as checkpoints.json.corrupt-<time>; every file resumed by start_at).", "reason"),
-		ringItems:     desc("sluice_ring_items", "Batches waiting for a worker."),
-		ringCap:       desc("sluice_ring_capacity", "Batches the ring holds at most."),
-		tapSubs:       desc("sluice_tap_subscribers", "Clients of /api/v1/tap."),
-		tapDropped:    desc("sluice_tap_dropped_subscribers_total", "Tap clients dropped because they did not keep up."),
-		buildInfo:     desc("sluice_build_info", "Always 1; the labels say which build runs.", "version", "goversion"),
-		joined:        desc("sluice_input_multiline_records_total", "Records joined from several lines by a multiline rule (cut ones are also in sluice_dropped_records_total{reason=\"truncated\"}).", "input"),
-		rotatedUnread: desc("sluice_input_rotated_unread_bytes_total", "Bytes a copytruncate left unread under a reader that was behind, by result: recovered (read from the copy beside the file, with the original's ids), lost (no copy held them; as far as the reader had seen the file).", "input", "result"),
-		filesRefused:  desc("sluice_input_files_refused_total", "Matched log files not read, by reason: outside_roots (a link leading out of allowed_roots), system (/proc, /sys, /dev), agent_file (data_dir, the config, secrets), size_unreliable (more content than its size says, like procfs). Each is counted once while it leads to the same place.", "input", "reason"),
-		timeFallbacks: desc("sluice_time_fallback_total", "Documents that kept the read time as @timestamp because their time field was missing or did not parse (flagged sluice.time_fallback)."),
+		s:                s,
+		inRecords:        desc("sluice_input_records_total", "Records an input handed to the pipeline.", "input"),
+		inBytes:          desc("sluice_input_bytes_total", "Bytes an input read from files or received.", "input"),
+		inParseErrors:    desc("sluice_input_parse_errors_total", "Lines or messages that did not parse and were shipped raw, flagged malformed.", "input"),
+		inOpenErrors:     desc("sluice_input_open_errors_total", "Failures to open or read a log file (retried on the next scan).", "input"),
+		dropped:          desc("sluice_dropped_records_total", "Records or parts of records lost, by reason: truncated (cut at the size limit), udp_overflow (pipeline full), udp_receive_buffer (dropped by the kernel: the UDP socket's receive buffer was full), shutdown (read but not handed over).", "input", "reason"),
+		filesOpen:        desc("sluice_files_open", "Log files being read.", "input"),
+		fileLag:          desc("sluice_file_lag_bytes", "Bytes of each open file not read yet (size minus read position), as a distribution over the files.", "input"),
+		fileLagMax:       desc("sluice_file_lag_max_bytes", "Largest lag of an open file.", "input"),
+		connections:      desc("sluice_input_connections", "Open connections of a network input.", "input"),
+		frameBytes:       desc("sluice_input_frame_memory_bytes", "Bytes TCP connections' frame buffers hold beyond their first 4 KiB: their share of memory_limit, which all syslog inputs share, is in the log line \"memory_limit shared out\" (syslog_frames).", "input"),
+		connsClosed:      desc("sluice_input_connections_closed_total", "Connections a network input closed itself, by reason: max_connections (refused at once), idle_timeout, handshake_timeout (no TLS handshake in time), frame_memory (an unfinished message found no room in memory_limit).", "input", "reason"),
+		outDocs:          desc("sluice_output_documents_total", "Documents an output finished with, by result: sent, duplicate (409 on create: stored by an earlier try), rescued (refused, stored without merged fields), dead_lettered (rescue refused too, stored in the dead-letter index), failed (lost: even the dead letter was refused), failure_store (kept in the data stream's failure store: stored, not searchable as logs).", "output", "result"),
+		outLabelsDropped: desc("sluice_output_labels_dropped_total", "Labels, namespace labels and annotations left out of documents by max_labels, summed over documents.", "output"),
+		outRetries:       desc("sluice_output_retries_total", "Documents (kind=item) and whole requests (kind=request) sent again.", "output", "kind"),
+		outBytes:         desc("sluice_output_bytes_total", "Bytes an output wrote (request bodies as sent, after compression).", "output"),
+		outInFlight:      desc("sluice_output_inflight_requests", "Requests an output is sending now.", "output"),
+		memory:           desc("sluice_pipeline_memory_bytes", "Bytes held by batches not yet acknowledged."),
+		memoryLimit:      desc("sluice_pipeline_memory_limit_bytes", "memory_limit: the agent's memory, of which batches get a share (sluice_pipeline_batch_limit_bytes)."),
+		batchLimit:       desc("sluice_pipeline_batch_limit_bytes", "Bytes batches not yet acknowledged may hold: memory_limit less the outputs' buffers and room for the garbage collector."),
+		ckptErrors:       desc("sluice_checkpoint_save_errors_total", "Failed writes of the checkpoint file in data_dir (retried every checkpoint_interval; while they fail a restart re-reads files from older positions)."),
+		ckptSaved:        desc("sluice_checkpoint_last_success_timestamp_seconds", "When the checkpoint file last held every acknowledged position (a write, or a sync with nothing new)."),
+		ckptLoad:         desc("sluice_checkpoint_load_errors_total", "Problems in the checkpoint file at start, by reason: bad_entry (an entry dropped; its file resumed by start_at), empty_file and corrupt_file (the file kept aside as checkpoints.json.corrupt-<time>; every file resumed by start_at).", "reason"),
+		ringItems:        desc("sluice_ring_items", "Batches waiting for a worker."),
+		ringCap:          desc("sluice_ring_capacity", "Batches the ring holds at most."),
+		tapSubs:          desc("sluice_tap_subscribers", "Clients of /api/v1/tap."),
+		tapDropped:       desc("sluice_tap_dropped_subscribers_total", "Tap clients dropped because they did not keep up."),
+		buildInfo:        desc("sluice_build_info", "Always 1; the labels say which build runs.", "version", "goversion"),
+		joined:           desc("sluice_input_multiline_records_total", "Records joined from several lines by a multiline rule (cut ones are also in sluice_dropped_records_total{reason=\"truncated\"}).", "input"),
+		rotatedUnread:    desc("sluice_input_rotated_unread_bytes_total", "Bytes a copytruncate left unread under a reader that was behind, by result: recovered (read from the copy beside the file, with the original's ids), lost (no copy held them; as far as the reader had seen the file).", "input", "result"),
+		filesRefused:     desc("sluice_input_files_refused_total", "Matched log files not read, by reason: outside_roots (a link leading out of allowed_roots), system (/proc, /sys, /dev), agent_file (data_dir, the config, secrets), size_unreliable (more content than its size says, like procfs). Each is counted once while it leads to the same place.", "input", "reason"),
+		timeFallbacks:    desc("sluice_time_fallback_total", "Documents that kept the read time as @timestamp because their time field was missing or did not parse (flagged sluice.time_fallback)."),
 	}
 }
 
@@ -195,7 +197,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.inRecords, c.inBytes, c.inParseErrors, c.inOpenErrors, c.dropped,
 		c.filesOpen, c.fileLag, c.fileLagMax, c.connections,
-		c.outDocs, c.outRetries, c.outBytes, c.outInFlight,
+		c.outDocs, c.outRetries, c.outBytes, c.outInFlight, c.outLabelsDropped,
 		c.memory, c.memoryLimit, c.ringItems, c.ringCap,
 		c.tapSubs, c.tapDropped, c.buildInfo, c.joined, c.timeFallbacks,
 		c.batchLimit, c.ckptErrors, c.ckptSaved, c.ckptLoad, c.rotatedUnread, c.filesRefused,
@@ -256,6 +258,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		cv(c.outDocs, st.Rescued, o.Name, "rescued")
 		cv(c.outDocs, st.DeadLettered, o.Name, "dead_lettered")
 		cv(c.outDocs, st.Failed, o.Name, "failed")
+		cv(c.outDocs, st.FailureStore, o.Name, "failure_store")
+		cv(c.outLabelsDropped, st.LabelsDropped, o.Name)
 		cv(c.outRetries, st.ItemRetries, o.Name, "item")
 		cv(c.outRetries, st.RequestRetries, o.Name, "request")
 		cv(c.outBytes, st.Bytes, o.Name)

@@ -52,7 +52,7 @@ func TestCollector(t *testing.T) {
 		Outputs: []Output{{
 			Name: "es",
 			Stats: func() OutputStats {
-				return OutputStats{Sent: 8, Duplicate: 1, Failed: 1, Rescued: 4, DeadLettered: 5, ItemRetries: 2, RequestRetries: 3, Bytes: 9000, InFlight: 2}
+				return OutputStats{Sent: 8, Duplicate: 1, Failed: 1, Rescued: 4, DeadLettered: 5, FailureStore: 6, LabelsDropped: 7, ItemRetries: 2, RequestRetries: 3, Bytes: 9000, InFlight: 2}
 			},
 			ObserveRequests: func(o prometheus.Observer) { obs = o },
 		}},
@@ -94,13 +94,17 @@ sluice_input_connections_closed_total{input="syslog",reason="idle_timeout"} 12
 # HELP sluice_input_frame_memory_bytes Bytes TCP connections' frame buffers hold beyond their first 4 KiB: their share of memory_limit, which all syslog inputs share, is in the log line "memory_limit shared out" (syslog_frames).
 # TYPE sluice_input_frame_memory_bytes gauge
 sluice_input_frame_memory_bytes{input="syslog"} 61440
-# HELP sluice_output_documents_total Documents an output finished with, by result: sent, duplicate (409 on create: stored by an earlier try), rescued (refused, stored without merged fields), dead_lettered (rescue refused too, stored in the dead-letter index), failed (lost: even the dead letter was refused).
+# HELP sluice_output_documents_total Documents an output finished with, by result: sent, duplicate (409 on create: stored by an earlier try), rescued (refused, stored without merged fields), dead_lettered (rescue refused too, stored in the dead-letter index), failed (lost: even the dead letter was refused), failure_store (kept in the data stream's failure store: stored, not searchable as logs).
 # TYPE sluice_output_documents_total counter
 sluice_output_documents_total{output="es",result="dead_lettered"} 5
 sluice_output_documents_total{output="es",result="duplicate"} 1
 sluice_output_documents_total{output="es",result="failed"} 1
+sluice_output_documents_total{output="es",result="failure_store"} 6
 sluice_output_documents_total{output="es",result="rescued"} 4
 sluice_output_documents_total{output="es",result="sent"} 8
+# HELP sluice_output_labels_dropped_total Labels, namespace labels and annotations left out of documents by max_labels, summed over documents.
+# TYPE sluice_output_labels_dropped_total counter
+sluice_output_labels_dropped_total{output="es"} 7
 # HELP sluice_output_retries_total Documents (kind=item) and whole requests (kind=request) sent again.
 # TYPE sluice_output_retries_total counter
 sluice_output_retries_total{kind="item",output="es"} 2

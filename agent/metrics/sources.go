@@ -70,6 +70,7 @@ func ElasticsearchOutput(o *elasticsearch.Output) Output {
 			return OutputStats{
 				Sent: st.DocsSent, Duplicate: st.DocsDuplicate, Failed: st.DocsFailed,
 				Rescued: st.DocsRescued, DeadLettered: st.DocsDeadLettered,
+				FailureStore: st.DocsFailureStore, LabelsDropped: st.LabelsDropped,
 				ItemRetries: st.ItemRetries, RequestRetries: st.RequestRetries,
 				Bytes: st.BytesSent, InFlight: st.InFlight,
 			}
