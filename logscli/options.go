@@ -2,32 +2,40 @@ package logscli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"io"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
-
-	"github.com/sluicelog/sluice/logscli/live"
 )
 
 // Options are the command line.
 type Options struct {
 	PodRegex      string
+	Target        Target // TYPE/NAME: the pods of a workload
 	Namespace     string
 	AllNamespaces bool
 	Selector      string
-	Container     string
+	Container     string // regexp
 	Grep          string
 	Input         string
+	Node          string
+
+	Include, Exclude             []string
+	ExcludeContainer, ExcludePod []string
 
 	Since    time.Duration
 	From, To time.Time
 	Follow   bool
+	Tail     int // lines per container from the end of history; -1 = all
+	Previous bool
 
 	Output     string // text | json | raw
-	Timestamps bool
+	Template   string // a Go template, or the name of one (templates)
+	Timestamps string // "" | default | short
+	Timezone   string // Local, UTC or an IANA name
 	Color      string // auto | always | never
+	Completion string // bash | zsh | fish: print the script
 
 	Agents    []string
 	TokenFile string
@@ -44,29 +52,115 @@ type Options struct {
 	IDField   string
 	PageSize  int
 	SeamDelay time.Duration
+
+	loc *time.Location // Timezone, loaded by check
 }
 
-// defaultSince is the history shown without -f, --since or --from.
+// Target is a workload named as kubectl names it: deploy/NAME and the like.
+type Target struct {
+	Kind string // Deployment, StatefulSet, DaemonSet, Job, ReplicaSet; "" = none
+	Name string
+}
+
+// targetKinds maps kubectl's names and short names of a workload to its kind.
+var targetKinds = map[string]string{
+	"deploy": "Deployment", "deployment": "Deployment", "deployments": "Deployment",
+	"sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
+	"ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet",
+	"job": "Job", "jobs": "Job",
+	"rs": "ReplicaSet", "replicaset": "ReplicaSet", "replicasets": "ReplicaSet",
+	"pod": "Pod", "pods": "Pod", "po": "Pod",
+}
+
+// parseTarget reads the positional argument: TYPE/NAME, or a pod regexp.
+// A pod/NAME is the pod of that exact name.
+func parseTarget(arg string) (podRegex string, t Target, err error) {
+	kind, name, ok := strings.Cut(arg, "/")
+	k, known := targetKinds[strings.ToLower(kind)]
+	if !ok || !known {
+		return arg, Target{}, nil
+	}
+	if name == "" || strings.Contains(name, "/") {
+		return "", Target{}, fmt.Errorf("%q: want TYPE/NAME, e.g. deploy/api", arg)
+	}
+	if k == "Pod" {
+		return "^" + regexp.QuoteMeta(name) + "$", Target{}, nil
+	}
+	return "", Target{Kind: k, Name: name}, nil
+}
+
+// defaultSince is the history shown without -f, --since, --from or --tail.
 const defaultSince = time.Hour
 
-type stringList []string
+// sinceValue is --since: a Go duration, with days (d) and weeks (w) too:
+// 1d, 2h30m, 1w2d.
+type sinceValue struct{ d *time.Duration }
 
-func (l *stringList) String() string     { return strings.Join(*l, ",") }
-func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+var sinceRE = regexp.MustCompile(`^(?:(\d+)w)?(?:(\d+)d)?(.*)$`)
 
-type timeFlag struct{ t *time.Time }
+func (v sinceValue) String() string {
+	if v.d == nil || *v.d == 0 {
+		return ""
+	}
+	return v.d.String()
+}
 
-func (f timeFlag) String() string {
+func (v sinceValue) Type() string { return "duration" }
+
+func (v sinceValue) Set(s string) error {
+	d, err := parseSince(s)
+	if err != nil {
+		return err
+	}
+	*v.d = d
+	return nil
+}
+
+func parseSince(s string) (time.Duration, error) {
+	m := sinceRE.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil || m[1] == "" && m[2] == "" && m[3] == "" {
+		return 0, fmt.Errorf("want a duration like 30s, 15m, 2h30m, 1d or 1w")
+	}
+	var d time.Duration
+	for i, unit := range []time.Duration{7 * 24 * time.Hour, 24 * time.Hour} {
+		if m[i+1] == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(m[i+1], 10, 32)
+		if err != nil {
+			return 0, fmt.Errorf("want a duration like 30s, 15m, 2h30m, 1d or 1w")
+		}
+		d += time.Duration(n) * unit
+	}
+	if m[3] != "" {
+		rest, err := time.ParseDuration(m[3])
+		if err != nil {
+			return 0, fmt.Errorf("want a duration like 30s, 15m, 2h30m, 1d or 1w")
+		}
+		d += rest
+	}
+	if d <= 0 {
+		return 0, errors.New("must be positive")
+	}
+	return d, nil
+}
+
+// timeValue is --from and --to.
+type timeValue struct{ t *time.Time }
+
+func (f timeValue) String() string {
 	if f.t == nil || f.t.IsZero() {
 		return ""
 	}
 	return f.t.Format(time.RFC3339)
 }
 
+func (f timeValue) Type() string { return "time" }
+
 // Set accepts RFC 3339 (with or without fractions), a date and time
 // without a zone (local time) or a bare date.
-func (f timeFlag) Set(v string) error {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+func (f timeValue) Set(v string) error {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
 		if t, err := time.ParseInLocation(layout, v, time.Local); err == nil {
 			*f.t = t
 			return nil
@@ -75,137 +169,75 @@ func (f timeFlag) Set(v string) error {
 	return fmt.Errorf("want a time like 2026-11-25T10:00:00Z or 2026-11-25 10:00")
 }
 
-const usageHead = `Usage: logs [POD-REGEX] [flags]
+// usageError is a bad command line: exit 2.
+type usageError struct{ err error }
 
-Shows the logs that sluice agents ship, across every pod at once: history
-from Elasticsearch (or VictoriaLogs), live from the agents' tap with -f.
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
 
-  logs api -n payments -f              follow the pods matching "api" in payments
-  logs -A --grep 'error|panic' --since 30m
-  logs -f --since 10m -n web           the last 10 minutes, then live, no gap
-
-Without -n or -A: the kubeconfig context's namespace if it sets one, else
-all namespaces. Without -f: the last hour unless --since or --from says.
-
-Flags:
-`
-
-func newFlagSet(o *Options, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("logs", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	str := func(p *string, long, short, def, usage string) {
-		fs.StringVar(p, long, def, usage)
-		if short != "" {
-			fs.StringVar(p, short, def, "short for --"+long)
-		}
-	}
-	boolean := func(p *bool, long, short, usage string) {
-		fs.BoolVar(p, long, false, usage)
-		if short != "" {
-			fs.BoolVar(p, short, false, "short for --"+long)
-		}
-	}
-	str(&o.Namespace, "namespace", "n", "", "only this namespace")
-	boolean(&o.AllNamespaces, "all-namespaces", "A", "every namespace")
-	str(&o.Selector, "selector", "l", "", "pod label selector (k=v,k!=v,k,!k)")
-	str(&o.Container, "container", "c", "", "only this container name")
-	fs.StringVar(&o.Grep, "grep", "", "only lines matching this regexp")
-	fs.StringVar(&o.Input, "input", "", "only records of this agent input (e.g. syslog)")
-	fs.DurationVar(&o.Since, "since", 0, "history from this long ago (e.g. 15m, 2h)")
-	fs.Var(timeFlag{&o.From}, "from", "history from this time (RFC 3339, or local 2006-01-02 15:04)")
-	fs.Var(timeFlag{&o.To}, "to", "history up to this time (not with -f)")
-	boolean(&o.Follow, "follow", "f", "stream live records from the agents")
-	str(&o.Output, "output", "o", "text", "text, json or raw")
-	fs.BoolVar(&o.Timestamps, "timestamps", false, "text: start each line with its @timestamp")
-	fs.StringVar(&o.Color, "color", "auto", "auto (when stdout is a terminal and NO_COLOR is unset), always or never")
-	fs.Var((*stringList)(&o.Agents), "agent", "agent URL to tap directly, e.g. http://127.0.0.1:2020 (repeatable; no kubeconfig needed)")
-	fs.StringVar(&o.TokenFile, "token-file", "", "file with the agents' tap token (their http.token_file; deploy/: the sluice-tap-token Secret), sent to --agent and through the API server's pod proxy")
-	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG, then ~/.kube/config)")
-	fs.StringVar(&o.Context, "context", "", "kubeconfig context")
-	fs.StringVar(&o.AgentNamespace, "agent-namespace", "sluice", "namespace of the agent pods")
-	fs.StringVar(&o.AgentSelector, "agent-selector", live.DefaultAgentSelector, "label selector of the agent pods")
-	fs.IntVar(&o.AgentPort, "agent-port", 0, "agents' HTTP port (default: their container port named http, else 2020)")
-	fs.DurationVar(&o.Resync, "agent-resync", 5*time.Second, "how often the agent pods are listed again (new nodes, rolling updates)")
-	fs.StringVar(&o.ES, "es", "", "history store URL (default $SLUICE_ES_URL); Elasticsearch or VictoriaLogs")
-	fs.StringVar(&o.Store, "store", "auto", "auto, elasticsearch or victorialogs")
-	fs.StringVar(&o.Index, "index", "logs-*", "Elasticsearch index pattern or data stream")
-	fs.StringVar(&o.IDField, "id-field", "sluice_id", "document id field (the agents' id_field), the tie-breaker of paging")
-	fs.IntVar(&o.PageSize, "page-size", 1000, "records per history request")
-	fs.DurationVar(&o.SeamDelay, "seam-delay", 3*time.Second, "with -f and history: how long the agents get to deliver what they hold before history is read (their flush interval plus the store's refresh)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usageHead)
-		fs.PrintDefaults()
-	}
-	return fs
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
 }
 
-// errHelp is -h: usage was printed, exit 0.
-var errHelp = flag.ErrHelp
-
-// ParseArgs reads the command line; getenv supplies defaults from the
-// environment. POD-REGEX may come before, between or after flags.
-func ParseArgs(args []string, stderr io.Writer, getenv func(string) string) (*Options, error) {
-	o := &Options{}
-	fs := newFlagSet(o, stderr)
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		if args[0] == "--" {
-			positional = append(positional, args[1:]...)
-			break
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
-	}
-	if len(positional) > 1 {
-		return nil, fmt.Errorf("one POD-REGEX at most, got %q", positional)
-	}
-	if len(positional) == 1 {
-		o.PodRegex = positional[0]
-	}
-	if o.ES == "" {
-		o.ES = getenv("SLUICE_ES_URL")
-	}
-	return o, o.check()
-}
-
+// check validates the options together and completes them.
 func (o *Options) check() error {
 	switch {
 	case o.Namespace != "" && o.AllNamespaces:
-		return errors.New("-n and -A: choose one")
+		return usagef("-n and -A: choose one")
 	case o.Output != "text" && o.Output != "json" && o.Output != "raw":
-		return fmt.Errorf("-o %q: want text, json or raw", o.Output)
+		return usagef("-o %q: want text, json or raw", o.Output)
 	case o.Color != "auto" && o.Color != "always" && o.Color != "never":
-		return fmt.Errorf("--color %q: want auto, always or never", o.Color)
+		return usagef("--color %q: want auto, always or never", o.Color)
+	case o.Timestamps != "" && o.Timestamps != "default" && o.Timestamps != "short":
+		return usagef("--timestamps=%q: want default or short", o.Timestamps)
 	case o.Follow && !o.To.IsZero():
-		return errors.New("--to and -f: a live tail has no end")
-	case o.Since < 0:
-		return errors.New("--since must be positive")
+		return usagef("--to and -f: a live tail has no end")
 	case o.Since > 0 && !o.From.IsZero():
-		return errors.New("--since and --from: choose one")
+		return usagef("--since and --from: choose one")
 	case !o.From.IsZero() && !o.To.IsZero() && !o.From.Before(o.To):
-		return errors.New("--from must be before --to")
+		return usagef("--from must be before --to")
+	case o.Tail < -1:
+		return usagef("--tail must be -1 (all) or more")
 	case o.PageSize <= 0:
-		return errors.New("--page-size must be positive")
+		return usagef("--page-size must be positive")
 	case o.Resync <= 0:
-		return errors.New("--agent-resync must be positive")
+		return usagef("--agent-resync must be positive")
+	case o.Previous && o.Follow:
+		return usagef("--previous and -f: a previous container instance has ended; leave out -f")
+	case o.Template != "" && o.Output != "text":
+		return usagef("--template and -o %s: choose one", o.Output)
 	}
+	loc, err := loadZone(o.Timezone)
+	if err != nil {
+		return usagef("--timezone %q: %v", o.Timezone, err)
+	}
+	o.loc = loc
 	return nil
 }
 
-// wantsHistory: without -f there is only history; with -f, only when a
-// start was given.
-func (o *Options) wantsHistory() bool {
-	return !o.Follow || o.Since > 0 || !o.From.IsZero()
+func loadZone(name string) (*time.Location, error) {
+	switch strings.ToLower(name) {
+	case "", "local":
+		return time.Local, nil
+	case "utc":
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, errors.New("unknown time zone (want Local, UTC or an IANA name like Europe/Paris)")
+	}
+	return loc, nil
 }
 
-// historyFrom is the start of the history to show, relative to now.
+// wantsHistory: without -f there is only history; with -f, only when a
+// start or a tail was given.
+func (o *Options) wantsHistory() bool {
+	return !o.Follow || o.Since > 0 || !o.From.IsZero() || o.Tail >= 0
+}
+
+// historyFrom is the start of the history to show, relative to now:
+// --from, --since, else the last hour. A store's --tail is the last lines
+// of that window (searching a whole store for them would read it all).
 func (o *Options) historyFrom(now time.Time) time.Time {
 	switch {
 	case !o.From.IsZero():
@@ -214,4 +246,13 @@ func (o *Options) historyFrom(now time.Time) time.Time {
 		return now.Add(-o.Since)
 	}
 	return now.Add(-defaultSince)
+}
+
+// apiSince is the sinceTime of a pods/log request: none with --tail
+// alone (the kubelet reads the file's end, as kubectl --tail does).
+func (o *Options) apiSince(now time.Time) (time.Time, bool) {
+	if o.Tail >= 0 && o.Since == 0 && o.From.IsZero() {
+		return time.Time{}, false
+	}
+	return o.historyFrom(now), true
 }

@@ -2,9 +2,12 @@ package logscli
 
 import (
 	"bufio"
+	"fmt"
 	"hash/fnv"
 	"io"
 	"strings"
+	"text/template"
+	"time"
 
 	"github.com/sluicelog/sluice/logscli/entry"
 )
@@ -22,26 +25,47 @@ type printer struct {
 	w          *bufio.Writer
 	format     string // text | json | raw
 	color      bool
-	timestamps bool
+	timestamps string // "" | default | short
+	loc        *time.Location
 	idField    string
+	tmpl       *template.Template // --template; nil = format
 }
 
-func newPrinter(w io.Writer, format string, color, timestamps bool, idField string) *printer {
-	return &printer{w: bufio.NewWriterSize(w, 64<<10), format: format, color: color, timestamps: timestamps, idField: idField}
+// Layouts of --timestamps.
+var timestampLayouts = map[string]string{
+	"default": "2006-01-02T15:04:05.000000000Z07:00",
+	"short":   "01-02 15:04:05",
+}
+
+func newPrinter(w io.Writer, format string, color bool, timestamps string, loc *time.Location, idField string) *printer {
+	if loc == nil {
+		loc = time.Local
+	}
+	return &printer{w: bufio.NewWriterSize(w, 64<<10), format: format, color: color, timestamps: timestamps, loc: loc, idField: idField}
 }
 
 // print writes one record; Flush sends what is buffered.
 func (p *printer) print(e *entry.Entry) error {
+	if p.timestamps != "" && p.format != "json" {
+		if t, ok := e.Time(); ok {
+			p.w.WriteString(t.In(p.loc).Format(timestampLayouts[p.timestamps]))
+		} else {
+			p.w.WriteString(orDash(e.Timestamp()))
+		}
+		p.w.WriteByte(' ')
+	}
+	if p.tmpl != nil {
+		if err := p.tmpl.Execute(p.w, newTemplateData(e, p.idField, p.loc)); err != nil {
+			return fmt.Errorf("--template: %w", err)
+		}
+		return p.w.WriteByte('\n')
+	}
 	switch p.format {
 	case "json":
 		p.w.Write(e.Raw)
 	case "raw":
 		p.w.WriteString(e.Line(p.idField))
 	default:
-		if p.timestamps {
-			p.w.WriteString(e.Timestamp())
-			p.w.WriteByte(' ')
-		}
 		src := source(e)
 		if p.color {
 			p.w.WriteString("\x1b[" + colorOf(src) + "m" + src + "\x1b[0m")

@@ -15,10 +15,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/sluicelog/sluice/internal/redact"
 	"github.com/sluicelog/sluice/logscli/entry"
+	"github.com/sluicelog/sluice/logscli/kubelogs"
 	"github.com/sluicelog/sluice/logscli/live"
-	"github.com/sluicelog/sluice/logscli/store"
 )
 
 // clockSkew is how far past the moment history is read it reaches, with
@@ -29,76 +31,117 @@ const clockSkew = time.Minute
 
 // Main runs the command and returns its exit code: 0, 1 for an error
 // (one line on stderr), 2 for a bad command line. Ending ctx (Ctrl-C)
-// ends it cleanly with 0.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+// ends it cleanly with 0. Help, --version and --completion print on
+// stdout.
+func Main(ctx context.Context, version string, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	// Every message passes here: no URL userinfo, password or token in
 	// one (internal/redact).
 	secrets := &redact.Redactor{}
 	stderr = redact.NewWriter(stderr, secrets)
-	o, err := ParseArgs(args, stderr, getenv)
-	if errors.Is(err, errHelp) {
+	o := &Options{}
+	var cmd *cobra.Command
+	cmd = newCommand(o, version, stdout, stderr, func(pos []string) error {
+		if o.Completion != "" {
+			return writeCompletion(cmd, o.Completion, stdout)
+		}
+		if err := o.complete(pos, getenv); err != nil {
+			return err
+		}
+		if tok, err := readToken(o.TokenFile); err == nil {
+			secrets.Add(tok) // an agent's refusal may quote it back
+		}
+		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{
+			ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+				if a.Key == slog.TimeKey && len(groups) == 0 {
+					return slog.Attr{} // a person watches this live
+				}
+				return a
+			},
+		}))
+		return run(ctx, o, stdout, getenv, log)
+	})
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	var ue *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "logs: %s (see logs --help)\n", describe(err))
+		return 2
+	case ctx.Err() != nil:
 		return 0
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "logs:", err)
-		return 2
-	}
-	if tok, err := readToken(o.TokenFile); err == nil {
-		secrets.Add(tok) // an agent's refusal may quote it back
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey && len(groups) == 0 {
-				return slog.Attr{} // a person watches this live
-			}
-			return a
-		},
-	}))
-	if err := run(ctx, o, stdout, getenv, log); err != nil && ctx.Err() == nil {
-		fmt.Fprintln(stderr, "logs:", err)
-		return 1
-	}
-	return 0
+	fmt.Fprintln(stderr, "logs:", describe(err))
+	return 1
 }
 
 func run(ctx context.Context, o *Options, stdout io.Writer, getenv func(string) string, log *slog.Logger) error {
 	f := &entry.Filter{
 		Namespace: o.Namespace, Pod: o.PodRegex, Container: o.Container,
-		Input: o.Input, Labels: o.Selector, Grep: o.Grep,
+		Input: o.Input, Labels: o.Selector, Grep: o.Grep, Node: o.Node,
+		Include: o.Include, Exclude: o.Exclude,
+		ExcludeContainer: o.ExcludeContainer, ExcludePod: o.ExcludePod,
 	}
 	if err := f.Compile(); err != nil {
-		return err
+		return &usageError{err}
 	}
 	color := o.Output == "text" && (o.Color == "always" ||
 		o.Color == "auto" && getenv("NO_COLOR") == "" && isTerminal(stdout))
-	p := newPrinter(stdout, o.Output, color, o.Timestamps, o.IDField)
+	p := newPrinter(stdout, o.Output, color, o.Timestamps, o.loc, o.IDField)
+	if o.Template != "" {
+		var err error
+		if p.tmpl, err = compileTemplate(o.Template, color, o.loc); err != nil {
+			return &usageError{err}
+		}
+	}
 	defer p.flush()
 
+	// The Kubernetes API is needed to find the agents, to read history
+	// when no store is configured, and to resolve a workload.
+	needKube := o.Follow && len(o.Agents) == 0 ||
+		o.wantsHistory() && o.ES == "" ||
+		o.Target.Kind != "" || o.Previous && o.ES != ""
 	var kube *live.Kube
-	if o.Follow && len(o.Agents) == 0 {
+	if needKube {
 		ko := o.kubeOptions()
 		var err error
 		if ko.Token, err = readToken(o.TokenFile); err != nil {
 			return err
 		}
 		if kube, err = live.LoadKube(ko); err != nil {
+			if o.wantsHistory() && o.ES == "" && errors.Is(err, live.ErrNoKubeconfig) {
+				return errors.New("history needs a log store (--es URL or $SLUICE_ES_URL) or a kubeconfig (KUBECONFIG or --kubeconfig) to read it from the Kubernetes API")
+			}
 			return err
 		}
 	}
 	defaultNamespace(o, f, kube)
-
-	var st store.Store
-	if o.wantsHistory() {
-		if o.ES == "" {
-			return errors.New("history needs a log store: --es URL or $SLUICE_ES_URL (or -f without --since for live records only)")
+	var owner *kubelogs.Owner
+	if o.Target.Kind != "" {
+		owner = &kubelogs.Owner{Kind: o.Target.Kind, Name: o.Target.Name, Namespace: f.Namespace}
+		if owner.Namespace == "" {
+			return usagef("%s/%s: a workload needs a namespace: -n NAMESPACE (or one in the kubeconfig context)", strings.ToLower(o.Target.Kind), o.Target.Name)
 		}
-		var err error
-		st, err = store.New(ctx, store.Options{
-			URL: o.ES, Kind: o.Store, Index: o.Index, IDField: o.IDField,
-			Username: getenv("SLUICE_ES_USERNAME"), Password: getenv("SLUICE_ES_PASSWORD"),
-			APIKey: getenv("SLUICE_ES_API_KEY"),
-		})
+		sel, err := kubelogs.Resolve(ctx, kube.Client(), owner)
 		if err != nil {
+			return err
+		}
+		f.Labels = joinSelectors(f.Labels, sel)
+		if o.Target.Kind != "Job" && o.Target.Kind != "ReplicaSet" {
+			// The agents name a Deployment's, StatefulSet's or DaemonSet's
+			// pods' owner so (kubernetes.owner); a Job's may be its CronJob.
+			f.OwnerKind, f.OwnerName = o.Target.Kind, o.Target.Name
+		}
+		if err := f.Compile(); err != nil {
+			return err
+		}
+	}
+
+	var hist historySource
+	if o.wantsHistory() {
+		var err error
+		if hist, err = newHistory(ctx, o, f, kube, owner, getenv); err != nil {
 			return err
 		}
 	}
@@ -107,15 +150,27 @@ func run(ctx context.Context, o *Options, stdout io.Writer, getenv func(string) 
 		if to.IsZero() {
 			to = time.Now()
 		}
-		return history(ctx, st, o, f, to, p, nil)
+		return history(ctx, hist, o, f, to, p, nil)
 	}
-	return follow(ctx, o, f, kube, st, p, log)
+	return follow(ctx, o, f, kube, hist, p, log)
+}
+
+// joinSelectors is both selectors: a comma is AND.
+func joinSelectors(a, b string) string {
+	switch {
+	case strings.TrimSpace(a) == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "," + b
 }
 
 func (o *Options) kubeOptions() live.KubeOptions {
 	return live.KubeOptions{
 		Kubeconfig: o.Kubeconfig, Context: o.Context,
 		Namespace: o.AgentNamespace, Selector: o.AgentSelector, Port: o.AgentPort,
+		Node: o.Node,
 	}
 }
 
@@ -138,12 +193,11 @@ func defaultNamespace(o *Options, f *entry.Filter, kube *live.Kube) {
 	f.Namespace = kube.ContextNamespace
 }
 
-// history prints the stored records of [from, to), oldest first. When
-// joining live it leaves out what sm says the live streams print, and
-// notes the rest in sm.
-func history(ctx context.Context, st store.Store, o *Options, f *entry.Filter, to time.Time, p *printer, sm *seam) error {
-	q := store.Query{Filter: f, From: o.historyFrom(time.Now()), To: to, PageSize: o.PageSize}
-	err := st.Search(ctx, q, func(e *entry.Entry) error {
+// history prints the records of [from, to), oldest first. When joining
+// live it leaves out what sm says the live streams print, and notes the
+// rest in sm.
+func history(ctx context.Context, h historySource, o *Options, f *entry.Filter, to time.Time, p *printer, sm *seam) error {
+	print := func(e *entry.Entry) error {
 		if sm != nil {
 			if sm.live(e) {
 				return nil
@@ -151,8 +205,8 @@ func history(ctx context.Context, st store.Store, o *Options, f *entry.Filter, t
 			sm.add(e)
 		}
 		return p.print(e)
-	})
-	if err != nil {
+	}
+	if err := h.read(ctx, to, print); err != nil {
 		return err
 	}
 	return p.flush()
@@ -160,7 +214,7 @@ func history(ctx context.Context, st store.Store, o *Options, f *entry.Filter, t
 
 // follow starts the live streams, buffers them while history (if any) is
 // printed, then prints them as they come.
-func follow(ctx context.Context, o *Options, f *entry.Filter, kube *live.Kube, st store.Store, p *printer, log *slog.Logger) error {
+func follow(ctx context.Context, o *Options, f *entry.Filter, kube *live.Kube, hist historySource, p *printer, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	in := make(chan *entry.Entry, 256)
 	tail := live.New(in, log)
@@ -168,12 +222,12 @@ func follow(ctx context.Context, o *Options, f *entry.Filter, kube *live.Kube, s
 		cancel()
 		tail.Wait()
 	}()
-	sm := newSeam()
+	sm := newSeam(hist != nil && hist.byTime())
 	buffered := unbounded(ctx, in, sm.noteLive)
 	q := f.TapQuery()
 
 	var targets []live.Target
-	if kube == nil {
+	if len(o.Agents) > 0 {
 		token, err := readToken(o.TokenFile)
 		if err != nil {
 			return err
@@ -198,20 +252,23 @@ func follow(ctx context.Context, o *Options, f *entry.Filter, kube *live.Kube, s
 	if err := connectError(tail.Sync(ctx, targets), len(targets)); err != nil {
 		return err
 	}
-	if kube != nil {
+	if len(o.Agents) == 0 {
 		go resync(ctx, kube, tail, q, o.Resync, log)
 	}
 
-	if st != nil {
+	if hist != nil {
 		// What an agent tapped before our streams began may still be on
-		// its way to the store: let it land, then read history to past
-		// now. Everything is then in history or in the buffered streams.
-		select {
-		case <-time.After(o.SeamDelay):
-		case <-ctx.Done():
-			return nil
+		// its way to a store: let it land, then read history to past now.
+		// Everything is then in history or in the buffered streams. The
+		// kubelet's files hold every line before the agents read it.
+		if d := hist.settle(o.SeamDelay); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+				return nil
+			}
 		}
-		if err := history(ctx, st, o, f, time.Now().Add(clockSkew), p, sm); err != nil {
+		if err := history(ctx, hist, o, f, time.Now().Add(clockSkew), p, sm); err != nil {
 			return err
 		}
 	}
@@ -231,7 +288,7 @@ func follow(ctx context.Context, o *Options, f *entry.Filter, kube *live.Kube, s
 				return nil
 			}
 		}
-		if sm.seen(e) {
+		if sm.seen(e) || !f.MatchLive(e, o.IDField) {
 			continue
 		}
 		if err := p.print(e); err != nil {

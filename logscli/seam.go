@@ -22,13 +22,18 @@ import (
 // live; past the first live record, the live stream is the only source.
 type seam struct {
 	printed map[uint64]int
+	key     func(*entry.Entry) uint64 // Key, or TimeKey for history from pods/log
 
 	mu    sync.Mutex
 	first map[string]time.Time // source -> time of its first live record; nil once history is done
 }
 
-func newSeam() *seam {
-	return &seam{printed: map[uint64]int{}, first: map[string]time.Time{}}
+func newSeam(byTime bool) *seam {
+	s := &seam{printed: map[uint64]int{}, first: map[string]time.Time{}, key: (*entry.Entry).Key}
+	if byTime {
+		s.key = (*entry.Entry).TimeKey
+	}
+	return s
 }
 
 // noteLive records a live record as it arrives, before it is buffered.
@@ -69,7 +74,7 @@ func (s *seam) historyDone() {
 }
 
 // add notes a record printed from history.
-func (s *seam) add(e *entry.Entry) { s.printed[e.Key()]++ }
+func (s *seam) add(e *entry.Entry) { s.printed[s.key(e)]++ }
 
 // seen reports whether a live record was printed from history already,
 // and uses that print up.
@@ -77,7 +82,7 @@ func (s *seam) seen(e *entry.Entry) bool {
 	if len(s.printed) == 0 {
 		return false
 	}
-	k := e.Key()
+	k := s.key(e)
 	n := s.printed[k]
 	if n == 0 {
 		return false

@@ -15,7 +15,7 @@ func TestSeamHistoryStopsWhereLiveBegins(t *testing.T) {
 	line := func(pod string, i int) string {
 		return fmt.Sprintf(`{"@timestamp":"2026-11-25T10:00:0%dZ","kubernetes":{"namespace_name":"n","pod_name":%q,"container_name":"c"},"log":"%d"}`, i, pod, i)
 	}
-	s := newSeam()
+	s := newSeam(false)
 	s.noteLive(mustEntry(t, line("a", 4)))
 	s.noteLive(mustEntry(t, line("a", 5)))
 	var printed []int

@@ -92,8 +92,8 @@ func TestLiveErrors(t *testing.T) {
 	require.Equal(t, "logs: agent "+a.url[len("http://"):]+": unauthorized (401): it wants a bearer token (--token-file)\n", stderr)
 
 	_, stderr, code = runCLI(t, env, "-f", "--agent", a.url, "--token-file", tokenFile, "--grep", "(")
-	require.Equal(t, 1, code)
-	require.Equal(t, "logs: --grep: error parsing regexp: missing closing ): `(`\n", stderr)
+	require.Equal(t, 2, code, "a bad pattern is a bad command line")
+	require.Equal(t, "logs: --grep: error parsing regexp: missing closing ): `(` (see logs --help)\n", stderr)
 
 	_, stderr, code = runCLI(t, env, "-f", "--agent", "http://127.0.0.1:1")
 	require.Equal(t, 1, code)
@@ -105,11 +105,11 @@ func TestLiveErrors(t *testing.T) {
 
 	_, stderr, code = runCLI(t, env, "-n", "x", "-A")
 	require.Equal(t, 2, code)
-	require.Equal(t, "logs: -n and -A: choose one\n", stderr)
+	require.Equal(t, "logs: -n and -A: choose one (see logs --help)\n", stderr)
 
 	_, stderr, code = runCLI(t, env, "--since", "1h")
 	require.Equal(t, 1, code)
-	require.Equal(t, "logs: history needs a log store: --es URL or $SLUICE_ES_URL (or -f without --since for live records only)\n", stderr)
+	require.Equal(t, "logs: history needs a log store (--es URL or $SLUICE_ES_URL) or a kubeconfig (KUBECONFIG or --kubeconfig) to read it from the Kubernetes API\n", stderr)
 
 	// With the token, it streams.
 	c := startCLI(t, env, "-f", "--agent", a.url, "--token-file", tokenFile, "-o", "raw")

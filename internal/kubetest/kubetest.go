@@ -75,6 +75,16 @@ type Cluster struct {
 	port    int
 	etcd    *process
 	api     *process
+	extra   []string // more kube-apiserver flags (WithAPIServerFlags)
+}
+
+// Option changes how Start runs the servers.
+type Option func(*Cluster)
+
+// WithAPIServerFlags passes more flags to kube-apiserver, e.g.
+// --kubelet-certificate-authority for a test kubelet endpoint.
+func WithAPIServerFlags(flags ...string) Option {
+	return func(c *Cluster) { c.extra = append(c.extra, flags...) }
 }
 
 type binaries struct{ apiserver, etcd string }
@@ -107,13 +117,16 @@ func findBinaries() (binaries, error) {
 // in a temporary directory, waits until the apiserver is ready, and stops
 // both when the test ends. It fails the test (never skips it) when the
 // binaries are missing.
-func Start(t TB) *Cluster {
+func Start(t TB, opts ...Option) *Cluster {
 	t.Helper()
 	bins, err := findBinaries()
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &Cluster{dir: t.TempDir(), bins: bins, AdminToken: randomHex(t, 16)}
+	for _, o := range opts {
+		o(c)
+	}
 	// Registered after t.TempDir, so it runs before the directory goes.
 	t.Cleanup(func() { c.stopAll(t) })
 
@@ -198,19 +211,19 @@ func (c *Cluster) StartAPIServer(t TB) {
 	if c.api != nil {
 		t.Fatal("kubetest: kube-apiserver is already running")
 	}
-	p, err := startProcess(c.bins.apiserver, filepath.Join(c.dir, "kube-apiserver.log"),
-		"--etcd-servers="+c.etcdURL,
+	args := []string{
+		"--etcd-servers=" + c.etcdURL,
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
-		"--secure-port="+strconv.Itoa(c.port),
+		"--secure-port=" + strconv.Itoa(c.port),
 		// No tls-cert-file: the apiserver makes a self-signed serving
 		// certificate here on first start and reuses it after a restart,
 		// so CAFile stays valid.
-		"--cert-dir="+filepath.Join(c.dir, "certs"),
-		"--service-account-key-file="+filepath.Join(c.dir, "sa.pub"),
-		"--service-account-signing-key-file="+filepath.Join(c.dir, "sa.key"),
+		"--cert-dir=" + filepath.Join(c.dir, "certs"),
+		"--service-account-key-file=" + filepath.Join(c.dir, "sa.pub"),
+		"--service-account-signing-key-file=" + filepath.Join(c.dir, "sa.key"),
 		"--service-account-issuer=https://kubernetes.default.svc",
-		"--token-auth-file="+filepath.Join(c.dir, "tokens.csv"),
+		"--token-auth-file=" + filepath.Join(c.dir, "tokens.csv"),
 		"--authorization-mode=RBAC",
 		"--service-cluster-ip-range=10.96.0.0/24",
 		// Without a controller-manager nobody creates the "default"
@@ -224,7 +237,8 @@ func (c *Cluster) StartAPIServer(t TB) {
 		// server 2 s to close, rather than the default request timeout
 		// (60 s) that open watches would hold it for.
 		"--shutdown-send-retry-after=true",
-	)
+	}
+	p, err := startProcess(c.bins.apiserver, filepath.Join(c.dir, "kube-apiserver.log"), append(args, c.extra...)...)
 	if err != nil {
 		t.Fatalf("kubetest: %v", err)
 	}

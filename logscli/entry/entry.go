@@ -155,3 +155,23 @@ func (e *Entry) Key() uint64 {
 	}
 	return h.Sum64()
 }
+
+// TimeKey identifies a container's record by its time and source alone,
+// for history from pods/log, which says neither the stream nor the line
+// as the agent shipped it (a JSON line merged into the document). A
+// kubelet stamps each line to the nanosecond; a syslog record, often
+// stamped to the second, keeps its message in the key.
+func (e *Entry) TimeKey() uint64 {
+	h := fnv.New64a()
+	var ts [8]byte
+	if t, ok := e.Time(); ok {
+		binary.LittleEndian.PutUint64(ts[:], uint64(t.UnixNano()))
+	}
+	h.Write(ts[:])
+	h.Write([]byte(e.Source()))
+	if e.IsSyslog() {
+		h.Write([]byte{0})
+		h.Write([]byte(str(e.Doc, "log")))
+	}
+	return h.Sum64()
+}

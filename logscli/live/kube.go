@@ -27,6 +27,7 @@ type KubeOptions struct {
 	Namespace  string // the agents' namespace (deploy/base: sluice)
 	Selector   string // the agents' pod label selector
 	Port       int    // the agents' HTTP port; 0 = the container port named "http", else 2020
+	Node       string // only the agent of this node (--node); "" = all
 	// Token is the agents' tap token, sent as X-Sluice-Token: the API
 	// server strips Authorization (the user's own credentials) before
 	// proxying, and passes other headers through.
@@ -49,6 +50,9 @@ type Kube struct {
 	ContextNamespace string
 }
 
+// ErrNoKubeconfig: there is no kubeconfig to read.
+var ErrNoKubeconfig = errors.New("no kubeconfig found: set KUBECONFIG or --kubeconfig, or give an agent with --agent URL")
+
 // LoadKube reads the kubeconfig as kubectl does (--kubeconfig, else
 // $KUBECONFIG, else ~/.kube/config; --context).
 func LoadKube(o KubeOptions) (*Kube, error) {
@@ -58,7 +62,7 @@ func LoadKube(o KubeOptions) (*Kube, error) {
 	cfg, err := cc.ClientConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
-			return nil, errors.New("no kubeconfig found: set KUBECONFIG or --kubeconfig, or give an agent with --agent URL")
+			return nil, ErrNoKubeconfig
 		}
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}
@@ -97,7 +101,8 @@ func (k *Kube) Targets(ctx context.Context, query url.Values) ([]Target, error) 
 	var out []Target
 	for i := range pods.Items {
 		p := &pods.Items[i]
-		if p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" {
+		if p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" ||
+			k.opts.Node != "" && p.Spec.NodeName != k.opts.Node {
 			continue
 		}
 		out = append(out, k.target(p, query))
@@ -173,4 +178,37 @@ func statusMessage(err error) string {
 		return s.Status().Message
 	}
 	return err.Error()
+}
+
+// Client is the clientset of the user's kubeconfig.
+func (k *Kube) Client() kubernetes.Interface { return k.cs }
+
+// PodNames lists the names of the pods of namespace ns ("" = all), for
+// completion.
+func (k *Kube) PodNames(ctx context.Context, ns string) ([]string, error) {
+	pods, err := k.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, k.explain("list pods", err)
+	}
+	out := make([]string, 0, len(pods.Items))
+	for i := range pods.Items {
+		out = append(out, pods.Items[i].Name)
+	}
+	return out, nil
+}
+
+// Contexts lists the contexts of the kubeconfig (--kubeconfig, else
+// $KUBECONFIG, else ~/.kube/config), for completion.
+func Contexts(kubeconfig string) ([]string, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	raw, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).RawConfig()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(raw.Contexts))
+	for name := range raw.Contexts {
+		out = append(out, name)
+	}
+	return out, nil
 }

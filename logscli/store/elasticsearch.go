@@ -110,7 +110,6 @@ func (s *Elasticsearch) filters(q Query) []any {
 		}})
 	}
 	term("kubernetes.namespace_name", q.Filter.Namespace)
-	term("kubernetes.container_name", q.Filter.Container)
 	return fs
 }
 

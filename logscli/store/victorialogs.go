@@ -107,7 +107,7 @@ func (s *VictoriaLogs) logsQL(f *entry.Filter, from, to time.Time, limit int) st
 		fmt.Fprintf(&b, " kubernetes.namespace_name:=%s", strconv.Quote(f.Namespace))
 	}
 	if f.Container != "" {
-		fmt.Fprintf(&b, " kubernetes.container_name:=%s", strconv.Quote(f.Container))
+		fmt.Fprintf(&b, " kubernetes.container_name:~%s", strconv.Quote(f.Container))
 	}
 	if f.Pod != "" {
 		fmt.Fprintf(&b, " kubernetes.pod_name:~%s", strconv.Quote(f.Pod))
