@@ -182,6 +182,10 @@ func containerLog(ctx context.Context, cs kubernetes.Interface, p *corev1.Pod, c
 		"namespace_name": p.Namespace, "pod_name": p.Name, "pod_id": string(p.UID),
 		"container_name": container, "host": p.Spec.NodeName,
 	}
+	if q.Owner != nil {
+		// Pods listed for a workload are its own (Owner.owns).
+		kube["owner"] = map[string]any{"kind": q.Owner.Kind, "name": q.Owner.Name}
+	}
 	if len(p.Labels) > 0 {
 		labels := make(map[string]any, len(p.Labels))
 		for k, v := range p.Labels {
