@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -54,6 +55,12 @@ type fileReader struct {
 	b        *record.Batch // the batch being filled
 	goneAt   time.Time     // when the path was first seen to lead elsewhere
 	lastData time.Time     // when the last bytes were read
+
+	// idle is set while the reader waits at the end of the file with
+	// what it read handed over (but records held for joining): what
+	// tests wait on to know that nothing more arrives until a held record
+	// falls due or the file changes.
+	idle atomic.Bool
 
 	acks  *watermark
 	wake  chan struct{} // the file grew (inotify)

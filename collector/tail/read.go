@@ -111,6 +111,8 @@ func (r *fileReader) atEnd(ctx context.Context, timer *time.Timer) bool {
 		return false
 	}
 	timer.Reset(max(wait, time.Millisecond))
+	r.idle.Store(true)
+	defer r.idle.Store(false)
 	select {
 	case <-ctx.Done():
 		return false

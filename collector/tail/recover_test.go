@@ -71,7 +71,7 @@ func (e *env) requireOnce(want []string, old string, offsets map[string]int64) {
 	require.EventuallyWithT(e.t, func(c *assert.CollectT) {
 		require.GreaterOrEqual(c, len(e.sink.lines()), len(want))
 	}, 10*time.Second, 5*time.Millisecond)
-	time.Sleep(50 * time.Millisecond) // a few more polls: nothing extra may arrive
+	e.quiet()
 	got := e.sink.snapshot()
 	var lines []string
 	for _, g := range got {

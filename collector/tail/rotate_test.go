@@ -43,7 +43,9 @@ func TestRenameAndCreate(t *testing.T) {
 	e.write(p, numbered("new", 0, 40)...)
 	// The runtime goes on writing to its old descriptor for a moment after
 	// the rename and the new file's creation have been seen.
-	time.Sleep(300 * time.Millisecond)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Len(c, filter(e.sink.lines(), "new "), 40, "the new file is read")
+	}, 5*time.Second, 5*time.Millisecond)
 	e.write(p+".1", numbered("old", 50, 60)...)
 	e.waitLines(100)
 	got := e.sink.lines()

@@ -38,7 +38,7 @@ func TestOpenFilesOffsetsAndLag(t *testing.T) {
 		require.Positive(c, first.Offset)
 		require.Equal(c, int64(-1), first.Acked)
 	}, 10*time.Second, 5*time.Millisecond)
-	time.Sleep(50 * time.Millisecond) // the reader is blocked waiting for acks
+	e.behind() // the reader waits for acks
 	fs := openFiles(e.tailer)
 	require.Len(t, fs, 1)
 	f := fs[0]

@@ -3,6 +3,7 @@ package tail
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -181,8 +182,33 @@ func (e *env) waitLines(n int) {
 	require.EventuallyWithT(e.t, func(c *assert.CollectT) {
 		require.GreaterOrEqual(c, len(e.sink.lines()), n)
 	}, 10*time.Second, 5*time.Millisecond)
-	time.Sleep(30 * time.Millisecond) // a few more polls: nothing extra may arrive
+	e.quiet()
 	require.Len(e.t, e.sink.lines(), n, "records: %q", e.sink.lines())
+}
+
+// quiet waits until nothing more can arrive unless a file changes or a
+// record held for joining falls due: every reader waits at the end of its
+// file, with what it read handed over.
+func (e *env) quiet() {
+	e.t.Helper()
+	require.EventuallyWithT(e.t, func(c *assert.CollectT) {
+		t := e.tailer
+		t.mu.Lock()
+		readers := make([]*fileReader, 0, len(t.readers))
+		for _, r := range t.readers {
+			readers = append(readers, r)
+		}
+		t.mu.Unlock()
+		for _, r := range readers {
+			require.True(c, r.idle.Load(), "%s: reading", r.path)
+			pos, err := r.f.Seek(0, io.SeekCurrent)
+			require.NoError(c, err)
+			fi, err := r.f.Stat()
+			require.NoError(c, err)
+			require.Equal(c, fi.Size(), pos, "%s: read to its end", r.path)
+			require.True(c, r.idle.Load(), "%s: reading", r.path)
+		}
+	}, 10*time.Second, 5*time.Millisecond)
 }
 
 func (e *env) checkpointOf(path string) (checkpoint.Entry, bool) {
@@ -256,8 +282,7 @@ func TestCheckpointAfterAckAndResume(t *testing.T) {
 	e.sink.hold = true
 	e.write(p, criLine("stdout", "F", "one"), criLine("stdout", "F", "two"))
 	e.start()
-	e.waitLines(2)
-	time.Sleep(50 * time.Millisecond)
+	e.waitLines(2) // and the reader waits at the end: the batch is out, unacknowledged
 	_, ok := e.checkpointOf(p)
 	require.False(t, ok, "no checkpoint before the ack")
 	e.sink.release()
