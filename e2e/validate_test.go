@@ -189,3 +189,93 @@ func TestValidate_Warnings(t *testing.T) {
 	require.Contains(t, stderr, "sluice: warning: memory_limit: 4Mi is below what the agent needs with these outputs (about 16Mi")
 	require.Contains(t, stderr, "is valid\n")
 }
+
+// TestValidate_CorpusStarts: -validate is the truth. Each config of a
+// corpus of broken ones (and a few valid ones) goes to -validate; every
+// one it accepts must then start: the agent logs "agent started" and runs.
+// A config -validate accepts that the start refuses fails here.
+func TestValidate_CorpusStarts(t *testing.T) {
+	requireAgent(t)
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
+		return p
+	}
+	empty := file("empty", "")
+	notJSON := file("t.json", "index_patterns: [x]")
+	noPatterns := file("np.json", `{"template":{}}`)
+	notPEM := file("ca.crt", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+	kubeconfig := filepath.Join(dir, "no-kubeconfig")
+	// Each entry replaces one line of the base config (edit) or appends.
+	type change struct{ old, repl string }
+	corpus := map[string][]change{
+		"valid":                       nil,
+		"valid: start_at head":        {{"poll_interval: 50ms", "poll_interval: 1s"}},
+		"valid: small memory_limit":   {{"memory_limit: 64MiB", "memory_limit: 4Mi"}},
+		"valid: Kubernetes quantity":  {{"max_bytes: 256KiB", "max_bytes: 500k"}},
+		"bulk over the cap":           {{"max_bytes: 256KiB", "max_bytes: 2GiB"}},
+		"bulk workers":                {{"workers: 2", "workers: 100"}},
+		"bulk too small":              {{"max_bytes: 256KiB", "max_bytes: 10"}},
+		"password file missing":       {{"id_field: sluice_id", "password_file: /nonexistent/pw"}},
+		"password file empty":         {{"id_field: sluice_id", "password_file: " + empty}},
+		"api key file empty":          {{"id_field: sluice_id", "api_key_file: " + empty}},
+		"template missing":            {{"id_field: sluice_id", "template: { file: /nonexistent/t.json }"}},
+		"template not JSON":           {{"id_field: sluice_id", "template: { file: " + notJSON + " }"}},
+		"template no index_patterns":  {{"id_field: sluice_id", "template: { file: " + noPatterns + " }"}},
+		"CA not PEM":                  {{"id_field: sluice_id", "tls: { ca_file: " + notPEM + " }"}},
+		"client cert not PEM":         {{"id_field: sluice_id", "tls: { cert_file: " + notPEM + ", key_file: " + notPEM + " }"}},
+		"client cert without key":     {{"id_field: sluice_id", "tls: { cert_file: " + notPEM + " }"}},
+		"http port out of range":      {{"listen: 127.0.0.1:0", "listen: 127.0.0.1:99999"}},
+		"http listen without port":    {{"listen: 127.0.0.1:0", "listen: localhost"}},
+		"token file empty":            {{"listen: 127.0.0.1:0", "listen: 127.0.0.1:0\n  token_file: " + empty}},
+		"bad glob":                    {{"exclude: []", `exclude: ["/x/[.log"]`}},
+		"index unknown field":         {{`index: "logs-{kubernetes.namespace_name}-%Y.%m.%d"`, `index: "logs-{namespace}"`}},
+		"index unknown verb":          {{`index: "logs-{kubernetes.namespace_name}-%Y.%m.%d"`, `index: "logs-%Q"`}},
+		"index empty":                 {{`index: "logs-{kubernetes.namespace_name}-%Y.%m.%d"`, `index: ""`}},
+		"data stream placeholder":     {{"id_field: sluice_id", "data_stream: logs-{stream}"}},
+		"dead letter upper case":      {{"id_field: sluice_id", "dead_letter_index: DL"}},
+		"retry max below initial":     {{"max: 1s", "max: 10ms"}},
+		"timeout zero":                {{"id_field: sluice_id", "timeout: 0s"}},
+		"workers negative":            {{"checkpoint_interval: 100ms", "workers: -1"}},
+		"kubeconfig missing":          {{"enabled: false", "enabled: true\n  kubeconfig: " + kubeconfig}},
+		"regex does not compile":      {{"- type: json", "- type: regex\n    pattern: \"(?P<a>x\""}},
+		"throttle rate zero":          {{"- type: json", "- type: throttle\n    rate: 0"}},
+		"match of no input":           {{"- type: json", "- type: drop\n    match: { inputs: [nope] }"}},
+		"labels without kubernetes":   {{"- type: json", "- type: keep\n    labels: app=api"}},
+		"multiline regex":             {{"exclude: []", "multiline: { mode: regex, start: \"(\" }"}},
+		"multiline flush too long":    {{"exclude: []", "multiline: { mode: java, flush_timeout: 1h }"}},
+		"syslog port out of range":    {{"inputs:", "inputs:\n  - { name: s, type: syslog, tcp: \"127.0.0.1:99999\" }"}},
+		"syslog tls without tcp":      {{"inputs:", "inputs:\n  - { name: s, type: syslog, udp: \"127.0.0.1:0\", tls: { cert_file: " + notPEM + ", key_file: " + notPEM + " } }"}},
+		"syslog tls not PEM":          {{"inputs:", "inputs:\n  - { name: s, type: syslog, tcp: \"127.0.0.1:0\", tls: { cert_file: " + notPEM + ", key_file: " + notPEM + " } }"}},
+		"syslog key on file input":    {{"exclude: []", "udp_readers: 2"}},
+		"two documents":               {{"checkpoint_interval: 100ms", "checkpoint_interval: 100ms\n---\nworkers: 2"}},
+		"memory_limit below 1Mi":      {{"memory_limit: 64MiB", "memory_limit: 1k"}},
+		"duplicate output name":       {{"outputs:", "outputs:\n  - { name: es, type: console }"}},
+		"console output with es keys": {{"outputs:", "outputs:\n  - { name: out, type: console, urls: [http://x] }"}},
+	}
+	for name, changes := range corpus {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cfg := baseConfig(t)
+			for _, c := range changes {
+				cfg, _ = edit(t, cfg, c.old, c.repl)
+			}
+			code, stderr := validate(t, cfg)
+			if code != 0 {
+				require.Equal(t, 1, code, "-validate refuses with exit 1")
+				require.Contains(t, stderr, "sluice: invalid config:\n")
+				require.True(t, strings.HasPrefix(name, "valid") == false, "a valid config refused:\n%s", stderr)
+				return
+			}
+			path := filepath.Join(t.TempDir(), "sluice.yaml")
+			require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+			a := startAgent(t, name, path)
+			require.Eventually(t, func() bool {
+				return strings.Contains(a.Stderr.String(), `"agent started"`) || !a.running()
+			}, 15*time.Second, 10*time.Millisecond)
+			a.requireRunning(t)
+			require.Equal(t, 0, a.stop(t), "-validate accepted it; it must start and stop cleanly")
+		})
+	}
+}
