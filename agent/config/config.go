@@ -113,7 +113,7 @@ func decode(root *yaml.Node, env *envText, lookup func(string) (string, bool), d
 		defaultInput(&cfg.Inputs[i])
 	}
 	for i := range cfg.Outputs {
-		defaultOutput(&cfg.Outputs[i])
+		DefaultOutput(&cfg.Outputs[i])
 	}
 	cfg.validate(p)
 	if len(p.errs) > 0 {

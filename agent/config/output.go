@@ -84,7 +84,9 @@ type Retry struct {
 	Max     Duration `yaml:"max"`
 }
 
-func defaultOutput(o *Output) {
+// DefaultOutput fills the defaults of an output's unset keys, as Parse
+// does; components built from an Output trust them.
+func DefaultOutput(o *Output) {
 	if o.Type == "elasticsearch" {
 		// index stays empty unless set: data streams or DefaultIndex,
 		// by the server's version (es_conventions.go).

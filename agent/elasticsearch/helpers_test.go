@@ -25,7 +25,7 @@ var baseTime = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 // quickly.
 func testConfig(url string) config.Output {
 	ids := true
-	return config.Output{
+	o := config.Output{
 		Name:    "es-test",
 		Type:    "elasticsearch",
 		URLs:    []string{url},
@@ -35,6 +35,8 @@ func testConfig(url string) config.Output {
 		Retry:   config.Retry{Initial: config.Duration(time.Millisecond), Max: config.Duration(20 * time.Millisecond)},
 		Timeout: config.Duration(5 * time.Second),
 	}
+	config.DefaultOutput(&o) // what config.Parse does
+	return o
 }
 
 func testSource(pod string) *record.Source {

@@ -25,9 +25,6 @@ import (
 	"github.com/sluicelog/sluice/agent/record"
 )
 
-// maxBulkBytes caps bulk.max_bytes so that item offsets fit in int32.
-const maxBulkBytes = 1 << 30
-
 // Output is an Elasticsearch (or VictoriaLogs) output. It is created by
 // New, hands one Writer to each pipeline worker, and sends from Run.
 type Output struct {
@@ -73,8 +70,9 @@ type Output struct {
 
 var _ pipeline.Output = (*Output)(nil)
 
-// New checks cfg and builds the output. It does not contact the server;
-// Run starts the senders.
+// New builds the output from a config that config.Parse checked and
+// filled with its defaults (bounds and defaults live there only). It does
+// not contact the server; Run starts the senders.
 func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error) {
 	var opt options
 	for _, f := range opts {
@@ -85,9 +83,6 @@ func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error
 	}
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if len(cfg.URLs) == 0 {
-		bad("urls: at least one URL is needed")
-	}
 	conv, err := newConventions(cfg, opt)
 	if err != nil {
 		errs = append(errs, err)
@@ -118,21 +113,6 @@ func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error
 			errs = append(errs, err)
 		}
 	}
-	if cfg.Bulk.MaxBytes < 1024 || cfg.Bulk.MaxBytes > maxBulkBytes {
-		bad("bulk.max_bytes: must be between 1KiB and 1GiB, got %d", int64(cfg.Bulk.MaxBytes))
-	}
-	if cfg.Bulk.FlushInterval <= 0 {
-		bad("bulk.flush_interval: must be > 0")
-	}
-	if cfg.Bulk.Workers < 1 {
-		bad("bulk.workers: must be at least 1, got %d", cfg.Bulk.Workers)
-	}
-	if cfg.Retry.Initial <= 0 || cfg.Retry.Max < cfg.Retry.Initial {
-		bad("retry: need 0 < initial <= max, got initial %s, max %s", cfg.Retry.Initial.D(), cfg.Retry.Max.D())
-	}
-	if cfg.Timeout <= 0 {
-		bad("timeout: must be > 0")
-	}
 	creds, err := loadCredentials(cfg)
 	if err != nil {
 		errs = append(errs, err)
@@ -146,9 +126,6 @@ func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error
 	}
 
 	idle := cfg.IdleTimeout.D()
-	if idle <= 0 {
-		idle = 90 * time.Second
-	}
 	header := make(http.Header, len(cfg.Headers))
 	for k, v := range cfg.Headers {
 		header.Set(k, v)
@@ -196,11 +173,7 @@ func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error
 	if conv.auto {
 		o.ready = make(chan struct{})
 	}
-	dl := cfg.DeadLetterIndex
-	if dl == "" {
-		dl = "sluice-dead-letter"
-	}
-	o.deadLetterIndex = appendIndexBytes(nil, dl)
+	o.deadLetterIndex = appendIndexBytes(nil, cfg.DeadLetterIndex)
 	if cfg.IDField != "" && o.ids {
 		o.idKey = idFieldPrefix(cfg.IDField)
 	}

@@ -523,10 +523,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	f(func(c *configOutput) { c.Index = "logs-{kubernetes.namespace}-%Y" }, "unknown field {kubernetes.namespace}")
 	f(func(c *configOutput) { c.Index = "logs-%j" }, "unknown date verb %j")
-	f(func(c *configOutput) { c.URLs = nil }, "urls: at least one URL is needed")
-	f(func(c *configOutput) { c.Bulk.MaxBytes = 10 }, "bulk.max_bytes")
-	f(func(c *configOutput) { c.Bulk.Workers = 0 }, "bulk.workers")
-	f(func(c *configOutput) { c.Retry.Initial = 0 }, "retry")
+	// Bounds and defaults are config.Parse's (agent/config), not New's.
 	f(func(c *configOutput) { c.URLs = []string{"http://a b"} }, `output "es-test"`)
 }
 
