@@ -244,6 +244,7 @@ func TestLabelsFlattened(t *testing.T) {
 			acks := newAckRecorder()
 			w := o.NewWriter()
 			write(t, w, newTestBatch(nsSource("payments", "a-1", map[string]string{"app": "a"}), acks, 0, 0, 2, nil))
+			acks.waitAcked(t, 0) // a's labels are mapped first
 			write(t, w, newTestBatch(nsSource("payments", "b-1", map[string]string{"app.kubernetes.io/name": "b"}), acks, 1, 10, 2, nil))
 			acks.waitAcked(t, 0, 1)
 			if !install {

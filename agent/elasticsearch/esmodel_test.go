@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // esModel makes faultyBulk behave as an Elasticsearch 8/9 cluster does, as
@@ -53,6 +54,8 @@ type esModel struct {
 	targets    map[string]*modelTarget // data streams and indices by name
 	// refused counts template PUTs refused, by template name.
 	refused map[string]int
+	pits     map[string][]pitEntry
+	searches int
 }
 
 type modelTemplate struct {
@@ -439,4 +442,128 @@ func decodeDoc(b []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	return doc, dec.Decode(&doc)
+}
+
+// Points in time, _search with search_after and bulk delete, as
+// documented (https://www.elastic.co/docs/reference/elasticsearch/rest-apis/paginate-search-results#search-after,
+// https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-open-point-in-time,
+// https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-bulk):
+// a point in time keeps the view of the index when it was opened, hits
+// sort on @timestamp (epoch milliseconds) then _shard_doc, search_after
+// takes the sort values of the last hit, and a delete of a missing id is
+// answered 404 "not_found".
+
+type pitEntry struct {
+	id     string
+	millis int64
+	shard  int64
+	source json.RawMessage
+}
+
+// openPIT handles POST /<index>/_pit.
+func (m *esModel) openPIT(index string) (int, string) {
+	t, ok := m.targets[index]
+	if !ok {
+		return http.StatusNotFound, ""
+	}
+	var snap []pitEntry
+	for i, k := range t.order {
+		op, ok := t.docs[k]
+		if !ok {
+			continue
+		}
+		var d struct {
+			TS string `json:"@timestamp"`
+		}
+		_ = json.Unmarshal(op.Doc, &d)
+		ts, _ := time.Parse(time.RFC3339Nano, d.TS)
+		snap = append(snap, pitEntry{id: op.ID, millis: ts.UnixMilli(), shard: int64(i), source: op.Doc})
+	}
+	sort.SliceStable(snap, func(i, j int) bool {
+		if snap[i].millis != snap[j].millis {
+			return snap[i].millis < snap[j].millis
+		}
+		return snap[i].shard < snap[j].shard
+	})
+	if m.pits == nil {
+		m.pits = map[string][]pitEntry{}
+	}
+	id := fmt.Sprintf("pit-%d", len(m.pits)+1)
+	m.pits[id] = snap
+	return http.StatusOK, id
+}
+
+// search handles POST /_search with a point in time.
+func (m *esModel) search(body []byte) (int, any) {
+	var q struct {
+		Size int `json:"size"`
+		Pit  struct {
+			ID string `json:"id"`
+		} `json:"pit"`
+		SearchAfter []int64 `json:"search_after"`
+		Query       struct {
+			Range struct {
+				TS struct {
+					Gte string `json:"gte"`
+				} `json:"@timestamp"`
+			} `json:"range"`
+		} `json:"query"`
+	}
+	if err := json.Unmarshal(body, &q); err != nil {
+		return http.StatusBadRequest, nil
+	}
+	snap, ok := m.pits[q.Pit.ID]
+	if !ok {
+		return http.StatusNotFound, nil
+	}
+	var since int64 = -1 << 62
+	if q.Query.Range.TS.Gte != "" {
+		t, err := time.Parse(time.RFC3339Nano, q.Query.Range.TS.Gte)
+		if err != nil {
+			return http.StatusBadRequest, nil
+		}
+		since = t.UnixMilli()
+	}
+	var match []pitEntry
+	for _, e := range snap {
+		if e.millis >= since {
+			match = append(match, e)
+		}
+	}
+	hits := []any{}
+	for _, e := range match {
+		if len(hits) == q.Size {
+			break
+		}
+		if len(q.SearchAfter) == 2 && (e.millis < q.SearchAfter[0] || e.millis == q.SearchAfter[0] && e.shard <= q.SearchAfter[1]) {
+			continue
+		}
+		hits = append(hits, map[string]any{"_id": e.id, "_source": e.source, "sort": []int64{e.millis, e.shard}})
+	}
+	m.searches++
+	return http.StatusOK, map[string]any{"pit_id": q.Pit.ID, "hits": map[string]any{"total": map[string]any{"value": len(match), "relation": "eq"}, "hits": hits}}
+}
+
+// delete handles a bulk delete item.
+func (m *esModel) delete(op bulkOp) int {
+	t, ok := m.targets[op.Index]
+	if !ok {
+		return http.StatusNotFound
+	}
+	if _, ok := t.docs[op.ID]; !ok {
+		return http.StatusNotFound
+	}
+	delete(t.docs, op.ID)
+	return http.StatusOK
+}
+
+// rollover gives a data stream a new write index whose mapping is that of
+// its template now, as a rollover does after a template change
+// (https://www.elastic.co/docs/manage-data/data-store/data-streams/modify-data-stream#data-streams-change-mappings-and-settings);
+// the documents stay.
+func (m *esModel) rollover(name string) {
+	old := m.targets[name]
+	delete(m.targets, name)
+	t, _, _ := m.target(bulkOp{Index: name})
+	t.docs, t.order = old.docs, old.order
 }

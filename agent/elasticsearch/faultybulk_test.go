@@ -152,6 +152,9 @@ func (f *faultyBulk) serve(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"acknowledged":true}`)
 		return
 	}
+	if f.model != nil && f.serveSearch(w, r) {
+		return
+	}
 	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/_bulk") {
 		esError(w, http.StatusMethodNotAllowed, "illegal_argument_exception", "no handler for "+r.Method+" "+r.URL.Path)
 		return
@@ -249,6 +252,12 @@ func (f *faultyBulk) apply(call, pos int, op bulkOp) (int, map[string]any, bool)
 			return st, map[string]any{"type": typ, "reason": "injected by faultyBulk"}, false
 		}
 	}
+	if f.model != nil && op.Action == "delete" {
+		if st := f.model.delete(op); st != http.StatusOK {
+			return st, nil, false
+		}
+		return http.StatusOK, nil, false
+	}
 	if op.Action != "create" && op.Action != "index" {
 		return http.StatusBadRequest, map[string]any{"type": "illegal_argument_exception", "reason": "faultyBulk takes create and index only"}, false
 	}
@@ -284,6 +293,37 @@ func (f *faultyBulk) apply(call, pos int, op bulkOp) (int, map[string]any, bool)
 	}
 	f.put(op)
 	return http.StatusCreated, nil, false
+}
+
+// serveSearch answers the point-in-time and search calls of the model.
+func (f *faultyBulk) serveSearch(w http.ResponseWriter, r *http.Request) bool {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/_pit"):
+		index := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/_pit")
+		st, id := f.model.openPIT(index)
+		if st != http.StatusOK {
+			esError(w, st, "index_not_found_exception", "no such index ["+index+"]")
+			return true
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"id": id})
+	case r.Method == http.MethodPost && r.URL.Path == "/_search":
+		st, res := f.model.search(body)
+		if st != http.StatusOK {
+			esError(w, st, "search_phase_execution_exception", "bad search")
+			return true
+		}
+		_ = json.NewEncoder(w).Encode(res)
+	case r.Method == http.MethodDelete && r.URL.Path == "/_pit":
+		_, _ = io.WriteString(w, `{"succeeded":true,"num_freed":1}`)
+	default:
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		return false
+	}
+	return true
 }
 
 func (f *faultyBulk) put(op bulkOp) {
