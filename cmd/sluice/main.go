@@ -22,6 +22,9 @@ import (
 var version = "dev"
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "redrive" {
+		os.Exit(redriveMain(os.Args[2:])) // redrive.go
+	}
 	stop := profile()
 	code := run()
 	stop()
