@@ -53,7 +53,7 @@ type esModel struct {
 	components map[string]json.RawMessage
 	targets    map[string]*modelTarget // data streams and indices by name
 	// refused counts template PUTs refused, by template name.
-	refused map[string]int
+	refused  map[string]int
 	pits     map[string][]pitEntry
 	searches int
 }
