@@ -70,6 +70,13 @@ func TestOperatorMessages(t *testing.T) {
 		`inputs[0].paths (line 4): must be a list, got "/x/*.log"`)
 	f("not a bool", r("max_bytes: 5Mi", "max_bytes: 5Mi, compress: maybe").Replace(opBase),
 		`outputs[0].bulk.compress (line 10): must be true or false, got "maybe"`)
+	f("transforms out of order", opBase+"transforms:\n  - { type: drop, field: log, pattern: x }\n  - { type: json }\n  - { type: level }\n  - { type: logfmt }\n  - { type: logfmt }\n",
+		"transforms[1].type (line 13): a json transform must come before the drop, keep, throttle and fields transforms: it runs on the raw line, before them (move it above transforms[0])",
+		"transforms[2].type (line 14): a level transform must come before the drop, keep, throttle and fields transforms: it runs on the raw line, before them (move it above transforms[0])",
+		"transforms[2].type (line 14): a level transform must come after the parser transforms: it normalises what they parsed (move it below transforms[4])",
+		"transforms[3].type (line 15): a logfmt transform must come before the drop, keep, throttle and fields transforms: it runs on the raw line, before them (move it above transforms[0])",
+		"transforms[4].type (line 16): a second logfmt transform never runs: transforms[3] parses every line this one could",
+		"transforms[4].type (line 16): a logfmt transform must come before the drop, keep, throttle and fields transforms: it runs on the raw line, before them (move it above transforms[0])")
 	f("elasticsearch keys on a console output", opBase+"  - { name: out, type: console, urls: [http://x] }\n",
 		"outputs[1].urls (line 11): not a key of a console output (only for elasticsearch)")
 }

@@ -55,6 +55,7 @@ type Transform struct {
 // validateTransforms checks each transform by its type and compiles its
 // patterns and layouts.
 func validateTransforms(p *problems, c *Config) {
+	validateOrder(p, c.Transforms)
 	for i, t := range c.Transforms {
 		at := func(k string) []any { return []any{"transforms", i, k} }
 		if isFilter(t.Type) {
@@ -97,5 +98,40 @@ func validateTransforms(p *problems, c *Config) {
 				p.add("%v", at("pattern"), err)
 			}
 		}
+	}
+}
+
+// validateOrder keeps the list in the order the transforms run: the
+// parsers (json, logfmt, regex; the first that parses a line wins) and
+// level on the raw line, then drop, keep, throttle and fields on the
+// documents. A transform that could never run is an error too.
+func validateOrder(p *problems, ts []Transform) {
+	firstFilter, lastParser := -1, -1
+	once := map[string]int{}
+	for i, t := range ts {
+		at := []any{"transforms", i, "type"}
+		switch {
+		case isFilter(t.Type):
+			if firstFilter < 0 {
+				firstFilter = i
+			}
+			continue
+		case t.Type == "json" || t.Type == "logfmt" || t.Type == "regex":
+			if j, ok := once[t.Type]; ok && t.Type != "regex" {
+				p.add("a second %s transform never runs: transforms[%d] parses every line this one could", at, t.Type, j)
+			}
+			once[t.Type] = i
+			lastParser = i
+		case t.Type == "level":
+			once["level"] = i
+		default:
+			continue
+		}
+		if firstFilter >= 0 {
+			p.add("a %s transform must come before the drop, keep, throttle and fields transforms: it runs on the raw line, before them (move it above transforms[%d])", at, t.Type, firstFilter)
+		}
+	}
+	if l, ok := once["level"]; ok && l < lastParser {
+		p.add("a level transform must come after the parser transforms: it normalises what they parsed (move it below transforms[%d])", []any{"transforms", l, "type"}, lastParser)
 	}
 }

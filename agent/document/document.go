@@ -19,7 +19,7 @@ import (
 // Encoder turns records into documents. It holds no per-call state, so one
 // Encoder serves every worker.
 type Encoder struct {
-	parsers []parser // json first, then logfmt and regex in config order
+	parsers []parser // in config order: the first that parses a line wins
 	now     func() int64
 
 	// named are the parser chains a pod can ask for by name with the
@@ -59,12 +59,13 @@ type parser struct {
 // stream, log, kubernetes, sluice) or repeat: merging it at the top level
 // would write duplicate keys, which Elasticsearch rejects.
 
-// New builds an encoder from the config's transforms. A regex transform
-// without a compiled parser (config.Parse sets one) is compiled here, and
-// left out if it does not compile.
+// New builds an encoder from the config's transforms, which config.Parse
+// checked and compiled (their order is the order they run in). A regex
+// transform built by hand without its compiled parser is compiled here; one
+// that does not compile is a caller's bug, never a transform silently left
+// out.
 func New(transforms []config.Transform, now func() int64) *Encoder {
 	e := &Encoder{now: now}
-	var rest []parser
 	levelAll := false
 	for _, t := range transforms {
 		p := parser{kind: t.Type, target: t.Target, keepOriginal: t.KeepOriginal, regex: t.Regex, level: t.NormalizeLevel}
@@ -79,10 +80,8 @@ func New(transforms []config.Transform, now func() int64) *Encoder {
 		switch t.Type {
 		case "level":
 			levelAll = true
-		case "json":
+		case "json", "logfmt":
 			e.parsers = append(e.parsers, p)
-		case "logfmt":
-			rest = append(rest, p)
 		case "regex":
 			if p.regex == nil {
 				var err error
@@ -92,19 +91,15 @@ func New(transforms []config.Transform, now func() int64) *Encoder {
 					p.regex, err = regex.New(t.Pattern, t.Types)
 				}
 				if err != nil {
-					continue
+					panic("document: a regex transform that config.Parse would refuse: " + err.Error())
 				}
 			}
 			for _, name := range p.regex.Names() {
 				p.clash = p.clash || reserved([]byte(name))
 			}
-			rest = append(rest, p)
+			e.parsers = append(e.parsers, p)
 		}
 	}
-	if len(e.parsers) > 1 {
-		e.parsers = e.parsers[len(e.parsers)-1:] // the last json transform wins, as before
-	}
-	e.parsers = append(e.parsers, rest...)
 	e.named = namedChains(e.parsers)
 	if levelAll {
 		for i := range e.parsers {

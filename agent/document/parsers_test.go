@@ -65,16 +65,16 @@ func TestRegexMerge(t *testing.T) {
 	require.NotContains(t, m, "log")
 	require.NotContains(t, m, "a")
 
-	// A pattern that does not compile (config.Parse rejects it) is left out.
-	m = encode(t, []config.Transform{{Type: "regex", Pattern: `(`}}, "x", 0)
-	require.Equal(t, "x", m["log"])
+	// A pattern that does not compile (config.Parse rejects it) is a
+	// caller's bug, never a transform silently left out.
+	require.Panics(t, func() { New([]config.Transform{{Type: "regex", Pattern: `(`}}, nil) })
 }
 
 func TestFirstParserThatSucceeds(t *testing.T) {
 	tr := []config.Transform{
+		{Type: "json"},
 		{Type: "regex", Pattern: `^(?P<word>[a-z]+)$`},
 		{Type: "logfmt"},
-		{Type: "json"}, // json is tried first wherever it is listed
 		{Type: "regex", Preset: "klog"},
 	}
 	m := encode(t, tr, `{"level":"info"}`, 0)
@@ -88,6 +88,17 @@ func TestFirstParserThatSucceeds(t *testing.T) {
 	require.Equal(t, "W", m["severity"])
 	m = encode(t, tr, `Hello, World`, 0)
 	require.Equal(t, "Hello, World", m["log"])
+}
+
+// TestParsersRunInListOrder: the list is the order parsers are tried in;
+// json has no precedence of its own.
+func TestParsersRunInListOrder(t *testing.T) {
+	tr := []config.Transform{{Type: "regex", Pattern: `^(?P<raw>\{.*)$`}, {Type: "json"}}
+	m := encode(t, tr, `{"level":"info"}`, 0)
+	require.Equal(t, `{"level":"info"}`, m["raw"])
+	require.NotContains(t, m, "level")
+	m = encode(t, tr[1:], `{"level":"info"}`, 0)
+	require.Equal(t, "info", m["level"])
 }
 
 func TestLogfmtEncodeAllocatesNothing(t *testing.T) {
