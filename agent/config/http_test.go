@@ -46,7 +46,7 @@ func TestHTTP_Failure(t *testing.T) {
 		}
 	}
 	f("http:\n  listen: localhost\n", "http.listen (line 7): must be host:port")
-	f("http:\n  token_file: "+filepath.Join(dir, "missing")+"\n", "http.token_file (line 7): read token:", "no such file")
+	f("http:\n  token_file: "+filepath.Join(dir, "missing")+"\n", "http.token_file (line 7): file "+filepath.Join(dir, "missing")+" does not exist")
 	f("http:\n  token_file: "+empty+"\n", "http.token_file (line 7): token file "+empty+" is empty")
 	f("http:\n  token_file: "+two+"\n", "more than one word")
 	f("http:\n  listen: \"\"\n  token_file: "+two+"\n", "http.token_file (line 8): needs http.listen")
