@@ -126,21 +126,25 @@ func parseSince(s string) (time.Duration, error) {
 		if m[i+1] == "" {
 			continue
 		}
+		// 10,000 days is longer than any log is kept, and far from overflow.
 		n, err := strconv.ParseInt(m[i+1], 10, 32)
-		if err != nil {
+		if err != nil || n > 10000 {
 			return 0, fmt.Errorf("want a duration like 30s, 15m, 2h30m, 1d or 1w")
 		}
 		d += time.Duration(n) * unit
 	}
 	if m[3] != "" {
 		rest, err := time.ParseDuration(m[3])
-		if err != nil {
+		if err != nil || rest > 10000*24*time.Hour {
 			return 0, fmt.Errorf("want a duration like 30s, 15m, 2h30m, 1d or 1w")
 		}
 		d += rest
 	}
-	if d <= 0 {
+	switch {
+	case d <= 0:
 		return 0, errors.New("must be positive")
+	case d > 10000*24*time.Hour:
+		return 0, errors.New("longer than 10000 days")
 	}
 	return d, nil
 }

@@ -67,13 +67,23 @@ func TestHistoryFromVictoriaLogs(t *testing.T) {
 		"payments/api-1 api │ api error 29",
 	}, splitLines(out))
 
-	out, stderr, code = runCLI(t, env, "-A", "-c", "nginx", "-o", "json", "--store", "victorialogs", "--from", between.Add(-time.Hour).Format(time.RFC3339))
+	out, stderr, code = runCLI(t, env, "-A", "-c", "^ngi", "-o", "json", "--store", "victorialogs", "--from", between.Add(-time.Hour).Format(time.RFC3339))
 	require.Equal(t, 0, code, stderr)
 	require.Regexp(t, `^\{"@timestamp":"[0-9T:.-]{29}Z","kubernetes":\{"container_id":"[0-9a-f]{64}","container_name":"nginx","host":"node-h","namespace_name":"web","pod_name":"web-1"\},"log":"web line","sluice_id":"[A-Za-z0-9_-]+","stream":"stdout"\}\n$`, out)
 
 	out, stderr, code = runCLI(t, env, "-n", "payments", "--from", between.Format(time.RFC3339Nano), "-o", "raw")
 	require.Equal(t, 0, code, stderr)
 	require.Equal(t, "api late\n", out)
+
+	// --tail: the last lines of each container of the window, oldest
+	// first across them.
+	out, stderr, code = runCLI(t, env, "-n", "payments", "--tail", "2", "--page-size", "7")
+	require.Equal(t, 0, code, stderr)
+	require.Equal(t, []string{
+		`payments/worker-1 main │ {"level":"warn","msg":"worker json"}`,
+		"payments/api-1 api │ api error 29",
+		"payments/api-1 api │ api late",
+	}, splitLines(out))
 
 	_, stderr, code = runCLI(t, env, "--es", "http://127.0.0.1:1")
 	require.Equal(t, 1, code)
