@@ -104,7 +104,7 @@ inputs:
 	if c.input == "files" {
 		fmt.Fprintf(&b, "  - { name: containers, type: container_logs, paths: [%q], start_at: head, poll_interval: 50ms, batch_bytes: 8KiB }\n", filepath.Join(logs, "*.log"))
 	} else {
-		fmt.Fprintf(&b, "  - { name: syslog, type: syslog, tcp: %q, format: auto, batch_bytes: 8KiB }\n", syslogAddr)
+		fmt.Fprintf(&b, "  - { name: syslog, type: syslog, tcp: %q, format: auto }\n", syslogAddr)
 	}
 	b.WriteString("transforms:\n  - { type: json, field: log }\n")
 	switch {
