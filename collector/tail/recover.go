@@ -173,11 +173,26 @@ func (r *fileReader) endRecovery(err error, left int) {
 // complete). size is the largest copy's length when none holds more than
 // pos (nothing unread), else 0.
 func (t *Tailer) findCopy(resolved string, dev, ino uint64, fp string, pos int64) (*recovery, int64, error) {
+	// A plain copy listed may be gone by the time it is opened: compressed
+	// (gzip removes it once the .gz is whole) or rotated on. The folder is
+	// listed again then, a few times, so the .gz or the new name is seen.
+	for range 3 {
+		rec, best, vanished, err := t.findCopyOnce(resolved, dev, ino, fp, pos)
+		if rec != nil || !vanished || err != nil {
+			return rec, best, err
+		}
+	}
+	return nil, 0, nil
+}
+
+// findCopyOnce lists the folder once; vanished says that a candidate was
+// gone when it was opened.
+func (t *Tailer) findCopyOnce(resolved string, dev, ino uint64, fp string, pos int64) (rec *recovery, best int64, vanished bool, err error) {
 	dir, base := filepath.Split(resolved)
 	stem := strings.TrimSuffix(base, filepath.Ext(base))
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list %s: %w", dir, err)
+		return nil, 0, false, fmt.Errorf("list %s: %w", dir, err)
 	}
 	var plain, zipped []string
 	for _, e := range ents {
@@ -195,28 +210,39 @@ func (t *Tailer) findCopy(resolved string, dev, ino uint64, fp string, pos int64
 	}
 	sort.Strings(plain)
 	sort.Strings(zipped)
-	var best int64
 	for _, p := range append(plain, zipped...) {
 		rec, size, err := t.openCopy(p, dev, ino, fp, pos)
-		if err != nil {
+		switch {
+		case errors.Is(err, errVanished):
+			vanished = true
+		case err != nil:
 			t.logf("skipping a possible copy of a truncated file", "copy", p, "err", err)
-			continue
+		case rec != nil:
+			return rec, 0, false, nil
+		default:
+			best = max(best, size)
 		}
-		if rec != nil {
-			return rec, 0, nil
-		}
-		best = max(best, size)
 	}
-	return nil, best, nil
+	return nil, best, vanished, nil
 }
+
+// beforeOpenCopy, when set (tests only), runs before a possible copy is
+// opened: what a compress between the listing and the open looks like.
+var beforeOpenCopy func(path string)
+
+// errVanished says that a file listed was gone when it was opened.
+var errVanished = errors.New("gone since it was listed")
 
 // openCopy opens p when it is a copy of the generation with fingerprint
 // fp holding bytes past pos, positioned at pos. When it is a copy but
 // holds nothing past pos, size is its length.
 func (t *Tailer) openCopy(p string, dev, ino uint64, fp string, pos int64) (*recovery, int64, error) {
+	if beforeOpenCopy != nil {
+		beforeOpenCopy(p)
+	}
 	f, err := os.Open(p)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, 0, nil // gone meanwhile (compressed, deleted)
+		return nil, 0, errVanished // compressed, rotated on or deleted meanwhile
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("open: %w", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -319,4 +320,35 @@ func TestCopytruncateThenRenameWhileBehind(t *testing.T) {
 	}, 10*time.Second, 10*time.Millisecond)
 	require.Len(t, e.sink.lines(), 450)
 	require.Equal(t, int64(0), e.tailer.Stats().UnreadLost.Load())
+}
+
+// The copy is compressed between the reader's listing of the folder and
+// its open of the plain copy (gzip removes the plain file once the .gz is
+// whole): the folder is listed again and the .gz read (torture test: a
+// whole generation lost this way now and then).
+func TestCopyCompressedWhileLooked(t *testing.T) {
+	e := newEnv(t)
+	p := e.path("p", "ns")
+	old := padded("old", 0, 400)
+	e.write(p, old...)
+	e.sink.hold = true
+	e.start()
+	e.behind()
+
+	copyTo(t, p, p+".1")
+	var once sync.Once
+	beforeOpenCopy = func(path string) {
+		if path == p+".1" {
+			once.Do(func() { gzipTo(t, p+".1", p+".1.gz") })
+		}
+	}
+	require.NoError(t, os.Truncate(p, 0))
+	e.write(p, padded("new", 0, 50)...)
+	e.sink.release()
+
+	want := append(paddedMsgs("old", 0, 400), paddedMsgs("new", 0, 50)...)
+	e.requireOnce(want, "old", offsetsOf(old, paddedMsgs("old", 0, 400)))
+	require.Equal(t, int64(0), e.tailer.Stats().UnreadLost.Load())
+	e.stop()
+	beforeOpenCopy = nil
 }
