@@ -1,6 +1,7 @@
 package document
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -73,6 +74,9 @@ type Meta struct {
 	Dropped int
 	// Namespace is the pod's namespace (for orchestrator.namespace).
 	Namespace string
+	// raw is the object Meta was made from: the Encoder writes it last,
+	// so Append cuts it off without walking it.
+	raw []byte
 }
 
 // Shaper rewrites fluentd-schema documents into an output's schema, and
@@ -103,7 +107,7 @@ func (s *Shaper) Meta(meta []byte) Meta {
 	var raw map[string]json.RawMessage
 	_ = json.Unmarshal(meta, &raw)
 	labels, nsLabels, annotations, dropped := budget(s.MaxLabels, k.Labels, k.NamespaceLabels, k.Annotations)
-	m := Meta{Dropped: dropped, Namespace: k.Namespace}
+	m := Meta{Dropped: dropped, Namespace: k.Namespace, raw: meta}
 	switch s.Schema {
 	case SchemaECS:
 		m.Members = ecsMeta(&k, labels, nsLabels, annotations)
@@ -334,6 +338,7 @@ func (s *Shaper) Append(dst, doc []byte, meta *Meta, ds DataStream) []byte {
 	if len(doc) == 0 || doc[0] != '{' {
 		return append(dst, doc...)
 	}
+	doc = withoutMeta(doc, meta.raw)
 	switch s.Schema {
 	case SchemaECS:
 		return s.appendECS(dst, doc, meta, ds)
@@ -342,6 +347,20 @@ func (s *Shaper) Append(dst, doc []byte, meta *Meta, ds DataStream) []byte {
 	default:
 		return s.appendFluent(dst, doc, meta)
 	}
+}
+
+// withoutMeta returns doc up to its trailing ,"kubernetes":<meta>} (what
+// the Encoder writes last), which the walks below then never read; doc
+// itself when it does not end so. The result may lack its closing brace:
+// the walks stop at the end of the members either way.
+func withoutMeta(doc, meta []byte) []byte {
+	const key = `,"kubernetes":`
+	n := len(doc) - 1 - len(meta) - len(key)
+	if len(meta) == 0 || n < 1 || doc[len(doc)-1] != '}' ||
+		!bytes.Equal(doc[n+len(key):len(doc)-1], meta) || string(doc[n:n+len(key)]) != key {
+		return doc
+	}
+	return doc[:n]
 }
 
 // appendFluent swaps the kubernetes member only.
