@@ -59,7 +59,6 @@ type kubeMeta struct {
 	Annotations     map[string]string            `json:"annotations"`
 	NamespaceLabels map[string]string            `json:"namespace_labels"`
 	Owner           *struct{ Kind, Name string } `json:"owner"`
-	extra           map[string]json.RawMessage
 }
 
 // Meta is a pod's Kubernetes object in an output's schema, made once per

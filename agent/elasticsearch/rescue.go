@@ -97,7 +97,6 @@ func (s *sender) nextStage(req *request) *request {
 		}
 		why := describe(rf.oc)
 		next.items = append(next.items, item{start: int32(len(next.body)), batch: it.batch, rec: it.rec})
-		doc = s.scratch
 		if next.stage == stageRescue {
 			next.reasons = append(next.reasons, why)
 			s.scratch = document.AppendRescue(s.scratch[:0], b.Kubernetes(), &r, why)
