@@ -64,6 +64,37 @@ func (kc *kubeletCluster) pod(t *testing.T, ns, name string, labels map[string]s
 	return files
 }
 
+// deployment creates Deployment name and its ReplicaSet name-7d9f, as
+// the controllers would, and returns the labels and the owner reference
+// of the ReplicaSet's pods.
+func (kc *kubeletCluster) deployment(t *testing.T, ns, name string) (map[string]string, *metav1.OwnerReference) {
+	t.Helper()
+	ctx, cs := t.Context(), kc.Client()
+	kc.EnsureNamespace(t, ns)
+	ctrl := true
+	labels := map[string]string{"app": name, "pod-template-hash": "7d9f"}
+	dep, err := cs.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "x"}}}},
+		},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	rs, err := cs.AppsV1().ReplicaSets(ns).Create(ctx, &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name + "-7d9f", Labels: labels, OwnerReferences: []metav1.OwnerReference{
+			{APIVersion: "apps/v1", Kind: "Deployment", Name: name, UID: dep.UID, Controller: &ctrl}}},
+		Spec: appsv1.ReplicaSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "x"}}}},
+		},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	return labels, &metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &ctrl}
+}
+
 // writeAt appends CRI lines stamped at, one nanosecond apart.
 func (f *podFile) writeAt(t *testing.T, at time.Time, lines ...string) {
 	t.Helper()
@@ -91,35 +122,11 @@ func appendCRI(t *testing.T, path string, at time.Time, lines ...string) {
 func TestHistoryFromKubernetesAPI(t *testing.T) {
 	requireBinaries(t)
 	kc := startKubeletCluster(t, t.TempDir())
-	ctx := t.Context()
-	cs := kc.Client()
 
 	// deploy/api -> ReplicaSet api-7d9f -> pod api-7d9f-aaaaa; api-stray
 	// has the same labels and no owner.
-	kc.EnsureNamespace(t, "shop")
-	ctrl := true
-	labels := map[string]string{"app": "api", "pod-template-hash": "7d9f"}
-	dep, err := cs.AppsV1().Deployments("shop").Create(ctx, &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "api"},
-		Spec: appsv1.DeploymentSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "api"}},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "api"}},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "x"}}}},
-		},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	rs, err := cs.AppsV1().ReplicaSets("shop").Create(ctx, &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "api-7d9f", Labels: labels, OwnerReferences: []metav1.OwnerReference{
-			{APIVersion: "apps/v1", Kind: "Deployment", Name: "api", UID: dep.UID, Controller: &ctrl}}},
-		Spec: appsv1.ReplicaSetSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "x"}}}},
-		},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	api := kc.pod(t, "shop", "api-7d9f-aaaaa", labels,
-		&metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &ctrl}, "app", "sidecar")
+	labels, rsRef := kc.deployment(t, "shop", "api")
+	api := kc.pod(t, "shop", "api-7d9f-aaaaa", labels, rsRef, "app", "sidecar")
 	stray := kc.pod(t, "shop", "api-stray", map[string]string{"app": "api"}, nil, "app")
 	web := kc.pod(t, "shop", "web-1", map[string]string{"app": "web"}, nil, "nginx")
 	other := kc.pod(t, "other", "x-1", map[string]string{"app": "api"}, nil, "app")
