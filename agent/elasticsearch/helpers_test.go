@@ -122,7 +122,7 @@ func (a *ackRecorder) waitAcked(t *testing.T, seqs ...uint64) {
 		for _, s := range seqs {
 			require.Positive(c, a.count(s), "batch %d not acked", s)
 		}
-	}, 10*time.Second, 5*time.Millisecond)
+	}, hangWait, 5*time.Millisecond)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	require.Empty(t, a.errs)
@@ -158,11 +158,15 @@ func runOutput(t *testing.T, o *Output) {
 	})
 }
 
+// hangWait bounds waits on the output: long enough for a 2-core machine
+// under -race and heavy load (10 s was not), short of the package timeout.
+const hangWait = time.Minute
+
 // write hands batches to a writer the way a pipeline worker does: Write,
 // then drop the worker's own reference, then Flush everything.
 func write(t *testing.T, w pipeline.Writer, batches ...*record.Batch) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangWait)
 	defer cancel()
 	for _, b := range batches {
 		require.NoError(t, w.Write(ctx, b))

@@ -179,6 +179,10 @@ const (
 	fdSlack = 16
 )
 
+// idleReadWait bounds the wait for every line: a hang, not a speed (a
+// loaded 2-core machine under -race took over 15 s).
+const idleReadWait = 2 * time.Minute
+
 // idleHandles follows files idle files until every line is read and the
 // tailer has settled past close_inactive. It returns the handles open
 // above the baseline at the peak and once settled.
@@ -209,8 +213,8 @@ func idleHandles(tb testing.TB, files int) (peak, settled int) {
 	}()
 	select {
 	case <-sink.done:
-	case <-time.After(15 * time.Second):
-		tb.Errorf("read %d of %d lines of %d idle files in 15s", sink.n.Load(), files*2, files)
+	case <-time.After(idleReadWait):
+		tb.Errorf("read %d of %d lines of %d idle files in %v", sink.n.Load(), files*2, files, idleReadWait)
 	}
 	// Settle: every file is idle now; wait past close_inactive for the
 	// handles to go.
