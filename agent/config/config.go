@@ -115,6 +115,11 @@ func decode(root *yaml.Node, env *envText, lookup func(string) (string, bool), d
 	for i := range cfg.Outputs {
 		DefaultOutput(&cfg.Outputs[i])
 	}
+	for i := range cfg.Transforms {
+		if isFilter(cfg.Transforms[i].Type) {
+			defaultFilter(&cfg.Transforms[i], i)
+		}
+	}
 	cfg.validate(p)
 	if len(p.errs) > 0 {
 		return nil, p.err()

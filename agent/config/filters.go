@@ -90,7 +90,6 @@ func itoa(i int) string {
 // validateFilter checks a drop, keep, throttle or fields transform.
 func validateFilter(p *problems, c *Config, i int) {
 	t := &c.Transforms[i]
-	defaultFilter(t, i)
 	at := func(k ...any) []any { return append([]any{"transforms", i}, k...) }
 	for _, k := range []struct {
 		key string

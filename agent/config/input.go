@@ -78,6 +78,7 @@ func defaultInput(in *Input) {
 		in.Watch = &t
 	}
 	defaultAllowedRoots(in)
+	defaultMultiline(in.Multiline)
 	if in.Type == "syslog" {
 		if in.Format == "" {
 			in.Format = "auto"

@@ -29,16 +29,9 @@ type Multiline struct {
 	Rule *multiline.Rule `yaml:"-"`
 }
 
-// validateMultiline fills the defaults of an input's multiline section
-// and compiles its rule.
-func validateMultiline(p *problems, in Input, at func(string) []any) {
-	m := in.Multiline
+// defaultMultiline fills the defaults of an input's multiline section.
+func defaultMultiline(m *Multiline) {
 	if m == nil {
-		return
-	}
-	key := func(k string) []any { return append(at("multiline"), k) }
-	if in.Type != "container_logs" {
-		p.add("only for container_logs inputs", at("multiline"))
 		return
 	}
 	if m.FlushTimeout == 0 {
@@ -49,6 +42,20 @@ func validateMultiline(p *problems, in Input, at func(string) []any) {
 	}
 	if m.MaxBytes == 0 {
 		m.MaxBytes = 1 << 20
+	}
+}
+
+// validateMultiline checks an input's multiline section and compiles its
+// rule.
+func validateMultiline(p *problems, in Input, at func(string) []any) {
+	m := in.Multiline
+	if m == nil {
+		return
+	}
+	key := func(k string) []any { return append(at("multiline"), k) }
+	if in.Type != "container_logs" {
+		p.add("only for container_logs inputs", at("multiline"))
+		return
 	}
 	if d := m.FlushTimeout.D(); d < time.Millisecond || d > in.CloseInactive.D() {
 		p.add("must be between 1ms and close_inactive (%s), got %s", key("flush_timeout"), in.CloseInactive.D(), d)
