@@ -35,7 +35,9 @@ func testConfig(url string) config.Output {
 		Retry:   config.Retry{Initial: config.Duration(time.Millisecond), Max: config.Duration(20 * time.Millisecond)},
 		Timeout: config.Duration(5 * time.Second),
 	}
-	config.DefaultOutput(&o) // what config.Parse does
+	// What config.Parse would fill and New no longer does.
+	o.IdleTimeout = config.Duration(90 * time.Second)
+	o.DeadLetterIndex = "sluice-dead-letter"
 	return o
 }
 
