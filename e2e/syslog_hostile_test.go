@@ -224,7 +224,7 @@ func TestSyslogHostile_SilentTLSClients(t *testing.T) {
 // 30,000 datagrams while the agent is stopped (SIGSTOP: a node too busy to
 // schedule it): the socket's 256 KiB receive buffer fills and the kernel
 // drops the rest. Every datagram is accounted for: stored, or counted in
-// sluice_dropped_records_total{reason="udp_receive_buffer"} (HEAD 141eb6e,
+// sluice_lost_records_total{reason="udp_receive_buffer"} (HEAD 141eb6e,
 // default buffer: 19,918 of 30,000 lost, no counter moved).
 func TestSyslogHostile_UDPKernelDropsCounted(t *testing.T) {
 	const sent = 30_000
@@ -258,8 +258,8 @@ func TestSyslogHostile_UDPKernelDropsCounted(t *testing.T) {
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		a.requireRunning(t)
 		m := promtest.Scrape(c, api)
-		drops = promtest.Value(c, m, "sluice_dropped_records_total", "input", "syslog", "reason", "udp_receive_buffer")
-		full := promtest.Value(c, m, "sluice_dropped_records_total", "input", "syslog", "reason", "udp_overflow")
+		drops = promtest.Value(c, m, "sluice_lost_records_total", "component", "syslog", "reason", "udp_receive_buffer")
+		full := promtest.Value(c, m, "sluice_lost_records_total", "component", "syslog", "reason", "udp_overflow")
 		records = promtest.Value(c, m, "sluice_input_records_total", "input", "syslog")
 		require.Equal(c, float64(sent+1), records+drops+full)
 	}, 60*time.Second, 100*time.Millisecond, "every datagram read or counted")

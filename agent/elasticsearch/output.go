@@ -47,6 +47,7 @@ type Output struct {
 	requests requestPool
 	senders  []*sender // set by Run; their buffers are read by tests after it
 	stats    counters
+	health   health
 	running  atomic.Bool
 
 	deadLetterIndex []byte

@@ -36,6 +36,7 @@ type refusal struct {
 // rest so checkpoints move (STYLE 4: dropped records count toward the ack).
 func (s *sender) refuse(req *request, i int32, oc outcome) {
 	o := s.o
+	o.health.docs[refusedCause(req.stage)].Add(1)
 	if req.stage < stageDeadLetter {
 		s.refused = append(s.refused, refusal{item: i, oc: oc})
 		msg := "document refused by the server; sending a rescue copy without its merged fields"

@@ -104,6 +104,8 @@ func (s *sender) deliver(ctx context.Context, req *request) {
 	o := s.o
 	o.stats.flights.Add(1)
 	defer o.stats.flights.Add(-1)
+	o.health.pendingDocs.Add(int64(len(req.items)))
+	defer o.health.pendingDocs.Add(-int64(len(req.items)))
 	defer s.trim()
 	s.refused = s.refused[:0]
 	if s.settle(ctx, req) {
@@ -158,15 +160,22 @@ func (s *sender) try(ctx context.Context, req *request, p span) bool {
 	}
 	if err != nil {
 		o.stats.requestRetries.Add(1)
-		o.warnRetry("bulk request failed; sending it again", p, "error", err)
+		if !o.requestFailed(requestCause(0, err), 0, err, nil) {
+			o.warnRetry("bulk request failed; sending it again", p, "error", err)
+		}
 		return s.again(ctx, p, 0)
 	}
 	if status < 200 || status > 299 {
 		if requestVerdict(status) == retry {
 			o.stats.requestRetries.Add(1)
-			o.warnRetry("bulk request refused; sending it again", p, "status", status, "response", snippet(s.resp.Bytes()))
+			if !o.requestFailed(requestCause(status, nil), status, nil, s.resp.Bytes()) {
+				o.warnRetry("bulk request refused; sending it again", p, "status", status, "response", snippet(s.resp.Bytes()))
+			}
 			return s.again(ctx, p, retryAfter(header, time.Now()))
 		}
+		// Answered, but refused as a whole: counted, not a failing state
+		// (the server works; the documents are at fault).
+		o.health.requests[CauseClientError].Add(1)
 		if p.len() == 1 {
 			s.refuse(req, p.at(0), requestError(status, s.resp.Bytes()))
 			return true
@@ -185,9 +194,11 @@ func (s *sender) try(ctx context.Context, req *request, p span) bool {
 	s.outcomes = outs[:0]
 	if err != nil {
 		o.stats.requestRetries.Add(1)
+		o.requestFailed(CauseBadResponse, 0, err, s.resp.Bytes())
 		o.warnRetry("bulk response unusable; sending the request again", p, "error", err, "response", snippet(s.resp.Bytes()))
 		return s.again(ctx, p, 0)
 	}
+	o.requestOK()
 	var sent, dups, fs int64
 	var failed []int32
 	var first outcome
@@ -202,6 +213,7 @@ func (s *sender) try(ctx context.Context, req *request, p span) bool {
 		case duplicate:
 			dups++
 		case retry:
+			o.health.docs[docRetryCause(oc.status)].Add(1)
 			if failed == nil {
 				failed = make([]int32, 0, len(outs)-k)
 				first = *oc
@@ -232,7 +244,10 @@ func (s *sender) try(ctx context.Context, req *request, p span) bool {
 // again waits out the backoff of p's next attempt (at least floor) and
 // queues p to be sent again. It returns false when ctx ends first.
 func (s *sender) again(ctx context.Context, p span, floor time.Duration) bool {
-	if !s.o.backoff.wait(ctx, p.attempt, floor) {
+	s.o.health.backoffs.Add(1)
+	waited := s.o.backoff.wait(ctx, p.attempt, floor)
+	s.o.health.backoffs.Add(-1)
+	if !waited {
 		return false
 	}
 	p.attempt++
@@ -275,11 +290,7 @@ func (s *sender) send(ctx context.Context, body []byte) (status int, header http
 	rctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	o.stats.requests.Add(1)
-	o.stats.bytes.Add(int64(len(wire)))
-	if o.requestTimes != nil {
-		start := time.Now()
-		defer func() { o.requestTimes.Observe(time.Since(start).Seconds()) }()
-	}
+	start := time.Now()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, bulkPath, bytes.NewReader(wire))
 	if err != nil {
 		return 0, nil, fmt.Errorf("post _bulk: %w", err)
@@ -293,6 +304,12 @@ func (s *sender) send(ctx context.Context, body []byte) (status int, header http
 	s.resp.Reset()
 	if _, err := s.resp.ReadFrom(io.LimitReader(res.Body, maxResponseBytes)); err != nil {
 		return 0, nil, fmt.Errorf("read _bulk response (status %d): %w", res.StatusCode, err)
+	}
+	// Bytes and durations of answered requests only: a failed dial
+	// delivered nothing and says nothing about the server's speed.
+	o.stats.bytes.Add(int64(len(wire)))
+	if o.requestTimes != nil {
+		o.requestTimes.Observe(time.Since(start).Seconds())
 	}
 	return res.StatusCode, res.Header, nil
 }

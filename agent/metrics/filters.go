@@ -16,8 +16,9 @@ type Filters struct {
 }
 
 // NewFilterCollector returns the collector of the filter transforms and
-// the routes. Throttle keys are the one label that names pods: the set is
-// bounded to the transform.TopKeys keys with the most drops.
+// the routes. The throttles' top offenders name pods, so they are not
+// labels (a series per pod, churning): /api/v1/status and the summary
+// records show them.
 func NewFilterCollector(f Filters) prometheus.Collector {
 	return &filterCollector{
 		f: f,
@@ -27,20 +28,18 @@ func NewFilterCollector(f Filters) prometheus.Collector {
 			"Records changed by a fields transform.", "transform"),
 		keys: desc("sluice_throttle_keys",
 			"Keys (pods, namespaces, containers or field values) a throttle transform tracks.", "transform"),
-		top: desc("sluice_throttle_top_dropped_records",
-			"Records dropped by a throttle transform for each of its keys with the most drops (a bounded set of top offenders; _other is every key past max_keys).", "transform", "key"),
 		unrouted: desc("sluice_unrouted_records_total",
 			"Records that matched no output and were acknowledged without being written."),
 	}
 }
 
 type filterCollector struct {
-	f                                    Filters
-	dropped, edited, keys, top, unrouted *prometheus.Desc
+	f                               Filters
+	dropped, edited, keys, unrouted *prometheus.Desc
 }
 
 func (c *filterCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.dropped, c.edited, c.keys, c.top, c.unrouted} {
+	for _, d := range []*prometheus.Desc{c.dropped, c.edited, c.keys, c.unrouted} {
 		ch <- d
 	}
 }
@@ -59,9 +58,6 @@ func (c *filterCollector) Collect(ch chan<- prometheus.Metric) {
 			continue
 		case "throttle":
 			ch <- prometheus.MustNewConstMetric(c.keys, prometheus.GaugeValue, float64(s.Keys), s.Name)
-			for _, k := range s.Top {
-				ch <- prometheus.MustNewConstMetric(c.top, prometheus.GaugeValue, float64(k.Dropped), s.Name, k.Key)
-			}
 		}
 		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(s.Dropped), s.Name, s.Type)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/sluicelog/sluice/agent/transform"
 )
 
+// The throttle's top offenders (pods) are no labels: no series per pod.
 func TestFilterCollector(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	require.NoError(t, reg.Register(NewFilterCollector(Filters{
@@ -34,10 +35,6 @@ sluice_transform_edited_records_total{transform="scrub"} 3
 # HELP sluice_throttle_keys Keys (pods, namespaces, containers or field values) a throttle transform tracks.
 # TYPE sluice_throttle_keys gauge
 sluice_throttle_keys{transform="pods"} 2
-# HELP sluice_throttle_top_dropped_records Records dropped by a throttle transform for each of its keys with the most drops (a bounded set of top offenders; _other is every key past max_keys).
-# TYPE sluice_throttle_top_dropped_records gauge
-sluice_throttle_top_dropped_records{key="ns/a",transform="pods"} 30
-sluice_throttle_top_dropped_records{key="ns/b",transform="pods"} 10
 # HELP sluice_unrouted_records_total Records that matched no output and were acknowledged without being written.
 # TYPE sluice_unrouted_records_total counter
 sluice_unrouted_records_total 7

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/sluicelog/sluice/agent/tap"
 	"github.com/sluicelog/sluice/collector/tail"
@@ -28,7 +27,9 @@ type Input struct {
 	Bytes       func() int64 // bytes read or received
 	ParseErrors func() int64 // lines or messages kept raw because they did not parse
 	OpenErrors  func() int64 // files that could not be opened or read
-	Drops       []Drop
+	Truncated   func() int64 // records cut at the size limit (shipped cut)
+	// Lost counts records read that will never reach any store, by reason.
+	Lost        []Drop
 	FilesOpen   func() int64
 	Files       func(fn func(tail.OpenFile)) // visits the open files, for their lag
 	Connections func() int64                 // open connections (syslog TCP)
@@ -53,6 +54,16 @@ type Drop struct {
 type Output struct {
 	Name, Type string
 	Stats      func() OutputStats
+	// RequestFailures counts requests failed as a whole, by cause;
+	// DocumentFailures documents refused in answered requests, by cause.
+	RequestFailures, DocumentFailures []Drop
+	// Lost counts documents that will never reach any store, by reason.
+	Lost []Drop
+	// LastSuccess is when a request was last answered with success; zero
+	// before the first. Nil for outputs without requests.
+	LastSuccess func() time.Time
+	// Pending is the documents being sent or waiting to be sent again.
+	Pending func() int64
 	// ObserveRequests, when set, is given the histogram of the output's
 	// request durations at registration.
 	ObserveRequests func(prometheus.Observer)
@@ -64,7 +75,7 @@ type OutputStats struct {
 	Rescued, DeadLettered       int64 // refused documents stored as a rescue copy, or in the dead-letter index
 	FailureStore, LabelsDropped int64 // documents in a data stream's failure store; labels left out by max_labels
 	ItemRetries, RequestRetries int64
-	Bytes                       int64 // bytes written (bodies on the wire)
+	Bytes                       int64 // bytes written (bodies on the wire of answered requests)
 	InFlight                    int64 // requests being sent now
 }
 
@@ -101,27 +112,21 @@ type Checkpoints interface {
 	LoadErrors() map[string]int64
 }
 
-// LagBuckets are the upper bounds of sluice_file_lag_bytes: caught up, a
-// few pages, a batch, then orders of magnitude.
-var LagBuckets = []float64{0, 4 << 10, 64 << 10, 1 << 20, 16 << 20, 256 << 20, 1 << 30}
-
 // RequestBuckets are the upper bounds, in seconds, of
 // sluice_output_request_duration_seconds.
 var RequestBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 
-// Register registers the agent's collector, the Go runtime and process
-// collectors, and the request-duration histogram on reg, and hands each
-// output that wants it its histogram.
+// Register registers the agent's collector and the request-duration
+// histogram on reg, and hands each output that wants it its histogram. The
+// Go runtime and process collectors are the process's (Lasting).
 func Register(reg prometheus.Registerer, s Sources) error {
 	reqs := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "sluice_output_request_duration_seconds",
-		Help:    "Duration of each request to an output (bulk requests, retries included), until its response is read.",
+		Help:    "Duration of each answered request to an output (bulk requests, retries included), until its response is read; failures without an answer are in sluice_output_request_failures_total.",
 		Buckets: RequestBuckets,
 	}, []string{"output"})
 	for _, c := range []prometheus.Collector{
 		newCollector(s), reqs,
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
 		if err := reg.Register(c); err != nil {
 			return err
@@ -143,8 +148,10 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 type collector struct {
 	s Sources
 
-	inRecords, inBytes, inParseErrors, inOpenErrors, dropped     *prometheus.Desc
-	filesOpen, fileLag, fileLagMax, connections                  *prometheus.Desc
+	inRecords, inBytes, inParseErrors, inOpenErrors, truncated   *prometheus.Desc
+	lost, lagSeconds, lagBytes, fileLagMax                       *prometheus.Desc
+	filesOpen, connections                                       *prometheus.Desc
+	reqFailures, docFailures, lastSuccess, pending               *prometheus.Desc
 	outDocs, outRetries, outBytes, outInFlight, outLabelsDropped *prometheus.Desc
 	memory, memoryLimit, ringItems, ringCap                      *prometheus.Desc
 	tapSubs, tapDropped, buildInfo                               *prometheus.Desc
@@ -162,10 +169,12 @@ func newCollector(s Sources) *collector {
 		inBytes:          desc("sluice_input_bytes_total", "Bytes an input read from files or received.", "input"),
 		inParseErrors:    desc("sluice_input_parse_errors_total", "Lines or messages that did not parse and were shipped raw, flagged malformed.", "input"),
 		inOpenErrors:     desc("sluice_input_open_errors_total", "Failures to open or read a log file (retried on the next scan).", "input"),
-		dropped:          desc("sluice_dropped_records_total", "Records or parts of records lost, by reason: truncated (cut at the size limit), udp_overflow (pipeline full), udp_receive_buffer (dropped by the kernel: the UDP socket's receive buffer was full), shutdown (read but not handed over).", "input", "reason"),
+		truncated:        desc("sluice_input_truncated_records_total", "Records cut at the size limit (max_line_bytes, max_message_bytes) and shipped cut, flagged sluice.truncated.", "input"),
+		lost:             desc("sluice_lost_records_total", "Records read that will never reach any store, by component (the input or output name) and reason: udp_overflow (pipeline full), udp_receive_buffer (dropped by the kernel: the UDP socket's receive buffer was full), shutdown (read but not handed over at stop), dead_letter_rejected (the document, its rescue copy and its dead letter all refused), write_failed (a console write failed).", "component", "reason"),
+		lagSeconds:       desc("sluice_input_lag_seconds", "Age of the oldest record an input read and the outputs have not acknowledged yet; 0 when everything read is delivered. Grows while an output is down.", "input"),
+		lagBytes:         desc("sluice_input_lag_bytes", "Bytes of the open files not read yet (size minus read position), summed over the files.", "input"),
+		fileLagMax:       desc("sluice_file_lag_max_bytes", "Bytes not read yet of the open file furthest behind.", "input"),
 		filesOpen:        desc("sluice_files_open", "Log files being read.", "input"),
-		fileLag:          desc("sluice_file_lag_bytes", "Bytes of each open file not read yet (size minus read position), as a distribution over the files.", "input"),
-		fileLagMax:       desc("sluice_file_lag_max_bytes", "Largest lag of an open file.", "input"),
 		connections:      desc("sluice_input_connections", "Open connections of a network input.", "input"),
 		frameBytes:       desc("sluice_input_frame_memory_bytes", "Bytes TCP connections' frame buffers hold beyond their first 4 KiB: their share of memory_limit, which all syslog inputs share, is in the log line \"memory_limit shared out\" (syslog_frames).", "input"),
 		connsClosed:      desc("sluice_input_connections_closed_total", "Connections a network input closed itself, by reason: max_connections (refused at once), idle_timeout, handshake_timeout (no TLS handshake in time), frame_memory (an unfinished message found no room in memory_limit).", "input", "reason"),
@@ -174,6 +183,10 @@ func newCollector(s Sources) *collector {
 		outRetries:       desc("sluice_output_retries_total", "Documents (kind=item) and whole requests (kind=request) sent again.", "output", "kind"),
 		outBytes:         desc("sluice_output_bytes_total", "Bytes an output wrote (request bodies as sent, after compression).", "output"),
 		outInFlight:      desc("sluice_output_inflight_requests", "Requests an output is sending now.", "output"),
+		reqFailures:      desc("sluice_output_request_failures_total", "Requests to an output that failed as a whole, by cause: connection_refused, connection_reset, timeout, dns, tls, network, unauthorized (401, 407), forbidden (403), throttled (429), unavailable (503), http_5xx, http_4xx (refused as a whole; split to find the documents at fault), bad_response. All but http_4xx are sent again.", "output", "cause"),
+		docFailures:      desc("sluice_output_document_failures_total", "Documents an output's server refused in an answered request, by cause: throttled (item 429, sent again), server_error (item 5xx, sent again), rejected (a mapping error and the like: a rescue copy goes), rescue_rejected (a dead letter goes), dead_letter_rejected (lost).", "output", "cause"),
+		lastSuccess:      desc("sluice_output_last_success_timestamp_seconds", "When a request to the output was last answered with success (Unix seconds); 0 before the first since the process started. Stops moving while the output fails.", "output"),
+		pending:          desc("sluice_output_pending_documents", "Documents in requests an output is sending or will send again after a backoff.", "output"),
 		memory:           desc("sluice_pipeline_memory_bytes", "Bytes held by batches not yet acknowledged."),
 		memoryLimit:      desc("sluice_pipeline_memory_limit_bytes", "memory_limit: the agent's memory, of which batches get a share (sluice_pipeline_batch_limit_bytes)."),
 		batchLimit:       desc("sluice_pipeline_batch_limit_bytes", "Bytes batches not yet acknowledged may hold: memory_limit less the outputs' buffers and room for the garbage collector."),
@@ -185,7 +198,7 @@ func newCollector(s Sources) *collector {
 		tapSubs:          desc("sluice_tap_subscribers", "Clients of /api/v1/tap."),
 		tapDropped:       desc("sluice_tap_dropped_subscribers_total", "Tap clients dropped because they did not keep up."),
 		buildInfo:        desc("sluice_build_info", "Always 1; the labels say which build runs.", "version", "goversion"),
-		joined:           desc("sluice_input_multiline_records_total", "Records joined from several lines by a multiline rule (cut ones are also in sluice_dropped_records_total{reason=\"truncated\"}).", "input"),
+		joined:           desc("sluice_input_multiline_records_total", "Records joined from several lines by a multiline rule (cut ones are also in sluice_input_truncated_records_total).", "input"),
 		rotatedUnread:    desc("sluice_input_rotated_unread_bytes_total", "Bytes a copytruncate left unread under a reader that was behind, by result: recovered (read from the copy beside the file, with the original's ids), lost (no copy held them; as far as the reader had seen the file).", "input", "result"),
 		filesRefused:     desc("sluice_input_files_refused_total", "Matched log files not read, by reason: outside_roots (a link leading out of allowed_roots), system (/proc, /sys, /dev), agent_file (data_dir, the config, secrets), size_unreliable (more content than its size says, like procfs). Each is counted once while it leads to the same place.", "input", "reason"),
 		timeFallbacks:    desc("sluice_time_fallback_total", "Documents that kept the read time as @timestamp because their time field was missing or did not parse (flagged sluice.time_fallback)."),
@@ -195,8 +208,9 @@ func newCollector(s Sources) *collector {
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.inRecords, c.inBytes, c.inParseErrors, c.inOpenErrors, c.dropped,
-		c.filesOpen, c.fileLag, c.fileLagMax, c.connections,
+		c.inRecords, c.inBytes, c.inParseErrors, c.inOpenErrors, c.truncated,
+		c.lost, c.lagSeconds, c.lagBytes, c.fileLagMax, c.filesOpen, c.connections,
+		c.reqFailures, c.docFailures, c.lastSuccess, c.pending,
 		c.outDocs, c.outRetries, c.outBytes, c.outInFlight, c.outLabelsDropped,
 		c.memory, c.memoryLimit, c.ringItems, c.ringCap,
 		c.tapSubs, c.tapDropped, c.buildInfo, c.joined, c.timeFallbacks,
@@ -223,8 +237,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.inParseErrors, in.ParseErrors, in.Name)
 		counter(c.inOpenErrors, in.OpenErrors, in.Name)
 		counter(c.joined, in.Joined, in.Name)
-		for _, d := range in.Drops {
-			counter(c.dropped, d.Count, in.Name, d.Reason)
+		counter(c.truncated, in.Truncated, in.Name)
+		for _, d := range in.Lost {
+			counter(c.lost, d.Count, in.Name, d.Reason)
 		}
 		for _, d := range in.RotatedUnread {
 			counter(c.rotatedUnread, d.Count, in.Name, d.Reason)
@@ -264,6 +279,21 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		cv(c.outRetries, st.RequestRetries, o.Name, "request")
 		cv(c.outBytes, st.Bytes, o.Name)
 		gauge(c.outInFlight, float64(st.InFlight), o.Name)
+		for _, d := range o.RequestFailures {
+			counter(c.reqFailures, d.Count, o.Name, d.Reason)
+		}
+		for _, d := range o.DocumentFailures {
+			counter(c.docFailures, d.Count, o.Name, d.Reason)
+		}
+		for _, d := range o.Lost {
+			counter(c.lost, d.Count, o.Name, d.Reason)
+		}
+		if o.LastSuccess != nil {
+			gauge(c.lastSuccess, unixSeconds(o.LastSuccess()), o.Name)
+		}
+		if o.Pending != nil {
+			gauge(c.pending, float64(o.Pending()), o.Name)
+		}
 	}
 	if p := c.s.Pipeline; p != nil {
 		gauge(c.memory, float64(p.MemoryUsed()))
@@ -282,7 +312,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.timeFallbacks, c.s.TimeFallbacks)
 	if ck := c.s.Checkpoints; ck != nil {
 		counter(c.ckptErrors, ck.SaveErrors)
-		gauge(c.ckptSaved, float64(ck.LastSaved().UnixNano())/1e9)
+		gauge(c.ckptSaved, unixSeconds(ck.LastSaved()))
 		for reason, n := range ck.LoadErrors() {
 			ch <- prometheus.MustNewConstMetric(c.ckptLoad, prometheus.CounterValue, float64(n), reason)
 		}
@@ -290,28 +320,32 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.buildInfo, 1, c.s.Version, runtime.Version())
 }
 
-// collectLag builds the lag histogram of one input's open files: a fixed
-// set of buckets however many files there are.
+// unixSeconds is t in Unix seconds; 0 for the zero time.
+func unixSeconds(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixNano()) / 1e9
+}
+
+// collectLag sums and maxes one input's open files' lag: one series per
+// input however many files there are, never one per file.
 func (c *collector) collectLag(ch chan<- prometheus.Metric, in Input) {
-	counts := make([]uint64, len(LagBuckets))
-	var n uint64
-	var sum float64
-	var most int64
+	var sum, most int64
+	var oldest time.Time
 	in.Files(func(f tail.OpenFile) {
 		lag := f.Lag()
-		n++
-		sum += float64(lag)
+		sum += lag
 		most = max(most, lag)
-		for i, ub := range LagBuckets {
-			if float64(lag) <= ub {
-				counts[i]++
-			}
+		if u := f.OldestUnacked; !u.IsZero() && (oldest.IsZero() || u.Before(oldest)) {
+			oldest = u
 		}
 	})
-	buckets := make(map[float64]uint64, len(LagBuckets))
-	for i, ub := range LagBuckets {
-		buckets[ub] = counts[i]
+	age := 0.0
+	if !oldest.IsZero() {
+		age = max(time.Since(oldest).Seconds(), 0)
 	}
-	ch <- prometheus.MustNewConstHistogram(c.fileLag, n, sum, buckets, in.Name)
+	ch <- prometheus.MustNewConstMetric(c.lagSeconds, prometheus.GaugeValue, age, in.Name)
+	ch <- prometheus.MustNewConstMetric(c.lagBytes, prometheus.GaugeValue, float64(sum), in.Name)
 	ch <- prometheus.MustNewConstMetric(c.fileLagMax, prometheus.GaugeValue, float64(most), in.Name)
 }

@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"fmt"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sluicelog/sluice/agent/console"
@@ -18,7 +20,7 @@ func TailInput(name string, t *tail.Tailer) Input {
 		Bytes:       st.BytesRead.Load,
 		ParseErrors: st.Malformed.Load,
 		OpenErrors:  st.OpenErrors.Load,
-		Drops:       []Drop{{Reason: "truncated", Count: st.Truncated.Load}},
+		Truncated:   st.Truncated.Load,
 		FilesOpen:   st.FilesOpen.Load,
 		Files:       t.OpenFiles,
 		Joined:      st.MultilineJoined.Load,
@@ -44,8 +46,8 @@ func SyslogInput(name string, in *syslog.Input) Input {
 		Records:     st.Records.Load,
 		Bytes:       st.Bytes.Load,
 		ParseErrors: st.Malformed.Load,
-		Drops: []Drop{
-			{Reason: "truncated", Count: st.Truncated.Load},
+		Truncated:   st.Truncated.Load,
+		Lost: []Drop{
 			{Reason: "udp_overflow", Count: st.DroppedFull.Load},
 			{Reason: "udp_receive_buffer", Count: in.UDPKernelDrops},
 			{Reason: "shutdown", Count: st.DroppedShutdown.Load},
@@ -75,8 +77,24 @@ func ElasticsearchOutput(o *elasticsearch.Output) Output {
 				Bytes: st.BytesSent, InFlight: st.InFlight,
 			}
 		},
-		ObserveRequests: func(obs prometheus.Observer) { o.SetRequestObserver(obs) },
+		ObserveRequests:  func(obs prometheus.Observer) { o.SetRequestObserver(obs) },
+		RequestFailures:  causes(elasticsearch.Causes(), o.RequestFailures),
+		DocumentFailures: causes(elasticsearch.DocCauses(), o.DocumentFailures),
+		Lost: []Drop{{Reason: "dead_letter_rejected", Count: func() int64 {
+			return o.DocumentFailures(elasticsearch.DocDeadLetterRejected)
+		}}},
+		LastSuccess: o.LastSuccess,
+		Pending:     o.PendingDocuments,
 	}
+}
+
+// causes is one Drop per cause, each reading count(cause).
+func causes[C fmt.Stringer](all []C, count func(C) int64) []Drop {
+	out := make([]Drop, 0, len(all))
+	for _, c := range all {
+		out = append(out, Drop{Reason: c.String(), Count: func() int64 { return count(c) }})
+	}
+	return out
 }
 
 // ConsoleOutput describes a console output.
@@ -87,5 +105,6 @@ func ConsoleOutput(o *console.Output) Output {
 			st := o.Stats()
 			return OutputStats{Sent: st.Documents, Failed: st.Failed, Bytes: st.Bytes}
 		},
+		Lost: []Drop{{Reason: "write_failed", Count: func() int64 { return o.Stats().Failed }}},
 	}
 }

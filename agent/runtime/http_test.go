@@ -46,13 +46,11 @@ func TestMetricsCountWhatWasSent(t *testing.T) {
 		require.Equal(c, float64(n), promtest.Value(c, mfs, "sluice_output_documents_total", "output", "stdout", "result", "sent"))
 		require.Equal(c, float64(len(out.String())), promtest.Value(c, mfs, "sluice_output_bytes_total", "output", "stdout"))
 		require.Zero(c, promtest.Value(c, mfs, "sluice_output_documents_total", "output", "stdout", "result", "failed"))
-		require.Zero(c, promtest.Value(c, mfs, "sluice_dropped_records_total", "input", "containers", "reason", "truncated"))
+		require.Zero(c, promtest.Value(c, mfs, "sluice_input_truncated_records_total", "input", "containers"))
 		require.Zero(c, promtest.Value(c, mfs, "sluice_input_parse_errors_total", "input", "containers"))
 		require.Equal(c, 2.0, promtest.Value(c, mfs, "sluice_files_open", "input", "containers"))
-		lag := promtest.Sample(c, mfs, "sluice_file_lag_bytes", "input", "containers").GetHistogram()
-		require.Equal(c, uint64(2), lag.GetSampleCount())
-		require.Zero(c, lag.GetSampleSum(), "both files read to the end")
-		require.Equal(c, uint64(2), lag.GetBucket()[0].GetCumulativeCount(), "le=0")
+		require.Zero(c, promtest.Value(c, mfs, "sluice_input_lag_bytes", "input", "containers"), "both files read to the end")
+		require.Zero(c, promtest.Value(c, mfs, "sluice_input_lag_seconds", "input", "containers"), "and acknowledged")
 		require.Zero(c, promtest.Value(c, mfs, "sluice_file_lag_max_bytes", "input", "containers"))
 		require.Zero(c, promtest.Value(c, mfs, "sluice_pipeline_memory_bytes"), "all acknowledged")
 		require.Equal(c, float64(64<<20), promtest.Value(c, mfs, "sluice_pipeline_memory_limit_bytes"))
@@ -119,7 +117,7 @@ func TestStatus(t *testing.T) {
 	require.Equal(t, "ok", st.Health)
 	require.Equal(t, InputStatus{
 		Name: "containers", Type: "container_logs", Records: 100, Bytes: fi.Size(),
-		Dropped: map[string]int64{"truncated": 0}, Files: st.Inputs[0].Files,
+		Lost: map[string]int64{}, Files: st.Inputs[0].Files,
 	}, st.Inputs[0])
 	require.Equal(t, []OutputStatus{{Name: "stdout", Type: "console", Sent: 100, Bytes: int64(len(out.String()))}}, st.Outputs)
 	require.Equal(t, 2, st.Pipeline.Workers)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/agent/metrics"
 )
 
 // Supervise runs the agent that build makes from cfg until ctx ends, and
@@ -42,6 +43,7 @@ func Supervise(ctx context.Context, cfg *config.Config, reload <-chan struct{}, 
 			case <-reload:
 				c, err := load()
 				if err != nil {
+					a.lasting.Reloaded(metrics.ReloadInvalid)
 					logger.Error("reload refused: the new config is invalid; the running agent keeps the old one", "err", err)
 					continue
 				}
@@ -58,12 +60,14 @@ func Supervise(ctx context.Context, cfg *config.Config, reload <-chan struct{}, 
 		}
 		na, err := build(next)
 		if err != nil {
+			a.lasting.Reloaded(metrics.ReloadFailed)
 			logger.Error("reload failed: the new config does not start; starting the old one again", "err", err)
 			if na, err = build(cfg); err != nil {
 				return fmt.Errorf("restart with the previous config after a failed reload: %w", err)
 			}
 		} else {
 			cfg = next
+			na.lasting.Reloaded(metrics.ReloadSuccess)
 			logger.Info("config reloaded")
 		}
 		a = na

@@ -58,7 +58,10 @@ type Agent struct {
 	// What the metrics and the status page read.
 	inputStats  []metrics.Input
 	outputStats []metrics.Output
-	registry    *prometheus.Registry
+	registry    *prometheus.Registry // this instance's collectors
+	lasting     *metrics.Lasting     // the process's: outlives reloads, served on /metrics
+	configHash  string
+	filterStats func() []transform.StepStats // nil without filters
 	httpLn      net.Listener
 	api         *httpapi.Server
 
@@ -78,6 +81,15 @@ type Option func(*Agent)
 // sluice_build_info.
 func WithVersion(v string) Option { return func(a *Agent) { a.version = v } }
 
+// WithMetrics makes the agent's metrics part of l, the process's, which
+// outlives this instance: its counters go on in the next one after a
+// reload. Without it the agent has a Lasting of its own.
+func WithMetrics(l *metrics.Lasting) Option { return func(a *Agent) { a.lasting = l } }
+
+// WithConfigHash sets the running config's hash, shown in
+// sluice_config_info while the agent runs.
+func WithConfigHash(h string) Option { return func(a *Agent) { a.configHash = h } }
+
 // New builds every part of the agent and binds its listeners (syslog, the
 // HTTP API), so a taken port fails here. stdout is where console outputs
 // write.
@@ -85,6 +97,10 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 	a := &Agent{cfg: cfg, logger: logger, version: "dev", registry: prometheus.NewRegistry()}
 	for _, o := range opts {
 		o(a)
+	}
+	if a.lasting == nil {
+		a.lasting = metrics.NewLasting()
+		a.lasting.Loaded()
 	}
 	for _, oc := range cfg.Outputs {
 		switch oc.Type {
@@ -245,6 +261,7 @@ func (a *Agent) newFilters() error {
 	f := metrics.Filters{Unrouted: a.pipe.Unrouted}
 	if chain != nil {
 		f.Stats = chain.Stats
+		a.filterStats = chain.Stats
 	}
 	if err := a.registry.Register(metrics.NewFilterCollector(f)); err != nil {
 		return fmt.Errorf("filter metrics: %w", err)
@@ -278,7 +295,7 @@ func (a *Agent) newAPI() error {
 	}
 	a.httpLn = ln
 	a.api = httpapi.New(httpapi.Options{
-		Gatherer: a.registry,
+		Gatherer: a.lasting,
 		Token:    token,
 		Health:   httpapi.CheckFunc(a.pipe.Health),
 		Ready:    httpapi.CheckFunc(a.readiness),
@@ -309,6 +326,9 @@ func (a *Agent) Addr() net.Addr {
 
 // Registry holds the agent's metrics.
 func (a *Agent) Registry() *prometheus.Registry { return a.registry }
+
+// Metrics is the process's metrics that this agent is part of.
+func (a *Agent) Metrics() *metrics.Lasting { return a.lasting }
 
 // AddReadyCheck adds a condition of /readyz, such as the Kubernetes
 // metadata cache having synced. Call it before Run.
@@ -354,6 +374,10 @@ func (a *Agent) closeListeners() {
 func (a *Agent) Run(ctx context.Context) error {
 	var errs []error
 	a.started = time.Now()
+	a.lasting.SetConfigHash(a.configHash)
+	a.lasting.Attach(a.registry)
+	// Runs after the API below has closed: the counters are final.
+	defer a.lasting.Detach(a.registry)
 	if a.api != nil {
 		served := make(chan struct{})
 		go func() {
@@ -423,7 +447,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		}()
 	}
 	a.ready.Store(true)
-	a.logger.Info("agent started", "node", a.cfg.NodeName, "inputs", len(a.inputs), "outputs", len(a.outputs), "workers", a.cfg.Workers)
+	a.logger.Info("agent started", "node", a.cfg.NodeName, "inputs", len(a.cfg.Inputs), "outputs", len(a.outputs), "workers", a.cfg.Workers)
 
 	select {
 	case <-ctx.Done():

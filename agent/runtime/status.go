@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicelog/sluice/agent/elasticsearch"
 	"github.com/sluicelog/sluice/agent/kube"
 	"github.com/sluicelog/sluice/collector/tail"
 )
@@ -22,6 +23,10 @@ type Status struct {
 	Pipeline      PipelineStatus `json:"pipeline"`
 	Inputs        []InputStatus  `json:"inputs"`
 	Outputs       []OutputStatus `json:"outputs"`
+	// Filters are the drop, keep, throttle and fields transforms, with
+	// each throttle's top offenders (kept out of metric labels: they name
+	// pods).
+	Filters []FilterStatus `json:"filters,omitempty"`
 	// Kubernetes is the pod metadata cache; absent when enrichment is off.
 	Kubernetes *kube.Status `json:"kubernetes,omitempty"`
 }
@@ -45,8 +50,12 @@ type InputStatus struct {
 	Records     int64            `json:"records"`
 	Bytes       int64            `json:"bytes"`
 	ParseErrors int64            `json:"parse_errors"`
-	Dropped     map[string]int64 `json:"dropped"`
-	Files       []FileStatus     `json:"files,omitempty"`
+	Truncated   int64            `json:"truncated"` // shipped cut
+	Lost        map[string]int64 `json:"lost"`      // never reaching a store, by reason
+	// LagSeconds is the age of the oldest record read and not yet
+	// acknowledged (container_logs).
+	LagSeconds float64      `json:"lag_seconds"`
+	Files      []FileStatus `json:"files,omitempty"`
 }
 
 // FileStatus is one file being read. Offset is how far it is read, Acked
@@ -57,6 +66,9 @@ type FileStatus struct {
 	Acked  int64  `json:"acked"`
 	Size   int64  `json:"size"`
 	Lag    int64  `json:"lag"`
+	// LagSeconds is the age of the file's oldest line read and not yet
+	// acknowledged; 0 when all read lines are.
+	LagSeconds float64 `json:"lag_seconds"`
 }
 
 // OutputStatus is one output with its counters.
@@ -70,6 +82,24 @@ type OutputStatus struct {
 	RequestRetries int64  `json:"request_retries"`
 	Bytes          int64  `json:"bytes"`
 	InFlight       int64  `json:"inflight_requests"`
+	// Health is the output's state in words (elasticsearch outputs).
+	Health *elasticsearch.State `json:"health,omitempty"`
+}
+
+// FilterStatus is one filter transform's counters.
+type FilterStatus struct {
+	Name    string         `json:"name"`
+	Type    string         `json:"type"`
+	Dropped int64          `json:"dropped"`
+	Edited  int64          `json:"edited,omitempty"`
+	Keys    int            `json:"keys,omitempty"`
+	Top     []ThrottledKey `json:"top,omitempty"`
+}
+
+// ThrottledKey is a throttle key with the records dropped of it.
+type ThrottledKey struct {
+	Key     string `json:"key"`
+	Dropped int64  `json:"dropped"`
 }
 
 // Status reads the agent's state now.
@@ -94,6 +124,15 @@ func (a *Agent) Status() Status {
 		Inputs:  []InputStatus{},
 		Outputs: []OutputStatus{},
 	}
+	if a.filterStats != nil {
+		for _, f := range a.filterStats() {
+			fs := FilterStatus{Name: f.Name, Type: f.Type, Dropped: f.Dropped, Edited: f.Edited, Keys: f.Keys}
+			for _, k := range f.Top {
+				fs.Top = append(fs.Top, ThrottledKey{Key: k.Key, Dropped: k.Dropped})
+			}
+			st.Filters = append(st.Filters, fs)
+		}
+	}
 	if a.kube != nil {
 		ks := a.kube.Status()
 		st.Kubernetes = &ks
@@ -105,28 +144,42 @@ func (a *Agent) Status() Status {
 		is := InputStatus{
 			Name: in.Name, Type: in.Type,
 			Records: in.Records(), Bytes: in.Bytes(), ParseErrors: in.ParseErrors(),
-			Dropped: map[string]int64{},
+			Lost: map[string]int64{},
 		}
-		for _, d := range in.Drops {
-			is.Dropped[d.Reason] = d.Count()
+		if in.Truncated != nil {
+			is.Truncated = in.Truncated()
+		}
+		for _, d := range in.Lost {
+			is.Lost[d.Reason] = d.Count()
 		}
 		if in.Files != nil {
 			is.Files = []FileStatus{}
+			now := time.Now()
 			in.Files(func(f tail.OpenFile) {
-				is.Files = append(is.Files, FileStatus{Path: f.Path, Offset: f.Offset, Acked: f.Acked, Size: f.Size, Lag: f.Lag()})
+				fs := FileStatus{Path: f.Path, Offset: f.Offset, Acked: f.Acked, Size: f.Size, Lag: f.Lag()}
+				if !f.OldestUnacked.IsZero() {
+					fs.LagSeconds = max(now.Sub(f.OldestUnacked).Seconds(), 0)
+				}
+				is.LagSeconds = max(is.LagSeconds, fs.LagSeconds)
+				is.Files = append(is.Files, fs)
 			})
 			slices.SortFunc(is.Files, func(x, y FileStatus) int { return strings.Compare(x.Path, y.Path) })
 		}
 		st.Inputs = append(st.Inputs, is)
 	}
-	for _, o := range a.outputStats {
+	for i, o := range a.outputStats {
 		s := o.Stats()
-		st.Outputs = append(st.Outputs, OutputStatus{
+		out := OutputStatus{
 			Name: o.Name, Type: o.Type,
 			Sent: s.Sent, Duplicate: s.Duplicate, Failed: s.Failed,
 			ItemRetries: s.ItemRetries, RequestRetries: s.RequestRetries,
 			Bytes: s.Bytes, InFlight: s.InFlight,
-		})
+		}
+		if h, ok := a.outputs[i].(interface{ Health() elasticsearch.State }); ok {
+			hs := h.Health()
+			out.Health = &hs
+		}
+		st.Outputs = append(st.Outputs, out)
 	}
 	return st
 }

@@ -99,7 +99,7 @@ func (res *Result) String() string {
 	p("  file lines, hostile:    %s", &res.Hostile)
 	p("  TCP syslog, numbered:   %s", &res.TCP)
 	p("  TCP syslog, hostile:    %s", &res.HostileTCP)
-	udpDrop := c.get("sluice_dropped_records_total", "input", "syslog_udp", "reason", "udp_overflow")
+	udpDrop := c.get("sluice_lost_records_total", "component", "syslog_udp", "reason", "udp_overflow")
 	udpIn := c.get("sluice_input_records_total", "input", "syslog_udp")
 	p("  UDP syslog (loss allowed): %d sent, %d stored (%d rows); agent-counted udp_overflow drops %.0f (pipeline full); kernel receive-buffer drops on the host %d; received by the agent %.0f of which not stored %.0f (held in memory at a SIGKILL); neither received nor counted %.0f (sent while the agent was down)",
 		res.UDPSent, res.UDPStored, res.UDPRows, udpDrop, res.UDPKernelDrops, udpIn, udpIn-float64(res.UDPStored),
@@ -163,8 +163,10 @@ func (res *Result) String() string {
 		c.get("sluice_input_records_total", "input", "syslog_tcp"), res.TCP.Written+res.HostileTCP.Written, udpIn)
 	var drops []string
 	for k, v := range c {
-		if strings.HasPrefix(k, "sluice_dropped_records_total") && v > 0 {
-			drops = append(drops, fmt.Sprintf("%s %.0f", strings.TrimPrefix(k, "sluice_dropped_records_total"), v))
+		for _, name := range []string{"sluice_lost_records_total", "sluice_input_truncated_records_total"} {
+			if strings.HasPrefix(k, name) && v > 0 {
+				drops = append(drops, fmt.Sprintf("%s %.0f", k, v))
+			}
 		}
 	}
 	sort.Strings(drops)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/budget"
 	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/agent/metrics"
 	"github.com/sluicelog/sluice/agent/runtime"
 	"github.com/sluicelog/sluice/internal/redact"
 )
@@ -85,7 +86,11 @@ func run() int {
 
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
-		fmt.Fprintf(stderr, "sluice: invalid config:\n%v\n", err)
+		if *validate || *logFormat != "json" {
+			fmt.Fprintf(stderr, "sluice: invalid config:\n%v\n", err)
+		} else {
+			logConfigError(logger, "invalid config; not starting", *cfgPath, err)
+		}
 		return 1
 	}
 	secrets.Add(cfg.Secrets()...)
@@ -117,15 +122,23 @@ func run() int {
 		}
 	}()
 
+	// The process's metrics outlive the agent instances that reloads
+	// replace; each instance shows the hash of the file it was built from.
+	lasting := metrics.NewLasting()
+	lasting.Loaded()
+	hashes := map[*config.Config]string{cfg: fileHash(*cfgPath)}
 	load := func() (*config.Config, error) {
+		h := fileHash(*cfgPath)
 		c, err := config.Load(*cfgPath)
 		if err == nil {
 			secrets.Add(c.Secrets()...)
+			hashes[c] = h
 		}
 		return c, err
 	}
 	build := func(c *config.Config) (*runtime.Agent, error) {
-		a, err := runtime.New(c, os.Stdout, logger, runtime.WithVersion(version))
+		a, err := runtime.New(c, os.Stdout, logger, runtime.WithVersion(version),
+			runtime.WithMetrics(lasting), runtime.WithConfigHash(hashes[c]))
 		if err == nil {
 			// memory_limit is the whole agent's: the collector keeps the
 			// heap under it rather than at twice what is live.

@@ -243,6 +243,15 @@ func (in *Input) UDPAddr() net.Addr {
 	return in.udpConns[0].LocalAddr()
 }
 
+// addrString is addr as host:port ("" for none): a net.Addr is logged by
+// the JSON handler as a struct of its fields otherwise.
+func addrString(addr net.Addr) string {
+	if addr == nil {
+		return ""
+	}
+	return addr.String()
+}
+
 // Close releases the listeners of an input that will not Run. Run closes
 // them itself when it ends.
 func (in *Input) Close() { in.closeListeners() }
@@ -271,7 +280,7 @@ func (in *Input) Run(ctx context.Context) error {
 	for _, c := range in.udpConns {
 		wg.Go(func() { in.serveUDP(ctx, c) })
 	}
-	args := []any{"tcp", in.TCPAddr(), "udp", in.UDPAddr(), "format", in.cfg.Format, "tls", in.tls != nil}
+	args := []any{"tcp", addrString(in.TCPAddr()), "udp", addrString(in.UDPAddr()), "format", in.cfg.Format, "tls", in.tls != nil}
 	if len(in.udpConns) > 0 {
 		args = append(args, "udp_receive_buffer", int64(in.cfg.UDPReceiveBuffer), "udp_receive_buffer_kernel", receiveBuffer(in.udpConns[0]))
 	}

@@ -1,6 +1,9 @@
 package tail
 
-import "io"
+import (
+	"io"
+	"time"
+)
 
 // OpenFile is one file being read, as OpenFiles sees it.
 type OpenFile struct {
@@ -10,6 +13,28 @@ type OpenFile struct {
 	// Acked is the position up to which lines are delivered (what the
 	// checkpoint holds); -1 while nothing of this file is acknowledged.
 	Acked int64
+	// OldestUnacked is when the oldest batch of lines read from the file
+	// and not yet acknowledged was handed over; zero when every line read
+	// is acknowledged. Its age is the file's lag in time.
+	OldestUnacked time.Time
+}
+
+// pushTimes holds when each of a reader's unacknowledged batches was
+// handed over, by sequence number: at most maxInFlight are unacknowledged
+// (waitAcks), so a fixed ring holds them all. Guarded by the reader's mu.
+type pushTimes [maxInFlight]int64
+
+func (p *pushTimes) set(seq uint64) { p[seq%maxInFlight] = time.Now().UnixNano() }
+
+// oldestUnacked is when the oldest unacknowledged batch was handed over;
+// zero when there is none.
+func (w *watermark) oldestUnacked() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.oldest >= w.next {
+		return time.Time{}
+	}
+	return time.Unix(0, w.pushed[w.oldest%maxInFlight])
 }
 
 // Lag is the bytes of the file not read yet; never negative.
@@ -39,7 +64,7 @@ func (t *Tailer) OpenFiles(fn func(OpenFile)) {
 		if err != nil {
 			continue
 		}
-		of := OpenFile{Path: r.path, Offset: pos, Size: fi.Size(), Acked: -1}
+		of := OpenFile{Path: r.path, Offset: pos, Size: fi.Size(), Acked: -1, OldestUnacked: r.acks.oldestUnacked()}
 		if e, ok := t.store.Get(r.key); ok {
 			of.Acked = e.Offset
 		}

@@ -37,7 +37,9 @@ func TestOpenFilesOffsetsAndLag(t *testing.T) {
 		first = fs[0]
 		require.Positive(c, first.Offset)
 		require.Equal(c, int64(-1), first.Acked)
+		require.False(c, first.OldestUnacked.IsZero(), "lines read and not acknowledged")
 	}, 10*time.Second, 5*time.Millisecond)
+	require.WithinDuration(t, time.Now(), first.OldestUnacked, time.Minute)
 	e.behind() // the reader waits for acks
 	fs := openFiles(e.tailer)
 	require.Len(t, fs, 1)
@@ -47,6 +49,7 @@ func TestOpenFilesOffsetsAndLag(t *testing.T) {
 	require.Less(t, f.Offset, size, "at most %d unacked batches are read ahead", maxInFlight)
 	require.Equal(t, size-f.Offset, f.Lag())
 	require.Equal(t, int64(-1), f.Acked)
+	require.Equal(t, first.OldestUnacked, f.OldestUnacked, "the oldest unacknowledged batch stays the same while nothing is acked")
 
 	e.sink.release()
 	require.EventuallyWithT(t, func(c *assert.CollectT) {

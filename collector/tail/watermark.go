@@ -24,7 +24,8 @@ type watermark struct {
 	// with whatever the reader reads by the time the ack comes: that
 	// would resume in the middle of the newer content after a crash.
 	fps    map[uint64]string
-	closed bool // the reader let go: no batch follows
+	closed bool      // the reader let go: no batch follows
+	pushed pushTimes // when each unacknowledged batch was numbered (status.go)
 }
 
 // mark is where a batch ends: its generation and the offset in it.
@@ -49,6 +50,7 @@ func (w *watermark) generation(gen uint64, fp string) {
 func (w *watermark) send() uint64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.pushed.set(w.next)
 	w.next++
 	return w.next - 1
 }
