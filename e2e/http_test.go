@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -98,10 +100,18 @@ func TestHTTPAndReload(t *testing.T) {
 	rep := waitForLines(t, e.store, c, a, deliveryTimeout)
 	requireExactlyOnce(t, rep)
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
-		require.Equal(ct, float64(webLines), metricValue(ct, base2, "sluice_input_records_total", "input", "containers"),
-			"the new agent read the web file and nothing of the payments file again")
+		require.Equal(ct, float64(payLines+webLines), metricValue(ct, base2, "sluice_input_records_total", "input", "containers"),
+			"the counter goes on across the reload (not back to 0): the payments lines before it, the web file after it, nothing of the payments file again")
+		require.Equal(ct, float64(payLines+webLines), metricValue(ct, base2, "sluice_output_documents_total", "output", "es", "result", "sent"))
 		require.Equal(ct, 2.0, metricValue(ct, base2, "sluice_files_open", "input", "containers"))
 	}, 30*time.Second, 50*time.Millisecond)
+	mfs := promtest.Scrape(t, base2)
+	require.Equal(t, 1.0, promtest.Value(t, mfs, "sluice_config_reloads_total", "result", "invalid"))
+	require.Equal(t, 1.0, promtest.Value(t, mfs, "sluice_config_reloads_total", "result", "success"))
+	require.Zero(t, promtest.Value(t, mfs, "sluice_config_reloads_total", "result", "failed"))
+	require.InDelta(t, float64(time.Now().Unix()), promtest.Value(t, mfs, "sluice_config_last_reload_success_timestamp_seconds"), 120)
+	sum := sha256.Sum256([]byte(all))
+	require.Equal(t, 1.0, promtest.Value(t, mfs, "sluice_config_info", "sha256", hex.EncodeToString(sum[:8])), "the hash of the file now running")
 	require.Equal(t, http.StatusOK, getStatus(t, base2+"/healthz"))
 
 	require.Equal(t, 0, a.stop(t), "exit code after SIGTERM")

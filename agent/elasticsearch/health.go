@@ -134,6 +134,8 @@ func transportCause(err error) Cause {
 	var ci x509.CertificateInvalidError
 	var alert tls.AlertError
 	switch {
+	case errors.Is(err, errNotElasticsearch):
+		return CauseBadResponse
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return CauseConnectionRefused
 	case errors.As(err, &dns):

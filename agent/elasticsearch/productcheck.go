@@ -2,6 +2,7 @@ package elasticsearch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,6 +26,10 @@ type productCheck struct {
 	next   esapi.Transport
 	passed atomic.Bool
 }
+
+// errNotElasticsearch is the product check's refusal, a bad_response
+// failure in the metrics.
+var errNotElasticsearch = errors.New("not Elasticsearch")
 
 // productDrainBytes bounds what is read of a refused answer so that its
 // connection can be reused; a longer body is closed unread.
@@ -54,6 +59,6 @@ func (p *productCheck) Perform(req *http.Request) (*http.Response, error) {
 	// The transport set the request's scheme and host to the server it
 	// chose; neither holds a password (the URL's user info is not copied).
 	return nil, fmt.Errorf("the server at %s://%s is not Elasticsearch: its answer (status %d) lacks the header "+
-		"X-Elastic-Product: Elasticsearch (for OpenSearch set compatibility: opensearch)",
-		req.URL.Scheme, req.URL.Host, res.StatusCode)
+		"X-Elastic-Product: Elasticsearch (for OpenSearch set compatibility: opensearch): %w",
+		req.URL.Scheme, req.URL.Host, res.StatusCode, errNotElasticsearch)
 }
