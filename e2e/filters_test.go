@@ -110,7 +110,9 @@ func TestFiltersAndRouting(t *testing.T) {
 	elapsed := time.Since(start)
 	t.Logf("noisy: %d of %d lines stored in %v (limit 50/s, burst 50), %d counted in summaries", passed, written, elapsed, dropped)
 	require.LessOrEqual(t, passed, 50+int(50*(elapsed.Seconds()+1)), "at most burst + rate × time")
-	require.GreaterOrEqual(t, passed, 50+50*2, "at least burst + rate × the 3s of writing, give or take a second")
+	// Only the burst is certain: on a loaded machine the agent may read the
+	// 3 s of writing in one go, and the rate then adds next to nothing.
+	require.GreaterOrEqual(t, passed, 50, "at least the burst")
 	require.Equal(t, 0, count(all, `kubernetes.namespace_name:"kube-system"`), "a dropped namespace never arrives")
 	require.Equal(t, 0, count(all, `s3cr3t`), "a redacted token never appears")
 	require.Equal(t, secretLines, count(all, `"token=[REDACTED]"`))
