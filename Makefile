@@ -27,6 +27,13 @@ run: build
 $(BIN)/victoria-logs:
 	GOBIN=$(BIN) $(GO) install github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@$(VL_VERSION)
 
+# promtool: e2e TestPromtoolCheckMetrics runs `promtool check metrics` on a
+# live agent's /metrics. A cold build takes minutes (it is all of
+# Prometheus: 14 CPU-minutes here).
+PROMTOOL_VERSION := v0.316.0
+$(BIN)/promtool:
+	GOBIN=$(BIN) $(GO) install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
+
 # util-linux logger (Debian bsdutils) and rsyslogd: the real syslog clients
 # of the collector/syslog interop tests; bsdutils also has script, the
 # pseudo-terminal of cmd/logs' colour test. apt runs only when one is missing.
@@ -50,7 +57,7 @@ $(BIN)/kube/etcd: test/kube/go.mod test/kube/go.sum
 
 kube-tools: $(BIN)/kube/kube-apiserver $(BIN)/kube/etcd
 
-tools: $(BIN)/victoria-logs syslog-tools kube-tools
+tools: $(BIN)/victoria-logs $(BIN)/promtool syslog-tools kube-tools
 
 # The corpus tests read ../shared/corpus (or $$SLUICE_CORPUS); a clone
 # without it skips them (internal/corpus), and each skip is listed in
