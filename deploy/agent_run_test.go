@@ -7,12 +7,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,12 +21,11 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/internal/agenttest"
 	"github.com/sluicelog/sluice/internal/kubetest"
-	"github.com/sluicelog/sluice/internal/proctest"
 )
 
 const (
-	buildTimeout = 5 * time.Minute
 	// readyTimeout bounds the wait for the agent's cache once RBAC allows
 	// it: client-go's reflector backs off up to 30 s between failed lists.
 	readyTimeout = 90 * time.Second
@@ -39,17 +36,8 @@ const (
 // manifests, and e2e/ runs the agent under the race detector.
 func buildAgent(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), buildTimeout)
-	defer cancel()
-	bin, err := proctest.Build(ctx, t.TempDir(), "sluice", "./cmd/sluice", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
+	return agenttest.Bin(t, "./cmd/sluice", false)
 }
-
-// syncBuffer collects a process's output.
-type syncBuffer = proctest.Buffer
 
 // agentConfig is the config of the applied ConfigMap, read back from the
 // API server, adapted to a process on this machine: the same keys and
@@ -241,38 +229,23 @@ func runAgent(t *testing.T, c *kubetest.Cluster, a *applier, b *bundle, saToken 
 		t.Fatalf("adapted config: %v\n%s", err, cfgRaw)
 	}
 
-	var stdout, stderr syncBuffer
-	cmd := exec.Command(bin, "-config", cfgFile, "-log-format", "text")
-	cmd.Env = append(os.Environ(), "NODE_NAME="+nodeName)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	agent := agenttest.Start(t, cfgFile, agenttest.Options{
+		Bin:  bin,
+		Args: []string{"-log-format", "text"},
+		Env:  []string{"NODE_NAME=" + nodeName},
+	})
+	stdout, stderr := agent.Stdout, agent.Stderr
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("agent exited: %v", err)
+		if agent.Running() {
+			if code := agent.Stop(t); code != 0 {
+				t.Errorf("agent exited with code %d after SIGTERM", code)
 			}
-		case <-time.After(40 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-			t.Error("agent did not exit 40s after SIGTERM; killed")
-		}
-		if t.Failed() {
-			t.Logf("agent stderr:\n%s", stderr.String())
 		}
 	})
 	base := "http://" + listen
 	waitFor(t, 60*time.Second, "the agent's HTTP API", func() error {
-		select {
-		case err := <-done:
-			done <- err
-			return fmt.Errorf("agent exited: %v\n%s", err, stderr.String())
-		default:
+		if !agent.Running() {
+			return fmt.Errorf("agent exited: %v\n%s", agent.State(), stderr.String())
 		}
 		code, body, err := get(ctx, base+"/healthz", "")
 		if err == nil && code != http.StatusOK {

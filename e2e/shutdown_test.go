@@ -372,7 +372,9 @@ func startLogger(t *testing.T, a *agentProc, addr, dir, file string, n, pad int)
 	t.Helper()
 	bin, err := exec.LookPath("logger")
 	if err != nil {
-		t.Skip("util-linux logger not installed")
+		// Fail, not skip (as collector/syslog's interop tests): `make
+		// test` installs it.
+		t.Fatal("util-linux logger is not installed: run `make syslog-tools` (Debian bsdutils)")
 	}
 	a.waitLog(t, "syslog input listening", 1)
 	msgs := filepath.Join(dir, "messages.txt")

@@ -1,7 +1,6 @@
 package elasticsearch
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -16,13 +15,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 func writeFile(t *testing.T, name, content string) string {
@@ -86,24 +85,6 @@ func TestBadSecretConfigErrorsHideSecrets(t *testing.T) {
 	}, "tls.cert_file/key_file")
 }
 
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // While the server refuses the credentials, the output logs why, and
 // never the credentials.
 func TestCredentialsNeverLogged(t *testing.T) {
@@ -121,7 +102,7 @@ func TestCredentialsNeverLogged(t *testing.T) {
 		}
 		cfg := testConfig(f.srv.URL)
 		mod(&cfg)
-		var logs syncBuffer
+		var logs agenttest.Buffer
 		o, err := New(cfg, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 		require.NoError(t, err)
 		runOutput(t, o)

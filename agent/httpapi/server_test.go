@@ -16,6 +16,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/record"
 	"github.com/sluicelog/sluice/agent/tap"
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 // serve runs a server for opts on 127.0.0.1 until the test ends and
@@ -215,7 +216,7 @@ func TestPprof(t *testing.T) {
 // /api/v1 and pprof answer 403 with the reason, logged once at start;
 // /metrics and the probes stay open; the opt-out and a token lift it.
 func TestPublicWithoutTokenRefusesAPI(t *testing.T) {
-	var logs syncBuffer
+	var logs agenttest.Buffer
 	reg := prometheus.NewRegistry()
 	status := func() any { return 1 }
 	base := serve(t, Options{Gatherer: reg, Public: true, Status: status, Tap: tap.NewHub(0, 0), Pprof: true,

@@ -1,38 +1,19 @@
 package httpapi
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/sluicelog/sluice/agent/tap"
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
-
-// syncBuffer is a log destination the test reads while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestTapRefusesOversizedFilters(t *testing.T) {
 	hub := tap.NewHub(0, 0)
@@ -53,7 +34,7 @@ func TestTapRefusesOversizedFilters(t *testing.T) {
 // TestTapLogsNoQuery: the log line of a tap client names its filters, not
 // their values.
 func TestTapLogsNoQuery(t *testing.T) {
-	var logs syncBuffer
+	var logs agenttest.Buffer
 	hub := tap.NewHub(0, 0)
 	base := serve(t, Options{Tap: hub, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	const marker = "c0ffee-marker"

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -15,25 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
-
-// syncLog collects the supervisor's log lines.
-type syncLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 func TestSuperviseReload(t *testing.T) {
 	d := newTestDir(t)
@@ -44,7 +26,7 @@ func TestSuperviseReload(t *testing.T) {
 	require.NoError(t, err)
 
 	out := &lineBuffer{}
-	logs := &syncLog{}
+	logs := &agenttest.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	var mu sync.Mutex
 	var agents []*Agent
@@ -121,7 +103,7 @@ func TestSuperviseFallsBackWhenNewConfigCannotStart(t *testing.T) {
 	good := parseConfig(t, d.yaml("*.log", ""))
 	bad := parseConfig(t, strings.Replace(d.yaml("*.log", ""), `"127.0.0.1:0"`, `"`+busy.Addr().String()+`"`, 1))
 	out := &lineBuffer{}
-	logs := &syncLog{}
+	logs := &agenttest.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	reload := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
