@@ -17,7 +17,7 @@ type Input struct {
 	StartAt      string   `yaml:"start_at" for:"container_logs"` // head | end
 	PollInterval Duration `yaml:"poll_interval" for:"container_logs"`
 	MaxLineBytes ByteSize `yaml:"max_line_bytes" for:"container_logs"`
-	BatchBytes   ByteSize `yaml:"batch_bytes" for:"container_logs"`
+	BatchBytes   ByteSize `yaml:"batch_bytes" for:"container_logs syslog"`
 	// CloseInactive closes a file that has not grown for this long; it is
 	// reopened when it changes. MaxOpenFiles bounds the handles held.
 	CloseInactive Duration `yaml:"close_inactive" for:"container_logs"`

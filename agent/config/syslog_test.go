@@ -32,6 +32,7 @@ func TestParseSyslogGood(t *testing.T) {
     max_connections: 10
     idle_timeout: 30s
     udp_readers: 2
+    batch_bytes: 8KiB
     tls: { cert_file: /etc/tls.crt, key_file: /etc/tls.key }
     handshake_timeout: 2s
     udp_receive_buffer: 256KiB
@@ -48,6 +49,7 @@ func TestParseSyslogGood(t *testing.T) {
 	require.Equal(t, TLS{CertFile: f["/etc/tls.crt"], KeyFile: f["/etc/tls.key"]}, in.TLS)
 	require.Equal(t, 2*time.Second, in.HandshakeTimeout.D())
 	require.Equal(t, ByteSize(256<<10), in.UDPReceiveBuffer)
+	require.Equal(t, ByteSize(8<<10), in.BatchBytes, "a syslog key too (README, collector/syslog)")
 }
 
 func TestParseSyslogBad(t *testing.T) {

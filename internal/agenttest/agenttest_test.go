@@ -1,6 +1,7 @@
 package agenttest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,4 +129,32 @@ func TestRenderQuotes(t *testing.T) {
 	got, err := config.Parse(raw, func(string) (string, bool) { return "", false })
 	require.NoError(t, err)
 	require.Equal(t, "true", got.NodeName)
+}
+
+// A wait on an agent that has exited fails at once, with its stderr.
+func TestWaitFailsWhenTheAgentExits(t *testing.T) {
+	c := Config(t.TempDir())
+	c.Outputs = []config.Output{Console()}
+	c.MemoryLimit = 1 // refused at start
+	a := Start(t, WriteConfig(t, t.TempDir(), c), Options{})
+	ft := &fatalT{TB: t}
+	start := time.Now()
+	func() {
+		defer func() { _ = recover() }()
+		a.WaitLog(ft, "http api listening", 1)
+	}()
+	require.Less(t, time.Since(start), waitTimeout/2)
+	require.Contains(t, ft.msg, "exited")
+	require.Contains(t, ft.msg, "memory_limit")
+}
+
+// fatalT records the message of Fatalf and stops the call by panicking.
+type fatalT struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalT) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	panic(f)
 }

@@ -38,8 +38,7 @@ func (a *Agent) WaitReady(t testing.TB) string {
 	t.Helper()
 	base := a.URL(t)
 	c := http.Client{Timeout: 5 * time.Second}
-	require.Eventually(t, func() bool {
-		a.RequireRunning(t)
+	a.waitFor(t, "/readyz 200", func() bool {
 		resp, err := c.Get(base + "/readyz")
 		if err != nil {
 			return false
@@ -47,7 +46,7 @@ func (a *Agent) WaitReady(t testing.TB) string {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
-	}, waitTimeout, 20*time.Millisecond, "%s: /readyz 200", a.Name)
+	})
 	return base
 }
 
