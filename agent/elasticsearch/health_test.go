@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 // A server answering 401 and one refusing connections are two causes, in
@@ -24,7 +26,7 @@ func TestHealthUnauthorizedThenRecovered(t *testing.T) {
 		}
 		return nil
 	}
-	var logs syncBuffer
+	var logs agenttest.Buffer
 	o, err := New(testConfig(f.srv.URL), slog.New(slog.NewJSONHandler(&logs, nil)))
 	require.NoError(t, err)
 	require.Equal(t, "idle", o.Health().State)
