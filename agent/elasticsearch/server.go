@@ -82,6 +82,9 @@ func (o *Output) detectServer(ctx context.Context) (serverInfo, bool) {
 			o.log.Warn("GET / gave no version; using classic indices", "status", status, "response", snippet(body))
 			return serverInfo{}, true
 		}
+		// Counted and stated like a failed bulk request: the server is
+		// unreachable or refuses the credentials either way.
+		o.requestFailed(requestCause(status, err), status, err, body)
 		if attempt == 0 || attempt%10 == 9 {
 			o.log.Warn("cannot ask the server its version yet; documents wait", "attempt", attempt+1, "status", status, "error", err)
 		}
