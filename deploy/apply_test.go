@@ -57,6 +57,15 @@ func (b *bundle) objects() []runtime.Object {
 	for _, o := range b.daemonSets {
 		add(o)
 	}
+	for _, o := range b.serviceMonitors {
+		add(o)
+	}
+	for _, o := range b.podMonitors {
+		add(o)
+	}
+	for _, o := range b.rules {
+		add(o)
+	}
 	return out
 }
 
@@ -222,7 +231,7 @@ func isEmpty(v any) bool {
 // bundle mounts but does not render.
 func createOperatorSecrets(t *testing.T, cs kubernetes.Interface, b *bundle) {
 	t.Helper()
-	ns := b.namespaces[0].Name
+	ns := b.ds().Namespace
 	for _, v := range b.ds().Spec.Template.Spec.Volumes {
 		if v.Secret == nil || b.secret(v.Secret.SecretName) != nil {
 			continue
@@ -322,7 +331,11 @@ func checkReferences(t *testing.T, cs kubernetes.Interface, b *bundle) {
 			}
 		}
 	}
-	svc, err := cs.CoreV1().Services(b.services[0].Namespace).Get(ctx, b.services[0].Name, metav1.GetOptions{})
+	rs := b.syslogService()
+	if rs == nil {
+		return
+	}
+	svc, err := cs.CoreV1().Services(rs.Namespace).Get(ctx, rs.Name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +431,7 @@ func checkRBAC(t *testing.T, c *kubetest.Cluster, b *bundle, token string) {
 			t.Errorf("as the ServiceAccount, %s: %v", name, err)
 		}
 	}
-	ns := b.namespaces[0].Name
+	ns := b.ds().Namespace
 	forbidden := map[string]func() error{
 		"list secrets": func() error {
 			_, err := cs.CoreV1().Secrets("").List(ctx, metav1.ListOptions{})

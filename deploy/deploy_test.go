@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/go-logr/logr"
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -48,6 +49,10 @@ type bundle struct {
 	secrets    []*corev1.Secret
 	daemonSets []*appsv1.DaemonSet
 	services   []*corev1.Service
+	// Prometheus Operator objects (monitoring.coreos.com/v1).
+	serviceMonitors []*monitoringv1.ServiceMonitor
+	podMonitors     []*monitoringv1.PodMonitor
+	rules           []*monitoringv1.PrometheusRule
 	// external names the Secrets that the operator creates.
 	external map[string]bool
 }
@@ -85,53 +90,87 @@ func render(t *testing.T, dir string, extra map[string]string) *bundle {
 		if err != nil {
 			t.Fatal(err)
 		}
-		kind, apiVersion := r.GetKind(), r.GetApiVersion()
-		var obj any
-		var want string
-		switch kind {
-		case "Namespace":
-			o := &corev1.Namespace{}
-			obj, want, b.namespaces = o, "v1", append(b.namespaces, o)
-		case "ServiceAccount":
-			o := &corev1.ServiceAccount{}
-			obj, want, b.accounts = o, "v1", append(b.accounts, o)
-		case "ClusterRole":
-			o := &rbacv1.ClusterRole{}
-			obj, want, b.roles = o, "rbac.authorization.k8s.io/v1", append(b.roles, o)
-		case "ClusterRoleBinding":
-			o := &rbacv1.ClusterRoleBinding{}
-			obj, want, b.bindings = o, "rbac.authorization.k8s.io/v1", append(b.bindings, o)
-		case "ConfigMap":
-			o := &corev1.ConfigMap{}
-			obj, want, b.configMaps = o, "v1", append(b.configMaps, o)
-		case "Secret":
-			o := &corev1.Secret{}
-			obj, want, b.secrets = o, "v1", append(b.secrets, o)
-		case "DaemonSet":
-			o := &appsv1.DaemonSet{}
-			obj, want, b.daemonSets = o, "apps/v1", append(b.daemonSets, o)
-		case "Service":
-			o := &corev1.Service{}
-			obj, want, b.services = o, "v1", append(b.services, o)
-		default:
-			t.Fatalf("%s: unexpected kind %s %s: add it to the test", dir, apiVersion, kind)
-		}
-		if apiVersion != want {
-			t.Fatalf("%s %s: apiVersion %s, want %s", kind, r.GetName(), apiVersion, want)
-		}
-		if err := yaml.UnmarshalStrict(raw, obj); err != nil {
-			t.Fatalf("%s %s does not decode strictly: %v\n%s", kind, r.GetName(), err, raw)
-		}
+		b.add(t, dir, r.GetKind(), r.GetApiVersion(), r.GetName(), raw)
 	}
+	b.checkCounts(t, dir)
+	return b
+}
+
+// add decodes one rendered object strictly into its API type.
+func (b *bundle) add(t *testing.T, dir, kind, apiVersion, name string, raw []byte) {
+	t.Helper()
+	var obj any
+	var want string
+	switch kind {
+	case "Namespace":
+		o := &corev1.Namespace{}
+		obj, want, b.namespaces = o, "v1", append(b.namespaces, o)
+	case "ServiceAccount":
+		o := &corev1.ServiceAccount{}
+		obj, want, b.accounts = o, "v1", append(b.accounts, o)
+	case "ClusterRole":
+		o := &rbacv1.ClusterRole{}
+		obj, want, b.roles = o, "rbac.authorization.k8s.io/v1", append(b.roles, o)
+	case "ClusterRoleBinding":
+		o := &rbacv1.ClusterRoleBinding{}
+		obj, want, b.bindings = o, "rbac.authorization.k8s.io/v1", append(b.bindings, o)
+	case "ConfigMap":
+		o := &corev1.ConfigMap{}
+		obj, want, b.configMaps = o, "v1", append(b.configMaps, o)
+	case "Secret":
+		o := &corev1.Secret{}
+		obj, want, b.secrets = o, "v1", append(b.secrets, o)
+	case "DaemonSet":
+		o := &appsv1.DaemonSet{}
+		obj, want, b.daemonSets = o, "apps/v1", append(b.daemonSets, o)
+	case "Service":
+		o := &corev1.Service{}
+		obj, want, b.services = o, "v1", append(b.services, o)
+	case "ServiceMonitor":
+		o := &monitoringv1.ServiceMonitor{}
+		obj, want, b.serviceMonitors = o, "monitoring.coreos.com/v1", append(b.serviceMonitors, o)
+	case "PodMonitor":
+		o := &monitoringv1.PodMonitor{}
+		obj, want, b.podMonitors = o, "monitoring.coreos.com/v1", append(b.podMonitors, o)
+	case "PrometheusRule":
+		o := &monitoringv1.PrometheusRule{}
+		obj, want, b.rules = o, "monitoring.coreos.com/v1", append(b.rules, o)
+	default:
+		t.Fatalf("%s: unexpected kind %s %s: add it to the test", dir, apiVersion, kind)
+	}
+	if apiVersion != want {
+		t.Fatalf("%s %s: apiVersion %s, want %s", kind, name, apiVersion, want)
+	}
+	if err := yaml.UnmarshalStrict(raw, obj); err != nil {
+		t.Fatalf("%s %s does not decode strictly: %v\n%s", kind, name, err, raw)
+	}
+}
+
+// checkCounts wants one of each object the agent needs (a Namespace only
+// where the render creates it).
+func (b *bundle) checkCounts(t *testing.T, dir string) {
+	t.Helper()
 	for what, n := range map[string]int{
-		"Namespace": len(b.namespaces), "ServiceAccount": len(b.accounts), "ClusterRole": len(b.roles),
-		"ClusterRoleBinding": len(b.bindings), "DaemonSet": len(b.daemonSets), "Service": len(b.services),
+		"ServiceAccount": len(b.accounts), "ClusterRole": len(b.roles),
+		"ClusterRoleBinding": len(b.bindings), "DaemonSet": len(b.daemonSets),
 	} {
 		if n != 1 {
 			t.Fatalf("%s: %d objects of kind %s, want 1", dir, n, what)
 		}
 	}
-	return b
+	if len(b.namespaces) > 1 {
+		t.Fatalf("%s: %d Namespaces", dir, len(b.namespaces))
+	}
+}
+
+// syslogService is the Service of the syslog input, or nil.
+func (b *bundle) syslogService() *corev1.Service {
+	for _, s := range b.services {
+		if strings.HasSuffix(s.Name, "-syslog") {
+			return s
+		}
+	}
+	return nil
 }
 
 func (b *bundle) ds() *appsv1.DaemonSet { return b.daemonSets[0] }
@@ -259,6 +298,10 @@ func (b *bundle) rawConfig() (string, error) {
 var operatorSecrets = map[string]map[string]string{
 	"sluice-es":        {"username": "elastic", "password": "es-password-of-the-operator"},
 	"sluice-tap-token": {"token": "tap-token-of-the-operator"},
+	// The Helm toggles' Secrets (helm_test.go).
+	"es-apikey": {"api-key": "c2x1aWNlOnRlc3Q="},
+	"es-ca":     {"ca.crt": overlayFiles["examples/es-apikey-tls/ca.crt"]},
+	"tap-token": {"token": "tap-token-of-the-operator"},
 }
 
 // secretFiles are the files the pod sees from its Secret volumes, by path:
@@ -569,7 +612,7 @@ var checks = []check{
 			bind.Subjects[0].Name != sa.Name || bind.Subjects[0].Namespace != sa.Namespace {
 			return fmt.Errorf("binding subjects %+v, want only ServiceAccount %s/%s", bind.Subjects, sa.Namespace, sa.Name)
 		}
-		if ns := b.namespaces[0].Name; sa.Namespace != ns {
+		if ns := ds.Namespace; sa.Namespace != ns {
 			return fmt.Errorf("ServiceAccount in %q, the Namespace is %q", sa.Namespace, ns)
 		}
 		return nil
@@ -727,7 +770,15 @@ var checks = []check{
 		if err != nil {
 			return err
 		}
-		svc := b.services[0]
+		svc := b.syslogService()
+		if svc == nil {
+			for _, in := range cfg.Inputs {
+				if in.Type == "syslog" {
+					return fmt.Errorf("input %s listens, but no Service sends to it", in.Name)
+				}
+			}
+			return nil
+		}
 		if p := svc.Spec.InternalTrafficPolicy; p == nil || *p != corev1.ServiceInternalTrafficPolicyLocal {
 			got := "unset (Cluster)"
 			if p != nil {
@@ -781,7 +832,7 @@ var checks = []check{
 			}
 		}
 		if found == 0 {
-			return fmt.Errorf("no syslog input in the config")
+			return fmt.Errorf("a syslog Service, but no syslog input in the config")
 		}
 		return nil
 	}},
@@ -1066,11 +1117,11 @@ func TestChecksCatchBreakage(t *testing.T) {
 		{"node_name not from NODE_NAME", editConfig("node_name: ${NODE_NAME}", "node_name: node-a"), "NODE_NAME from spec.nodeName"},
 		{"cluster-wide syslog", func(b *bundle) {
 			p := corev1.ServiceInternalTrafficPolicyCluster
-			b.services[0].Spec.InternalTrafficPolicy = &p
+			b.syslogService().Spec.InternalTrafficPolicy = &p
 		}, "syslog Service targets the config's ports"},
 		{"syslog listens elsewhere", editConfig("udp: 0.0.0.0:5140", "udp: 0.0.0.0:6514"), "syslog Service targets the config's ports"},
-		{"no UDP in the Service", func(b *bundle) { b.services[0].Spec.Ports[1].Protocol = corev1.ProtocolTCP }, "syslog Service targets the config's ports"},
-		{"selector misses the pods", func(b *bundle) { b.services[0].Spec.Selector["app.kubernetes.io/name"] = "fluentd" }, "syslog Service targets the config's ports"},
+		{"no UDP in the Service", func(b *bundle) { b.syslogService().Spec.Ports[1].Protocol = corev1.ProtocolTCP }, "syslog Service targets the config's ports"},
+		{"selector misses the pods", func(b *bundle) { b.syslogService().Spec.Selector["app.kubernetes.io/name"] = "fluentd" }, "syslog Service targets the config's ports"},
 		{"writable root filesystem", func(b *bundle) { f := false; b.agent().SecurityContext.ReadOnlyRootFilesystem = &f }, "security context"},
 		{"capabilities kept", func(b *bundle) { b.agent().SecurityContext.Capabilities.Drop = nil }, "security context"},
 		{"SYS_ADMIN added", func(b *bundle) {
