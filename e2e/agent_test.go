@@ -91,8 +91,6 @@ func startAgent(t *testing.T, name, cfg string) *agentProc {
 	return &agentProc{agenttest.Start(t, cfg, agenttest.Options{Name: name})}
 }
 
-func tail(s string, n int) string { return agenttest.Tail(s, n) }
-
 func (a *agentProc) running() bool               { return a.Running() }
 func (a *agentProc) requireRunning(t *testing.T) { t.Helper(); a.RequireRunning(t) }
 func (a *agentProc) stop(t *testing.T) int       { t.Helper(); return a.Stop(t) }

@@ -28,7 +28,6 @@ type agentOpts struct {
 	// kubeconfig, when set, turns Kubernetes metadata on against that
 	// API server (node is the agent's node_name).
 	kubeconfig string
-	dir        string // where its container log files go; "" = a new one
 }
 
 // agent is a running sluice binary (internal/agenttest) that tails
