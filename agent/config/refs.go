@@ -62,15 +62,25 @@ func readFile(path string) ([]byte, error) {
 	return b, nil
 }
 
-// checkSecretFile checks a file holding a password, key or token: it must
-// be readable and not empty. Its content is never quoted.
-func checkSecretFile(p *problems, path string, at []any) {
+// readRef reads a file a key names; ok is false when the key is unset or
+// the file cannot be read (then reported).
+func readRef(p *problems, path string, at []any) (b []byte, ok bool) {
 	if path == "" {
-		return
+		return nil, false
 	}
 	b, err := readFile(path)
 	if err != nil {
 		p.add("%v", at, err)
+		return nil, false
+	}
+	return b, true
+}
+
+// checkSecretFile checks a file holding a password, key or token: it must
+// be readable and not empty. Its content is never quoted.
+func checkSecretFile(p *problems, path string, at []any) {
+	b, ok := readRef(p, path, at)
+	if !ok {
 		return
 	}
 	if strings.TrimSpace(string(b)) == "" {
@@ -97,12 +107,8 @@ func checkKeyPair(p *problems, cert, key string, at []any) {
 
 // checkCAFile checks a file of PEM CA certificates.
 func checkCAFile(p *problems, path string, at []any) {
-	if path == "" {
-		return
-	}
-	b, err := readFile(path)
-	if err != nil {
-		p.add("%v", at, err)
+	b, ok := readRef(p, path, at)
+	if !ok {
 		return
 	}
 	if !x509.NewCertPool().AppendCertsFromPEM(b) {
@@ -113,12 +119,8 @@ func checkCAFile(p *problems, path string, at []any) {
 // checkTemplateFile checks an index template file: a JSON object with
 // index_patterns (a composable index template).
 func checkTemplateFile(p *problems, path string, at []any) {
-	if path == "" {
-		return
-	}
-	b, err := readFile(path)
-	if err != nil {
-		p.add("%v", at, err)
+	b, ok := readRef(p, path, at)
+	if !ok {
 		return
 	}
 	var obj map[string]json.RawMessage
