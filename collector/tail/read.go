@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"time"
 
 	"github.com/sluicelog/sluice/agent/record"
@@ -104,7 +105,8 @@ func (r *fileReader) atEnd(ctx context.Context, timer *time.Timer) bool {
 		r.release(ctx)
 		return false
 	}
-	if err == nil && time.Since(r.lastData) >= r.t.cfg.CloseInactive.D() && !r.asm.held() && r.waitAcks(ctx, 0) {
+	if err == nil && time.Since(r.lastData) >= r.t.cfg.CloseInactive.D() && !r.asm.held() &&
+		r.readToEnd(fi) && r.waitAcks(ctx, 0) {
 		// Inactive and fully delivered: release the handle. The
 		// checkpoint is exact, so a reopen on change resumes there.
 		r.t.closedIdle(r, fi)
@@ -120,6 +122,17 @@ func (r *fileReader) atEnd(ctx context.Context, timer *time.Timer) bool {
 	case <-r.wake:
 	}
 	return true
+}
+
+// readToEnd reports whether the file is still what the reader read: as
+// long as it read, and with the same head. The last hand-over may have
+// waited for the pipeline longer than close_inactive while the file grew
+// or was truncated and refilled; closed with that size and time, the
+// file would not be opened again until it changed once more, and what
+// was written meanwhile would wait for that (forever, once its writer
+// is gone). Then the reader reads on instead.
+func (r *fileReader) readToEnd(fi os.FileInfo) bool {
+	return fi.Size() == r.pos && !r.headChanged()
 }
 
 // movedAndQuiet reports whether the file was renamed away or deleted, is

@@ -348,3 +348,55 @@ func TestOldGenerationAckKeepsItsFingerprint(t *testing.T) {
 	}, 5*time.Second, 5*time.Millisecond)
 	e.sink.release()
 }
+
+// A reader at the end of its file hands its last batch over and the
+// pipeline makes it wait longer than close_inactive; meanwhile the file
+// changes. It must read the change before it closes the file as idle:
+// closed with the changed size, it was never opened again while the file
+// stayed as it was (torture test, seed 310076635745489223: the agent,
+// SIGSTOPped while handing over, lost the lines written meanwhile and
+// the whole refill after a copytruncate, without a word).
+func TestChangedWhileHandingOverIsReadBeforeIdleClose(t *testing.T) {
+	for name, change := range map[string]func(t *testing.T, p string, e *env){
+		"appended": func(t *testing.T, p string, e *env) {
+			e.write(p, padded("b", 0, 40)...)
+		},
+		"copytruncated and refilled past the offset": func(t *testing.T, p string, e *env) {
+			e.write(p, padded("b", 0, 40)...)
+			copyTo(t, p, p+".1")
+			gzipTo(t, p+".1", p+".1.gz")
+			require.NoError(t, os.Truncate(p, 0))
+			e.write(p, padded("c", 0, 60)...)
+		},
+		"copytruncated and refilled to the same size": func(t *testing.T, p string, e *env) {
+			e.write(p, padded("b", 0, 40)...)
+			copyTo(t, p, p+".1")
+			require.NoError(t, os.Truncate(p, 0))
+			e.write(p, padded("c", 0, 45)...) // "a" and "b" lines: 45 of the same length
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			// Any quiet is long enough: what counts is that the last
+			// hand-over outlasted it.
+			e.cfg.CloseInactive = config.Duration(time.Millisecond)
+			p := e.path("p", "ns")
+			e.write(p, padded("a", 0, 5)...) // less than a batch: handed over at the end
+			e.sink.shut()
+			e.start()
+			e.waiting()
+			change(t, p, e)
+			e.sink.open()
+
+			want := append(paddedMsgs("a", 0, 5), paddedMsgs("b", 0, 40)...)
+			if strings.Contains(name, "copytruncated") {
+				n := map[bool]int{true: 60, false: 45}[strings.Contains(name, "past")]
+				want = append(want, paddedMsgs("c", 0, n)...)
+			}
+			require.EventuallyWithT(t, func(c *assert.CollectT) {
+				require.ElementsMatch(c, want, e.sink.lines())
+			}, 10*time.Second, 5*time.Millisecond)
+			require.Equal(t, int64(0), e.tailer.Stats().UnreadLost.Load())
+		})
+	}
+}
