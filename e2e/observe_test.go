@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sluicelog/sluice/internal/promtest"
+	"github.com/sluicelog/sluice/internal/vlstore"
 )
 
 // authGate fakes Elasticsearch's security layer in front of the real store:
@@ -241,4 +242,44 @@ func TestConfigErrorIsOneJSONLine(t *testing.T) {
 		return s
 	}(), "\n")
 	require.Contains(t, all, "lots")
+}
+
+// A syslog input's lag in time, on the built binary: 0 with nothing read,
+// then the age of a message the store has not taken, growing while the
+// store is down (connections refused), on /metrics and /api/v1/status;
+// back under a second once the store is up and the message stored.
+func TestSyslogLagSeenOnMetricsAndStatus(t *testing.T) {
+	requireAgent(t)
+	s := vlstore.Start(t)
+	gate := newAuthGate(t, s.URL) // down: connections refused
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "password")
+	require.NoError(t, os.WriteFile(pwFile, []byte("pw-Lag7\n"), 0o600))
+	addr := freeAddr(t)
+	text := syslogConfig(filepath.Join(dir, "data"), addr, addr, "http://"+gate.addr)
+	text = strings.Replace(text, "    type: elasticsearch\n", "    type: elasticsearch\n    username: sluice\n    password_file: "+pwFile+"\n", 1)
+	cfg := filepath.Join(dir, "sluice.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(text), 0o600))
+	a := startAgent(t, "sluice", cfg)
+	base := a.apiURL(t, 1)
+	require.Zero(t, metricValue(t, base, "sluice_input_lag_seconds", "input", "syslog"), "nothing read yet")
+
+	sendLine(t, addr, "<13>1 - h app - - - lag probe")
+	var lag float64
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		lag = metricValue(ct, base, "sluice_input_lag_seconds", "input", "syslog")
+		require.Positive(ct, lag)
+		require.Positive(ct, readHealth(ct, base).Inputs[0].LagSeconds)
+	}, 30*time.Second, 20*time.Millisecond)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		require.Greater(ct, metricValue(ct, base, "sluice_input_lag_seconds", "input", "syslog"), lag+0.5, "the lag grows while nothing is delivered")
+	}, 30*time.Second, 50*time.Millisecond)
+
+	gate.up(t, "pw-Lag7")
+	waitForCount(t, s, a, 1, deliveryTimeout)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		require.Less(ct, metricValue(ct, base, "sluice_input_lag_seconds", "input", "syslog"), 1.0, "caught up")
+		require.Less(ct, readHealth(ct, base).Inputs[0].LagSeconds, 1.0)
+	}, 30*time.Second, 20*time.Millisecond)
+	require.Equal(t, 0, a.stop(t))
 }

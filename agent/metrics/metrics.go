@@ -29,13 +29,16 @@ type Input struct {
 	OpenErrors  func() int64 // files that could not be opened or read
 	Truncated   func() int64 // records cut at the size limit (shipped cut)
 	// Lost counts records read that will never reach any store, by reason.
-	Lost        []Drop
-	FilesOpen   func() int64
-	Files       func(fn func(tail.OpenFile)) // visits the open files, for their lag
-	Connections func() int64                 // open connections (syslog TCP)
-	Closed      []Drop                       // connections the input closed, by reason
-	FrameBytes  func() int64                 // bytes connections' frame buffers hold beyond their first 4 KiB
-	Joined      func() int64                 // records joined from several lines (multiline)
+	Lost      []Drop
+	FilesOpen func() int64
+	Files     func(fn func(tail.OpenFile)) // visits the open files, for their lag in bytes
+	// OldestUnacked is when the oldest record read and not yet
+	// acknowledged was read (zero: none); its age is the lag in time.
+	OldestUnacked func() time.Time
+	Connections   func() int64 // open connections (syslog TCP)
+	Closed        []Drop       // connections the input closed, by reason
+	FrameBytes    func() int64 // bytes connections' frame buffers hold beyond their first 4 KiB
+	Joined        func() int64 // records joined from several lines (multiline)
 	// RotatedUnread: bytes a truncation left unread under a reader, by
 	// result (recovered from the copy, lost).
 	RotatedUnread []Drop
@@ -259,6 +262,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		if in.FrameBytes != nil {
 			gauge(c.frameBytes, float64(in.FrameBytes()), in.Name)
 		}
+		if in.OldestUnacked != nil {
+			gauge(c.lagSeconds, age(in.OldestUnacked(), time.Now()), in.Name)
+		}
 		if in.Files != nil {
 			c.collectLag(ch, in)
 		}
@@ -328,24 +334,23 @@ func unixSeconds(t time.Time) float64 {
 	return float64(t.UnixNano()) / 1e9
 }
 
-// collectLag sums and maxes one input's open files' lag: one series per
-// input however many files there are, never one per file.
+// age is the seconds from oldest to now; 0 for the zero time.
+func age(oldest, now time.Time) float64 {
+	if oldest.IsZero() {
+		return 0
+	}
+	return max(now.Sub(oldest).Seconds(), 0)
+}
+
+// collectLag sums and maxes one input's open files' lag in bytes: one
+// series per input however many files there are, never one per file.
 func (c *collector) collectLag(ch chan<- prometheus.Metric, in Input) {
 	var sum, most int64
-	var oldest time.Time
 	in.Files(func(f tail.OpenFile) {
 		lag := f.Lag()
 		sum += lag
 		most = max(most, lag)
-		if u := f.OldestUnacked; !u.IsZero() && (oldest.IsZero() || u.Before(oldest)) {
-			oldest = u
-		}
 	})
-	age := 0.0
-	if !oldest.IsZero() {
-		age = max(time.Since(oldest).Seconds(), 0)
-	}
-	ch <- prometheus.MustNewConstMetric(c.lagSeconds, prometheus.GaugeValue, age, in.Name)
 	ch <- prometheus.MustNewConstMetric(c.lagBytes, prometheus.GaugeValue, float64(sum), in.Name)
 	ch <- prometheus.MustNewConstMetric(c.fileLagMax, prometheus.GaugeValue, float64(most), in.Name)
 }

@@ -35,19 +35,21 @@ func TestCollector(t *testing.T) {
 				RotatedUnread: []Drop{{Reason: "recovered", Count: constant(4096)}, {Reason: "lost", Count: constant(12)}},
 				FilesRefused:  []Drop{{Reason: "outside_roots", Count: constant(12)}, {Reason: "system", Count: constant(13)}},
 				Files: func(fn func(tail.OpenFile)) {
-					fn(tail.OpenFile{Offset: 100, Size: 100})                                               // caught up
-					fn(tail.OpenFile{Offset: 0, Size: 50 << 10, OldestUnacked: time.Now().Add(-time.Hour)}) // 50 KiB behind
-					fn(tail.OpenFile{Offset: 0, Size: 2 << 30})                                             // 2 GiB behind
-					fn(tail.OpenFile{Offset: 10, Size: 5, Acked: -1})                                       // truncated under the reader: 0
+					fn(tail.OpenFile{Offset: 100, Size: 100})         // caught up
+					fn(tail.OpenFile{Offset: 0, Size: 50 << 10})      // 50 KiB behind
+					fn(tail.OpenFile{Offset: 0, Size: 2 << 30})       // 2 GiB behind
+					fn(tail.OpenFile{Offset: 10, Size: 5, Acked: -1}) // truncated under the reader: 0
 				},
+				OldestUnacked: func() time.Time { return time.Now().Add(-time.Hour) },
 			},
 			{
 				Name: "syslog", Records: constant(5), Bytes: constant(500), ParseErrors: constant(0),
-				Truncated:   constant(0),
-				Lost:        []Drop{{Reason: "udp_overflow", Count: constant(7)}, {Reason: "udp_receive_buffer", Count: constant(9)}},
-				Connections: constant(4),
-				Closed:      []Drop{{Reason: "idle_timeout", Count: constant(12)}, {Reason: "frame_memory", Count: constant(13)}},
-				FrameBytes:  constant(61440),
+				Truncated:     constant(0),
+				Lost:          []Drop{{Reason: "udp_overflow", Count: constant(7)}, {Reason: "udp_receive_buffer", Count: constant(9)}},
+				Connections:   constant(4),
+				Closed:        []Drop{{Reason: "idle_timeout", Count: constant(12)}, {Reason: "frame_memory", Count: constant(13)}},
+				FrameBytes:    constant(61440),
+				OldestUnacked: func() time.Time { return time.Time{} }, // all delivered
 			},
 		},
 		Outputs: []Output{{
@@ -184,15 +186,21 @@ sluice_time_fallback_total 11
 	}
 	require.Error(t, Register(reg, src), "registered twice on one registry")
 
-	// The lag in time is the age of the oldest unacknowledged line: an
-	// hour, give or take the test's own run time.
+	// The lag in time is the age of the oldest unacknowledged record: an
+	// hour, give or take the test's own run time; 0 with none.
 	lagSec, err := reg.Gather()
 	require.NoError(t, err)
+	lags := map[string]float64{}
 	for _, mf := range lagSec {
 		if mf.GetName() == "sluice_input_lag_seconds" {
-			require.InDelta(t, 3600, mf.GetMetric()[0].GetGauge().GetValue(), 60)
+			for _, m := range mf.GetMetric() {
+				lags[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+			}
 		}
 	}
+	require.Len(t, lags, 2)
+	require.InDelta(t, 3600, lags["containers"], 60)
+	require.Zero(t, lags["syslog"])
 }
 
 func goVersion() string { return runtime.Version() }

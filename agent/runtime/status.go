@@ -53,7 +53,7 @@ type InputStatus struct {
 	Truncated   int64            `json:"truncated"` // shipped cut
 	Lost        map[string]int64 `json:"lost"`      // never reaching a store, by reason
 	// LagSeconds is the age of the oldest record read and not yet
-	// acknowledged (container_logs).
+	// acknowledged.
 	LagSeconds float64      `json:"lag_seconds"`
 	Files      []FileStatus `json:"files,omitempty"`
 }
@@ -152,15 +152,15 @@ func (a *Agent) Status() Status {
 		for _, d := range in.Lost {
 			is.Lost[d.Reason] = d.Count()
 		}
+		if in.OldestUnacked != nil {
+			is.LagSeconds = ageSeconds(in.OldestUnacked(), time.Now())
+		}
 		if in.Files != nil {
 			is.Files = []FileStatus{}
 			now := time.Now()
 			in.Files(func(f tail.OpenFile) {
 				fs := FileStatus{Path: f.Path, Offset: f.Offset, Acked: f.Acked, Size: f.Size, Lag: f.Lag()}
-				if !f.OldestUnacked.IsZero() {
-					fs.LagSeconds = max(now.Sub(f.OldestUnacked).Seconds(), 0)
-				}
-				is.LagSeconds = max(is.LagSeconds, fs.LagSeconds)
+				fs.LagSeconds = ageSeconds(f.OldestUnacked, now)
 				is.Files = append(is.Files, fs)
 			})
 			slices.SortFunc(is.Files, func(x, y FileStatus) int { return strings.Compare(x.Path, y.Path) })
@@ -182,4 +182,12 @@ func (a *Agent) Status() Status {
 		st.Outputs = append(st.Outputs, out)
 	}
 	return st
+}
+
+// ageSeconds is the seconds from t to now; 0 for the zero time.
+func ageSeconds(t, now time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return max(now.Sub(t).Seconds(), 0)
 }

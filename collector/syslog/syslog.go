@@ -97,6 +97,7 @@ type Input struct {
 	frameWait  time.Duration  // a field so tests can shorten it
 
 	udpDrops udpDrops
+	unacked  unacked // batches handed over, not yet acknowledged (lag.go)
 
 	lastLog atomic.Int64
 
@@ -389,6 +390,9 @@ func (bt *batcher) push(ctx context.Context) {
 	bt.b = nil
 	bt.lastBuf, bt.lastRecords = len(b.Buf), len(b.Records)
 	bt.countOutcome()
+	// Noted before the hand-over, which may wait: a message waiting for
+	// room is read and not delivered, and its age is the lag.
+	bt.in.unacked.add(b, bt.started)
 	err := bt.in.sink.Push(ctx, b)
 	if err != nil && ctx.Err() != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownPush)
@@ -396,6 +400,7 @@ func (bt *batcher) push(ctx context.Context) {
 		cancel()
 	}
 	if err != nil {
+		bt.in.unacked.remove(b)
 		b.Discard()
 		bt.in.stats.DroppedShutdown.Add(n)
 		bt.in.logger.Warn("syslog messages read but not handed over before shutdown", "count", n, "err", err)
@@ -414,7 +419,9 @@ func (bt *batcher) tryPush() {
 	bt.b = nil
 	bt.lastBuf, bt.lastRecords = len(b.Buf), len(b.Records)
 	bt.countOutcome()
+	bt.in.unacked.add(b, bt.started)
 	if err := bt.in.sink.Push(doneCtx, b); err != nil {
+		bt.in.unacked.remove(b)
 		b.Discard()
 		bt.in.stats.DroppedFull.Add(n)
 		bt.in.logf("pipeline full: UDP syslog messages dropped (memory_limit reached)", "count", n)

@@ -71,3 +71,22 @@ func (t *Tailer) OpenFiles(fn func(OpenFile)) {
 		fn(of)
 	}
 }
+
+// OldestUnacked is when the oldest batch of lines read from any open file
+// and not yet acknowledged was handed over; zero when every line read is
+// acknowledged. Its age is the input's lag in time.
+func (t *Tailer) OldestUnacked() time.Time {
+	t.mu.Lock()
+	readers := make([]*fileReader, 0, len(t.readers))
+	for _, r := range t.readers {
+		readers = append(readers, r)
+	}
+	t.mu.Unlock()
+	var oldest time.Time
+	for _, r := range readers {
+		if u := r.acks.oldestUnacked(); !u.IsZero() && (oldest.IsZero() || u.Before(oldest)) {
+			oldest = u
+		}
+	}
+	return oldest
+}
