@@ -50,6 +50,7 @@ func TestOpenFilesOffsetsAndLag(t *testing.T) {
 	require.Equal(t, size-f.Offset, f.Lag())
 	require.Equal(t, int64(-1), f.Acked)
 	require.Equal(t, first.OldestUnacked, f.OldestUnacked, "the oldest unacknowledged batch stays the same while nothing is acked")
+	require.Equal(t, f.OldestUnacked, e.tailer.OldestUnacked(), "the input's is its oldest file's")
 
 	e.sink.release()
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
@@ -59,6 +60,7 @@ func TestOpenFilesOffsetsAndLag(t *testing.T) {
 		require.Equal(c, OpenFile{Path: p, Offset: size, Size: size, Acked: size}, fs[0])
 	}, 10*time.Second, 5*time.Millisecond)
 	require.Zero(t, openFiles(e.tailer)[0].Lag())
+	require.True(t, e.tailer.OldestUnacked().IsZero(), "all acknowledged")
 
 	e.stop()
 	require.Empty(t, openFiles(e.tailer), "stopped readers are gone")
