@@ -5,36 +5,18 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
-// logBuffer collects a tailer's log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) count(s string) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Count(b.buf.String(), s)
-}
-
 // captureLogs makes the tailer of e log into the returned buffer.
-func (e *env) captureLogs() *logBuffer {
-	b := &logBuffer{}
+func (e *env) captureLogs() *agenttest.Buffer {
+	b := &agenttest.Buffer{}
 	e.tune = func(t *Tailer) { t.logger = slog.New(slog.NewTextHandler(b, nil)) }
 	return b
 }
@@ -112,14 +94,14 @@ func TestLinksResolveUnderAllowedRoots(t *testing.T) {
 		for why, n := range want {
 			require.Equal(c, n, e.refused(why), "%v", why)
 		}
-		require.Equal(c, 9, logs.count("log file refused"))
+		require.Equal(c, 9, logs.Count("log file refused"))
 	}
 	require.EventuallyWithT(t, func(c *assert.CollectT) { check(c) }, 10*time.Second, 5*time.Millisecond)
 	// More scans: nothing read, nothing counted or logged again.
 	have := e.barrier("later", 2)
 	check(t)
 	require.Zero(t, e.tailer.Stats().OpenErrors.Load())
-	require.Zero(t, logs.count("s3cret"), "secrets never in a message")
+	require.Zero(t, logs.Count("s3cret"), "secrets never in a message")
 
 	// A link removed and made again is a new refusal; one re-pointed into
 	// a root is read.
