@@ -122,11 +122,13 @@ func numbered(prefix string, from, n int) []string {
 	return out
 }
 
-// runAgent builds the agent of raw and runs it until the test ends; it
-// returns the agent and the base URL of its API.
-func runAgent(t *testing.T, raw string, out io.Writer) (*Agent, string) {
+// runAgent builds the agent of raw (with opts after WithVersion) and runs
+// it until the test ends; it returns the agent and the base URL of its
+// API.
+func runAgent(t *testing.T, raw string, out io.Writer, opts ...Option) (*Agent, string) {
 	t.Helper()
-	a, err := New(parseConfig(t, raw), out, slog.New(slog.NewTextHandler(testLog{t}, nil)), WithVersion("test-1"))
+	opts = append([]Option{WithVersion("test-1")}, opts...)
+	a, err := New(parseConfig(t, raw), out, slog.New(slog.NewTextHandler(testLog{t}, nil)), opts...)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

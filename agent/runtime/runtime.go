@@ -64,6 +64,9 @@ type Agent struct {
 	filterStats func() []transform.StepStats // nil without filters
 	httpLn      net.Listener
 	api         *httpapi.Server
+	// tapWriteTimeout is httpapi's TapWriteTimeout; zero takes its
+	// default. Tests set it so only the hub can drop a stalled client.
+	tapWriteTimeout time.Duration
 
 	readyMu     sync.Mutex
 	readyChecks []namedCheck
@@ -306,6 +309,7 @@ func (a *Agent) newAPI() error {
 		// Decided on the bound address: 0.0.0.0 and a node IP are public.
 		Public:               !isLoopback(ln.Addr()),
 		AllowUnauthenticated: a.cfg.HTTP.AllowUnauthenticatedAPI,
+		TapWriteTimeout:      a.tapWriteTimeout, // zero: httpapi's default
 	})
 	return nil
 }
