@@ -2,7 +2,6 @@ package config
 
 import (
 	"runtime"
-	"strings"
 	"time"
 )
 
@@ -127,7 +126,6 @@ func validateInputs(p *problems, c *Config) {
 			if in.StartAt != "head" && in.StartAt != "end" {
 				p.add("must be head or end, got %q", at("start_at"), in.StartAt)
 			}
-			warnStartAtHead(p, in, at)
 			if in.MaxLineBytes < 1024 {
 				p.add("must be at least 1KiB", at("max_line_bytes"))
 			}
@@ -146,21 +144,6 @@ func validateInputs(p *problems, c *Config) {
 			p.add("must be set (container_logs or syslog)", at("type"))
 		default:
 			p.add("unknown input type %q (want container_logs or syslog)", at("type"), in.Type)
-		}
-	}
-}
-
-// warnStartAtHead warns of start_at: head on the node's container logs: at
-// the first start (no checkpoint yet) every log the node retains is
-// shipped again, on every node at once.
-func warnStartAtHead(p *problems, in Input, at func(string) []any) {
-	if in.StartAt != "head" {
-		return
-	}
-	for _, g := range in.Paths {
-		if strings.HasPrefix(g, "/var/log/containers/") || strings.HasPrefix(g, "/var/log/pods/") {
-			p.warn("on a DaemonSet's first start this ships every log each node still holds, again; use end unless that is meant", at("start_at"))
-			return
 		}
 	}
 }

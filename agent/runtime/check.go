@@ -43,9 +43,34 @@ func Check(cfg *config.Config) (warnings []string, err error) {
 	if len(errs) == 0 {
 		if s := a.memorySplit(); s.Tight || s.Soft > s.Limit {
 			warnings = append(warnings, fmt.Sprintf("memory_limit: %v is below what the agent needs with these outputs "+
-				"(about %v: its binary and working set, the outputs' bulk bodies and the batches they refer to), so it will use more; "+
-				"raise memory_limit or lower bulk.max_bytes", config.ByteSize(s.Limit), config.ByteSize(s.Soft).Round()))
+				"(about %v: its binary and working set, the outputs' bulk bodies and the batches they refer to, "+
+				"with %d workers), so it will use more; raise memory_limit or lower bulk.max_bytes",
+				config.ByteSize(s.Limit), a.neededLimit().Round(), max(cfg.Workers, 1)))
 		}
 	}
 	return warnings, errors.Join(errs...)
+}
+
+// neededLimit is the smallest memory_limit, to a MiB, whose split is not
+// tight for a's outputs (the split only gets roomier as the limit grows).
+func (a *Agent) neededLimit() config.ByteSize {
+	cfg := *a.cfg
+	b := &Agent{cfg: &cfg, logger: a.logger, outputs: a.outputs}
+	fits := func(limit int64) bool {
+		cfg.MemoryLimit = config.ByteSize(limit)
+		s := b.memorySplit()
+		return !s.Tight && s.Soft <= s.Limit
+	}
+	lo, hi := int64(a.cfg.MemoryLimit)>>20, int64(a.cfg.MemoryLimit)>>20+1
+	for !fits(hi<<20) && hi < 1<<20 {
+		lo, hi = hi, hi*2
+	}
+	for lo+1 < hi {
+		if mid := (lo + hi) / 2; fits(mid << 20) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return config.ByteSize(hi << 20)
 }
