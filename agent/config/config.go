@@ -72,6 +72,17 @@ func Load(path string) (*Config, error) {
 // its key and line; no message carries a value that came from the
 // environment.
 func Parse(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
+	return parse(raw, lookup, false)
+}
+
+// ParseOffline is Parse without reading the files the config names
+// (tokens, passwords, certificates, templates): what sluice test and
+// sluice explain load on a machine that is not the node.
+func ParseOffline(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
+	return parse(raw, lookup, true)
+}
+
+func parse(raw []byte, lookup func(string) (string, bool), offline bool) (*Config, error) {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
@@ -81,7 +92,7 @@ func Parse(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
 		return nil, errors.New(env.restore(err.Error()))
 	}
 	var done []expansion
-	cfg, err := decode(root, &env, lookup, &done)
+	cfg, err := decode(root, &env, lookup, &done, offline)
 	if err != nil {
 		msg := hideValues(env.restore(err.Error()), done)
 		return nil, errors.New(msg)
@@ -89,11 +100,12 @@ func Parse(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
 	return cfg, nil
 }
 
-func decode(root *yaml.Node, env *envText, lookup func(string) (string, bool), done *[]expansion) (*Config, error) {
+func decode(root *yaml.Node, env *envText, lookup func(string) (string, bool), done *[]expansion, offline bool) (*Config, error) {
 	if err := env.expandTree(root, lookup, done); err != nil {
 		return nil, err
 	}
 	p := newProblems(root)
+	p.offline = offline
 	checkTree(root, reflect.TypeFor[Config](), nil, p)
 	cfg := Default()
 	if root.Kind != 0 {

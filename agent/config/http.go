@@ -34,6 +34,9 @@ func validateHTTP(p *problems, h HTTP) {
 	if h.Listen == "" {
 		p.add("needs http.listen: the HTTP API is off", []any{"http", "token_file"})
 	}
+	if p.offline {
+		return
+	}
 	if _, err := readFile(h.TokenFile); err != nil {
 		p.add("%v", []any{"http", "token_file"}, err)
 	} else if _, err := ReadToken(h.TokenFile); err != nil {

@@ -20,6 +20,8 @@ type problems struct {
 	seen map[string]bool
 	// warnings are valid settings that are likely wrong.
 	warnings []string
+	// offline: the files the config names are not read (ParseOffline).
+	offline bool
 }
 
 func newProblems(root *yaml.Node) *problems {

@@ -65,7 +65,7 @@ func readFile(path string) ([]byte, error) {
 // readRef reads a file a key names; ok is false when the key is unset or
 // the file cannot be read (then reported).
 func readRef(p *problems, path string, at []any) (b []byte, ok bool) {
-	if path == "" {
+	if path == "" || p.offline {
 		return nil, false
 	}
 	b, err := readFile(path)
@@ -90,7 +90,7 @@ func checkSecretFile(p *problems, path string, at []any) {
 
 // checkKeyPair checks a TLS certificate and its key.
 func checkKeyPair(p *problems, cert, key string, at []any) {
-	if cert == "" || key == "" {
+	if cert == "" || key == "" || p.offline {
 		return
 	}
 	for _, f := range []string{cert, key} {

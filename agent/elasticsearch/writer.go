@@ -49,35 +49,11 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 			return ctx.Err()
 		}
 	}
-	meta := b.Kubernetes()
-	shaping := o.conv.shaping()
 	var now int64
 	for i := range b.Records {
-		r := &b.Records[i]
-		doc := trimDoc(b.Doc(i))
-		if len(doc) == 0 {
-			o.skipEmpty(src)
+		index, doc, ok := w.place(b, src, i, &now)
+		if !ok {
 			continue
-		}
-		ts := r.Time
-		if ts == 0 {
-			if now == 0 {
-				now = time.Now().UnixNano()
-			}
-			ts = now
-		}
-		var index []byte
-		if o.useStreams {
-			index = w.ds.lookup(o.conv.streams, src, meta)
-		} else {
-			index = w.index.lookup(o.index, src, r.Stream, ts)
-		}
-		if shaping {
-			doc = o.shape(&w.shape, meta, doc, index, o.useStreams || o.fixedDS)
-		}
-		w.id = w.id[:0]
-		if o.ids {
-			w.id = record.AppendID(w.id, src, r)
 		}
 		if w.req != nil && len(w.req.body)+len(doc)+len(index)+actionOverhead > o.maxBytes {
 			if err := w.handOver(ctx); err != nil {
@@ -111,6 +87,41 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 		}
 	}
 	return nil
+}
+
+// place returns the index or data stream of record i of b, its document
+// in the output's schema, and sets w.id to its id; ok is false for an
+// empty document, which is skipped. now is the clock read for records
+// without a time, once per batch.
+func (w *writer) place(b *record.Batch, src *record.Source, i int, now *int64) (index, doc []byte, ok bool) {
+	o := w.o
+	r := &b.Records[i]
+	doc = trimDoc(b.Doc(i))
+	if len(doc) == 0 {
+		o.skipEmpty(src)
+		return nil, nil, false
+	}
+	ts := r.Time
+	if ts == 0 {
+		if *now == 0 {
+			*now = time.Now().UnixNano()
+		}
+		ts = *now
+	}
+	meta := b.Kubernetes()
+	if o.useStreams {
+		index = w.ds.lookup(o.conv.streams, src, meta)
+	} else {
+		index = w.index.lookup(o.index, src, r.Stream, ts)
+	}
+	if o.conv.shaping() {
+		doc = o.shape(&w.shape, meta, doc, index, o.useStreams || o.fixedDS)
+	}
+	w.id = w.id[:0]
+	if o.ids {
+		w.id = record.AppendID(w.id, src, r)
+	}
+	return index, doc, true
 }
 
 // Flush hands the current request to the senders if force is set or its

@@ -23,8 +23,13 @@ import (
 var version = "dev"
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "redrive" {
-		os.Exit(redriveMain(os.Args[2:])) // redrive.go
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "redrive":
+			os.Exit(redriveMain(os.Args[2:])) // redrive.go
+		case "test":
+			os.Exit(testMain(os.Args[2:])) // test.go
+		}
 	}
 	stop := profile()
 	code := run()
