@@ -171,7 +171,11 @@ func TestCloseInactiveAndReopen(t *testing.T) {
 		require.Positive(c, e.tailer.Stats().FilesIdle.Load())
 	}, 5*time.Second, 5*time.Millisecond)
 	opened := e.tailer.Stats().FilesOpened.Load()
-	time.Sleep(100 * time.Millisecond)
+	// Two whole scans after the close: each of them saw the file.
+	scans := e.tailer.Stats().Scans.Load()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.GreaterOrEqual(c, e.tailer.Stats().Scans.Load(), scans+2)
+	}, 5*time.Second, 5*time.Millisecond)
 	require.Equal(t, opened, e.tailer.Stats().FilesOpened.Load(), "an unchanged idle file is not reopened")
 	e.write(p, numbered("x", 10, 15)...)
 	e.waitLines(15)

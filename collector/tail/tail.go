@@ -41,6 +41,7 @@ type Stats struct {
 	Truncated    atomic.Int64 // lines cut at max_line_bytes
 	Truncations  atomic.Int64 // files seen shrinking or rewritten (copytruncate)
 	Pruned       atomic.Int64 // checkpoints dropped for files that are gone
+	Scans        atomic.Int64 // scans of the globs done
 	// Refused counts matched paths not read, by reason (roots.go); each
 	// is counted once while it leads to the same place.
 	Refused [numRefusals]atomic.Int64
@@ -177,6 +178,7 @@ func (t *Tailer) requestScan() {
 }
 
 func (t *Tailer) scan(ctx context.Context, wg *sync.WaitGroup, first bool) {
+	defer t.stats.Scans.Add(1)
 	paths := t.match()
 	t.keepRefused(paths)
 	for _, path := range paths {
