@@ -23,6 +23,7 @@ import (
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/pipeline"
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/internal/loglimit"
 )
 
 // Output is an Elasticsearch (or VictoriaLogs) output. It is created by
@@ -62,7 +63,7 @@ type Output struct {
 	server     serverInfo
 	managed    *managedTemplates
 
-	rejectLog, retryLog, emptyLog, failLog throttle
+	limit *loglimit.Limiter // rate-limited warnings, each message on its own
 
 	// requestTimes, when set, sees the duration of every bulk request in
 	// seconds (SetRequestObserver).
@@ -163,14 +164,11 @@ func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error
 		// Unbuffered: a full body waits in its writer for a free sender
 		// rather than in a queue, so at most writers + bulk.workers bodies
 		// exist, not writers + 2 × bulk.workers (5 MiB each by default).
-		queue:     make(chan *request),
-		rejectLog: throttle{every: time.Second},
-		retryLog:  throttle{every: time.Second},
-		emptyLog:  throttle{every: time.Second},
-		failLog:   throttle{every: time.Second},
-		conv:      conv,
-		fixedDS:   cfg.DataStream != "",
+		queue:   make(chan *request),
+		conv:    conv,
+		fixedDS: cfg.DataStream != "",
 	}
+	o.limit = loglimit.New(o.log, time.Second)
 	if conv.auto {
 		o.ready = make(chan struct{})
 	}
@@ -247,7 +245,7 @@ func (o *Output) closeClient() error {
 
 // warnRetry logs, at a rate limit, why span p is sent again.
 func (o *Output) warnRetry(msg string, p span, args ...any) {
-	ok, suppressed := o.retryLog.allow()
+	suppressed, ok := o.limit.Allow(msg)
 	if !ok {
 		return
 	}
@@ -257,7 +255,8 @@ func (o *Output) warnRetry(msg string, p span, args ...any) {
 // skipEmpty counts a record that has no document to send.
 func (o *Output) skipEmpty(src *record.Source) {
 	o.stats.docsEmpty.Add(1)
-	if ok, suppressed := o.emptyLog.allow(); ok {
-		o.log.Warn("record has no encoded document; skipped", "input", src.Input, "path", src.Path, "suppressed", suppressed)
+	const msg = "record has no encoded document; skipped"
+	if suppressed, ok := o.limit.Allow(msg); ok {
+		o.log.Warn(msg, "input", src.Input, "path", src.Path, "suppressed", suppressed)
 	}
 }

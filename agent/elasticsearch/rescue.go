@@ -43,7 +43,7 @@ func (s *sender) refuse(req *request, i int32, oc outcome) {
 		if req.stage == stageRescue {
 			msg = "rescue copy refused by the server; writing it to the dead-letter index"
 		}
-		if ok, suppressed := o.rejectLog.allow(); ok {
+		if suppressed, ok := o.limit.Allow(msg); ok {
 			src := req.source(i)
 			if src == nil {
 				src = &emptySource
@@ -54,12 +54,13 @@ func (s *sender) refuse(req *request, i int32, oc outcome) {
 		return
 	}
 	o.stats.docsFailed.Add(1)
-	if ok, suppressed := o.failLog.allow(); ok {
+	const lost = "dead letter refused by the server; the line is lost (acknowledged, counted as failed)"
+	if suppressed, ok := o.limit.Allow(lost); ok {
 		src := req.source(i)
 		if src == nil {
 			src = &emptySource
 		}
-		o.log.Error("dead letter refused by the server; the line is lost (acknowledged, counted as failed)",
+		o.log.Error(lost,
 			"status", oc.status, "error_type", oc.errType, "reason", oc.reason,
 			"original_error", req.reasons[i], "index", string(actionIndex(req.doc(i))),
 			"input", src.Input, "path", src.Path, "suppressed", suppressed)

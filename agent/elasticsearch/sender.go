@@ -226,8 +226,9 @@ func (s *sender) try(ctx context.Context, req *request, p span) bool {
 	o.countSettled(req.stage, sent, dups)
 	if fs > 0 {
 		o.stats.docsFailureStore.Add(fs)
-		if ok, suppressed := o.failLog.allow(); ok {
-			o.log.Warn("documents kept in the data stream's failure store: stored, but not searchable as logs until redriven",
+		const msg = "documents kept in the data stream's failure store: stored, but not searchable as logs until redriven"
+		if suppressed, ok := o.limit.Allow(msg); ok {
+			o.log.Warn(msg,
 				"documents", fs, "suppressed", suppressed)
 		}
 	}

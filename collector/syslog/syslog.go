@@ -31,6 +31,7 @@ import (
 	"github.com/sluicelog/sluice/agent/budget"
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/internal/loglimit"
 )
 
 // Sink takes batches. Push may block to push back and fails when ctx
@@ -99,7 +100,7 @@ type Input struct {
 	udpDrops udpDrops
 	unacked  unacked // batches handed over, not yet acknowledged (lag.go)
 
-	lastLog atomic.Int64
+	limit *loglimit.Limiter // warnings a flood could repeat: each message once a second
 
 	tcpLn    net.Listener
 	udpConns []*net.UDPConn // one per reader, sharing the port
@@ -140,6 +141,7 @@ func New(cfg config.Input, sink Sink, logger *slog.Logger, opts ...Option) (*Inp
 		frameWait:  frameWait,
 		conns:      map[net.Conn]struct{}{},
 	}
+	in.limit = loglimit.New(in.logger, time.Second)
 	for _, o := range opts {
 		o(in)
 	}
@@ -298,15 +300,9 @@ func (in *Input) Run(ctx context.Context) error {
 	return nil
 }
 
-// logf logs at most once a second; the counters keep the full count.
-func (in *Input) logf(msg string, args ...any) {
-	now := time.Now().UnixNano()
-	last := in.lastLog.Load()
-	if now-last < int64(time.Second) || !in.lastLog.CompareAndSwap(last, now) {
-		return
-	}
-	in.logger.Warn(msg, args...)
-}
+// logf logs each message at most once a second, so a flood cannot hide
+// another warning; the counters keep the full count.
+func (in *Input) logf(msg string, args ...any) { in.limit.Warn(msg, args...) }
 
 // appendSourceIP appends the `"source_ip":"…"` member for addr.
 func appendSourceIP(dst []byte, addr netip.Addr) []byte {

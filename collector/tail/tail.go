@@ -19,6 +19,7 @@ import (
 	"github.com/sluicelog/sluice/agent/checkpoint"
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/internal/loglimit"
 )
 
 // Sink takes batches; Push may block to push back and fails when ctx ends.
@@ -79,7 +80,7 @@ type Tailer struct {
 	// in tests of the check made while reading.
 	probeSize bool
 
-	lastLog    atomic.Int64 // Unix nanos of the last rate-limited log line
+	limit      *loglimit.Limiter // warnings a flood could repeat: each message once a second
 	scanNow    chan struct{}
 	pruneEvery time.Duration // how often checkpoints of vanished files are dropped
 
@@ -98,7 +99,7 @@ type Tailer struct {
 
 // New returns a tailer for cfg.
 func New(cfg config.Input, node string, sink Sink, store *checkpoint.Store, logger *slog.Logger) *Tailer {
-	return &Tailer{
+	t := &Tailer{
 		cfg:        cfg,
 		node:       node,
 		sink:       sink,
@@ -117,21 +118,17 @@ func New(cfg config.Input, node string, sink Sink, store *checkpoint.Store, logg
 		heads:      map[string]fileID{},
 		refused:    map[string]refusal{},
 	}
+	t.limit = loglimit.New(t.logger, time.Second)
+	return t
 }
 
 // Stats returns the live counters.
 func (t *Tailer) Stats() *Stats { return &t.stats }
 
-// logf logs at most once a second, so a flood of bad lines cannot flood
-// the agent's own log; the counters keep the full count.
-func (t *Tailer) logf(msg string, args ...any) {
-	now := time.Now().UnixNano()
-	last := t.lastLog.Load()
-	if now-last < int64(time.Second) || !t.lastLog.CompareAndSwap(last, now) {
-		return
-	}
-	t.logger.Warn(msg, args...)
-}
+// logf logs each message at most once a second, so a flood of bad lines
+// cannot flood the agent's own log nor hide another warning; the counters
+// keep the full count.
+func (t *Tailer) logf(msg string, args ...any) { t.limit.Warn(msg, args...) }
 
 // Run scans for files every poll interval, and at once when inotify says
 // something changed, and reads each file in its own goroutine until ctx
