@@ -171,9 +171,8 @@ func TestValidate_OperatorMessages(t *testing.T) {
 		fmt.Sprintf(`outputs[0].bulk.flush_interval (line %d): must be a duration such as 250ms, 1s or 5m, got "soon"`, l3))
 	f("two documents", base+"---\nworkers: 2\n",
 		fmt.Sprintf("line %d: a second YAML document (after ---); a config file holds one, the rest would be ignored", strings.Count(base, "\n")+1))
-	// What only the output's own compile finds has no line, but is found.
-	cfg, _ = edit(t, base, `index: "logs-{kubernetes.namespace_name}-%Y.%m.%d"`, `index: "logs-{namespace}"`)
-	f("index template", cfg, `output es: output "es": index "logs-{namespace}": unknown field {namespace} (known: kubernetes.namespace_name, kubernetes.pod_name, kubernetes.container_name, kubernetes.container_id, stream, input)`)
+	cfg, l = edit(t, base, `index: "logs-{kubernetes.namespace_name}-%Y.%m.%d"`, `index: "logs-{namespace}"`)
+	f("index template", cfg, fmt.Sprintf(`outputs[0].index (line %d): unknown field {namespace} (known: kubernetes.namespace_name, kubernetes.pod_name, kubernetes.container_name, kubernetes.container_id, stream, input)`, l))
 }
 
 // TestValidate_Warnings: likely-wrong settings are reported, and

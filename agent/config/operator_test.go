@@ -49,6 +49,12 @@ func TestOperatorMessages(t *testing.T) {
 	f("syslog keys on a container_logs input", r("paths: [/x/*.log]", "paths: [/x/*.log], tcp: 127.0.0.1:1, udp_readers: 2").Replace(opBase),
 		"inputs[0].tcp (line 4): not a key of a container_logs input (only for syslog)",
 		"inputs[0].udp_readers (line 4): not a key of a container_logs input (only for syslog)")
+	f("index name syntax", r("urls: [http://127.0.0.1:9200]", "urls: [http://127.0.0.1:9200]\n    index: logs-{pod}-%y").Replace(opBase),
+		"outputs[0].index (line 10): unknown field {pod} (known: kubernetes.namespace_name, kubernetes.pod_name, kubernetes.container_name, kubernetes.container_id, stream, input)")
+	f("index name date verb", r("urls: [http://127.0.0.1:9200]", "urls: [http://127.0.0.1:9200]\n    index: logs-%y").Replace(opBase),
+		"outputs[0].index (line 10): unknown date verb %y (known: %Y %m %d %H)")
+	f("index name unterminated", r("urls: [http://127.0.0.1:9200]", "urls: [http://127.0.0.1:9200]\n    index: \"logs-{stream\"").Replace(opBase),
+		"outputs[0].index (line 10): unterminated { at byte 5")
 	f("two documents", opBase+"---\ndata_dir: /tmp/y\n",
 		"line 11: a second YAML document (after ---); a config file holds one, the rest would be ignored")
 	f("four mistakes at once", r("data_dir: /tmp/x", "data_dir: /tmp/x\nworkers: two", "paths:", "path:",

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicelog/sluice/agent/config/indexname"
 	"github.com/sluicelog/sluice/internal/redact"
 )
 
@@ -210,6 +211,11 @@ func validateESOutput(p *problems, o Output, at func(k ...any) []any) {
 	}
 	if ds := o.DataStream; ds != "" && (ds != strings.ToLower(ds) || strings.ContainsAny(ds, `\/*?"<>| ,#:%{}`)) {
 		p.add("must be a lower-case data stream name without placeholders, got %q", at("data_stream"), ds)
+	}
+	if o.Index != "" {
+		if _, err := indexname.Parse(o.Index); err != nil {
+			p.add("%v", at("index"), err)
+		}
 	}
 	if o.Template.Name != "" && o.Template.File == "" {
 		p.add("template.name needs template.file", at("template", "file"))

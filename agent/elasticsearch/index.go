@@ -2,9 +2,9 @@ package elasticsearch
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/sluicelog/sluice/agent/config/indexname"
 	"github.com/sluicelog/sluice/agent/record"
 	"github.com/sluicelog/sluice/parsers/stream"
 )
@@ -15,31 +15,23 @@ const maxIndexLen = 255
 // unknownValue stands in for a field of the template that a record lacks.
 const unknownValue = "unknown"
 
-type segKind uint8
+// segKind is what a segment of an index name stands for (indexname, where
+// config reads the same template).
+type segKind = indexname.Kind
 
 const (
-	segLiteral segKind = iota
-	segNamespace
-	segPod
-	segContainer
-	segContainerID
-	segStream
-	segInput
-	segYear
-	segMonth
-	segDay
-	segHour
+	segLiteral     = indexname.Literal
+	segNamespace   = indexname.Namespace
+	segPod         = indexname.Pod
+	segContainer   = indexname.Container
+	segContainerID = indexname.ContainerID
+	segStream      = indexname.Stream
+	segInput       = indexname.Input
+	segYear        = indexname.Year
+	segMonth       = indexname.Month
+	segDay         = indexname.Day
+	segHour        = indexname.Hour
 )
-
-// templateFields maps the {field} names an index template may use.
-var templateFields = map[string]segKind{
-	"kubernetes.namespace_name": segNamespace,
-	"kubernetes.pod_name":       segPod,
-	"kubernetes.container_name": segContainer,
-	"kubernetes.container_id":   segContainerID,
-	"stream":                    segStream,
-	"input":                     segInput,
-}
 
 type segment struct {
 	kind segKind
@@ -55,74 +47,36 @@ type indexTemplate struct {
 	period   int64 // ns: 0 (no date), an hour or a day
 }
 
-// compileIndex parses an index template: literal text, {field} references
-// (templateFields) and the strftime verbs %Y %m %d %H (UTC); %% is a
-// literal %. An unknown field or verb is an error that names it.
+// compileIndex compiles an index template (indexname.Parse: literal text,
+// {field} references, the strftime verbs %Y %m %d %H in UTC, %% a literal
+// %). Literal text is lower-cased and cleaned once, here.
 func compileIndex(tmpl string) (*indexTemplate, error) {
-	if tmpl == "" {
-		return nil, fmt.Errorf("index: must not be empty")
+	segs, err := indexname.Parse(tmpl)
+	if err != nil {
+		if tmpl == "" {
+			return nil, fmt.Errorf("index: %w", err)
+		}
+		return nil, fmt.Errorf("index %q: %w", tmpl, err)
 	}
 	t := &indexTemplate{}
-	var lit []byte
-	flush := func() {
-		if len(lit) > 0 {
-			t.segs = append(t.segs, segment{kind: segLiteral, lit: lit})
-			lit = nil
-		}
-	}
-	for i := 0; i < len(tmpl); i++ {
-		switch c := tmpl[i]; c {
-		case '{':
-			end := strings.IndexByte(tmpl[i+1:], '}')
-			if end < 0 {
-				return nil, fmt.Errorf("index %q: unterminated { at byte %d", tmpl, i)
-			}
-			name := tmpl[i+1 : i+1+end]
-			kind, ok := templateFields[name]
-			if !ok {
-				return nil, fmt.Errorf("index %q: unknown field {%s} (known: kubernetes.namespace_name, kubernetes.pod_name, kubernetes.container_name, kubernetes.container_id, stream, input)", tmpl, name)
-			}
-			flush()
-			t.segs = append(t.segs, segment{kind: kind})
-			if kind == segStream {
-				t.byStream = true
-			}
-			i += 1 + end
-		case '%':
-			if i+1 >= len(tmpl) {
-				return nil, fmt.Errorf("index %q: lone %% at the end (write %%%% for a literal %%)", tmpl)
-			}
-			i++
-			var kind segKind
-			switch tmpl[i] {
-			case '%':
-				lit = appendIndexBytes(lit, "%")
-				continue
-			case 'Y':
-				kind = segYear
-			case 'm':
-				kind = segMonth
-			case 'd':
-				kind = segDay
-			case 'H':
-				kind = segHour
-			default:
-				return nil, fmt.Errorf("index %q: unknown date verb %%%c (known: %%Y %%m %%d %%H)", tmpl, tmpl[i])
-			}
-			flush()
-			t.segs = append(t.segs, segment{kind: kind})
+	for _, sg := range segs {
+		seg := segment{kind: sg.Kind}
+		switch sg.Kind {
+		case segLiteral:
+			seg.lit = appendIndexBytes(nil, sg.Lit)
+		case segStream:
+			t.byStream = true
+		case segYear, segMonth, segDay, segHour:
 			p := int64(24 * time.Hour)
-			if kind == segHour {
+			if sg.Kind == segHour {
 				p = int64(time.Hour)
 			}
 			if t.period == 0 || p < t.period {
 				t.period = p
 			}
-		default:
-			lit = appendIndexBytes(lit, tmpl[i:i+1])
 		}
+		t.segs = append(t.segs, seg)
 	}
-	flush()
 	return t, nil
 }
 
