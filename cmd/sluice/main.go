@@ -29,6 +29,8 @@ func main() {
 			os.Exit(redriveMain(os.Args[2:])) // redrive.go
 		case "test":
 			os.Exit(testMain(os.Args[2:])) // test.go
+		case "explain":
+			os.Exit(explainMain(os.Args[2:])) // explain.go
 		}
 	}
 	stop := profile()
