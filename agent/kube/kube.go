@@ -72,6 +72,12 @@ type Enricher struct {
 	isSynced atomic.Bool
 	syncCh   chan struct{}
 	syncOnce sync.Once
+	// syncBy is when records stop waiting for the first sync: sync_timeout
+	// after the enricher was built (the agent's start). release ends the
+	// wait early, at shutdown.
+	syncBy      time.Time
+	release     chan struct{}
+	releaseOnce sync.Once
 
 	nsMu     sync.Mutex                   // see lockNS
 	nsLabels map[string]map[string]string // nil unless namespace_labels
@@ -130,6 +136,8 @@ func newEnricher(opts Options) (*Enricher, error) {
 		now:      time.Now,
 		ctxReady: make(chan struct{}),
 		syncCh:   make(chan struct{}),
+		syncBy:   time.Now().Add(k.SyncTimeout.D()),
+		release:  make(chan struct{}),
 		// Direct GETs for pods the watch has not delivered yet: a burst for
 		// a node's start, then a trickle, so a storm of unknown files
 		// cannot load the API server.
@@ -155,10 +163,14 @@ func (e *Enricher) Run(ctx context.Context) error {
 	e.ctx = ctx
 	close(e.ctxReady)
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		e.expireLoop(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		e.WaitSynced(ctx) // says so when sync_timeout runs out
 	}()
 	err := e.src.run(ctx, e)
 	wg.Wait()
@@ -184,19 +196,48 @@ func (e *Enricher) expireLoop(ctx context.Context) {
 }
 
 // WaitSynced waits until the first full list is in the cache, ctx ends or
-// sync_timeout passes; it reports whether the cache synced.
+// sync_timeout from the start passes; it reports whether the cache synced.
 func (e *Enricher) WaitSynced(ctx context.Context) bool {
-	t := time.NewTimer(e.cfg.SyncTimeout.D())
+	t := time.NewTimer(time.Until(e.syncBy))
 	defer t.Stop()
 	select {
 	case <-e.syncCh:
 		return true
 	case <-ctx.Done():
 	case <-t.C:
-		e.logger.Warn("pod cache not synced yet; starting anyway (records wait up to lookup_wait for their pod)", "after", e.cfg.SyncTimeout.D().String())
+		e.logger.Warn("pod cache not synced yet; records ship with the names from their file paths until it is", "after", e.cfg.SyncTimeout.D().String())
 	}
 	return false
 }
+
+// awaitSync waits for the cache's first sync until syncBy and reports
+// whether it has synced. The agent reads its files from the start, so a
+// slow API server delays no read; records read before the first sync
+// wait for it here, as they would otherwise ship without their pod.
+// Past syncBy they pass at once, with the names from the file path, until
+// the cache syncs: one bounded wait for all, not lookup_wait per pod.
+func (e *Enricher) awaitSync() bool {
+	if e.isSynced.Load() {
+		return true
+	}
+	d := time.Until(e.syncBy)
+	if d <= 0 {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-e.syncCh:
+		return true
+	case <-t.C:
+	case <-e.release:
+	}
+	return false
+}
+
+// Release ends every wait for the first sync (the agent is shutting
+// down): what was read ships with the names from the file path.
+func (e *Enricher) Release() { e.releaseOnce.Do(func() { close(e.release) }) }
 
 // Ready is the /readyz check: nil once the cache has synced.
 func (e *Enricher) Ready() error {
@@ -209,7 +250,8 @@ func (e *Enricher) Ready() error {
 // Enrich sets b.Meta and b.Parser from the cache. It returns false when
 // the pod asks for its logs to be dropped (sluice.io/exclude); the caller
 // then acks the batch without writing it. Records of a pod that is not in
-// the cache wait up to lookup_wait for it; after that they ship with the
+// the cache wait for the cache's first sync (up to sync_timeout from the
+// start), then up to lookup_wait for it; after that they ship with the
 // names from the file path.
 func (e *Enricher) Enrich(b *record.Batch) bool {
 	src := b.Source
@@ -219,8 +261,10 @@ func (e *Enricher) Enrich(b *record.Batch) bool {
 	n := int64(len(b.Records))
 	k := podKey{src.Namespace, src.Pod}
 	list := e.cache.get(k)
-	if list == nil {
-		list = e.await(k)
+	if list == nil && e.awaitSync() {
+		if list = e.cache.get(k); list == nil {
+			list = e.await(k)
+		}
 	}
 	_, c := lookup(list, src.Container, src.ContainerID)
 	if c == nil {

@@ -430,9 +430,9 @@ func (a *Agent) Run(ctx context.Context) error {
 				a.logger.Error("kubernetes metadata stopped", "err", err)
 			}
 		}()
-		// Inputs start once the cache holds this node's pods (or after
-		// sync_timeout), so the first lines need not wait for their pod.
-		a.kube.WaitSynced(ctx)
+		// Inputs start at once, whatever the API server: records read
+		// before the cache holds this node's pods wait in Enrich for it,
+		// up to sync_timeout.
 	} else {
 		close(kubeDone)
 	}
@@ -461,6 +461,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		pipeDone <- nil
 	}
 	a.ready.Store(false)
+	if a.kube != nil {
+		a.kube.Release() // records waiting for the first sync go now
+	}
 	// One deadline, from the signal, for the whole shutdown: until it the
 	// inputs stop and what they read is delivered; at it, delivery is cut
 	// wherever it waits (an input's last hand-over, a worker handing a

@@ -28,6 +28,11 @@ type agentOpts struct {
 	// kubeconfig, when set, turns Kubernetes metadata on against that
 	// API server (node is the agent's node_name).
 	kubeconfig string
+	// syncTimeout is kubernetes.sync_timeout; 0 = the default.
+	syncTimeout time.Duration
+	// dir, when set, is the folder of container log files to tail
+	// (a kubelet endpoint's); else one under t.TempDir.
+	dir string
 }
 
 // agent is a running sluice binary (internal/agenttest) that tails
@@ -44,6 +49,9 @@ func startAgent(t *testing.T, o agentOpts) *agent {
 	t.Helper()
 	root := t.TempDir()
 	a := &agent{name: o.node, dir: filepath.Join(root, "logs")}
+	if o.dir != "" {
+		a.dir = o.dir
+	}
 	require.NoError(t, os.MkdirAll(a.dir, 0o755))
 	c := agenttest.Config(root)
 	c.NodeName, c.Workers, c.HTTP.TokenFile = o.node, o.workers, o.tokenFile
@@ -52,6 +60,9 @@ func startAgent(t *testing.T, o agentOpts) *agent {
 	if o.kubeconfig != "" {
 		c.Kubernetes.Enabled, c.Kubernetes.Kubeconfig = true, o.kubeconfig
 		c.Kubernetes.LookupWait = config.Duration(5 * time.Second)
+		if o.syncTimeout > 0 {
+			c.Kubernetes.SyncTimeout = config.Duration(o.syncTimeout)
+		}
 	}
 	c.Transforms = []config.Transform{{Type: "json", Field: "log"}}
 	c.Outputs = []config.Output{agenttest.Console()}
