@@ -25,6 +25,9 @@ type Input struct {
 	Watch *bool `yaml:"watch" for:"container_logs"`
 	// Multiline joins stack traces per stream; nil = off (multiline.go).
 	Multiline *Multiline `yaml:"multiline" for:"container_logs"`
+	// FairShare admits batches per namespace, pod or container by weight
+	// when the outputs are the bottleneck; nil = off (fairshare.go).
+	FairShare *FairShare `yaml:"fair_share" for:"container_logs"`
 	// AllowedRoots are the folders a matched file (a link's target) must
 	// resolve under, besides the globs' own folders; nil = the defaults
 	// (files.go). AgentFiles, set by Parse and Load, are never read.
@@ -78,6 +81,7 @@ func defaultInput(in *Input) {
 	}
 	defaultAllowedRoots(in)
 	defaultMultiline(in.Multiline)
+	defaultFairShare(in.FairShare)
 	if in.Type == "syslog" {
 		if in.Format == "" {
 			in.Format = "auto"
@@ -115,6 +119,7 @@ func validateInputs(p *problems, c *Config) {
 		}
 		names[in.Name] = true
 		validateMultiline(p, in, at)
+		validateFairShare(p, in, at)
 		validateAllowedRoots(p, in, at)
 		switch in.Type {
 		case "container_logs":

@@ -1,0 +1,40 @@
+package config
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseFairShare(t *testing.T) {
+	cfg, err := Parse([]byte(mlBase+"  - { name: c, type: container_logs, paths: [/x/*.log], fair_share: { weights: { payments: 4 } } }\n"), env(nil))
+	require.NoError(t, err)
+	f := cfg.Inputs[0].FairShare
+	require.Equal(t, "namespace", f.By, "default")
+	require.Equal(t, 1, f.DefaultWeight, "default")
+	require.Equal(t, 4, f.Weights["payments"])
+	require.Zero(t, f.InFlight, "sized by the runtime from the outputs")
+
+	cfg, err = Parse([]byte(mlBase+"  - { name: c, type: container_logs, paths: [/x/*.log] }\n"), env(nil))
+	require.NoError(t, err)
+	require.Nil(t, cfg.Inputs[0].FairShare, "off unless asked for")
+}
+
+// -validate reports every bad value of the section at once, by key and line.
+func TestParseFairShareErrors(t *testing.T) {
+	_, err := Parse([]byte(mlBase+"  - name: c\n    type: container_logs\n    paths: [/x/*.log]\n"+
+		"    fair_share: { by: label, default_weight: -1, weights: { a: 5000 }, in_flight: 100 }\n"), env(nil))
+	require.Error(t, err)
+	for _, want := range []string{
+		`inputs[0].fair_share.by (line 7): must be namespace, pod or container, got "label"`,
+		"inputs[0].fair_share.default_weight (line 7): must be between 1 and 1000, got -1",
+		"inputs[0].fair_share.weights.a (line 7): must be between 1 and 1000, got 5000",
+		"inputs[0].fair_share.in_flight (line 7): must be at least 4KiB",
+	} {
+		require.ErrorContains(t, err, want)
+	}
+	_, err = Parse([]byte(mlBase+"  - { name: s, type: syslog, tcp: 0.0.0.0:1, fair_share: { by: pod } }\n"), env(nil))
+	require.ErrorContains(t, err, "inputs[0].fair_share (line 4): not a key of a syslog input (only for container_logs)")
+	_, err = Parse([]byte(mlBase+"  - { name: c, type: container_logs, paths: [/x/*.log], fair_share: { weight: 2 } }\n"), env(nil))
+	require.ErrorContains(t, err, "inputs[0].fair_share.weight (line 4): unknown key")
+}

@@ -1,0 +1,228 @@
+package fairshare
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestRoomIsAnyones(t *testing.T) {
+	s := New(100)
+	a := s.Join("noisy", 1)
+	for range 10 {
+		if !a.Request(10) {
+			t.Fatal("a request that fits the budget waited")
+		}
+	}
+	if got := s.Stats().InFlight.Load(); got != 100 {
+		t.Fatalf("in flight %d, want 100", got)
+	}
+	if a.Request(1) {
+		t.Fatal("a request past the budget was admitted")
+	}
+	s.Release(10)
+	select {
+	case <-a.Ready():
+	default:
+		t.Fatal("a release did not admit the waiting request")
+	}
+}
+
+// A quiet key's request goes before a noisy key's backlog.
+func TestQuietGoesFirst(t *testing.T) {
+	s := New(100)
+	noisy := make([]*Ticket, 5)
+	for i := range noisy {
+		noisy[i] = s.Join("noisy", 1)
+	}
+	for _, n := range noisy {
+		n.Request(50) // two fit, three wait
+	}
+	quiet := s.Join("quiet", 1)
+	if quiet.Request(5) {
+		t.Fatal("admitted past a full budget")
+	}
+	s.Release(50)
+	select {
+	case <-quiet.Ready():
+	default:
+		t.Fatal("the quiet key's request was not the first admitted")
+	}
+	// 55 in flight: the next noisy one (50) waits for room.
+	if got := s.Stats().Waiting.Load(); got != 3 {
+		t.Fatalf("%d waiting, want 3", got)
+	}
+}
+
+// Backlogged keys share the budget by weight.
+func TestWeights(t *testing.T) {
+	s := New(40)
+	light, heavy := s.Join("light", 1), s.Join("heavy", 3)
+	got := map[*Ticket]int{}
+	pending := []*Ticket{}
+	ask := func(tk *Ticket) {
+		if tk.Request(10) {
+			got[tk]++
+			pending = append(pending, tk)
+		}
+	}
+	ask(light)
+	ask(heavy)
+	for range 400 {
+		s.Release(10)
+		pending = pending[1:]
+		for _, tk := range []*Ticket{light, heavy} {
+			select {
+			case <-tk.Ready():
+				got[tk]++
+				pending = append(pending, tk)
+			default:
+			}
+		}
+		// Each key keeps one request waiting: both are backlogged.
+		for _, tk := range []*Ticket{light, heavy} {
+			if tk.index < 0 {
+				ask(tk)
+			}
+		}
+	}
+	ratio := float64(got[heavy]) / float64(got[light])
+	if ratio < 2.7 || ratio > 3.3 {
+		t.Fatalf("heavy:light = %d:%d (%.2f), want 3", got[heavy], got[light], ratio)
+	}
+}
+
+func TestOversizeGoesAlone(t *testing.T) {
+	s := New(10)
+	a := s.Join("a", 1)
+	if !a.Request(100) {
+		t.Fatal("a batch larger than the budget did not go with nothing in flight")
+	}
+	b := s.Join("b", 1)
+	if b.Request(1) {
+		t.Fatal("admitted beside an oversize batch")
+	}
+	s.Release(100)
+	<-b.Ready()
+}
+
+func TestCancel(t *testing.T) {
+	s := New(10)
+	a, b := s.Join("a", 1), s.Join("b", 1)
+	a.Request(10)
+	b.Request(5)
+	if b.Cancel() {
+		t.Fatal("cancel of a waiting request reported it admitted")
+	}
+	if got := s.Stats().Waiting.Load(); got != 0 {
+		t.Fatalf("%d waiting after cancel", got)
+	}
+	b.Request(5)
+	s.Release(10)
+	if !b.Cancel() {
+		t.Fatal("cancel after admission did not say so")
+	}
+	select {
+	case <-b.Ready():
+		t.Fatal("ready left signalled after cancel")
+	default:
+	}
+	s.Release(5)
+	b.Leave()
+	a.Leave()
+	if len(s.Keys()) != 0 {
+		t.Fatalf("keys left after every ticket left: %v", s.Keys())
+	}
+}
+
+// Many readers request and release at once (run with -race): the budget
+// holds and ends empty.
+func TestConcurrent(t *testing.T) {
+	const limit = 1000
+	s := New(limit)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tk := s.Join([]string{"a", "b", "c"}[g%3], 1+g%3)
+			defer tk.Leave()
+			for range 500 {
+				n := rand.Int64N(300) + 1
+				if !tk.Request(n) {
+					select {
+					case <-tk.Ready():
+					case <-ctx.Done():
+						if tk.Cancel() {
+							s.Release(n)
+						}
+						return
+					}
+				}
+				if f := s.Stats().InFlight.Load(); f > limit {
+					t.Errorf("in flight %d over the budget", f)
+				}
+				s.Release(n)
+			}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		t.Fatal("readers stuck")
+	}
+	if f := s.Stats().InFlight.Load(); f != 0 {
+		t.Fatalf("in flight %d at the end", f)
+	}
+}
+
+func TestNoAllocation(t *testing.T) {
+	s := New(1 << 20)
+	tk := s.Join("a", 1)
+	other := s.Join("b", 1)
+	other.Request(1 << 20)
+	allocs := testing.AllocsPerRun(1000, func() {
+		if !tk.Request(100) { // waits behind other
+			s.Release(1 << 20)
+			<-tk.Ready()
+			if !other.Request(1 << 20) {
+				s.Release(100)
+				<-other.Ready()
+				return
+			}
+		}
+		s.Release(100)
+	})
+	if allocs != 0 {
+		t.Fatalf("%.1f allocations per request", allocs)
+	}
+}
+
+func TestPolicy(t *testing.T) {
+	p := Policy{By: "pod", Weights: map[string]int{"payments": 4}, DefaultWeight: 2}
+	if k, w := p.Key("payments", "api-1", "c"); k != "payments/api-1" || w != 4 {
+		t.Fatalf("got %q %d", k, w)
+	}
+	if k, w := p.Key("web", "x", "c"); k != "web/x" || w != 2 {
+		t.Fatalf("got %q %d", k, w)
+	}
+	if k, _ := (Policy{}).Key("web", "x", "c"); k != "web" {
+		t.Fatalf("default by: got %q", k)
+	}
+	if k, _ := (Policy{By: "container"}).Key("", "", ""); k != "" {
+		t.Fatalf("no names: got %q", k)
+	}
+}
+
+func BenchmarkRequestRelease(b *testing.B) {
+	s := New(1 << 30)
+	tk := s.Join("a", 1)
+	b.ReportAllocs()
+	for b.Loop() {
+		tk.Request(64 << 10)
+		s.Release(64 << 10)
+	}
+}
