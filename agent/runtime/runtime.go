@@ -25,6 +25,7 @@ import (
 	"github.com/sluicelog/sluice/agent/console"
 	"github.com/sluicelog/sluice/agent/document"
 	"github.com/sluicelog/sluice/agent/elasticsearch"
+	"github.com/sluicelog/sluice/agent/fairshare"
 	"github.com/sluicelog/sluice/agent/httpapi"
 	"github.com/sluicelog/sluice/agent/kube"
 	"github.com/sluicelog/sluice/agent/metrics"
@@ -61,7 +62,8 @@ type Agent struct {
 	registry    *prometheus.Registry // this instance's collectors
 	lasting     *metrics.Lasting     // the process's: outlives reloads, served on /metrics
 	configHash  string
-	filterStats func() []transform.StepStats // nil without filters
+	filterStats func() []transform.StepStats    // nil without filters
+	fair        map[string]*fairshare.Scheduler // by input name (fairshare.go)
 	httpLn      net.Listener
 	api         *httpapi.Server
 	// tapWriteTimeout is httpapi's TapWriteTimeout; zero takes its
@@ -145,6 +147,11 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 		switch in.Type {
 		case "container_logs":
 			t := tail.New(in, cfg.NodeName, a.pipe, store, logger)
+			if err := a.shareFairly(t, in); err != nil {
+				a.closeListeners()
+				store.Close()
+				return nil, err
+			}
 			a.inputs = append(a.inputs, t)
 			a.inputStats = append(a.inputStats, metrics.TailInput(in.Name, t))
 		case "syslog":

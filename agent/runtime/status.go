@@ -56,6 +56,8 @@ type InputStatus struct {
 	// acknowledged.
 	LagSeconds float64      `json:"lag_seconds"`
 	Files      []FileStatus `json:"files,omitempty"`
+	// FairShare is the input's fair_share scheduler; absent when off.
+	FairShare *FairShareStatus `json:"fair_share,omitempty"`
 }
 
 // FileStatus is one file being read. Offset is how far it is read, Acked
@@ -144,7 +146,8 @@ func (a *Agent) Status() Status {
 		is := InputStatus{
 			Name: in.Name, Type: in.Type,
 			Records: in.Records(), Bytes: in.Bytes(), ParseErrors: in.ParseErrors(),
-			Lost: map[string]int64{},
+			Lost:      map[string]int64{},
+			FairShare: a.fairStatus(in.Name),
 		}
 		if in.Truncated != nil {
 			is.Truncated = in.Truncated()

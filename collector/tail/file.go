@@ -63,6 +63,7 @@ type fileReader struct {
 	idle atomic.Bool
 
 	acks  *watermark
+	share *share        // fair_share's ticket; nil when off (fair.go)
 	wake  chan struct{} // the file grew (inotify)
 	ackCh chan struct{} // an ack arrived
 }

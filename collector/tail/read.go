@@ -231,11 +231,18 @@ func (r *fileReader) flush(ctx context.Context, end int64) bool {
 		b.Discard()
 		return false
 	}
+	n := int64(len(b.Buf))
+	if !r.admit(ctx, n) {
+		b.Discard()
+		return false
+	}
 	b.Seq = r.acks.send()
 	b.End = end
+	r.charge(b.Seq, n)
 	r.t.stats.Records.Add(int64(len(b.Records)))
 	if err := r.push(ctx, b); err != nil {
 		r.acks.unsend() // never pushed: no ack will come for it
+		r.refund(b.Seq)
 		b.Discard()
 		return false
 	}

@@ -95,6 +95,8 @@ type Tailer struct {
 	// fingerprint, to tell a copy of one file over another (copyOfAnother)
 	heads   map[string]fileID
 	refused map[string]refusal // path -> why it is not read
+
+	fair *fairShare // nil: fair_share off (fair.go)
 }
 
 // New returns a tailer for cfg.
@@ -200,6 +202,8 @@ func (t *Tailer) scan(ctx context.Context, wg *sync.WaitGroup, first bool) {
 			defer wg.Done()
 			defer t.stats.FilesOpen.Add(-1)
 			defer t.forget(r)
+			r.joinShare()
+			defer r.leaveShare()
 			r.run(ctx)
 		}()
 	}

@@ -113,6 +113,7 @@ func (w *watermark) close() bool {
 // Ack implements record.Acker.
 func (r *fileReader) Ack(b *record.Batch) {
 	cp, moved, done := r.acks.ack(b.Seq, mark{gen: b.Source.Generation, end: b.End})
+	r.refund(b.Seq)
 	select {
 	case r.ackCh <- struct{}{}:
 	default:

@@ -1,0 +1,57 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluicelog/sluice/agent/fairshare"
+)
+
+// FairShareCollector exports a container_logs input's fair_share
+// scheduler. Keys (namespaces, pods) stay out of labels: they are on the
+// status page.
+type FairShareCollector struct {
+	input string
+	s     *fairshare.Scheduler
+
+	inFlight, limit, waiting, admitted, admittedBytes, delayed, delay *prometheus.Desc
+}
+
+// NewFairShareCollector returns the collector of input's scheduler s.
+func NewFairShareCollector(input string, s *fairshare.Scheduler) *FairShareCollector {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("sluice_fair_share_"+name, help, nil, prometheus.Labels{"input": input})
+	}
+	return &FairShareCollector{
+		input: input, s: s,
+		inFlight:      d("in_flight_bytes", "Bytes read and admitted by fair_share, not yet acknowledged."),
+		limit:         d("limit_bytes", "fair_share's budget of bytes in flight (in_flight)."),
+		waiting:       d("waiting_batches", "Batches waiting for fair_share to admit them (their files are not read meanwhile)."),
+		admitted:      d("admitted_batches_total", "Batches admitted by fair_share."),
+		admittedBytes: d("admitted_bytes_total", "Bytes of the batches admitted by fair_share."),
+		delayed:       d("delayed_batches_total", "Batches that waited for fair_share's budget."),
+		delay:         d("delay_seconds_total", "Time batches waited for fair_share's budget, summed."),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *FairShareCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.inFlight, c.limit, c.waiting, c.admitted, c.admittedBytes, c.delayed, c.delay} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *FairShareCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.s.Stats()
+	g := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
+	n := func(d *prometheus.Desc, v float64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v)
+	}
+	g(c.inFlight, float64(st.InFlight.Load()))
+	g(c.limit, float64(c.s.Limit()))
+	g(c.waiting, float64(st.Waiting.Load()))
+	n(c.admitted, float64(st.Admitted.Load()))
+	n(c.admittedBytes, float64(st.AdmittedByte.Load()))
+	n(c.delayed, float64(st.Waited.Load()))
+	n(c.delay, float64(st.WaitNanos.Load())/1e9)
+}

@@ -1,0 +1,77 @@
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/agent/fairshare"
+	"github.com/sluicelog/sluice/agent/metrics"
+	"github.com/sluicelog/sluice/collector/tail"
+)
+
+// defaultFairInFlight is fair_share's budget when no output says what it
+// holds in flight (console only).
+const defaultFairInFlight = 1 << 20
+
+// shareFairly turns an input's fair_share on: its budget is in_flight, or
+// what the outputs hold in flight ((workers + bulk.workers) ×
+// bulk.max_bytes each), so that a quiet key waits behind about one round
+// of bulk requests and the outputs never run dry.
+func (a *Agent) shareFairly(t *tail.Tailer, in config.Input) error {
+	f := in.FairShare
+	if f == nil {
+		return nil
+	}
+	limit := int64(f.InFlight)
+	if limit == 0 {
+		limit = a.outputsInFlight()
+	}
+	limit = max(limit, int64(in.BatchBytes))
+	s := fairshare.New(limit)
+	t.ShareFairly(s, fairshare.Policy{By: f.By, Weights: f.Weights, DefaultWeight: f.DefaultWeight})
+	if err := a.registry.Register(metrics.NewFairShareCollector(in.Name, s)); err != nil {
+		return fmt.Errorf("fair share metrics: %w", err)
+	}
+	if a.fair == nil {
+		a.fair = map[string]*fairshare.Scheduler{}
+	}
+	a.fair[in.Name] = s
+	a.logger.Info("fair share on", "input", in.Name, "by", f.By, "in_flight_bytes", limit)
+	return nil
+}
+
+// outputsInFlight sums what the outputs hold in flight.
+func (a *Agent) outputsInFlight() int64 {
+	var sum int64
+	writers := max(a.cfg.Workers, 1)
+	for _, o := range a.outputs {
+		if b, ok := o.(interface{ InFlightBytes(writers int) int64 }); ok {
+			sum += b.InFlightBytes(writers)
+		}
+	}
+	if sum == 0 {
+		return defaultFairInFlight
+	}
+	return sum
+}
+
+// FairShareStatus is an input's fair share on the status page.
+type FairShareStatus struct {
+	InFlightBytes int64                 `json:"in_flight_bytes"`
+	LimitBytes    int64                 `json:"limit_bytes"`
+	Waiting       int64                 `json:"waiting_batches"`
+	Keys          []fairshare.KeyStatus `json:"keys"`
+}
+
+// fairStatus is input name's fair share, or nil when it is off.
+func (a *Agent) fairStatus(name string) *FairShareStatus {
+	s := a.fair[name]
+	if s == nil {
+		return nil
+	}
+	st := s.Stats()
+	return &FairShareStatus{
+		InFlightBytes: st.InFlight.Load(), LimitBytes: s.Limit(), Waiting: st.Waiting.Load(),
+		Keys: s.Keys(),
+	}
+}

@@ -1,0 +1,104 @@
+package tail
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/sluicelog/sluice/agent/fairshare"
+	"github.com/sluicelog/sluice/internal/timerpool"
+)
+
+// The hooks of fair_share (agent/fairshare): a reader asks the input's
+// scheduler before it hands a batch over, and gives the bytes back when
+// the batch is acknowledged. While it waits it reads nothing more of its
+// file: the file is the buffer, and nothing is dropped.
+
+// fairShare is an input's scheduler and how it names keys.
+type fairShare struct {
+	sched  *fairshare.Scheduler
+	policy fairshare.Policy
+}
+
+// share is a reader's ticket and what each of its batches in flight was
+// charged, by sequence number (at most maxInFlight are in flight).
+type share struct {
+	sched   *fairshare.Scheduler
+	ticket  *fairshare.Ticket
+	charged [maxInFlight]atomic.Int64
+}
+
+// ShareFairly turns fair share on for the files opened from now on; call
+// it before Run.
+func (t *Tailer) ShareFairly(s *fairshare.Scheduler, p fairshare.Policy) {
+	t.fair = &fairShare{sched: s, policy: p}
+}
+
+// FairShare is the input's scheduler, or nil when fair_share is off.
+func (t *Tailer) FairShare() *fairshare.Scheduler {
+	if t.fair == nil {
+		return nil
+	}
+	return t.fair.sched
+}
+
+// joinShare gives a new reader its ticket.
+func (r *fileReader) joinShare() {
+	f := r.t.fair
+	if f == nil {
+		return
+	}
+	name, weight := f.policy.Key(r.names.Namespace, r.names.Pod, r.names.Container)
+	r.share = &share{sched: f.sched, ticket: f.sched.Join(name, weight)}
+}
+
+// leaveShare gives the ticket back when the reader stops; acks of its
+// batches still in flight give their bytes back through share.
+func (r *fileReader) leaveShare() {
+	if r.share != nil {
+		r.share.ticket.Leave()
+	}
+}
+
+// admit waits until the scheduler admits n bytes, looking at the file
+// every poll_interval meanwhile (as push does); false when ctx ended.
+func (r *fileReader) admit(ctx context.Context, n int64) bool {
+	s := r.share
+	if s == nil || s.ticket.Request(n) {
+		return true
+	}
+	poll := r.t.cfg.PollInterval.D()
+	tm := timerpool.Get(poll)
+	defer timerpool.Put(tm)
+	for {
+		select {
+		case <-s.ticket.Ready():
+			return true
+		case <-ctx.Done():
+			if s.ticket.Cancel() {
+				s.sched.Release(n)
+			}
+			return false
+		case <-tm.C:
+			r.look()
+			tm.Reset(poll)
+		}
+	}
+}
+
+// charge notes the bytes admitted for batch seq.
+func (r *fileReader) charge(seq uint64, n int64) {
+	if r.share != nil {
+		r.share.charged[seq%maxInFlight].Store(n)
+	}
+}
+
+// refund gives back what batch seq was charged: it was acknowledged, or
+// never handed over.
+func (r *fileReader) refund(seq uint64) {
+	if r.share == nil {
+		return
+	}
+	if n := r.share.charged[seq%maxInFlight].Swap(0); n > 0 {
+		r.share.sched.Release(n)
+	}
+}
