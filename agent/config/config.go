@@ -55,7 +55,7 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	cfg, err := Parse(raw, nil)
+	cfg, err := parse(raw, nil, onNode)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -72,17 +72,32 @@ func Load(path string) (*Config, error) {
 // its key and line; no message carries a value that came from the
 // environment.
 func Parse(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
-	return parse(raw, lookup, false)
+	return parse(raw, lookup, readFiles)
 }
 
 // ParseOffline is Parse without reading the files the config names
 // (tokens, passwords, certificates, templates): what sluice test and
 // sluice explain load on a machine that is not the node.
 func ParseOffline(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
-	return parse(raw, lookup, true)
+	return parse(raw, lookup, offline)
 }
 
-func parse(raw []byte, lookup func(string) (string, bool), offline bool) (*Config, error) {
+// mode is how much of the machine parse looks at.
+type mode int
+
+const (
+	// readFiles (Parse): the files the config names are read.
+	readFiles mode = iota
+	// offline (ParseOffline): no file is read.
+	offline
+	// onNode (Load, for the agent and -validate): also, data_dir must be
+	// a writable folder or one that can be created. Parse leaves it: a
+	// config parsed in a test or a tool need not name a folder of this
+	// machine.
+	onNode
+)
+
+func parse(raw []byte, lookup func(string) (string, bool), m mode) (*Config, error) {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
@@ -92,7 +107,7 @@ func parse(raw []byte, lookup func(string) (string, bool), offline bool) (*Confi
 		return nil, errors.New(env.restore(err.Error()))
 	}
 	var done []expansion
-	cfg, err := decode(root, &env, lookup, &done, offline)
+	cfg, err := decode(root, &env, lookup, &done, m)
 	if err != nil {
 		msg := hideValues(env.restore(err.Error()), done)
 		return nil, errors.New(msg)
@@ -100,12 +115,12 @@ func parse(raw []byte, lookup func(string) (string, bool), offline bool) (*Confi
 	return cfg, nil
 }
 
-func decode(root *yaml.Node, env *envText, lookup func(string) (string, bool), done *[]expansion, offline bool) (*Config, error) {
+func decode(root *yaml.Node, env *envText, lookup func(string) (string, bool), done *[]expansion, m mode) (*Config, error) {
 	if err := env.expandTree(root, lookup, done); err != nil {
 		return nil, err
 	}
 	p := newProblems(root)
-	p.offline = offline
+	p.offline = m == offline
 	checkTree(root, reflect.TypeFor[Config](), nil, p)
 	cfg := Default()
 	if root.Kind != 0 {
@@ -133,6 +148,9 @@ func decode(root *yaml.Node, env *envText, lookup func(string) (string, bool), d
 		}
 	}
 	cfg.validate(p)
+	if m == onNode {
+		checkDataDir(p, cfg.DataDir)
+	}
 	if len(p.errs) > 0 {
 		return nil, p.err()
 	}

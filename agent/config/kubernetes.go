@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"time"
 
 	"github.com/sluicelog/sluice/internal/redact"
@@ -90,6 +91,13 @@ func validateKubernetes(p *problems, k Kubernetes) {
 		if k.Kubelet.Interval.D() < 100*time.Millisecond {
 			p.add("must be at least 100ms", at("kubelet", "interval"))
 		}
+		// What the kubelet source reads: the token on every poll (a
+		// missing one sends none, and the kubelet answers 401), the CA
+		// at start (kube.New).
+		checkKubeletToken(p, k.Kubelet.TokenFile, at("kubelet", "token_file"))
+		if !k.Kubelet.InsecureSkipVerify {
+			checkCAFile(p, k.Kubelet.CAFile, at("kubelet", "ca_file"))
+		}
 	default:
 		p.add("must be apiserver or kubelet, got %q", at("source"), k.Source)
 	}
@@ -101,5 +109,21 @@ func validateKubernetes(p *problems, k Kubernetes) {
 	}
 	if k.SyncTimeout.D() < time.Millisecond {
 		p.add("must be at least 1ms", at("sync_timeout"))
+	}
+}
+
+// checkKubeletToken checks the token the kubelet source sends. It reads
+// it again on every poll; without it the poll goes without a token, and
+// the kubelet answers 401 every time.
+func checkKubeletToken(p *problems, path string, at []any) {
+	if path == "" || p.offline {
+		return
+	}
+	b, err := readFile(path)
+	switch {
+	case err != nil:
+		p.add("%v; the kubelet refuses a pod list without a token (token_file: \"\" for a kubelet that takes none)", at, err)
+	case strings.TrimSpace(string(b)) == "":
+		p.add("file %s is empty", at, path)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // The checks here are what the start would find out about the world the
@@ -131,4 +133,45 @@ func checkTemplateFile(p *problems, path string, at []any) {
 	if _, ok := obj["index_patterns"]; !ok {
 		p.add("file %s has no index_patterns: not a composable index template", at, path)
 	}
+}
+
+// checkDataDir checks that the agent can keep its checkpoints and lock in
+// dir: a writable folder, or one it can create (checkpoint.Open makes it
+// with its parents).
+func checkDataDir(p *problems, dir string) {
+	at := []any{"data_dir"}
+	for d := dir; d != ""; {
+		fi, err := os.Stat(d)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOTDIR):
+			// ENOTDIR: a file stands on the way, found further up.
+			parent := filepath.Dir(d)
+			if parent == d {
+				return
+			}
+			d = parent
+			continue
+		case err != nil:
+			p.add("folder %s cannot be checked: %v", at, dir, unwrapPath(err))
+		case !fi.IsDir() && d == dir:
+			p.add("%s is not a folder", at, dir)
+		case !fi.IsDir():
+			p.add("folder %s cannot be created: %s is not a folder", at, dir, d)
+		default:
+			if err := unix.Access(d, unix.W_OK|unix.X_OK); err != nil && d == dir {
+				p.add("folder %s is not writable (%v): the agent keeps its checkpoints there", at, dir, err)
+			} else if err != nil {
+				p.add("folder %s does not exist and cannot be created: %s is not writable (%v)", at, dir, d, err)
+			}
+		}
+		return
+	}
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
