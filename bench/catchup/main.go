@@ -35,6 +35,7 @@ func main() {
 	agent := flag.String("agent", "bin/sluice", "the sluice binary")
 	lines := flag.Int("lines", 200000, "backlog lines, over 4 files")
 	runs := flag.Int("runs", 3, "kill-and-restart runs (a fresh store and backlog each)")
+	flag.Var(&flushInterval, "flush-interval", "the output's bulk.flush_interval (default: the agent's own)")
 	flag.Parse()
 	var res []result
 	for i := range *runs {
@@ -79,6 +80,19 @@ func median(rs []result) result {
 }
 
 const files = 4
+
+// flushInterval is the output's bulk.flush_interval; 0 leaves the default.
+var flushInterval durationFlag
+
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string { return time.Duration(*d).String() }
+
+func (d *durationFlag) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	*d = durationFlag(v)
+	return err
+}
 
 func once(agentBin string, lines int) (result, error) {
 	var res result
@@ -203,7 +217,14 @@ outputs:
     index: "logs-{kubernetes.namespace_name}"
     id_field: sluice_id
     headers:
-%s`, data, addr, filepath.Join(logs, "*.log"), url, h)
+%s`, data, addr, filepath.Join(logs, "*.log"), url, h) + bulk()
+}
+
+func bulk() string {
+	if flushInterval == 0 {
+		return ""
+	}
+	return fmt.Sprintf("    bulk: { flush_interval: %s }\n", time.Duration(flushInterval))
 }
 
 func start(bin, cfg string) (*exec.Cmd, error) {
