@@ -54,13 +54,19 @@ type fileReader struct {
 	skipping bool          // dropping the rest of an over-long line
 	b        *record.Batch // the batch being filled
 	goneAt   time.Time     // when the path was first seen to lead elsewhere
-	lastData time.Time     // when the last bytes were read
+	// awaitingSince is when a moved file was found truncated with no
+	// first line yet (read.go, awaitHead).
+	awaitingSince time.Time
+	lastData      time.Time // when the last bytes were read
 
 	// idle is set while the reader waits at the end of the file with
 	// what it read handed over (but records held for joining): what
 	// tests wait on to know that nothing more arrives until a held record
 	// falls due or the file changes.
 	idle atomic.Bool
+	// awaiting is set while the reader waits for the first line of a
+	// moved file found truncated (pause), for tests.
+	awaiting atomic.Bool
 
 	acks  *watermark
 	share *share        // fair_share's ticket; nil when off (fair.go)
@@ -149,7 +155,7 @@ func (r *fileReader) closeFiles() {
 // goneGrace is how long a renamed or deleted file must stay quiet before it
 // is released.
 func (r *fileReader) goneGrace() time.Duration {
-	return max(time.Second, 2*r.t.cfg.PollInterval.D())
+	return max(r.t.goneGraceMin, 2*r.t.cfg.PollInterval.D())
 }
 
 // gone reports whether the path no longer leads to this file.

@@ -209,14 +209,15 @@ func (t *Tailer) noteHead(fp string, dev, ino uint64) {
 // copyOfAnother reports whether the file now starts with a generation read
 // from another file: a rotation copied that file over this one (logrotate
 // copying the live file onto the name this one was moved to). A file
-// truncated and written to again starts with a head of its own.
-func (r *fileReader) copyOfAnother() bool {
+// truncated and written to again starts with a head of its own. known is
+// false while the file has no first line to tell by.
+func (r *fileReader) copyOfAnother() (another, known bool) {
 	h, ok, err := readHead(r.f, r.path)
 	if err != nil || !ok {
-		return false
+		return false, false
 	}
 	r.t.mu.Lock()
 	defer r.t.mu.Unlock()
 	id, ok := r.t.heads[headFingerprint(h)]
-	return ok && id != fileID{r.dev, r.ino}
+	return ok && id != fileID{r.dev, r.ino}, true
 }

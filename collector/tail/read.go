@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/internal/timerpool"
 )
 
 // The read loop's steps. Each returns false when the reader stops (ctx
@@ -165,15 +166,25 @@ func (r *fileReader) truncation(ctx context.Context) bool {
 		r.release(ctx) // not truncated: its size lies (procfs-like)
 		return false
 	}
-	if r.gone() && r.copyOfAnother() {
+	if r.gone() {
 		// Rotated away, then rewritten (a later rotation copied the live
 		// file over it): that content is the live file's, read by its own
 		// reader. Otherwise it was truncated before it was moved (a
 		// copytruncate, then a rename), maybe long before a reader that
 		// was behind saw it: what it holds since is its own.
-		r.release(ctx)
-		return false
+		switch another, known := r.copyOfAnother(); {
+		case another:
+			r.release(ctx)
+			return false
+		case !known && r.awaitHead():
+			// Nothing at its head yet: cp onto a rotated name truncates
+			// it in place before it writes, and an empty file cannot tell
+			// whose copy it becomes (torture test: a generation read
+			// twice, under other ids, from the name it was copied to).
+			return r.pause(ctx)
+		}
 	}
+	r.awaitingSince = time.Time{}
 	if r.startRecovery(len(r.buf)) {
 		return true // buf holds the unfinished line; the copy continues it
 	}
@@ -184,6 +195,31 @@ func (r *fileReader) truncation(ctx context.Context) bool {
 	}
 	r.nextGeneration(fi.Size())
 	r.buf, r.skipping = r.buf[:0], false
+	return true
+}
+
+// awaitHead reports whether a moved file found truncated, without a first
+// line yet, is still given time to show one: up to goneGrace.
+func (r *fileReader) awaitHead() bool {
+	if r.awaitingSince.IsZero() {
+		r.awaitingSince = time.Now()
+	}
+	return time.Since(r.awaitingSince) < r.goneGrace()
+}
+
+// pause waits a poll_interval, or until the file changes; false when ctx
+// ended. awaiting is set meanwhile, for tests.
+func (r *fileReader) pause(ctx context.Context) bool {
+	r.awaiting.Store(true)
+	defer r.awaiting.Store(false)
+	t := timerpool.Get(r.t.cfg.PollInterval.D())
+	defer timerpool.Put(t)
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+	case <-r.wake:
+	}
 	return true
 }
 

@@ -318,6 +318,54 @@ func TestRotatedFileRewrittenIsNotReadAgain(t *testing.T) {
 	require.Equal(t, msgs("after", 0, 5), filter(e.sink.lines(), "after "))
 }
 
+// The same, with the copy written as cp writes onto an existing name: the
+// rotated file is truncated in place first, and its reader may look while
+// it is empty, when nothing tells whose content comes. It waits for the
+// first line: the live file's, so it is not read again (torture test: a
+// generation stored twice under different ids).
+func TestRotatedFileTruncatedThenRewrittenIsNotReadAgain(t *testing.T) {
+	e := newEnv(t)
+	e.tune = func(t *Tailer) { t.goneGraceMin = time.Minute } // p.1 stays followed
+	p := e.path("p", "ns")
+	e.write(p, numbered("old", 0, 20)...)
+	e.start()
+	e.waitLines(20)
+	require.NoError(t, os.Rename(p, p+".1"))
+	e.write(p, numbered("new", 0, 10)...)
+	e.waitLines(30)
+
+	require.NoError(t, os.Truncate(p+".1", 0))
+	// Its reader saw it empty: waits for a first line (or, before,
+	// started a new generation at once).
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.True(c, e.awaiting() || e.tailer.Stats().Truncations.Load() > 0)
+	}, 10*time.Second, 5*time.Millisecond)
+	live, err := os.ReadFile(p)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(p+".1", live, 0o644))
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		closed := e.tailer.Stats().FilesClosed.Load() == 1
+		require.True(c, closed || len(e.sink.lines()) > 30, "p.1 let go, or read again")
+	}, 10*time.Second, 5*time.Millisecond)
+	require.Equal(t, msgs("new", 0, 10), filter(e.sink.lines(), "new "), "the copy in the rotated file is not shipped again")
+	e.quiet()
+	require.Len(t, e.sink.lines(), 30)
+}
+
+// awaiting reports whether a reader waits for the first line of a moved
+// file it found truncated.
+func (e *env) awaiting() bool {
+	e.tailer.mu.Lock()
+	defer e.tailer.mu.Unlock()
+	for _, r := range e.tailer.readers {
+		if r.awaiting.Load() {
+			return true
+		}
+	}
+	return false
+}
+
 // An ack of a batch from before a truncation saves that generation's
 // fingerprint with its offset, never the new content's: otherwise a crash
 // right then would resume at the old offset inside the new content.

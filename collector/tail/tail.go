@@ -83,6 +83,9 @@ type Tailer struct {
 	limit      *loglimit.Limiter // warnings a flood could repeat: each message once a second
 	scanNow    chan struct{}
 	pruneEvery time.Duration // how often checkpoints of vanished files are dropped
+	// goneGraceMin is the least quiet time before a moved file is let go
+	// (fileReader.goneGrace); longer only in tests.
+	goneGraceMin time.Duration
 
 	mu      sync.Mutex
 	readers map[string]*fileReader // by checkpoint key: the files being read
@@ -102,23 +105,24 @@ type Tailer struct {
 // New returns a tailer for cfg.
 func New(cfg config.Input, node string, sink Sink, store *checkpoint.Store, logger *slog.Logger) *Tailer {
 	t := &Tailer{
-		cfg:        cfg,
-		node:       node,
-		sink:       sink,
-		store:      store,
-		logger:     logger.With("component", "tail", "input", cfg.Name),
-		now:        func() int64 { return time.Now().UnixNano() },
-		guard:      newGuard(cfg),
-		probeSize:  true,
-		scanNow:    make(chan struct{}, 1),
-		pruneEvery: time.Minute,
-		readers:    map[string]*fileReader{},
-		idle:       map[string]idleFile{},
-		failed:     map[string]string{},
-		wakers:     map[string]*fileReader{},
-		recovered:  map[copyID]bool{},
-		heads:      map[string]fileID{},
-		refused:    map[string]refusal{},
+		cfg:          cfg,
+		node:         node,
+		sink:         sink,
+		store:        store,
+		logger:       logger.With("component", "tail", "input", cfg.Name),
+		now:          func() int64 { return time.Now().UnixNano() },
+		guard:        newGuard(cfg),
+		probeSize:    true,
+		scanNow:      make(chan struct{}, 1),
+		pruneEvery:   time.Minute,
+		goneGraceMin: time.Second,
+		readers:      map[string]*fileReader{},
+		idle:         map[string]idleFile{},
+		failed:       map[string]string{},
+		wakers:       map[string]*fileReader{},
+		recovered:    map[copyID]bool{},
+		heads:        map[string]fileID{},
+		refused:      map[string]refusal{},
 	}
 	t.limit = loglimit.New(t.logger, time.Second)
 	return t
