@@ -93,7 +93,8 @@ type Pipeline interface {
 
 // Sources is everything the metrics describe.
 type Sources struct {
-	Version string
+	Version  string
+	Revision string // the source commit
 	// TimeFallbacks counts documents that kept the read time because
 	// their time field was missing or did not parse.
 	TimeFallbacks func() int64
@@ -200,7 +201,7 @@ func newCollector(s Sources) *collector {
 		ringCap:          desc("sluice_ring_capacity", "Batches the ring holds at most."),
 		tapSubs:          desc("sluice_tap_subscribers", "Clients of /api/v1/tap."),
 		tapDropped:       desc("sluice_tap_dropped_subscribers_total", "Tap clients dropped because they did not keep up."),
-		buildInfo:        desc("sluice_build_info", "Always 1; the labels say which build runs.", "version", "goversion"),
+		buildInfo:        desc("sluice_build_info", "Always 1; the labels say which build runs.", "version", "revision", "goversion"),
 		joined:           desc("sluice_input_multiline_records_total", "Records joined from several lines by a multiline rule (cut ones are also in sluice_input_truncated_records_total).", "input"),
 		rotatedUnread:    desc("sluice_input_rotated_unread_bytes_total", "Bytes a copytruncate left unread under a reader that was behind, by result: recovered (read from the copy beside the file, with the original's ids), lost (no copy held them; as far as the reader had seen the file).", "input", "result"),
 		filesRefused:     desc("sluice_input_files_refused_total", "Matched log files not read, by reason: outside_roots (a link leading out of allowed_roots), system (/proc, /sys, /dev), agent_file (data_dir, the config, secrets), size_unreliable (more content than its size says, like procfs). Each is counted once while it leads to the same place.", "input", "reason"),
@@ -323,7 +324,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.ckptLoad, prometheus.CounterValue, float64(n), reason)
 		}
 	}
-	gauge(c.buildInfo, 1, c.s.Version, runtime.Version())
+	gauge(c.buildInfo, 1, c.s.Version, c.s.Revision, runtime.Version())
 }
 
 // unixSeconds is t in Unix seconds; 0 for the zero time.

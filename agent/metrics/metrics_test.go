@@ -27,7 +27,7 @@ func constant(v int64) func() int64 { return func() int64 { return v } }
 func TestCollector(t *testing.T) {
 	var obs prometheus.Observer
 	src := Sources{
-		Version: "1.2.3",
+		Version: "1.2.3", Revision: "abc123",
 		Inputs: []Input{
 			{
 				Name: "containers", Records: constant(10), Bytes: constant(2000), ParseErrors: constant(1),
@@ -149,7 +149,7 @@ sluice_output_inflight_requests{output="idle"} 0
 sluice_ring_items 3
 # HELP sluice_build_info Always 1; the labels say which build runs.
 # TYPE sluice_build_info gauge
-sluice_build_info{goversion="` + goVersion() + `",version="1.2.3"} 1
+sluice_build_info{goversion="` + goVersion() + `",revision="abc123",version="1.2.3"} 1
 # HELP sluice_input_multiline_records_total Records joined from several lines by a multiline rule (cut ones are also in sluice_input_truncated_records_total).
 # TYPE sluice_input_multiline_records_total counter
 sluice_input_multiline_records_total{input="containers"} 6

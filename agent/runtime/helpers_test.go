@@ -127,7 +127,7 @@ func numbered(prefix string, from, n int) []string {
 // API.
 func runAgent(t *testing.T, raw string, out io.Writer, opts ...Option) (*Agent, string) {
 	t.Helper()
-	opts = append([]Option{WithVersion("test-1")}, opts...)
+	opts = append([]Option{WithVersion("test-1"), WithRevision("0123abcd")}, opts...)
 	a, err := New(parseConfig(t, raw), out, slog.New(slog.NewTextHandler(testLog{t}, nil)), opts...)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -56,7 +56,7 @@ func TestMetricsCountWhatWasSent(t *testing.T) {
 		require.Equal(c, float64(64<<20), promtest.Value(c, mfs, "sluice_pipeline_memory_limit_bytes"))
 		require.Equal(c, 1024.0, promtest.Value(c, mfs, "sluice_ring_capacity"))
 		require.Zero(c, promtest.Value(c, mfs, "sluice_ring_items"))
-		require.Equal(c, 1.0, promtest.Value(c, mfs, "sluice_build_info", "version", "test-1", "goversion", runtime.Version()))
+		require.Equal(c, 1.0, promtest.Value(c, mfs, "sluice_build_info", "version", "test-1", "revision", "0123abcd", "goversion", runtime.Version()))
 		require.Zero(c, promtest.Value(c, mfs, "sluice_tap_subscribers"))
 	}, 10*time.Second, 20*time.Millisecond)
 	mfs := promtest.Scrape(t, base)

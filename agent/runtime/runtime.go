@@ -72,6 +72,8 @@ type Agent struct {
 
 	readyMu     sync.Mutex
 	readyChecks []namedCheck
+
+	revision string // the source commit, for sluice_build_info
 }
 
 type namedCheck struct {
@@ -85,6 +87,9 @@ type Option func(*Agent)
 // WithVersion sets the version shown by /api/v1/status and
 // sluice_build_info.
 func WithVersion(v string) Option { return func(a *Agent) { a.version = v } }
+
+// WithRevision sets the source commit sluice_build_info shows.
+func WithRevision(r string) Option { return func(a *Agent) { a.revision = r } }
 
 // WithMetrics makes the agent's metrics part of l, the process's, which
 // outlives this instance: its counters go on in the next one after a
@@ -283,7 +288,7 @@ func (a *Agent) newFilters() error {
 // is empty.
 func (a *Agent) newAPI() error {
 	err := metrics.Register(a.registry, metrics.Sources{
-		Version: a.version, Inputs: a.inputStats, Outputs: a.outputStats, Pipeline: a.pipe,
+		Version: a.version, Revision: a.revision, Inputs: a.inputStats, Outputs: a.outputStats, Pipeline: a.pipe,
 		TimeFallbacks: a.enc.TimeFallbacks,
 		MemoryLimit:   int64(a.cfg.MemoryLimit), Checkpoints: a.store,
 	})

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	goruntime "runtime"
 	"runtime/pprof"
 	"syscall"
 
@@ -18,9 +19,6 @@ import (
 	"github.com/sluicelog/sluice/agent/runtime"
 	"github.com/sluicelog/sluice/internal/redact"
 )
-
-// version is set at build time: -ldflags "-X main.version=1.2.3".
-var version = "dev"
 
 func main() {
 	if len(os.Args) > 1 {
@@ -77,8 +75,9 @@ func run() int {
 	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
 
+	version, revision := buildVersion()
 	if *showVersion {
-		fmt.Println("sluice", version)
+		fmt.Printf("sluice %s (revision %s, %s)\n", version, revision, goruntime.Version())
 		return 0
 	}
 	// Every message goes through one redactor: no URL userinfo, password,
@@ -144,7 +143,7 @@ func run() int {
 		return c, err
 	}
 	build := func(c *config.Config) (*runtime.Agent, error) {
-		a, err := runtime.New(c, os.Stdout, logger, runtime.WithVersion(version),
+		a, err := runtime.New(c, os.Stdout, logger, runtime.WithVersion(version), runtime.WithRevision(revision),
 			runtime.WithMetrics(lasting), runtime.WithConfigHash(hashes[c]))
 		if err == nil {
 			// memory_limit is the whole agent's: the collector keeps the
@@ -153,7 +152,7 @@ func run() int {
 		}
 		return a, err
 	}
-	logger.Info("starting", "version", version, "config", *cfgPath)
+	logger.Info("starting", "version", version, "revision", revision, "config", *cfgPath)
 	err = runtime.Supervise(ctx, cfg, reload, load, build, logger)
 	code := runtime.ExitCode(err)
 	switch code {
