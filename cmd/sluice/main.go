@@ -29,6 +29,8 @@ func main() {
 			os.Exit(testMain(os.Args[2:])) // test.go
 		case "explain":
 			os.Exit(explainMain(os.Args[2:])) // explain.go
+		case "convert":
+			os.Exit(convertMain(os.Args[2:])) // convert.go
 		}
 	}
 	stop := profile()
