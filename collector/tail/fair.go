@@ -102,3 +102,19 @@ func (r *fileReader) refund(seq uint64) {
 		r.share.sched.Release(n)
 	}
 }
+
+// minChunk bounds how small fair_share cuts reads and batches.
+const minChunk = 4 << 10
+
+// chunk is the size of a read and of a batch: batch_bytes, or with
+// fair_share a sixteenth of its budget if that is less. Batches small
+// beside the budget keep several in flight, so the outputs' partly filled
+// bulk bodies are pushed out by the next batch rather than by
+// flush_interval, and a quiet key never waits behind one huge batch.
+func (t *Tailer) chunk() int {
+	c := int(t.cfg.BatchBytes)
+	if t.fair != nil {
+		c = min(c, max(int(t.fair.sched.Limit()/16), minChunk))
+	}
+	return c
+}

@@ -115,7 +115,7 @@ func lastLineEnd(f *os.File, size int64) (int64, error) {
 // run reads the file until it is gone and drained, or ctx ends.
 func (r *fileReader) run(ctx context.Context) {
 	defer r.closeFiles()
-	r.buf = make([]byte, 0, r.t.cfg.BatchBytes)
+	r.buf = make([]byte, 0, r.t.chunk())
 	r.lastData = time.Now()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()

@@ -31,7 +31,7 @@ func (r *fileReader) consume(ctx context.Context, n int) bool {
 	r.asm.flushDue(r.batch, 0)
 	end := r.asm.safe(base + int64(consumed))
 	r.buf = r.buf[:copy(r.buf, r.buf[consumed:])]
-	chunk := int(r.t.cfg.BatchBytes)
+	chunk := r.t.chunk()
 	if r.b != nil && len(r.b.Buf) >= chunk && !r.flush(ctx, end) {
 		return false
 	}
@@ -87,7 +87,7 @@ func (r *fileReader) cutLong(base int64, consumed int) int {
 func (r *fileReader) atEnd(ctx context.Context, timer *time.Timer) bool {
 	// A file that goes quiet right after a huge line must not keep the
 	// buffer that line grew (2 MiB for a 1 MiB max_line_bytes).
-	r.buf = shrink(r.buf, int(r.t.cfg.BatchBytes))
+	r.buf = shrink(r.buf, r.t.chunk())
 	r.asm.tick()
 	wait := r.asm.flushDue(r.batch, r.t.cfg.PollInterval.D())
 	if !r.flush(ctx, r.asm.safe(r.pos-int64(len(r.buf)))) {

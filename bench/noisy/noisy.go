@@ -1,0 +1,256 @@
+// Package noisy measures noisy neighbours (issue 28): noisy pods with a
+// backlog of pre-written lines in one namespace, quiet pods writing a few
+// lines a second in another, behind a store that is the bottleneck. It
+// reports how many quiet lines arrive within the window and their delivery
+// latency, and whether every line arrived exactly once.
+package noisy
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Options describe one run.
+type Options struct {
+	Agent      string // the sluice binary
+	Dir        string // work directory (logs, data, config)
+	NoisyPods  int
+	NoisyLines int // pre-written per noisy pod
+	QuietPods  int
+	QuietRate  float64       // lines per second per quiet pod
+	Window     time.Duration // quiet pods write for this long
+	Delay      time.Duration // the store's time per bulk request
+	MaxBytes   string        // bulk.max_bytes
+	FairShare  string        // the input's fair_share value, "" = off
+	Drain      bool          // after the window, wait for every line
+	DrainLimit time.Duration
+	Log        func(format string, args ...any)
+}
+
+// Result is what the store saw.
+type Result struct {
+	QuietWritten, QuietInWindow int
+	QuietP50, QuietP99, QuietMax time.Duration // latency of the quiet lines that arrived in the window
+	NoisyInWindow                int
+	DocsPerSec                   float64 // documents stored per second during the window
+	Drained                      bool    // every line arrived (Drain)
+	DrainTime                    time.Duration
+	Missing, Duplicates, Bad     int
+	Requests                     int
+}
+
+func (r Result) String() string {
+	s := fmt.Sprintf("quiet %d/%d lines in the window, latency p50 %.2fs p99 %.2fs max %.2fs; noisy %d lines in the window; %.0f docs/s; %d bulk requests",
+		r.QuietInWindow, r.QuietWritten, r.QuietP50.Seconds(), r.QuietP99.Seconds(), r.QuietMax.Seconds(), r.NoisyInWindow, r.DocsPerSec, r.Requests)
+	if r.Drained || r.Missing > 0 || r.Duplicates > 0 {
+		s += fmt.Sprintf("; drained in %.1fs: %d missing, %d duplicates, %d bad", r.DrainTime.Seconds(), r.Missing, r.Duplicates, r.Bad)
+	}
+	return s
+}
+
+const cid = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+func logPath(dir, pod, ns string) string {
+	return filepath.Join(dir, fmt.Sprintf("%s_%s_app-%s.log", pod, ns, cid))
+}
+
+// criLine is one kubelet CRI line whose message is "<pod> <seq> <nanos> pad".
+func criLine(pod string, seq int, at int64, pad string) string {
+	return fmt.Sprintf("2026-12-06T10:00:00.000000000Z stdout F %s %d %d %s\n", pod, seq, at, pad)
+}
+
+// Run runs the agent on a fresh directory and measures.
+func Run(ctx context.Context, o Options) (Result, error) {
+	logf := o.Log
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	logs, data := filepath.Join(o.Dir, "logs"), filepath.Join(o.Dir, "data")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		return Result{}, err
+	}
+	pad := strings.Repeat("x", 60)
+	for p := range o.NoisyPods {
+		var b strings.Builder
+		pod := fmt.Sprintf("noisy-%d", p)
+		for i := range o.NoisyLines {
+			b.WriteString(criLine(pod, i, 0, pad))
+		}
+		if err := os.WriteFile(logPath(logs, pod, "noisy"), []byte(b.String()), 0o644); err != nil {
+			return Result{}, err
+		}
+	}
+	store := newSlowStore(o.Delay)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return Result{}, err
+	}
+	srv := &http.Server{Handler: store}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	fair := ""
+	if o.FairShare != "" {
+		fair = ", fair_share: " + o.FairShare
+	}
+	cfg := fmt.Sprintf(`node_name: bench
+data_dir: %s
+memory_limit: 256MiB
+http: { listen: "" }
+kubernetes: { enabled: false }
+inputs:
+  - { name: containers, type: container_logs, paths: ["%s/*.log"], start_at: head, poll_interval: 100ms%s }
+outputs:
+  - name: es
+    type: elasticsearch
+    urls: ["http://%s"]
+    index: noisy-bench
+    bulk: { max_bytes: %s, flush_interval: 1s, workers: 2, compress: false }
+`, data, logs, fair, ln.Addr(), o.MaxBytes)
+	cfgPath := filepath.Join(o.Dir, "sluice.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		return Result{}, err
+	}
+	agentLog, err := os.Create(filepath.Join(o.Dir, "agent.log"))
+	if err != nil {
+		return Result{}, err
+	}
+	defer agentLog.Close()
+	cmd := exec.CommandContext(ctx, o.Agent, "-config", cfgPath)
+	cmd.Stdout, cmd.Stderr = agentLog, agentLog
+	if err := cmd.Start(); err != nil {
+		return Result{}, err
+	}
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	}()
+	logf("agent started; quiet pods write for %s", o.Window)
+
+	start := time.Now()
+	written := writeQuiet(ctx, logs, o)
+	if ctx.Err() != nil {
+		return Result{}, ctx.Err()
+	}
+	end := time.Now()
+	res := measure(store, o, written, start, end)
+	if !o.Drain {
+		return res, nil
+	}
+	want := o.NoisyPods*o.NoisyLines + written
+	deadline := time.Now().Add(o.DrainLimit)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for store.count() < want && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return res, ctx.Err()
+		case <-tick.C:
+		}
+	}
+	res.DrainTime = time.Since(start)
+	res.Missing, res.Duplicates, res.Bad = store.missing(o, written)
+	res.Drained = res.Missing == 0
+	return res, nil
+}
+
+// writeQuiet writes the quiet pods' lines at their rate for the window
+// and returns how many each wrote.
+func writeQuiet(ctx context.Context, logs string, o Options) int {
+	files := make([]*os.File, o.QuietPods)
+	for p := range files {
+		f, err := os.OpenFile(logPath(logs, fmt.Sprintf("quiet-%d", p), "quiet"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return 0
+		}
+		defer f.Close()
+		files[p] = f
+	}
+	every := time.Duration(float64(time.Second) / o.QuietRate)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	stop := time.After(o.Window)
+	n := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return n
+		case <-stop:
+			return n
+		case <-tick.C:
+			for p, f := range files {
+				_, _ = f.WriteString(criLine(fmt.Sprintf("quiet-%d", p), n, time.Now().UnixNano(), "q"))
+			}
+			n++
+		}
+	}
+}
+
+func (s *slowStore) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, m := range s.arrived {
+		n += len(m)
+	}
+	return n
+}
+
+// missing counts the lines that never arrived.
+func (s *slowStore) missing(o Options, quiet int) (missing, dups, bad int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	check := func(pod string, n int) {
+		for i := range n {
+			if _, ok := s.arrived[pod][i]; !ok {
+				missing++
+			}
+		}
+	}
+	for p := range o.NoisyPods {
+		check(fmt.Sprintf("noisy-%d", p), o.NoisyLines)
+	}
+	for p := range o.QuietPods {
+		check(fmt.Sprintf("quiet-%d", p), quiet)
+	}
+	return missing, s.dups, s.bad
+}
+
+// measure reads the store at the end of the window.
+func measure(s *slowStore, o Options, quiet int, start, end time.Time) Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := Result{QuietWritten: quiet * o.QuietPods, Requests: s.requests}
+	var lat []time.Duration
+	docs := 0
+	for pod, m := range s.arrived {
+		for seq, at := range m {
+			if at.After(end) {
+				continue
+			}
+			docs++
+			if strings.HasPrefix(pod, "quiet-") {
+				r.QuietInWindow++
+				lat = append(lat, at.Sub(time.Unix(0, s.written[pod][seq])))
+			} else {
+				r.NoisyInWindow++
+			}
+		}
+	}
+	r.DocsPerSec = float64(docs) / end.Sub(start).Seconds()
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		r.QuietP50 = lat[len(lat)/2]
+		r.QuietP99 = lat[min(len(lat)*99/100, len(lat)-1)]
+		r.QuietMax = lat[len(lat)-1]
+	}
+	return r
+}
