@@ -37,7 +37,7 @@ type Options struct {
 
 // Result is what the store saw.
 type Result struct {
-	QuietWritten, QuietInWindow int
+	QuietWritten, QuietInWindow  int
 	QuietP50, QuietP99, QuietMax time.Duration // latency of the quiet lines that arrived in the window
 	NoisyInWindow                int
 	DocsPerSec                   float64 // documents stored per second during the window
