@@ -40,8 +40,9 @@ type Result struct {
 	QuietWritten, QuietInWindow  int
 	QuietP50, QuietP99, QuietMax time.Duration // latency of the quiet lines that arrived in the window
 	NoisyInWindow                int
-	DocsPerSec                   float64 // documents stored per second during the window
-	Drained                      bool    // every line arrived (Drain)
+	DocsPerSec                   float64       // documents stored per second during the window
+	Drained                      bool          // every line arrived (Drain)
+	QuietAllP50, QuietAllP99     time.Duration // latency of every quiet line (Drain)
 	DrainTime                    time.Duration
 	Missing, Duplicates, Bad     int
 	Requests                     int
@@ -51,7 +52,8 @@ func (r Result) String() string {
 	s := fmt.Sprintf("quiet %d/%d lines in the window, latency p50 %.2fs p99 %.2fs max %.2fs; noisy %d lines in the window; %.0f docs/s; %d bulk requests",
 		r.QuietInWindow, r.QuietWritten, r.QuietP50.Seconds(), r.QuietP99.Seconds(), r.QuietMax.Seconds(), r.NoisyInWindow, r.DocsPerSec, r.Requests)
 	if r.Drained || r.Missing > 0 || r.Duplicates > 0 {
-		s += fmt.Sprintf("; drained in %.1fs: %d missing, %d duplicates, %d bad", r.DrainTime.Seconds(), r.Missing, r.Duplicates, r.Bad)
+		s += fmt.Sprintf("; drained in %.1fs: %d missing, %d duplicates, %d bad; every quiet line: p50 %.2fs p99 %.2fs",
+			r.DrainTime.Seconds(), r.Missing, r.Duplicates, r.Bad, r.QuietAllP50.Seconds(), r.QuietAllP99.Seconds())
 	}
 	return s
 }
@@ -145,7 +147,7 @@ outputs:
 	if !o.Drain {
 		return res, nil
 	}
-	want := o.NoisyPods*o.NoisyLines + written
+	want := o.NoisyPods*o.NoisyLines + written*o.QuietPods
 	deadline := time.Now().Add(o.DrainLimit)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -159,6 +161,7 @@ outputs:
 	res.DrainTime = time.Since(start)
 	res.Missing, res.Duplicates, res.Bad = store.missing(o, written)
 	res.Drained = res.Missing == 0
+	res.QuietAllP50, res.QuietAllP99 = store.quietLatency()
 	return res, nil
 }
 
@@ -253,4 +256,25 @@ func measure(s *slowStore, o Options, quiet int, start, end time.Time) Result {
 		r.QuietMax = lat[len(lat)-1]
 	}
 	return r
+}
+
+// quietLatency is the p50 and p99 delivery latency of every quiet line
+// that arrived.
+func (s *slowStore) quietLatency() (p50, p99 time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var lat []time.Duration
+	for pod, m := range s.arrived {
+		if !strings.HasPrefix(pod, "quiet-") {
+			continue
+		}
+		for seq, at := range m {
+			lat = append(lat, at.Sub(time.Unix(0, s.written[pod][seq])))
+		}
+	}
+	if len(lat) == 0 {
+		return 0, 0
+	}
+	slices.Sort(lat)
+	return lat[len(lat)/2], lat[min(len(lat)*99/100, len(lat)-1)]
 }
