@@ -56,9 +56,8 @@ type Agent struct {
 	ready   atomic.Bool
 	started time.Time
 
-	// What the metrics and the status page read.
-	inputStats  []metrics.Input
-	outputStats []metrics.Output
+	// What the status page reads: the configured inputs by name.
+	sources     []source
 	registry    *prometheus.Registry // this instance's collectors
 	lasting     *metrics.Lasting     // the process's: outlives reloads, served on /metrics
 	configHash  string
@@ -120,11 +119,8 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 				return nil, fmt.Errorf("output %s: %w", oc.Name, err)
 			}
 			a.outputs = append(a.outputs, o)
-			a.outputStats = append(a.outputStats, metrics.ElasticsearchOutput(o))
 		case "console":
-			o := console.New(oc.Name, stdout)
-			a.outputs = append(a.outputs, o)
-			a.outputStats = append(a.outputStats, metrics.ConsoleOutput(o))
+			a.outputs = append(a.outputs, console.New(oc.Name, stdout))
 		default:
 			return nil, fmt.Errorf("output %s: unknown type %q", oc.Name, oc.Type)
 		}
@@ -158,7 +154,7 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 				return nil, err
 			}
 			a.inputs = append(a.inputs, t)
-			a.inputStats = append(a.inputStats, metrics.TailInput(in.Name, t))
+			a.sources = append(a.sources, source{in.Name, in.Type, t})
 		case "syslog":
 			// Listen now, so a taken port fails the start, not just the input.
 			s, err := syslog.New(in, a.pipe, logger, syslog.WithFrameMemory(frames))
@@ -171,7 +167,7 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 				return nil, fmt.Errorf("input %s: %w", in.Name, err)
 			}
 			a.inputs = append(a.inputs, s)
-			a.inputStats = append(a.inputStats, metrics.SyslogInput(in.Name, s))
+			a.sources = append(a.sources, source{in.Name, in.Type, s})
 		default:
 			a.closeListeners()
 			store.Close()
@@ -287,18 +283,14 @@ func (a *Agent) newFilters() error {
 // newAPI registers the metrics and binds the HTTP API, unless http.listen
 // is empty.
 func (a *Agent) newAPI() error {
-	err := metrics.Register(a.registry, metrics.Sources{
-		Version: a.version, Revision: a.revision, Inputs: a.inputStats, Outputs: a.outputStats, Pipeline: a.pipe,
-		TimeFallbacks: a.enc.TimeFallbacks,
-		MemoryLimit:   int64(a.cfg.MemoryLimit), Checkpoints: a.store,
-	})
-	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
+	if err := a.registerMetrics(); err != nil {
+		return err
 	}
 	if a.cfg.HTTP.Listen == "" {
 		return nil
 	}
 	var token string
+	var err error
 	if a.cfg.HTTP.TokenFile != "" {
 		if token, err = config.ReadToken(a.cfg.HTTP.TokenFile); err != nil {
 			return fmt.Errorf("http.token_file: %w", err)

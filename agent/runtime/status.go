@@ -6,8 +6,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicelog/sluice/agent/console"
 	"github.com/sluicelog/sluice/agent/elasticsearch"
 	"github.com/sluicelog/sluice/agent/kube"
+	"github.com/sluicelog/sluice/agent/pipeline"
+	"github.com/sluicelog/sluice/collector/syslog"
 	"github.com/sluicelog/sluice/collector/tail"
 )
 
@@ -142,47 +145,13 @@ func (a *Agent) Status() Status {
 	if err := a.pipe.Health(); err != nil {
 		st.Health = err.Error()
 	}
-	for _, in := range a.inputStats {
-		is := InputStatus{
-			Name: in.Name, Type: in.Type,
-			Records: in.Records(), Bytes: in.Bytes(), ParseErrors: in.ParseErrors(),
-			Lost:      map[string]int64{},
-			FairShare: a.fairStatus(in.Name),
-		}
-		if in.Truncated != nil {
-			is.Truncated = in.Truncated()
-		}
-		for _, d := range in.Lost {
-			is.Lost[d.Reason] = d.Count()
-		}
-		if in.OldestUnacked != nil {
-			is.LagSeconds = ageSeconds(in.OldestUnacked(), time.Now())
-		}
-		if in.Files != nil {
-			is.Files = []FileStatus{}
-			now := time.Now()
-			in.Files(func(f tail.OpenFile) {
-				fs := FileStatus{Path: f.Path, Offset: f.Offset, Acked: f.Acked, Size: f.Size, Lag: f.Lag()}
-				fs.LagSeconds = ageSeconds(f.OldestUnacked, now)
-				is.Files = append(is.Files, fs)
-			})
-			slices.SortFunc(is.Files, func(x, y FileStatus) int { return strings.Compare(x.Path, y.Path) })
-		}
+	for _, src := range a.sources {
+		is := src.status()
+		is.FairShare = a.fairStatus(src.name)
 		st.Inputs = append(st.Inputs, is)
 	}
-	for i, o := range a.outputStats {
-		s := o.Stats()
-		out := OutputStatus{
-			Name: o.Name, Type: o.Type,
-			Sent: s.Sent, Duplicate: s.Duplicate, Failed: s.Failed,
-			ItemRetries: s.ItemRetries, RequestRetries: s.RequestRetries,
-			Bytes: s.Bytes, InFlight: s.InFlight,
-		}
-		if h, ok := a.outputs[i].(interface{ Health() elasticsearch.State }); ok {
-			hs := h.Health()
-			out.Health = &hs
-		}
-		st.Outputs = append(st.Outputs, out)
+	for _, o := range a.outputs {
+		st.Outputs = append(st.Outputs, outputStatus(o))
 	}
 	return st
 }
@@ -193,4 +162,59 @@ func ageSeconds(t, now time.Time) float64 {
 		return 0
 	}
 	return max(now.Sub(t).Seconds(), 0)
+}
+
+// source is a configured input, for the status page.
+type source struct {
+	name, typ string
+	in        input
+}
+
+// status reads the input's counters now.
+func (s source) status() InputStatus {
+	is := InputStatus{Name: s.name, Type: s.typ, Lost: map[string]int64{}}
+	now := time.Now()
+	switch in := s.in.(type) {
+	case *tail.Tailer:
+		st := in.Stats()
+		is.Records, is.Bytes, is.ParseErrors = st.Records.Load(), st.BytesRead.Load(), st.Malformed.Load()
+		is.Truncated = st.Truncated.Load()
+		is.LagSeconds = ageSeconds(in.OldestUnacked(), now)
+		is.Files = []FileStatus{}
+		in.OpenFiles(func(f tail.OpenFile) {
+			is.Files = append(is.Files, FileStatus{
+				Path: f.Path, Offset: f.Offset, Acked: f.Acked, Size: f.Size, Lag: f.Lag(),
+				LagSeconds: ageSeconds(f.OldestUnacked, now),
+			})
+		})
+		slices.SortFunc(is.Files, func(x, y FileStatus) int { return strings.Compare(x.Path, y.Path) })
+	case *syslog.Input:
+		st := in.Stats()
+		is.Records, is.Bytes, is.ParseErrors = st.Records.Load(), st.Bytes.Load(), st.Malformed.Load()
+		is.Truncated = st.Truncated.Load()
+		is.LagSeconds = ageSeconds(in.OldestUnacked(), now)
+		for _, l := range in.Lost() {
+			is.Lost[l.Reason] = l.Records
+		}
+	}
+	return is
+}
+
+// outputStatus reads the output's counters and health now.
+func outputStatus(o pipeline.Output) OutputStatus {
+	switch o := o.(type) {
+	case *elasticsearch.Output:
+		s := o.Stats()
+		h := o.Health()
+		return OutputStatus{
+			Name: o.Name(), Type: "elasticsearch",
+			Sent: s.DocsSent, Duplicate: s.DocsDuplicate, Failed: s.DocsFailed,
+			ItemRetries: s.ItemRetries, RequestRetries: s.RequestRetries,
+			Bytes: s.BytesSent, InFlight: s.InFlight, Health: &h,
+		}
+	case *console.Output:
+		s := o.Stats()
+		return OutputStatus{Name: o.Name(), Type: "console", Sent: s.Documents, Failed: s.Failed, Bytes: s.Bytes}
+	}
+	return OutputStatus{}
 }
