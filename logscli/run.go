@@ -152,7 +152,7 @@ func run(ctx context.Context, o *Options, stdout io.Writer, getenv func(string) 
 		}
 		return history(ctx, hist, o, f, to, p, nil)
 	}
-	return follow(ctx, o, f, kube, hist, p, log)
+	return follow(ctx, o, f, kube, owner, hist, p, log)
 }
 
 // joinSelectors is both selectors: a comma is AND.
@@ -214,17 +214,24 @@ func history(ctx context.Context, h historySource, o *Options, f *entry.Filter, 
 
 // follow starts the live streams, buffers them while history (if any) is
 // printed, then prints them as they come.
-func follow(ctx context.Context, o *Options, f *entry.Filter, kube *live.Kube, hist historySource, p *printer, log *slog.Logger) error {
+func follow(ctx context.Context, o *Options, f *entry.Filter, kube *live.Kube, owner *kubelogs.Owner, hist historySource, p *printer, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	in := make(chan *entry.Entry, 256)
 	tail := live.New(in, log)
+	// When pods/log is followed: its error, and its end.
+	apiErr, apiDone := make(chan error, 1), make(chan struct{})
+	following := false
 	defer func() {
 		cancel()
 		tail.Wait()
+		if following {
+			<-apiDone
+		}
 	}()
 	sm := newSeam(hist != nil && hist.byTime())
 	buffered := unbounded(ctx, in, sm.noteLive)
 	q := f.TapQuery()
+	start := time.Now()
 
 	var targets []live.Target
 	if len(o.Agents) > 0 {
@@ -245,15 +252,24 @@ func follow(ctx context.Context, o *Options, f *entry.Filter, kube *live.Kube, h
 			return err
 		}
 		if len(targets) == 0 {
-			return fmt.Errorf("no sluice agents found: no running pod in namespace %s matches %s (is sluice installed? see --agent-namespace, --agent-selector)",
-				o.AgentNamespace, o.AgentSelector)
+			// kubectl logs -f's way, for every pod the query selects.
+			log.Info("no sluice agents found (no running pod in namespace " + o.AgentNamespace + " matches " + o.AgentSelector +
+				"): following through the Kubernetes API instead, one pods/log stream per container, as kubectl logs -f does")
+			following = true
+			kq := kubelogs.Query{Namespace: f.Namespace, Selector: f.Labels, Node: f.Node, Owner: owner, Filter: f}
+			go func() {
+				defer close(apiDone)
+				apiErr <- kubelogs.Follow(ctx, kube.Client(), kq, start, in, log)
+			}()
 		}
 	}
-	if err := connectError(tail.Sync(ctx, targets), len(targets)); err != nil {
-		return err
-	}
-	if len(o.Agents) == 0 {
-		go resync(ctx, kube, tail, q, o.Resync, log)
+	if !following {
+		if err := connectError(tail.Sync(ctx, targets), len(targets)); err != nil {
+			return err
+		}
+		if len(o.Agents) == 0 {
+			go resync(ctx, kube, tail, q, o.Resync, log)
+		}
 	}
 
 	if hist != nil {
@@ -284,6 +300,8 @@ func follow(ctx context.Context, o *Options, f *entry.Filter, kube *live.Kube, h
 			}
 			select {
 			case e = <-buffered:
+			case err := <-apiErr:
+				return err
 			case <-ctx.Done():
 				return nil
 			}

@@ -56,8 +56,8 @@ func TestLiveThroughAPIServer(t *testing.T) {
 	require.Equal(t, `level=INFO msg="agent gone; its stream is closed" agent=sluice-a@node-a#uid-sluice-a`+"\n", c.stderr.String())
 }
 
-// TestAPIServerErrors: RBAC refusals, refused credentials and a namespace
-// without agents are one line each and exit 1.
+// TestAPIServerErrors: RBAC refusals and refused credentials are one line
+// each and exit 1. (No agents at all: TestFollowThroughKubernetesAPI.)
 func TestAPIServerErrors(t *testing.T) {
 	requireBinaries(t)
 	api := newFakeAPIServer(t)
@@ -76,8 +76,6 @@ func TestAPIServerErrors(t *testing.T) {
 			`logs: forbidden by RBAC: tap of agent sluice-a through the API server: pods "sluice-a" is forbidden: User "lister" cannot get resource "pods/proxy" in API group "" in the namespace "sluice"`},
 		{[]string{"--context", "stranger"},
 			`logs: unauthorized: the API server refused the kubeconfig's credentials (list agent pods in namespace sluice)`},
-		{[]string{"--agent-namespace", "elsewhere"},
-			`logs: no sluice agents found: no running pod in namespace elsewhere matches app.kubernetes.io/name=sluice,app.kubernetes.io/component=agent (is sluice installed? see --agent-namespace, --agent-selector)`},
 	} {
 		_, stderr, code := runCLI(t, env, append([]string{"-f", "--kubeconfig", kc}, tc.args...)...)
 		require.Equal(t, 1, code, "%v", tc.args)

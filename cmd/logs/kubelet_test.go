@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"crypto/tls"
 	"fmt"
 	"net/http"
@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"github.com/stretchr/testify/require"
 )
 
@@ -28,12 +29,17 @@ import (
 // its RFC 3339 time with nanoseconds, limitBytes cuts the output, and
 // previous=true reads the previous instance's file. A file that does not
 // exist answers like a container without logs (the kubelet: 400 "previous
-// terminated container ... not found" for previous).
+// terminated container ... not found" for previous). follow=true keeps
+// the answer open and writes each line appended to the file as it comes
+// (the API reference's "follow: Follow the log stream of the pod"; the
+// kubelet waits for writes with fsnotify, ReadLogs), until the client
+// goes or the file is removed.
 type fakeKubelet struct {
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	requests []string // query strings, in order
+	mu        sync.Mutex
+	requests  []string // query strings, in order
+	following int      // follow=true requests open
 }
 
 // kubeletFile is where fakeKubelet reads a container's log: the file
@@ -92,7 +98,23 @@ func (k *fakeKubelet) serve(w http.ResponseWriter, r *http.Request, dir string) 
 	k.requests = append(k.requests, parts[1]+"/"+parts[2]+"?"+q.Encode())
 	k.mu.Unlock()
 	previous := q.Get("previous") == "true"
-	f, err := os.Open(kubeletFile(dir, parts[0], parts[1], parts[2], previous))
+	path := kubeletFile(dir, parts[0], parts[1], parts[2], previous)
+	follow := q.Get("follow") == "true"
+	var watcher *fsnotify.Watcher
+	if follow {
+		// Watch before reading, so no write falls between the two (the
+		// kubelet waits for writes with fsnotify too).
+		var err error
+		if watcher, err = fsnotify.NewWatcher(); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer watcher.Close()
+		if err := watcher.Add(path); err != nil {
+			follow = false // no file yet: answered below like the kubelet
+		}
+	}
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		if previous {
 			http.Error(w, fmt.Sprintf("previous terminated container %q in pod %q not found", parts[2], parts[1]), http.StatusBadRequest)
@@ -101,25 +123,7 @@ func (k *fakeKubelet) serve(w http.ResponseWriter, r *http.Request, dir string) 
 		w.WriteHeader(http.StatusOK) // a container that has written nothing
 		return
 	}
-	defer f.Close()
-	type line struct {
-		t   time.Time
-		msg string
-	}
-	var lines []line
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// CRI: TIME STREAM TAG MESSAGE
-		fs := strings.SplitN(sc.Text(), " ", 4)
-		if len(fs) < 4 {
-			continue
-		}
-		ts, err := time.Parse(time.RFC3339Nano, fs[0])
-		if err != nil {
-			continue
-		}
-		lines = append(lines, line{ts, fs[3]})
-	}
+	lines, offset := criLines(raw)
 	if s := q.Get("tailLines"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {
@@ -143,21 +147,88 @@ func (k *fakeKubelet) serve(w http.ResponseWriter, r *http.Request, dir string) 
 	if s := q.Get("limitBytes"); s != "" {
 		limit, _ = strconv.Atoi(s)
 	}
-	var b strings.Builder
-	for _, l := range lines {
-		if l.t.Before(since) {
-			continue
+	format := func(lines []criLine) string {
+		var b strings.Builder
+		for _, l := range lines {
+			if l.t.Before(since) {
+				continue
+			}
+			if q.Get("timestamps") == "true" {
+				// The kubelet's RFC3339NanoFixed.
+				b.WriteString(l.t.Format("2006-01-02T15:04:05.000000000Z07:00") + " ")
+			}
+			b.WriteString(l.msg + "\n")
 		}
-		if q.Get("timestamps") == "true" {
-			// The kubelet's RFC3339NanoFixed.
-			b.WriteString(l.t.Format("2006-01-02T15:04:05.000000000Z07:00") + " ")
-		}
-		b.WriteString(l.msg + "\n")
+		return b.String()
 	}
-	out := b.String()
+	out := format(lines)
 	if limit >= 0 && len(out) > limit {
 		out = out[:limit]
 	}
 	w.Header().Set("Content-Type", "text/plain")
 	_, _ = w.Write([]byte(out))
+	if follow {
+		k.follow(w, r, watcher, path, offset, format)
+	}
+}
+
+// follow writes the lines appended to path after offset as they come,
+// until the client goes or the file is removed (the container with it).
+func (k *fakeKubelet) follow(w http.ResponseWriter, r *http.Request, watcher *fsnotify.Watcher, path string, offset int, format func([]criLine) string) {
+	flusher := w.(http.Flusher)
+	k.mu.Lock()
+	k.following++
+	k.mu.Unlock()
+	defer func() {
+		k.mu.Lock()
+		k.following--
+		k.mu.Unlock()
+	}()
+	for {
+		flusher.Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case ev, ok := <-watcher.Events:
+			if !ok || ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+				return
+			}
+		case <-watcher.Errors:
+			return
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return
+		}
+		lines, n := criLines(raw[offset:])
+		offset += n
+		if _, err := w.Write([]byte(format(lines))); err != nil {
+			return
+		}
+	}
+}
+
+// criLine is a line of a CRI log file.
+type criLine struct {
+	t   time.Time
+	msg string
+}
+
+// criLines parses the complete lines of raw (TIME STREAM TAG MESSAGE)
+// and returns them with the bytes they take.
+func criLines(raw []byte) ([]criLine, int) {
+	end := bytes.LastIndexByte(raw, '\n') + 1
+	var out []criLine
+	for _, l := range strings.Split(string(raw[:end]), "\n") {
+		fs := strings.SplitN(l, " ", 4)
+		if len(fs) < 4 {
+			continue
+		}
+		ts, err := time.Parse(time.RFC3339Nano, fs[0])
+		if err != nil {
+			continue
+		}
+		out = append(out, criLine{ts, fs[3]})
+	}
+	return out, end
 }

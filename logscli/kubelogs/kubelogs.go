@@ -84,29 +84,19 @@ func History(ctx context.Context, cs kubernetes.Interface, q Query, fn func(*ent
 
 // Pods lists the pods the query selects, by name.
 func Pods(ctx context.Context, cs kubernetes.Interface, q Query) ([]corev1.Pod, error) {
-	opts := metav1.ListOptions{LabelSelector: q.Selector}
-	if q.Node != "" {
-		opts.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", q.Node).String()
-	}
-	list, err := cs.CoreV1().Pods(q.Namespace).List(ctx, opts)
+	list, err := cs.CoreV1().Pods(q.Namespace).List(ctx, q.listOptions())
 	if err != nil {
 		return nil, explain("list pods"+inNamespace(q.Namespace), err)
 	}
 	var out []corev1.Pod
 	for _, p := range list.Items {
-		if q.Filter != nil && !q.Filter.MatchPodName(p.Name) {
-			continue
+		ok, err := q.wants(ctx, cs, &p)
+		if err != nil {
+			return nil, err
 		}
-		if q.Owner != nil {
-			ok, err := q.Owner.owns(ctx, cs, &p)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue
-			}
+		if ok {
+			out = append(out, p)
 		}
-		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Namespace != out[j].Namespace {
@@ -115,6 +105,27 @@ func Pods(ctx context.Context, cs kubernetes.Interface, q Query) ([]corev1.Pod, 
 		return out[i].Name < out[j].Name
 	})
 	return out, nil
+}
+
+// wants applies what the server cannot select by: the pod's name and
+// its owner.
+func (q Query) wants(ctx context.Context, cs kubernetes.Interface, p *corev1.Pod) (bool, error) {
+	if q.Filter != nil && !q.Filter.MatchPodName(p.Name) {
+		return false, nil
+	}
+	if q.Owner == nil {
+		return true, nil
+	}
+	return q.Owner.owns(ctx, cs, p)
+}
+
+// listOptions select the query's pods on the server: labels and node.
+func (q Query) listOptions() metav1.ListOptions {
+	opts := metav1.ListOptions{LabelSelector: q.Selector}
+	if q.Node != "" {
+		opts.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", q.Node).String()
+	}
+	return opts
 }
 
 func inNamespace(ns string) string {
@@ -178,21 +189,7 @@ func containerLog(ctx context.Context, cs kubernetes.Interface, p *corev1.Pod, c
 		return nil, explain(fmt.Sprintf("logs of %s/%s container %s", p.Namespace, p.Name, container), err)
 	}
 	defer rc.Close()
-	kube := map[string]any{
-		"namespace_name": p.Namespace, "pod_name": p.Name, "pod_id": string(p.UID),
-		"container_name": container, "host": p.Spec.NodeName,
-	}
-	if q.Owner != nil {
-		// Pods listed for a workload are its own (Owner.owns).
-		kube["owner"] = map[string]any{"kind": q.Owner.Kind, "name": q.Owner.Name}
-	}
-	if len(p.Labels) > 0 {
-		labels := make(map[string]any, len(p.Labels))
-		for k, v := range p.Labels {
-			labels[k] = v
-		}
-		kube["labels"] = labels
-	}
+	kube := podKube(p, container, q)
 	var out []*entry.Entry
 	br := bufio.NewReaderSize(rc, 64<<10)
 	for {
@@ -209,6 +206,27 @@ func containerLog(ctx context.Context, cs kubernetes.Interface, p *corev1.Pod, c
 			return out, fmt.Errorf("logs of %s/%s container %s: read: %w", p.Namespace, p.Name, container, err)
 		}
 	}
+}
+
+// podKube is the "kubernetes" object of a container's records, as the
+// agent's, minus what pods/log does not say (stream, ids).
+func podKube(p *corev1.Pod, container string, q Query) map[string]any {
+	kube := map[string]any{
+		"namespace_name": p.Namespace, "pod_name": p.Name, "pod_id": string(p.UID),
+		"container_name": container, "host": p.Spec.NodeName,
+	}
+	if q.Owner != nil {
+		// Pods listed for a workload are its own (Owner.owns).
+		kube["owner"] = map[string]any{"kind": q.Owner.Kind, "name": q.Owner.Name}
+	}
+	if len(p.Labels) > 0 {
+		labels := make(map[string]any, len(p.Labels))
+		for k, v := range p.Labels {
+			labels[k] = v
+		}
+		kube["labels"] = labels
+	}
+	return kube
 }
 
 // parseLine reads `TIMESTAMP LINE`, what pods/log with timestamps=true

@@ -3,6 +3,7 @@ package kubelogs
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -15,6 +16,7 @@ type Owner struct {
 	Kind, Name, Namespace string
 	UID                   string // the workload's; set by Resolve
 
+	mu      sync.Mutex        // history and the follow streams ask at once
 	rsOwner map[string]string // ReplicaSet UID -> its controller's UID, looked up once
 }
 
@@ -87,6 +89,8 @@ func (o *Owner) owns(ctx context.Context, cs kubernetes.Interface, p *corev1.Pod
 	if o.Kind != "Deployment" || ref.Kind != "ReplicaSet" {
 		return false, nil
 	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	if o.rsOwner == nil {
 		o.rsOwner = map[string]string{}
 	}
