@@ -257,7 +257,9 @@ func TestSyslogLagSeenOnMetricsAndStatus(t *testing.T) {
 	require.NoError(t, os.WriteFile(pwFile, []byte("pw-Lag7\n"), 0o600))
 	addr := freeAddr(t)
 	text := syslogConfig(filepath.Join(dir, "data"), addr, addr, "http://"+gate.addr)
-	text = strings.Replace(text, "    type: elasticsearch\n", "    type: elasticsearch\n    username: sluice\n    password_file: "+pwFile+"\n", 1)
+	// Retries stay a second apart at most, so the store's return is seen
+	// at once however long the outage lasted on a loaded machine.
+	text = strings.Replace(text, "    type: elasticsearch\n", "    type: elasticsearch\n    username: sluice\n    password_file: "+pwFile+"\n    retry: { initial: 100ms, max: 1s }\n", 1)
 	cfg := filepath.Join(dir, "sluice.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte(text), 0o600))
 	a := startAgent(t, "sluice", cfg)
