@@ -136,3 +136,49 @@ func TestBadTestFiles(t *testing.T) {
 		t.Errorf("unknown key: exit %d:\n%s", code, out)
 	}
 }
+
+// The README's example test file passes against a config of the shape it
+// describes; -run picks one of its cases.
+func TestReadmeExample(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(agenttest.ModuleRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(raw)
+	at := strings.Index(s, "## Testing your pipeline")
+	if at < 0 {
+		t.Fatal("README has no Testing your pipeline section")
+	}
+	s = s[at:]
+	start := strings.Index(s, "```yaml\n")
+	end := strings.Index(s[start+8:], "```")
+	if start < 0 || end < 0 {
+		t.Fatal("no yaml example in the section")
+	}
+	example := s[start+8 : start+8+end]
+	dir := t.TempDir()
+	cfg := `node_name: ${NODE_NAME}
+data_dir: /var/lib/sluice
+inputs:
+  - { name: containers, type: container_logs, paths: [/var/log/containers/*.log] }
+  - { name: syslog, type: syslog, udp: 0.0.0.0:5140 }
+kubernetes: { enabled: true }
+transforms:
+  - { type: json, field: log }
+outputs:
+  - { name: es, type: elasticsearch, urls: ["${ES_URL}"], password_file: /nonexistent/on/this/machine }
+`
+	for name, body := range map[string]string{"sluice.yaml": cfg, "readme.test.yaml": example} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, code := runSluice(t, dir, "test", "-v", ".")
+	if code != 0 || strings.Count(out, "--- PASS") != 2 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	out, code = runSluice(t, dir, "test", "-v", "-run", "syslog", "readme.test.yaml")
+	if code != 0 || strings.Count(out, "--- PASS") != 1 || !strings.Contains(out, "readme.test.yaml/syslog") {
+		t.Fatalf("-run syslog: exit %d:\n%s", code, out)
+	}
+}
