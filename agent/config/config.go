@@ -142,10 +142,8 @@ func decode(root *yaml.Node, env *envText, lookup func(string) (string, bool), d
 	for i := range cfg.Outputs {
 		DefaultOutput(&cfg.Outputs[i])
 	}
-	for i := range cfg.Transforms {
-		if isFilter(cfg.Transforms[i].Type) {
-			defaultFilter(&cfg.Transforms[i], i)
-		}
+	for i, t := range cfg.Transforms {
+		defaultFilter(t, i)
 	}
 	cfg.validate(p)
 	if m == onNode {

@@ -85,9 +85,10 @@ func TestParserTransforms(t *testing.T) {
 		"  - { type: regex, pattern: \"^(?P<code>\\\\d+)\", types: { code: int } }\n"), env(nil))
 	require.NoError(t, err)
 	require.Len(t, cfg.Transforms, 4)
-	require.Nil(t, cfg.Transforms[1].Regex)
-	require.NotNil(t, cfg.Transforms[2].Regex)
-	require.Equal(t, []string{"code"}, cfg.Transforms[3].Regex.Names())
+	require.IsType(t, &Logfmt{}, cfg.Transforms[1].Spec)
+	require.Equal(t, "log", cfg.Transforms[1].Spec.(*Logfmt).Field)
+	require.NotNil(t, cfg.Transforms[2].Spec.(*Regex).Compiled)
+	require.Equal(t, []string{"code"}, cfg.Transforms[3].Spec.(*Regex).Compiled.Names())
 }
 
 func TestByteSize(t *testing.T) {

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"slices"
+
 	"github.com/sluicelog/sluice/parsers/timelayout"
 )
 
@@ -19,26 +21,27 @@ type TimeField struct {
 	Parsed *timelayout.Layout `yaml:"-"`
 }
 
-// validateTransformFields checks a transform's time and normalize_level
-// keys, and compiles the time layout.
-func validateTransformFields(p *problems, t *Transform, at func(string) []any) {
-	if t.Type == "level" {
-		if t.Time != nil || t.Field != "" || t.Target != "" || t.KeepOriginal || t.NormalizeLevel {
-			p.add("a level transform takes no other keys", at("type"))
-		}
+// Compile compiles the layout into Parsed: Parse does it; a config built
+// by hand calls it.
+func (f *TimeField) Compile() error {
+	l, err := timelayout.New(f.Layout)
+	if err != nil {
+		return err
+	}
+	f.Parsed = l
+	return nil
+}
+
+// validateTime checks a parser's time key and compiles its layout.
+func validateTime(p *problems, f *TimeField, at []any) {
+	if f == nil {
 		return
 	}
-	if t.Time == nil {
-		return
-	}
-	key := func(k string) []any { return append(at("time"), k) }
-	if t.Time.Field == "" {
+	key := func(k string) []any { return append(slices.Clone(at), k) }
+	if f.Field == "" {
 		p.add("must name the parsed field that holds the time", key("field"))
 	}
-	l, err := timelayout.New(t.Time.Layout)
-	if err != nil {
+	if err := f.Compile(); err != nil {
 		p.add("%v (want rfc3339, epoch_s, epoch_ms, epoch_us, epoch_ns, a strftime pattern or a Go layout)", key("layout"), err)
-		return
 	}
-	t.Time.Parsed = l
 }

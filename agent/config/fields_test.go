@@ -18,11 +18,13 @@ func TestParseTransformTimeAndLevel(t *testing.T) {
 `), env(nil))
 	require.NoError(t, err)
 	tr := cfg.Transforms
-	require.Equal(t, "time", tr[0].Time.Field)
-	require.NotNil(t, tr[0].Time.Parsed)
-	require.True(t, tr[0].NormalizeLevel)
-	require.Equal(t, "epoch_ms", tr[1].Time.Parsed.String())
+	re := tr[0].Spec.(*Regex)
+	require.Equal(t, "time", re.Time.Field)
+	require.NotNil(t, re.Time.Parsed)
+	require.True(t, re.NormalizeLevel)
+	require.Equal(t, "epoch_ms", tr[1].Spec.(*JSON).Time.Parsed.String())
 	require.Equal(t, "level", tr[2].Type)
+	require.Equal(t, &Level{}, tr[2].Spec)
 }
 
 func TestParseTransformTimeBad(t *testing.T) {

@@ -39,16 +39,6 @@ type Redact struct {
 	Replacement string `yaml:"replacement"` // $1 and ${name} expand as in regexp.Expand
 }
 
-// Filter transform types: they work on encoded documents, after the
-// parsers, in the order of the transforms list.
-func isFilter(typ string) bool {
-	switch typ {
-	case "drop", "keep", "throttle", "fields":
-		return true
-	}
-	return false
-}
-
 // Throttle keys.
 const (
 	ThrottleKeyPod       = "pod"
@@ -57,26 +47,33 @@ const (
 	ThrottleKeyField     = "field"
 )
 
-func defaultFilter(t *Transform, i int) {
-	if t.Name == "" {
-		t.Name = t.Type + "_" + itoa(i)
+// defaultFilter fills the defaults of a filter transform.
+func defaultFilter(t Transform, i int) {
+	f := t.Filter()
+	if f == nil {
+		return
 	}
-	if t.Type == "throttle" {
-		if t.Key == "" {
-			t.Key = ThrottleKeyPod
-		}
-		if t.Burst == 0 {
-			t.Burst = max(1, int(math.Ceil(t.Rate)))
-		}
-		if t.SummaryInterval == 0 {
-			t.SummaryInterval = Duration(10 * time.Second)
-		}
-		if t.MaxKeys == 0 {
-			t.MaxKeys = 10000
-		}
+	if f.Name == "" {
+		f.Name = t.Type + "_" + itoa(i)
 	}
-	if t.Type == "fields" && len(t.Dedot) > 0 && t.DedotSeparator == "" {
-		t.DedotSeparator = "_"
+	switch s := t.Spec.(type) {
+	case *Throttle:
+		if s.Key == "" {
+			s.Key = ThrottleKeyPod
+		}
+		if s.Burst == 0 {
+			s.Burst = max(1, int(math.Ceil(s.Rate)))
+		}
+		if s.SummaryInterval == 0 {
+			s.SummaryInterval = Duration(10 * time.Second)
+		}
+		if s.MaxKeys == 0 {
+			s.MaxKeys = 10000
+		}
+	case *Fields:
+		if len(s.Dedot) > 0 && s.DedotSeparator == "" {
+			s.DedotSeparator = "_"
+		}
 	}
 }
 
@@ -89,114 +86,93 @@ func itoa(i int) string {
 
 // validateFilter checks a drop, keep, throttle or fields transform.
 func validateFilter(p *problems, c *Config, i int) {
-	t := &c.Transforms[i]
+	t := c.Transforms[i]
 	at := func(k ...any) []any { return append([]any{"transforms", i}, k...) }
-	for _, k := range []struct {
-		key string
-		set bool
-	}{
-		{"target", t.Target != ""}, {"keep_original", t.KeepOriginal}, {"preset", t.Preset != ""},
-		{"types", t.Types != nil}, {"time", t.Time != nil}, {"normalize_level", t.NormalizeLevel},
-	} {
-		if k.set {
-			p.add("only for the parser transforms (json, logfmt, regex)", at(k.key))
-		}
+	validateMatch(p, c, t.Filter().Match, at("match"))
+	switch s := t.Spec.(type) {
+	case *Drop:
+		validateCondition(p, (*Condition)(s), false, at)
+	case *Keep:
+		validateCondition(p, (*Condition)(s), true, at)
+	case *Throttle:
+		validateThrottle(p, s, at)
+	case *Fields:
+		validateFields(p, s, at)
 	}
-	only := func(types string, keys ...struct {
-		key string
-		set bool
-	}) {
-		for _, k := range keys {
-			if k.set && !strings.Contains(" "+types+" ", " "+t.Type+" ") {
-				p.add("not a key of a %s transform (only for %s)", at(k.key), t.Type, strings.ReplaceAll(types, " ", ", "))
-			}
-		}
-	}
-	type kv = struct {
-		key string
-		set bool
-	}
-	only("drop keep", kv{"namespaces", t.Namespaces != nil}, kv{"labels", t.Labels != ""})
-	only("drop keep", kv{"pattern", t.Pattern != ""})
-	only("throttle", kv{"rate", t.Rate != 0}, kv{"burst", t.Burst != 0}, kv{"key", t.Key != ""},
-		kv{"summary_interval", t.SummaryInterval != 0}, kv{"max_keys", t.MaxKeys != 0})
-	only("fields", kv{"add", t.Add != nil}, kv{"add_env", t.AddEnv != nil}, kv{"rename", t.Rename != nil},
-		kv{"remove", t.Remove != nil}, kv{"redact", t.Redact != nil}, kv{"dedot", t.Dedot != nil},
-		kv{"dedot_separator", t.DedotSeparator != ""})
-	validateMatch(p, c, t.Match, at("match"))
+}
 
-	switch t.Type {
-	case "drop", "keep":
-		if (t.Field == "") != (t.Pattern == "") {
-			p.add("field and pattern go together", at("pattern"))
+func validateCondition(p *problems, s *Condition, keep bool, at func(k ...any) []any) {
+	if (s.Field == "") != (s.Pattern == "") {
+		p.add("field and pattern go together", at("pattern"))
+	}
+	validatePattern(p, s.Pattern, at("pattern"))
+	validateGlobs(p, s.Namespaces, at("namespaces"))
+	validateSelector(p, s.Labels, at("labels"))
+	none := s.Field == "" && s.Namespaces == nil && s.Labels == ""
+	if keep && none {
+		p.add("a keep transform needs a condition: field and pattern, namespaces or labels", at("type"))
+	}
+	if !keep && none && s.Match.Empty() {
+		p.add("a drop transform without a condition or match would drop every record", at("type"))
+	}
+}
+
+func validateThrottle(p *problems, s *Throttle, at func(k ...any) []any) {
+	if s.Rate <= 0 || s.Rate > 1e9 {
+		p.add("must be a number of records per second above 0, got %v", at("rate"), s.Rate)
+	}
+	if s.Burst < 1 {
+		p.add("must be at least 1, got %d", at("burst"), s.Burst)
+	}
+	switch s.Key {
+	case ThrottleKeyPod, ThrottleKeyNamespace, ThrottleKeyContainer:
+		if s.Field != "" {
+			p.add("only with key: field", at("field"))
 		}
-		validatePattern(p, t.Pattern, at("pattern"))
-		validateGlobs(p, t.Namespaces, at("namespaces"))
-		validateSelector(p, t.Labels, at("labels"))
-		if t.Type == "keep" && t.Field == "" && t.Namespaces == nil && t.Labels == "" {
-			p.add("a keep transform needs a condition: field and pattern, namespaces or labels", at("type"))
+	case ThrottleKeyField:
+		if s.Field == "" {
+			p.add("key: field needs field (a dotted path such as user.id)", at("field"))
 		}
-		if t.Type == "drop" && t.Field == "" && t.Namespaces == nil && t.Labels == "" && t.Match.Empty() {
-			p.add("a drop transform without a condition or match would drop every record", at("type"))
+	default:
+		p.add("must be pod, namespace, container or field, got %q", at("key"), s.Key)
+	}
+	if s.SummaryInterval.D() < 100*time.Millisecond {
+		p.add("must be at least 100ms", at("summary_interval"))
+	}
+	if s.MaxKeys < 1 || s.MaxKeys > 1<<20 {
+		p.add("must be between 1 and 1048576, got %d", at("max_keys"), s.MaxKeys)
+	}
+}
+
+func validateFields(p *problems, s *Fields, at func(k ...any) []any) {
+	if s.Add == nil && s.AddEnv == nil && s.Rename == nil && s.Remove == nil && s.Redact == nil && s.Dedot == nil {
+		p.add("a fields transform needs add, add_env, rename, remove, redact or dedot", at("type"))
+	}
+	for k := range s.Add {
+		validatePath(p, k, at("add", k))
+	}
+	for k := range s.AddEnv {
+		validatePath(p, k, at("add_env", k))
+	}
+	for from, to := range s.Rename {
+		validatePath(p, from, at("rename", from))
+		validatePath(p, to, at("rename", from))
+	}
+	for j, f := range s.Remove {
+		validatePath(p, f, at("remove", j))
+	}
+	for j, r := range s.Redact {
+		validatePath(p, r.Field, at("redact", j, "field"))
+		if r.Pattern == "" {
+			p.add("must be set", at("redact", j, "pattern"))
 		}
-	case "throttle":
-		if t.Rate <= 0 || t.Rate > 1e9 {
-			p.add("must be a number of records per second above 0, got %v", at("rate"), t.Rate)
-		}
-		if t.Burst < 1 {
-			p.add("must be at least 1, got %d", at("burst"), t.Burst)
-		}
-		switch t.Key {
-		case ThrottleKeyPod, ThrottleKeyNamespace, ThrottleKeyContainer:
-			if t.Field != "" {
-				p.add("only with key: field", at("field"))
-			}
-		case ThrottleKeyField:
-			if t.Field == "" {
-				p.add("key: field needs field (a dotted path such as user.id)", at("field"))
-			}
-		default:
-			p.add("must be pod, namespace, container or field, got %q", at("key"), t.Key)
-		}
-		if t.SummaryInterval.D() < 100*time.Millisecond {
-			p.add("must be at least 100ms", at("summary_interval"))
-		}
-		if t.MaxKeys < 1 || t.MaxKeys > 1<<20 {
-			p.add("must be between 1 and 1048576, got %d", at("max_keys"), t.MaxKeys)
-		}
-	case "fields":
-		if t.Field != "" {
-			p.add("not a key of a fields transform (name the fields in add, rename, remove, redact or dedot)", at("field"))
-		}
-		if t.Add == nil && t.AddEnv == nil && t.Rename == nil && t.Remove == nil && t.Redact == nil && t.Dedot == nil {
-			p.add("a fields transform needs add, add_env, rename, remove, redact or dedot", at("type"))
-		}
-		for k := range t.Add {
-			validatePath(p, k, at("add", k))
-		}
-		for k := range t.AddEnv {
-			validatePath(p, k, at("add_env", k))
-		}
-		for from, to := range t.Rename {
-			validatePath(p, from, at("rename", from))
-			validatePath(p, to, at("rename", from))
-		}
-		for j, f := range t.Remove {
-			validatePath(p, f, at("remove", j))
-		}
-		for j, r := range t.Redact {
-			validatePath(p, r.Field, at("redact", j, "field"))
-			if r.Pattern == "" {
-				p.add("must be set", at("redact", j, "pattern"))
-			}
-			validatePattern(p, r.Pattern, at("redact", j, "pattern"))
-		}
-		for j, f := range t.Dedot {
-			validatePath(p, f, at("dedot", j))
-		}
-		if t.DedotSeparator != "" && (strings.ContainsAny(t.DedotSeparator, `."\`) || len(t.DedotSeparator) > 1) {
-			p.add("must be one character other than '.', '\"' and '\\', got %q", at("dedot_separator"), t.DedotSeparator)
-		}
+		validatePattern(p, r.Pattern, at("redact", j, "pattern"))
+	}
+	for j, f := range s.Dedot {
+		validatePath(p, f, at("dedot", j))
+	}
+	if s.DedotSeparator != "" && (strings.ContainsAny(s.DedotSeparator, `."\`) || len(s.DedotSeparator) > 1) {
+		p.add("must be one character other than '.', '\"' and '\\', got %q", at("dedot_separator"), s.DedotSeparator)
 	}
 }
 
@@ -264,13 +240,20 @@ func validateMatch(p *problems, c *Config, m *Match, at []any) {
 func validateFilterLabels(p *problems, c *Config) {
 	names := map[string]bool{}
 	for i, t := range c.Transforms {
-		if isFilter(t.Type) {
-			if names[t.Name] {
-				p.add("duplicate transform name %q", []any{"transforms", i, "name"}, t.Name)
+		if f := t.Filter(); f != nil {
+			if names[f.Name] {
+				p.add("duplicate transform name %q", []any{"transforms", i, "name"}, f.Name)
 			}
-			names[t.Name] = true
+			names[f.Name] = true
 		}
-		if (t.Type == "drop" || t.Type == "keep") && t.Labels != "" && (!c.Kubernetes.Enabled || !c.Kubernetes.Labels) {
+		var labels string
+		switch s := t.Spec.(type) {
+		case *Drop:
+			labels = s.Labels
+		case *Keep:
+			labels = s.Labels
+		}
+		if labels != "" && (!c.Kubernetes.Enabled || !c.Kubernetes.Labels) {
 			p.add("a label selector needs kubernetes.enabled and kubernetes.labels", []any{"transforms", i, "labels"})
 		}
 	}

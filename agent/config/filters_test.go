@@ -23,20 +23,20 @@ func TestParseFiltersReadmeExample(t *testing.T) {
 	cfg, err := Parse([]byte(filterBase+s), env(map[string]string{}))
 	require.NoError(t, err)
 	require.Len(t, cfg.Transforms, 7)
-	require.Equal(t, "no-debug", cfg.Transforms[1].Name)
-	require.Equal(t, "drop_2", cfg.Transforms[2].Name)
-	th := cfg.Transforms[5]
+	require.Equal(t, "no-debug", cfg.Transforms[1].Filter().Name)
+	require.Equal(t, "drop_2", cfg.Transforms[2].Filter().Name)
+	th := cfg.Transforms[5].Spec.(*Throttle)
 	require.Equal(t, 100.0, th.Rate)
 	require.Equal(t, 200, th.Burst)
 	require.Equal(t, "pod", th.Key)
-	require.Equal(t, "_", cfg.Transforms[6].DedotSeparator)
+	require.Equal(t, "_", cfg.Transforms[6].Spec.(*Fields).DedotSeparator)
 	require.Equal(t, []string{"payments"}, cfg.Outputs[2].Match.Namespaces)
 }
 
 func TestParseFiltersDefaults(t *testing.T) {
 	cfg, err := Parse([]byte(filterBase+"outputs: [{ name: o, type: console }]\ntransforms:\n  - { type: throttle, rate: 2.5 }\n"), env(nil))
 	require.NoError(t, err)
-	th := cfg.Transforms[0]
+	th := cfg.Transforms[0].Spec.(*Throttle)
 	require.Equal(t, "throttle_0", th.Name)
 	require.Equal(t, 3, th.Burst, "burst defaults to the rate, rounded up")
 	require.Equal(t, "pod", th.Key)

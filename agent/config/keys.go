@@ -103,6 +103,10 @@ func fieldsOf(t reflect.Type) map[string]field {
 
 func checkStruct(n *yaml.Node, t reflect.Type, path []any, p *problems) {
 	fields := fieldsOf(t)
+	if t == reflect.TypeFor[Transform]() {
+		// Each type's keys are its own struct's (transform.go).
+		fields = transformFields()
+	}
 	typ := mapValue(n, "type")
 	if !slices.Contains(sectionTypes[t], typ) {
 		typ = "" // an unknown type is validation's to report
@@ -135,7 +139,7 @@ func checkStruct(n *yaml.Node, t reflect.Type, path []any, p *problems) {
 var sectionTypes = map[reflect.Type][]string{
 	reflect.TypeFor[Input]():     {"container_logs", "syslog"},
 	reflect.TypeFor[Output]():    {"elasticsearch", "console"},
-	reflect.TypeFor[Transform](): {"json", "logfmt", "regex", "level", "drop", "keep", "throttle", "fields"},
+	reflect.TypeFor[Transform](): transformTypeNames(),
 }
 
 // section names what a struct is, for messages.

@@ -60,39 +60,30 @@ type parser struct {
 // would write duplicate keys, which Elasticsearch rejects.
 
 // New builds an encoder from the config's transforms, which config.Parse
-// checked and compiled (their order is the order they run in). A regex
-// transform built by hand without its compiled parser is compiled here; one
-// that does not compile is a caller's bug, never a transform silently left
-// out.
+// checked and compiled (their order is the order they run in): the regex
+// and the time layout are taken as compiled, never compiled again. A
+// config built by hand compiles them first (config.Regex.Compile,
+// config.TimeField.Compile); one that did not is a caller's bug, never a
+// transform silently left out.
 func New(transforms []config.Transform, now func() int64) *Encoder {
 	e := &Encoder{now: now}
 	levelAll := false
 	for _, t := range transforms {
-		p := parser{kind: t.Type, target: t.Target, keepOriginal: t.KeepOriginal, regex: t.Regex, level: t.NormalizeLevel}
-		if t.Time != nil {
-			p.timeKey, p.time = t.Time.Field, t.Time.Parsed
-			if p.time == nil {
-				p.time = timeOf(t.Time.Layout)
-			}
-		} else if t.Type == "regex" && t.Preset != "" {
-			p.timeKey, p.time = presetTime(t.Preset)
-		}
-		switch t.Type {
-		case "level":
+		switch s := t.Spec.(type) {
+		case *config.Level:
 			levelAll = true
-		case "json", "logfmt":
-			e.parsers = append(e.parsers, p)
-		case "regex":
-			if p.regex == nil {
-				var err error
-				if t.Preset != "" {
-					p.regex, err = regex.Preset(t.Preset)
-				} else {
-					p.regex, err = regex.New(t.Pattern, t.Types)
-				}
-				if err != nil {
-					panic("document: a regex transform that config.Parse would refuse: " + err.Error())
-				}
+		case *config.JSON:
+			e.parsers = append(e.parsers, newParser("json", (*config.ParserOptions)(s)))
+		case *config.Logfmt:
+			e.parsers = append(e.parsers, newParser("logfmt", (*config.ParserOptions)(s)))
+		case *config.Regex:
+			if s.Compiled == nil {
+				panic("document: a regex transform not compiled (config.Parse or Regex.Compile)")
+			}
+			p := newParser("regex", &s.ParserOptions)
+			p.regex = s.Compiled
+			if s.Time == nil && s.Preset != "" {
+				p.timeKey, p.time = presetTime(s.Preset)
 			}
 			for _, name := range p.regex.Names() {
 				p.clash = p.clash || reserved([]byte(name))
@@ -112,6 +103,18 @@ func New(transforms []config.Transform, now func() int64) *Encoder {
 		}
 	}
 	return e
+}
+
+// newParser is a parser transform's options, its time layout as compiled.
+func newParser(kind string, o *config.ParserOptions) parser {
+	p := parser{kind: kind, target: o.Target, keepOriginal: o.KeepOriginal, level: o.NormalizeLevel}
+	if o.Time != nil {
+		if o.Time.Parsed == nil {
+			panic("document: a time layout not compiled (config.Parse or TimeField.Compile)")
+		}
+		p.timeKey, p.time = o.Time.Field, o.Time.Parsed
+	}
+	return p
 }
 
 // presetTime is a preset's time field and layout, when its lines carry a

@@ -11,6 +11,20 @@ import (
 	"github.com/sluicelog/sluice/parsers/stream"
 )
 
+// transforms reads transform entries (YAML flow maps) as the agent does:
+// decoded by type, checked and compiled by config.Parse.
+func transforms(entries ...string) []config.Transform {
+	raw := "data_dir: /tmp/x\ninputs: [{ name: c, type: container_logs, paths: [/x/*.log] }]\noutputs: [{ name: o, type: console }]\ntransforms:\n"
+	for _, e := range entries {
+		raw += "  - " + e + "\n"
+	}
+	cfg, err := config.Parse([]byte(raw), func(string) (string, bool) { return "", false })
+	if err != nil {
+		panic(err)
+	}
+	return cfg.Transforms
+}
+
 var meta = []byte(`{"namespace_name":"ns","pod_name":"p","host":"n1"}`)
 
 func encode(t *testing.T, transforms []config.Transform, line string, flags record.Flags) map[string]any {
@@ -25,7 +39,7 @@ func encode(t *testing.T, transforms []config.Transform, line string, flags reco
 	return m
 }
 
-var jsonMerge = []config.Transform{{Type: "json", Field: "log"}}
+var jsonMerge = transforms("{ type: json, field: log }")
 
 func TestMergeAtTopLevel(t *testing.T) {
 	m := encode(t, jsonMerge, `{"level":"info","n":3,"nested":{"a":[1,2]}}`, 0)
@@ -46,7 +60,7 @@ func TestNotJSONStaysLog(t *testing.T) {
 }
 
 func TestTargetAndKeepOriginal(t *testing.T) {
-	m := encode(t, []config.Transform{{Type: "json", Target: "app", KeepOriginal: true}}, `{"level":"warn"}`, 0)
+	m := encode(t, transforms("{ type: json, target: app, keep_original: true }"), `{"level":"warn"}`, 0)
 	require.Equal(t, map[string]any{"level": "warn"}, m["app"])
 	require.Equal(t, `{"level":"warn"}`, m["log"])
 }

@@ -7,21 +7,13 @@ import (
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/record"
-	"github.com/sluicelog/sluice/parsers/timelayout"
 )
 
 // The read time encode uses: 2025-11-25T10:00:00.123456789Z.
 const readTime = "2025-11-25T10:00:00.123456789Z"
 
-func timeField(t *testing.T, field, layout string) *config.TimeField {
-	t.Helper()
-	l, err := timelayout.New(layout)
-	require.NoError(t, err)
-	return &config.TimeField{Field: field, Layout: layout, Parsed: l}
-}
-
 func TestTimeFromPresetField(t *testing.T) {
-	tr := []config.Transform{{Type: "regex", Preset: "nginx"}}
+	tr := transforms("{ type: regex, preset: nginx }")
 	m := encode(t, tr, `10.0.0.2 - - [07/Dec/2016:11:05:07 +0100] "GET /ocelot HTTP/1.1" 200 571 "-" "curl/8.0"`, 0)
 	require.Equal(t, "2016-12-07T10:05:07.000000000Z", m["@timestamp"], "the preset's own time layout")
 	require.Equal(t, "07/Dec/2016:11:05:07 +0100", m["time"], "the field is kept")
@@ -29,7 +21,7 @@ func TestTimeFromPresetField(t *testing.T) {
 }
 
 func TestTimeFallbackFlaggedAndCounted(t *testing.T) {
-	tr := []config.Transform{{Type: "json", Time: timeField(t, "ts", "epoch_ms")}}
+	tr := transforms("{ type: json, time: { field: ts, layout: epoch_ms } }")
 	e := New(tr, func() int64 { return 1 })
 	for _, c := range []struct {
 		line, want string
@@ -60,7 +52,7 @@ func TestTimeFallbackFlaggedAndCounted(t *testing.T) {
 }
 
 func TestTimeUnderTarget(t *testing.T) {
-	tr := []config.Transform{{Type: "logfmt", Target: "app", Time: timeField(t, "time", "rfc3339")}}
+	tr := transforms("{ type: logfmt, target: app, time: { field: time, layout: rfc3339 } }")
 	m := encode(t, tr, `time=2023-10-08T12:13:14.5-07:00 level=INFO msg=hi`, 0)
 	require.Equal(t, "2023-10-08T19:13:14.500000000Z", m["@timestamp"])
 	require.Equal(t, "INFO", m["app"].(map[string]any)["level"], "no normalisation unless asked")
@@ -77,7 +69,7 @@ func TestLevelNormalised(t *testing.T) {
 			require.NotContains(t, m, k, line)
 		}
 	}
-	js := []config.Transform{{Type: "json", NormalizeLevel: true}}
+	js := transforms("{ type: json, normalize_level: true }")
 	f(js, `{"lvl":"WARNING","msg":"disk"}`, map[string]any{"level": "warn", "msg": "disk"}, "lvl")
 	f(js, `{"severity":"Err","msg":"x"}`, map[string]any{"level": "error"}, "severity")
 	f(js, `{"level":"Notice","severity":"ERROR"}`, map[string]any{"level": "notice", "severity": "ERROR"})
@@ -88,17 +80,17 @@ func TestLevelNormalised(t *testing.T) {
 	f(js, `{"level":"WA\u0052N"}`, map[string]any{"level": "WARN"}, "escapes are left alone")
 	f(js, `{"msg":"no level"}`, map[string]any{"msg": "no level"}, "level")
 	// slog text through logfmt.
-	f([]config.Transform{{Type: "logfmt", NormalizeLevel: true}}, `time=2023-10-08T12:13:14Z level=WARN msg="low disk"`,
+	f(transforms("{ type: logfmt, normalize_level: true }"), `time=2023-10-08T12:13:14Z level=WARN msg="low disk"`,
 		map[string]any{"level": "warn", "msg": "low disk"})
 	// type level: every parser, klog's I/W/E/F included.
-	all := []config.Transform{{Type: "json"}, {Type: "regex", Preset: "klog"}, {Type: "level"}}
+	all := transforms("{ type: json }", "{ type: regex, preset: klog }", "{ type: level }")
 	f(all, `E0517 15:04:22.619632 1 a.go:1] boom`, map[string]any{"level": "error", "message": "boom"}, "severity")
 	f(all, `F0517 15:04:22.619632 1 a.go:1] dead`, map[string]any{"level": "fatal"})
 	f(all, `{"level":"Warning"}`, map[string]any{"level": "warn"})
 }
 
 func TestLevelForSelectedParser(t *testing.T) {
-	e := New([]config.Transform{{Type: "level"}}, func() int64 { return 1 })
+	e := New(transforms("{ type: level }"), func() int64 { return 1 })
 	b := record.NewBatch(&record.Source{Meta: meta}, nil)
 	b.Parser = "slog"
 	b.Add(record.Record{Time: 1}, []byte(`time=2023-10-08T12:13:14.123Z level=ERROR msg="db down" err="dial tcp: timeout"`))
@@ -107,7 +99,7 @@ func TestLevelForSelectedParser(t *testing.T) {
 }
 
 func TestTimeAndLevelAllocatesNothing(t *testing.T) {
-	tr := []config.Transform{{Type: "json", NormalizeLevel: true, Time: timeField(t, "time", "rfc3339")}}
+	tr := transforms("{ type: json, normalize_level: true, time: { field: time, layout: rfc3339 } }")
 	e := New(tr, func() int64 { return 1 })
 	src := &record.Source{Meta: meta}
 	line := []byte(`{"time":"2026-11-25T10:00:00.123Z","lvl":"WARNING","msg":"disk low","n":3}`)
@@ -127,14 +119,13 @@ func TestTimeAndLevelAllocatesNothing(t *testing.T) {
 //
 //	go test -run '^$' -bench 'BenchmarkTimeAndLevel' -count 6 -benchmem ./agent/document | tee fields.txt
 func BenchmarkTimeAndLevel(b *testing.B) {
-	l, _ := timelayout.New("rfc3339")
 	line := []byte(`{"time":"2026-11-25T10:00:00.123Z","lvl":"WARNING","msg":"disk low on /var/lib/kubelet","node":"n1","free_bytes":123456789}`)
 	for _, c := range []struct {
 		name string
 		tr   []config.Transform
 	}{
-		{"json", []config.Transform{{Type: "json"}}},
-		{"json+time+level", []config.Transform{{Type: "json", NormalizeLevel: true, Time: &config.TimeField{Field: "time", Layout: "rfc3339", Parsed: l}}}},
+		{"json", transforms("{ type: json }")},
+		{"json+time+level", transforms("{ type: json, normalize_level: true, time: { field: time, layout: rfc3339 } }")},
 	} {
 		e := New(c.tr, func() int64 { return 1 })
 		src := &record.Source{Meta: meta}

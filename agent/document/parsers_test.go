@@ -10,7 +10,7 @@ import (
 )
 
 func TestLogfmtMerge(t *testing.T) {
-	tr := []config.Transform{{Type: "logfmt", Field: "log"}}
+	tr := transforms("{ type: logfmt, field: log }")
 	m := encode(t, tr, `level=info msg="hello world" retry`+"\n", 0)
 	require.Equal(t, "info", m["level"])
 	require.Equal(t, "hello world", m["msg"])
@@ -33,7 +33,7 @@ func TestLogfmtMerge(t *testing.T) {
 		require.Equal(t, line, m["log"], "line %q", line)
 	}
 
-	m = encode(t, []config.Transform{{Type: "logfmt", Target: "app", KeepOriginal: true}}, `log=x`, 0)
+	m = encode(t, transforms("{ type: logfmt, target: app, keep_original: true }"), `log=x`, 0)
 	require.Equal(t, map[string]any{"log": "x"}, m["app"])
 	require.Equal(t, "log=x", m["log"])
 
@@ -43,40 +43,39 @@ func TestLogfmtMerge(t *testing.T) {
 }
 
 func TestRegexMerge(t *testing.T) {
-	m := encode(t, []config.Transform{{Type: "regex", Field: "log", Preset: "klog"}}, "I0517 15:04:22.619642  952452992 pod.go:259] started\n", 0)
+	m := encode(t, transforms("{ type: regex, field: log, preset: klog }"), "I0517 15:04:22.619642  952452992 pod.go:259] started\n", 0)
 	require.Equal(t, "I", m["severity"])
 	require.Equal(t, float64(259), m["line"])
 	require.Equal(t, "started", m["message"])
 	require.NotContains(t, m, "log")
 
-	m = encode(t, []config.Transform{{Type: "regex", Preset: "nginx"}}, `1.2.3.4 - - [07/Dec/2016:11:05:07 +0100] "GET / HTTP/1.1" 200 - "-" "curl/8"`, 0)
+	m = encode(t, transforms("{ type: regex, preset: nginx }"), `1.2.3.4 - - [07/Dec/2016:11:05:07 +0100] "GET / HTTP/1.1" 200 - "-" "curl/8"`, 0)
 	require.Equal(t, float64(200), m["status"])
 	require.NotContains(t, m, "bytes", `"-" is not an int: left out`)
 
 	// A group named like a reserved key puts every match under "regex".
-	tr := []config.Transform{{Type: "regex", Pattern: `^(?P<log>\w+) (?P<n__int>\d+)$`}}
+	tr := transforms(`{ type: regex, pattern: '^(?P<log>\w+) (?P<n__int>\d+)$' }`)
 	m = encode(t, tr, "hello 7", 0)
 	require.Equal(t, map[string]any{"log": "hello", "n": float64(7)}, m["regex"])
 	m = encode(t, tr, "no match here", 0)
 	require.Equal(t, "no match here", m["log"])
 
 	// No group took part: the line parsed, there is nothing to merge.
-	m = encode(t, []config.Transform{{Type: "regex", Pattern: `^x(?P<a>y)?$`}}, "x", 0)
+	m = encode(t, transforms(`{ type: regex, pattern: '^x(?P<a>y)?$' }`), "x", 0)
 	require.NotContains(t, m, "log")
 	require.NotContains(t, m, "a")
 
-	// A pattern that does not compile (config.Parse rejects it) is a
-	// caller's bug, never a transform silently left out.
-	require.Panics(t, func() { New([]config.Transform{{Type: "regex", Pattern: `(`}}, nil) })
+	// A regex or a time layout not compiled (a config built by hand that
+	// skipped Compile) is a caller's bug, never a transform silently left
+	// out or compiled a second time.
+	require.Panics(t, func() { New([]config.Transform{config.NewTransform(&config.Regex{Pattern: `(`})}, nil) })
+	require.Panics(t, func() {
+		New([]config.Transform{config.NewTransform(&config.JSON{Time: &config.TimeField{Field: "t", Layout: "rfc3339"}})}, nil)
+	})
 }
 
 func TestFirstParserThatSucceeds(t *testing.T) {
-	tr := []config.Transform{
-		{Type: "json"},
-		{Type: "regex", Pattern: `^(?P<word>[a-z]+)$`},
-		{Type: "logfmt"},
-		{Type: "regex", Preset: "klog"},
-	}
+	tr := transforms("{ type: json }", `{ type: regex, pattern: '^(?P<word>[a-z]+)$' }`, "{ type: logfmt }", "{ type: regex, preset: klog }")
 	m := encode(t, tr, `{"level":"info"}`, 0)
 	require.Equal(t, "info", m["level"])
 	m = encode(t, tr, `hello`, 0)
@@ -93,7 +92,7 @@ func TestFirstParserThatSucceeds(t *testing.T) {
 // TestParsersRunInListOrder: the list is the order parsers are tried in;
 // json has no precedence of its own.
 func TestParsersRunInListOrder(t *testing.T) {
-	tr := []config.Transform{{Type: "regex", Pattern: `^(?P<raw>\{.*)$`}, {Type: "json"}}
+	tr := transforms(`{ type: regex, pattern: '^(?P<raw>\{.*)$' }`, "{ type: json }")
 	m := encode(t, tr, `{"level":"info"}`, 0)
 	require.Equal(t, `{"level":"info"}`, m["raw"])
 	require.NotContains(t, m, "level")
@@ -102,7 +101,7 @@ func TestParsersRunInListOrder(t *testing.T) {
 }
 
 func TestLogfmtEncodeAllocatesNothing(t *testing.T) {
-	e := New([]config.Transform{{Type: "json"}, {Type: "logfmt"}}, func() int64 { return 1 })
+	e := New(transforms("{ type: json }", "{ type: logfmt }"), func() int64 { return 1 })
 	src := &record.Source{Meta: meta}
 	r := record.Record{Time: 1, Line: []byte(`level=info msg="hello \"world\"" n=3 log=clash retry`)}
 	dst := make([]byte, 0, 4096)

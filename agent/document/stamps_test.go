@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/record"
 	"github.com/sluicelog/sluice/parsers/stream"
 	"github.com/sluicelog/sluice/parsers/timestamp"
@@ -17,7 +16,7 @@ import (
 // time order, two seconds in turn, missing times (now), times before 1970,
 // and time fields that parse, fail or keep to another second.
 func TestEncodeBatchStamps(t *testing.T) {
-	tr := []config.Transform{{Type: "json", Time: timeField(t, "ts", "rfc3339")}}
+	tr := transforms("{ type: json, time: { field: ts, layout: rfc3339 } }")
 	now := int64(1_700_000_000_123_456_789)
 	e := New(tr, func() int64 { return now })
 	src := &record.Source{Meta: meta}

@@ -276,11 +276,24 @@ func printDocs(w io.Writer, b *record.Batch) {
 
 func describeTransform(t config.Transform) string {
 	s := "transform " + t.Type
-	if t.Name != "" {
-		s += " " + t.Name
+	var field string
+	if f := t.Filter(); f != nil && f.Name != "" {
+		s += " " + f.Name
 	}
-	if t.Field != "" {
-		s += " (field " + t.Field + ")"
+	switch spec := t.Spec.(type) {
+	case *config.Drop:
+		field = spec.Field
+	case *config.Keep:
+		field = spec.Field
+	case *config.Throttle:
+		field = spec.Field
+	default:
+		if o := t.Parser(); o != nil {
+			field = o.Field
+		}
+	}
+	if field != "" {
+		s += " (field " + field + ")"
 	}
 	return s
 }

@@ -78,32 +78,32 @@ func New(ts []config.Transform, opts Options) (*Chain, error) {
 		opts.LookupEnv = os.LookupEnv
 	}
 	c := &Chain{}
-	for i := range ts {
-		t := &ts[i]
-		var s step
-		var err error
-		switch t.Type {
-		case "drop", "keep":
-			s, err = newFilter(t)
-		case "throttle":
-			var ts *throttleStep
-			ts, err = newThrottle(t, opts)
-			if err == nil {
-				c.throttles = append(c.throttles, ts)
-				s = ts
-			}
-		case "fields":
-			s, err = newFields(t, opts)
-		default:
+	for _, t := range ts {
+		f := t.Filter()
+		if f == nil {
 			continue
 		}
+		var s step
+		var err error
+		switch spec := t.Spec.(type) {
+		case *config.Drop:
+			s, err = newFilter((*config.Condition)(spec), false)
+		case *config.Keep:
+			s, err = newFilter((*config.Condition)(spec), true)
+		case *config.Throttle:
+			th := newThrottle(spec, opts)
+			c.throttles = append(c.throttles, th)
+			s = th
+		case *config.Fields:
+			s, err = newFields(spec, opts)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("transform %s: %w", t.Name, err)
+			return nil, fmt.Errorf("transform %s: %w", f.Name, err)
 		}
 		b := s.base()
-		b.name, b.typ = t.Name, t.Type
-		if b.match, err = NewMatch(t.Match); err != nil {
-			return nil, fmt.Errorf("transform %s: %w", t.Name, err)
+		b.name, b.typ = f.Name, t.Type
+		if b.match, err = NewMatch(f.Match); err != nil {
+			return nil, fmt.Errorf("transform %s: %w", f.Name, err)
 		}
 		c.steps = append(c.steps, s)
 	}

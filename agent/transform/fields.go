@@ -34,7 +34,7 @@ type fieldOp struct {
 	sep      byte
 }
 
-func newFields(t *config.Transform, opts Options) (*fieldsStep, error) {
+func newFields(t *config.Fields, opts Options) (*fieldsStep, error) {
 	s := &fieldsStep{}
 	for _, from := range sortedKeys(t.Rename) {
 		s.ops = append(s.ops, fieldOp{kind: opRename, path: from, to: t.Rename[from]})

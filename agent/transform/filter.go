@@ -20,8 +20,8 @@ type filterStep struct {
 	sel        *Selector
 }
 
-func newFilter(t *config.Transform) (*filterStep, error) {
-	s := &filterStep{keep: t.Type == "keep", field: t.Field, namespaces: t.Namespaces}
+func newFilter(t *config.Condition, keep bool) (*filterStep, error) {
+	s := &filterStep{keep: keep, field: t.Field, namespaces: t.Namespaces}
 	s.filter = true
 	var err error
 	if t.Pattern != "" {

@@ -92,7 +92,7 @@ func newTable(maxKeys int) *table {
 	return &table{slots: make([]slot, size), mask: uint64(size - 1)}
 }
 
-func newThrottle(t *config.Transform, opts Options) (*throttleStep, error) {
+func newThrottle(t *config.Throttle, opts Options) *throttleStep {
 	s := &throttleStep{
 		keyKind: t.Key, field: t.Field, rate: t.Rate, burst: t.Burst,
 		interval: t.SummaryInterval.D(), maxKeys: t.MaxKeys,
@@ -103,7 +103,7 @@ func newThrottle(t *config.Transform, opts Options) (*throttleStep, error) {
 	s.tau = int64(t.Burst) * s.per
 	s.table.Store(newTable(t.MaxKeys))
 	s.overflow = &bucket{key: "_other", src: &record.Source{Path: SummaryPath}}
-	return s, nil
+	return s
 }
 
 func (s *throttleStep) apply(w *Worker) {

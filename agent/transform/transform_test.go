@@ -112,7 +112,7 @@ func TestMatch(t *testing.T) {
 func mustMatch(t *testing.T, m string) *Match {
 	t.Helper()
 	cfg := parse(t, "  - { type: drop, match: "+m+" }\n")
-	mm, err := NewMatch(cfg.Transforms[1].Match)
+	mm, err := NewMatch(cfg.Transforms[1].Filter().Match)
 	require.NoError(t, err)
 	return mm
 }

@@ -64,7 +64,7 @@ func startAgent(t *testing.T, o agentOpts) *agent {
 			c.Kubernetes.SyncTimeout = config.Duration(o.syncTimeout)
 		}
 	}
-	c.Transforms = []config.Transform{{Type: "json", Field: "log"}}
+	c.Transforms = []config.Transform{config.NewTransform(&config.JSON{Field: "log"})}
 	c.Outputs = []config.Output{agenttest.Console()}
 	if o.store != nil {
 		es := agenttest.StoreOutput(o.store.URL)

@@ -26,7 +26,7 @@ func TestRenderRoundTrip(t *testing.T) {
 	c.Inputs = []config.Input{ContainerLogs(filepath.Join(dir, "logs", "*.log"))}
 	f := false
 	c.Inputs[0].Watch = &f
-	c.Transforms = []config.Transform{{Type: "json", Field: "log"}}
+	c.Transforms = []config.Transform{config.NewTransform(&config.JSON{Field: "log"})}
 	c.Outputs = []config.Output{StoreOutput("http://127.0.0.1:9/insert/elasticsearch"), Console()}
 	raw, err := Render(c)
 	require.NoError(t, err)
@@ -52,7 +52,7 @@ func TestRenderRoundTrip(t *testing.T) {
 	require.Equal(t, "head", in.StartAt)
 	require.Equal(t, c.Inputs[0].PollInterval, in.PollInterval)
 	require.False(t, *in.Watch)
-	require.Equal(t, "log", got.Transforms[0].Field)
+	require.Equal(t, c.Transforms, got.Transforms)
 	require.Len(t, got.Outputs, 2)
 	es := got.Outputs[0]
 	require.Equal(t, c.Outputs[0].URLs, es.URLs)

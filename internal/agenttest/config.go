@@ -169,7 +169,13 @@ func valueNode(v, def reflect.Value) *yaml.Node {
 		for i := range v.Len() {
 			e := v.Index(i)
 			var n *yaml.Node
-			if e.Kind() == reflect.Struct {
+			if m, ok := e.Interface().(yaml.Marshaler); ok {
+				// A config.Transform: its type and its type's keys.
+				n = &yaml.Node{}
+				if err := n.Encode(m); err != nil {
+					panic(fmt.Sprintf("BUG: agenttest.Render: %v", err))
+				}
+			} else if e.Kind() == reflect.Struct {
 				n = structNode(e, reflect.Value{})
 			} else {
 				n = valueNode(e, reflect.Value{})
