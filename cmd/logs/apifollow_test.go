@@ -1,11 +1,14 @@
 package main
 
 import (
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // followingStreams is how many follow=true requests the kubelet serves.
@@ -64,16 +67,42 @@ func TestFollowThroughKubernetesAPI(t *testing.T) {
 	)
 	all.waitFor(t, api1, api2, side1, web1, late1, late2)
 	dep.waitFor(t, api1, api2, side1, late1, late2)
-	require.Equal(t, 0, all.interrupt(t))
 	require.Equal(t, 0, dep.interrupt(t))
 
+	// The API server goes away and comes back: every stream breaks and is
+	// opened again from its last line's time, so what was written
+	// meanwhile comes once and nothing comes twice.
+	kc.StopAPIServer(t)
+	api["app"].write(t, "while down")
+	kc.StartAPIServer(t)
+	api["app"].write(t, "after")
+	// A container restarts: the watch brings its new instance.
+	newID := strings.Repeat("f", 64)
+	kc.UpdatePodStatus(t, "shop", "web-1", func(p *corev1.Pod) {
+		st := &p.Status.ContainerStatuses[0]
+		st.RestartCount, st.ContainerID = 1, "containerd://"+newID
+	})
+	restarted := &podFile{path: filepath.Join(kc.dir, "web-1_shop_nginx-"+newID+".log")}
+	restarted.write(t, "web again")
+	const (
+		whileDown, after = "shop/api-7d9f-aaaaa app │ while down", "shop/api-7d9f-aaaaa app │ after"
+		webAgain         = "shop/web-1 nginx │ web again"
+	)
+	all.waitFor(t, whileDown, after, webAgain)
+	require.Equal(t, 0, all.interrupt(t))
+
 	got := all.lines()
-	require.ElementsMatch(t, []string{api1, api2, side1, web1, late1, late2}, got, "from the start of logs -f on, each line once")
+	require.ElementsMatch(t, []string{api1, api2, side1, web1, late1, late2, whileDown, after, webAgain}, got, "from the start of logs -f on, each line once")
 	inOrder(t, got, api1, api2)
+	inOrder(t, got, api2, whileDown)
+	inOrder(t, got, whileDown, after)
 	inOrder(t, got, late1, late2)
-	require.Equal(t, `level=INFO msg="no sluice agents found (no running pod in namespace sluice matches app.kubernetes.io/name=sluice,app.kubernetes.io/component=agent): following through the Kubernetes API instead, one pods/log stream per container, as kubectl logs -f does"`+"\n", all.stderr.String())
+	// The breaks are said, once per container and kind of failure.
+	require.Contains(t, all.stderr.String(), `level=WARN msg="container log stream broke; retrying" container=shop/api-7d9f-aaaaa/app`)
+	require.True(t, strings.HasPrefix(all.stderr.String(), `level=INFO msg="no sluice agents found (no running pod in namespace sluice matches app.kubernetes.io/name=sluice,app.kubernetes.io/component=agent): following through the Kubernetes API instead, one pods/log stream per container, as kubectl logs -f does"`+"\n"), all.stderr.String())
 
 	got = dep.lines()
+	require.Equal(t, `level=INFO msg="no sluice agents found (no running pod in namespace sluice matches app.kubernetes.io/name=sluice,app.kubernetes.io/component=agent): following through the Kubernetes API instead, one pods/log stream per container, as kubectl logs -f does"`+"\n", dep.stderr.String())
 	require.ElementsMatch(t, []string{before, sideBefore, api1, api2, side1, late1, late2}, got, "deploy/api: history, then live, each line once")
 	require.Equal(t, []string{before, sideBefore}, got[:2], "history first, oldest first")
 	inOrder(t, got, api1, api2)

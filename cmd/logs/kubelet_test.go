@@ -55,7 +55,7 @@ func kubeletFile(dir, ns, pod, container string, previous bool) string {
 	if len(m) == 0 {
 		return pattern // not there
 	}
-	return m[0]
+	return m[len(m)-1] // a restarted container's new file: its id sorts last in the tests
 }
 
 // loadCert is the serving certificate of the fake kubelet.

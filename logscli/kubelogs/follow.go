@@ -83,7 +83,7 @@ func (f *follower) run(ctx context.Context) error {
 		if isFatal(err) {
 			return err
 		}
-		if err != nil {
+		if err != nil && !apierrors.IsResourceExpired(err) && !apierrors.IsGone(err) {
 			f.log.Warn("watching the pods failed; listing them again", "err", err)
 		}
 		if !sleep(ctx, delay) {
@@ -119,6 +119,11 @@ func (f *follower) list(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", explain("list pods"+inNamespace(f.q.Namespace), err)
 	}
+	// Pods deleted while the watch was down are not listed: forget them,
+	// so their streams end.
+	f.mu.Lock()
+	f.pods = map[types.UID]*corev1.Pod{}
+	f.mu.Unlock()
 	for i := range list.Items {
 		if err := f.pod(ctx, &list.Items[i]); err != nil {
 			return "", err
