@@ -56,7 +56,7 @@ func Check(c *Case, r *Result) []string {
 		for _, x := range []struct {
 			name      string
 			got, want int64
-		}{{"dropped", g.Dropped, w.Dropped}, {"throttled", g.Throttled, w.Throttled}, {"excluded", g.Excluded, w.Excluded}, {"unrouted", g.Unrouted, w.Unrouted}} {
+		}{{"dropped", g.Dropped, w.Dropped}, {"throttled", g.Throttled, w.Throttled}, {"excluded", g.Excluded, w.Excluded}, {"unrouted", g.Unrouted, w.Unrouted}, {"not_read", g.NotRead, w.NotRead}} {
 			if x.got != x.want {
 				diffs = append(diffs, fmt.Sprintf("counts.%s: got %d, want %d", x.name, x.got, x.want))
 			}

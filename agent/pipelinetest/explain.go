@@ -11,6 +11,7 @@ import (
 	"github.com/sluicelog/sluice/agent/kube"
 	"github.com/sluicelog/sluice/agent/record"
 	"github.com/sluicelog/sluice/agent/transform"
+	"github.com/sluicelog/sluice/collector/tail"
 	"github.com/sluicelog/sluice/parsers/cri"
 	"github.com/sluicelog/sluice/parsers/docker"
 	"github.com/sluicelog/sluice/parsers/stream"
@@ -56,6 +57,13 @@ func (f *File) Explain(w io.Writer, cfg *config.Config, c *Case) error {
 	b, err := read(true)
 	if err != nil {
 		return err
+	}
+	if len(in.Frames) == 0 {
+		if ic, err := h.input(in.Input, "container_logs"); err == nil && !tail.Takes(ic, b.Source.Path) {
+			fmt.Fprintf(w, "  file %s\n  input %s does not read this file: no glob of its paths matches it, or an exclude does\n", b.Source.Path, ic.Name)
+			b.Discard()
+			return nil
+		}
 	}
 	if len(in.Frames) > 0 {
 		section(w, "after the syslog parser")

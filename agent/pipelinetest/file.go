@@ -57,6 +57,9 @@ type Counts struct {
 	Throttled int64 `yaml:"throttled"`
 	Excluded  int64 `yaml:"excluded"`
 	Unrouted  int64 `yaml:"unrouted"`
+	// NotRead are lines of files that no glob of the input's paths
+	// matches, or that an exclude does: the agent never reads them.
+	NotRead int64 `yaml:"not_read"`
 }
 
 // Pod stands in for one pod of the Kubernetes cache.

@@ -91,6 +91,8 @@ type harness struct {
 	clock       int64
 	dataStreams bool
 
+	notRead int64 // lines of files the input does not read
+
 	mu   sync.Mutex
 	docs []Doc
 }
@@ -142,6 +144,10 @@ func (h *harness) readInput(c *Case, in Input) (*record.Batch, error) {
 		path, err := filePath(c, in)
 		if err != nil {
 			return nil, err
+		}
+		if !tail.Takes(ic, path) {
+			h.notRead += int64(len(in.Lines))
+			return record.NewBatch(&record.Source{Input: ic.Name, Path: path}, nil), nil
 		}
 		b, _ := tail.ReadAll(ic, h.cfg.NodeName, path, joinLines(in.Lines), h.now)
 		return b, nil
@@ -253,6 +259,7 @@ func (h *harness) run(c *Case, batches []*record.Batch, ts []config.Transform) (
 	}
 	res := &Result{Docs: h.docs}
 	res.Counts.Unrouted = pipe.Unrouted()
+	res.Counts.NotRead = h.notRead
 	if enricher != nil {
 		_, _, res.Counts.Excluded = enricher.Counts()
 	}

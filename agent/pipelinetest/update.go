@@ -40,7 +40,7 @@ func (f *File) setExpect(i int, res *Result) {
 	if get(c, "counts") != nil {
 		setKey(c, "counts", map[string]int64{
 			"dropped": res.Counts.Dropped, "throttled": res.Counts.Throttled,
-			"excluded": res.Counts.Excluded, "unrouted": res.Counts.Unrouted,
+			"excluded": res.Counts.Excluded, "unrouted": res.Counts.Unrouted, "not_read": res.Counts.NotRead,
 		})
 	}
 }

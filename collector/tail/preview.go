@@ -2,6 +2,7 @@ package tail
 
 import (
 	"log/slog"
+	"path/filepath"
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/record"
@@ -40,4 +41,19 @@ func ReadAll(in config.Input, node, path string, data []byte, now func() int64) 
 	r.asm.flush(r.batch())
 	r.b.Acker = nil // nothing to checkpoint
 	return r.b, &t.stats
+}
+
+// Takes reports whether in reads a file at path: one of its paths globs
+// matches it and none of its excludes does (match, excluded).
+func Takes(in config.Input, path string) bool {
+	t := &Tailer{cfg: in}
+	if t.excluded(path) {
+		return false
+	}
+	for _, g := range in.Paths {
+		if ok, _ := filepath.Match(g, path); ok {
+			return true
+		}
+	}
+	return false
 }
