@@ -3,14 +3,12 @@ package e2e
 import (
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/internal/agenttest"
-	"github.com/sluicelog/sluice/internal/vlstore"
 )
 
 // nodeName is the node_name of every test config; documents carry it as
@@ -24,56 +22,44 @@ type configParams struct {
 	StoreURL string
 }
 
-// configYAML renders the agent config in block style, one key per line, so
-// a test can point at the line of any key.
-func configYAML(p configParams) string {
-	var b strings.Builder
-	w := func(s string) { b.WriteString(s); b.WriteByte('\n') }
-	w("node_name: " + nodeName)
-	w("data_dir: " + strconv.Quote(p.DataDir))
-	w("memory_limit: 64MiB")
-	w("checkpoint_interval: 100ms")
-	w("http:")
-	w("  listen: 127.0.0.1:0")
-	w("inputs:")
-	w("  - name: containers")
-	w("    type: container_logs")
-	w("    paths:")
-	for _, g := range p.Paths {
-		w("      - " + strconv.Quote(g))
-	}
-	w("    exclude: []")
-	w("    start_at: head")
-	w("    poll_interval: 50ms")
-	w("kubernetes:")
-	w("  enabled: false")
-	w("transforms:")
-	w("  - type: json")
-	w("    field: log")
-	w("outputs:")
-	w("  - name: es")
-	w("    type: elasticsearch")
-	w("    urls:")
-	w("      - " + strconv.Quote(p.StoreURL))
-	w(`    index: "logs-{kubernetes.namespace_name}-%Y.%m.%d"`)
-	w("    headers:")
-	b.WriteString(vlstore.HeadersYAML("      "))
-	w("    id_field: sluice_id")
-	w("    bulk:")
-	w("      max_bytes: 256KiB")
-	w("      flush_interval: 200ms")
-	w("      workers: 2")
-	w("    retry:")
-	w("      initial: 50ms")
-	w("      max: 1s")
-	return b.String()
+// agentConfig is the test config of the brief: agenttest's, read from
+// the head, JSON in the log field parsed, into the store at StoreURL with
+// an index per namespace and day. Tests change it before rendering.
+func agentConfig(p configParams) config.Config {
+	c := agenttest.Config(filepath.Dir(p.DataDir))
+	c.NodeName = nodeName
+	c.DataDir = p.DataDir
+	in := agenttest.ContainerLogs(p.Paths...)
+	in.Exclude = []string{} // nothing left out, not the default
+	c.Inputs = []config.Input{in}
+	c.Transforms = []config.Transform{{Type: "json", Field: "log"}}
+	out := agenttest.StoreOutput(p.StoreURL)
+	out.Index = "logs-{kubernetes.namespace_name}-%Y.%m.%d"
+	out.Bulk.Workers = 2
+	c.Outputs = []config.Output{out}
+	return c
+}
+
+// renderConfig writes c as YAML in block style, one key per line
+// (agenttest.Render), so a test can point at the line of any key.
+func renderConfig(t *testing.T, c config.Config) string {
+	t.Helper()
+	raw, err := agenttest.Render(c)
+	require.NoError(t, err)
+	return string(raw)
+}
+
+// configYAML renders agentConfig(p).
+func configYAML(t *testing.T, p configParams) string {
+	t.Helper()
+	return renderConfig(t, agentConfig(p))
 }
 
 // writeConfig writes the config into dir and returns its path.
 func writeConfig(t *testing.T, dir string, p configParams) string {
 	t.Helper()
 	path := filepath.Join(dir, "sluice.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(configYAML(p)), 0o600))
+	require.NoError(t, os.WriteFile(path, []byte(configYAML(t, p)), 0o600))
 	return path
 }
 

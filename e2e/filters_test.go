@@ -12,11 +12,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/internal/vlstore"
 )
 
 // filterTransforms are the transforms of TestFiltersAndRouting, after the
-// json parser of configYAML.
+// json parser of agentConfig.
 const filterTransforms = `  - type: drop
     name: no-kube-system
     namespaces: [kube-system]
@@ -56,15 +57,19 @@ func TestFiltersAndRouting(t *testing.T) {
 	dir := t.TempDir()
 	logs := filepath.Join(dir, "logs")
 	require.NoError(t, os.MkdirAll(logs, 0o755))
-	cfg := configYAML(configParams{DataDir: filepath.Join(dir, "data"), Paths: []string{filepath.Join(logs, "*.log")}, StoreURL: all.URL})
-	cfg = strings.Replace(cfg, "  - type: json\n    field: log\n", "  - type: json\n    field: log\n"+filterTransforms, 1)
+	c := agentConfig(configParams{DataDir: filepath.Join(dir, "data"), Paths: []string{filepath.Join(logs, "*.log")}, StoreURL: all.URL})
 	// The second output: a copy of the first pointed at the other store,
 	// for namespace quiet only.
-	out := cfg[strings.Index(cfg, "  - name: es\n"):]
-	second := strings.Replace(out, "  - name: es\n", "  - name: quiet\n    match: { namespaces: [quiet] }\n", 1)
-	second = strings.Replace(second, strconv.Quote(all.URL), strconv.Quote(quietURL), 1)
+	second := c.Outputs[0]
+	second.Name, second.URLs = "quiet", []string{quietURL}
+	second.Match = &config.Match{Namespaces: []string{"quiet"}}
+	c.Outputs = append(c.Outputs, second)
+	json := "  - type: json\n    field: log\n"
+	cfg := renderConfig(t, c)
+	require.Contains(t, cfg, json)
+	cfg = strings.Replace(cfg, json, json+filterTransforms, 1)
 	cfgPath := filepath.Join(dir, "sluice.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg+second), 0o600))
+	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
 
 	const quietLines, secretLines, systemLines = 300, 40, 100
 	writeCRI(t, criFile(logs, "quiet", "quiet-0"), quietLines, func(i int) string { return fmt.Sprintf(`{"msg":"quiet","n":%d}`, i) })

@@ -51,9 +51,9 @@ func TestHTTPAndReload(t *testing.T) {
 	good, err := os.ReadFile(e.config)
 	require.NoError(t, err)
 	all := string(good)
-	glob := `*.log"`
+	glob := "*.log\n"
 	require.Contains(t, all, glob)
-	paymentsOnly := strings.Replace(all, glob, `*_payments_*.log"`, 1)
+	paymentsOnly := strings.Replace(all, glob, "*_payments_*.log\n", 1)
 	broken := strings.Replace(paymentsOnly, "memory_limit: 64MiB", "memory_limit: lots", 1)
 	require.NotEqual(t, paymentsOnly, broken)
 	require.NoError(t, os.WriteFile(e.config, []byte(paymentsOnly), 0o600))

@@ -15,6 +15,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/internal/agenttest"
 	"github.com/sluicelog/sluice/internal/kubetest"
 	"github.com/sluicelog/sluice/internal/promtest"
 	"github.com/sluicelog/sluice/internal/vlstore"
@@ -94,11 +96,10 @@ func TestKubernetesEnrichment(t *testing.T) {
 	lateFile := filepath.Join(logs, "late-0_shop_app-"+strings.Repeat("ab", 32)+".log")
 	writeCRI(t, lateFile, 7, func(i int) string { return fmt.Sprintf("late line %d", i) })
 
-	cfg := configYAML(configParams{DataDir: filepath.Join(dir, "data"), Paths: []string{filepath.Join(logs, "*.log")}, StoreURL: store.URL})
-	cfg = strings.Replace(cfg, "kubernetes:\n  enabled: false\n", "kubernetes:\n  enabled: true\n  kubeconfig: "+kubeconfig+"\n  lookup_wait: 5s\n", 1)
-	require.Contains(t, cfg, kubeconfig)
-	cfgPath := filepath.Join(dir, "sluice.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
+	ac := agentConfig(configParams{DataDir: filepath.Join(dir, "data"), Paths: []string{filepath.Join(logs, "*.log")}, StoreURL: store.URL})
+	ac.Kubernetes.Enabled, ac.Kubernetes.Kubeconfig = true, kubeconfig
+	ac.Kubernetes.LookupWait = config.Duration(5 * time.Second)
+	cfgPath := agenttest.WriteConfig(t, dir, ac)
 	a := startAgent(t, "agent", cfgPath)
 
 	// The late pod arrives after the agent has looked it up and not found

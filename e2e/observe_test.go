@@ -129,7 +129,7 @@ func TestOutputOutageSeenOnMetricsAndStatus(t *testing.T) {
 	require.NoError(t, os.WriteFile(pwFile, []byte("first\n"), 0o600))
 	cfg, err := os.ReadFile(e.config)
 	require.NoError(t, err)
-	text := strings.Replace(string(cfg), "      - "+`"`+e.store.URL+`"`, "      - "+`"http://`+gate.addr+`"`, 1)
+	text := strings.Replace(string(cfg), "      - "+e.store.URL+"\n", "      - http://"+gate.addr+"\n", 1)
 	text = strings.Replace(text, "    type: elasticsearch\n", "    type: elasticsearch\n    username: sluice\n    password_file: "+pwFile+"\n", 1)
 	// A reload stops the old agent, which cannot deliver during the
 	// outage: it gives up at shutdown_timeout (its lines are read again).

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/agent/config"
 )
 
 // cutProxy forwards TCP connections on 127.0.0.1 to a target until the
@@ -155,14 +157,15 @@ func TestStoreOutage(t *testing.T) {
 	require.NoError(t, err)
 	proxy := startCutProxy(t, u.Host)
 	u.Host = proxy.l.Addr().String()
-	cfg := configYAML(configParams{
+	ac := agentConfig(configParams{
 		DataDir:  e.dataDir,
 		Paths:    []string{filepath.Join(e.logs, "*.log")},
 		StoreURL: u.String(),
 	})
-	require.Contains(t, cfg, "memory_limit: 64MiB")
-	cfg = strings.Replace(cfg, "memory_limit: 64MiB", "memory_limit: "+strconv.Itoa(memoryLimit), 1)
-	cfg = strings.Replace(cfg, "    retry:\n      initial: 50ms\n      max: 1s", "    timeout: 2s\n    retry:\n      initial: 50ms\n      max: 500ms", 1)
+	ac.MemoryLimit = config.ByteSize(memoryLimit)
+	ac.Outputs[0].Timeout = config.Duration(2 * time.Second)
+	ac.Outputs[0].Retry.Max = config.Duration(500 * time.Millisecond)
+	cfg := renderConfig(t, ac)
 	cfgPath := filepath.Join(filepath.Dir(e.dataDir), "outage.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
 

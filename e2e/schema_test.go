@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/internal/agenttest"
 	"github.com/sluicelog/sluice/internal/vlstore"
 )
 
@@ -24,10 +25,9 @@ func TestSchemaECSDataStreams(t *testing.T) {
 	store := vlstore.Start(t)
 	logs := filepath.Join(dir, "logs")
 	require.NoError(t, os.MkdirAll(logs, 0o755))
-	cfg := configYAML(configParams{DataDir: filepath.Join(dir, "data"), Paths: []string{filepath.Join(logs, "*.log")}, StoreURL: store.URL})
-	cfg = strings.Replace(cfg, `    index: "logs-{kubernetes.namespace_name}-%Y.%m.%d"`+"\n", "    schema: ecs\n", 1)
-	cfgPath := filepath.Join(dir, "sluice.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
+	c := agentConfig(configParams{DataDir: filepath.Join(dir, "data"), Paths: []string{filepath.Join(logs, "*.log")}, StoreURL: store.URL})
+	c.Outputs[0].Index, c.Outputs[0].Schema = "", "ecs"
+	cfgPath := agenttest.WriteConfig(t, dir, c)
 	var lines strings.Builder
 	for i := range 5 {
 		fmt.Fprintf(&lines, "2026-12-06T10:00:00.%09dZ stdout F plain line %d\n", i+1, i)

@@ -60,7 +60,7 @@ func TestSecrets_Validate(t *testing.T) {
 		})
 	}
 	url := func(u string) string {
-		cfg, _ := edit(t, base, `- "http://127.0.0.1:9200"`, `- "`+u+`"`)
+		cfg, _ := edit(t, base, `- http://127.0.0.1:9200`, `- "`+u+`"`)
 		return cfg
 	}
 	f("bad scheme with userinfo", url("htps://elastic:"+e2eSecret+"@127.0.0.1:9200"), 1, "outputs[0].urls[0]", "http://")
@@ -119,7 +119,7 @@ func TestSecrets_AgentLogs(t *testing.T) {
 	require.NoError(t, os.MkdirAll(logs, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(logs, "web-1_default_app-0123456789abcdef.log"),
 		[]byte("2026-12-06T10:00:00.000000000Z stdout F hello\n"), 0o644))
-	cfg := configYAML(configParams{DataDir: filepath.Join(dir, "data"), Paths: []string{filepath.Join(logs, "*.log")}, StoreURL: srv.URL})
+	cfg := configYAML(t, configParams{DataDir: filepath.Join(dir, "data"), Paths: []string{filepath.Join(logs, "*.log")}, StoreURL: srv.URL})
 	cfg = passwordConfig(t, cfg)
 	cfg, _ = edit(t, cfg, "memory_limit: 64MiB", "memory_limit: 64MiB\nshutdown_timeout: 2s") // the server never takes them
 	path := filepath.Join(dir, "sluice.yaml")

@@ -73,7 +73,7 @@ func lineRef(n int) *regexp.Regexp {
 func baseConfig(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	return configYAML(configParams{
+	return configYAML(t, configParams{
 		DataDir:  filepath.Join(dir, "data"),
 		Paths:    []string{filepath.Join(dir, "logs", "*.log")},
 		StoreURL: "http://127.0.0.1:9200",
@@ -94,7 +94,7 @@ func TestValidate_Success(t *testing.T) {
 	f("good", base)
 	cfg, _ := edit(t, base, "node_name: "+nodeName, "node_name: ${"+unsetVar+":-x}")
 	f("default for an unset variable", cfg)
-	cfg, _ = edit(t, base, `- "http://127.0.0.1:9200"`, `- ${SLUICE_E2E_URL}`)
+	cfg, _ = edit(t, base, `- http://127.0.0.1:9200`, `- ${SLUICE_E2E_URL}`)
 	f("set variable", cfg, "SLUICE_E2E_URL=http://127.0.0.1:9200")
 }
 
@@ -171,7 +171,7 @@ func TestValidate_OperatorMessages(t *testing.T) {
 		fmt.Sprintf(`outputs[0].bulk.flush_interval (line %d): must be a duration such as 250ms, 1s or 5m, got "soon"`, l3))
 	f("two documents", base+"---\nworkers: 2\n",
 		fmt.Sprintf("line %d: a second YAML document (after ---); a config file holds one, the rest would be ignored", strings.Count(base, "\n")+1))
-	cfg, l = edit(t, base, `index: "logs-{kubernetes.namespace_name}-%Y.%m.%d"`, `index: "logs-{namespace}"`)
+	cfg, l = edit(t, base, `index: logs-{kubernetes.namespace_name}-%Y.%m.%d`, `index: "logs-{namespace}"`)
 	f("index template", cfg, fmt.Sprintf(`outputs[0].index (line %d): unknown field {namespace} (known: kubernetes.namespace_name, kubernetes.pod_name, kubernetes.container_name, kubernetes.container_id, stream, input)`, l))
 }
 
@@ -229,9 +229,9 @@ func TestValidate_CorpusStarts(t *testing.T) {
 		"http listen without port":    {{"listen: 127.0.0.1:0", "listen: localhost"}},
 		"token file empty":            {{"listen: 127.0.0.1:0", "listen: 127.0.0.1:0\n  token_file: " + empty}},
 		"bad glob":                    {{"exclude: []", `exclude: ["/x/[.log"]`}},
-		"index unknown field":         {{`index: "logs-{kubernetes.namespace_name}-%Y.%m.%d"`, `index: "logs-{namespace}"`}},
-		"index unknown verb":          {{`index: "logs-{kubernetes.namespace_name}-%Y.%m.%d"`, `index: "logs-%Q"`}},
-		"index empty":                 {{`index: "logs-{kubernetes.namespace_name}-%Y.%m.%d"`, `index: ""`}},
+		"index unknown field":         {{`index: logs-{kubernetes.namespace_name}-%Y.%m.%d`, `index: "logs-{namespace}"`}},
+		"index unknown verb":          {{`index: logs-{kubernetes.namespace_name}-%Y.%m.%d`, `index: "logs-%Q"`}},
+		"index empty":                 {{`index: logs-{kubernetes.namespace_name}-%Y.%m.%d`, `index: ""`}},
 		"data stream placeholder":     {{"id_field: sluice_id", "data_stream: logs-{stream}"}},
 		"dead letter upper case":      {{"id_field: sluice_id", "dead_letter_index: DL"}},
 		"retry max below initial":     {{"max: 1s", "max: 10ms"}},

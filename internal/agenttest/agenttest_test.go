@@ -28,6 +28,7 @@ func TestRenderRoundTrip(t *testing.T) {
 	c.Inputs[0].Watch = &f
 	c.Transforms = []config.Transform{config.NewTransform(&config.JSON{Field: "log"})}
 	c.Outputs = []config.Output{StoreOutput("http://127.0.0.1:9/insert/elasticsearch"), Console()}
+	c.Outputs[0].Schema = "ecs" // in the inline ESConventions
 	raw, err := Render(c)
 	require.NoError(t, err)
 	t.Logf("\n%s", raw)
@@ -60,6 +61,7 @@ func TestRenderRoundTrip(t *testing.T) {
 	require.Equal(t, c.Outputs[0].Bulk.MaxBytes, es.Bulk.MaxBytes)
 	require.Equal(t, c.Outputs[0].Retry, es.Retry)
 	require.Equal(t, "sluice_id", es.IDField)
+	require.Equal(t, "ecs", es.Schema, "an inline section's keys are written")
 	require.Equal(t, "console", got.Outputs[1].Type)
 }
 

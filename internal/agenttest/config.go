@@ -111,14 +111,19 @@ func structNode(v, def reflect.Value) *yaml.Node {
 	m := &yaml.Node{Kind: yaml.MappingNode}
 	for i := range v.NumField() {
 		f := v.Type().Field(i)
-		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if key == "" || key == "-" || !f.IsExported() {
-			continue
-		}
+		key, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		fv := v.Field(i)
 		var fd reflect.Value
 		if def.IsValid() {
 			fd = def.Field(i)
+		}
+		if key == "" && opts == "inline" && fv.Kind() == reflect.Struct {
+			// Its keys are the section's own (Output's ESConventions).
+			m.Content = append(m.Content, structNode(fv, fd).Content...)
+			continue
+		}
+		if key == "" || key == "-" || !f.IsExported() {
+			continue
 		}
 		if fd.IsValid() && reflect.DeepEqual(fv.Interface(), fd.Interface()) || !fd.IsValid() && fv.IsZero() {
 			continue
