@@ -71,6 +71,11 @@ func Main(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	// Others may run the binaries: a test that drops to nobody does.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "agenttest: temp dir:", err)
+		return 1
+	}
 	builds.mu.Lock()
 	builds.dir, builds.bins = dir, map[string]*built{}
 	builds.mu.Unlock()
