@@ -32,7 +32,7 @@ func agentConfig(p configParams) config.Config {
 	in := agenttest.ContainerLogs(p.Paths...)
 	in.Exclude = []string{} // nothing left out, not the default
 	c.Inputs = []config.Input{in}
-	c.Transforms = []config.Transform{{Type: "json", Field: "log"}}
+	c.Transforms = []config.Transform{config.NewTransform(&config.JSON{Field: "log"})}
 	out := agenttest.StoreOutput(p.StoreURL)
 	out.Index = "logs-{kubernetes.namespace_name}-%Y.%m.%d"
 	out.Bulk.Workers = 2
