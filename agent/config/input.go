@@ -48,6 +48,8 @@ type Input struct {
 	// UDPReceiveBuffer is each UDP socket's SO_RCVBUF (the kernel caps
 	// it at net.core.rmem_max).
 	UDPReceiveBuffer ByteSize `yaml:"udp_receive_buffer" for:"syslog"`
+	// Spool keeps the messages on disk until delivered (spool.go).
+	Spool *Spool `yaml:"spool" for:"syslog"`
 }
 
 // TLS turns TLS on for a TCP listener when both files are set.
@@ -104,6 +106,7 @@ func defaultInput(in *Input) {
 		if in.UDPReceiveBuffer == 0 {
 			in.UDPReceiveBuffer = 8 << 20
 		}
+		defaultSpool(in.Spool)
 	}
 }
 

@@ -35,4 +35,5 @@ func validateSyslog(p *problems, in Input, at func(string) []any) {
 	}
 	checkKeyPair(p, in.TLS.CertFile, in.TLS.KeyFile, at("tls"))
 	validateSyslogLimits(p, in, at)
+	validateSpool(p, in.Spool, at)
 }

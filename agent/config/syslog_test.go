@@ -76,3 +76,15 @@ func TestParseSyslogBad(t *testing.T) {
 	f("  - { name: s, type: syslog, udp: \":5140\", tls: { cert_file: /x, key_file: /y } }\n", "inputs[0].tls (line 4): tls needs a tcp listener")
 	f("  - { name: s, type: syslog, tcp: \":5140\", tls: { cert: /x } }\n", "inputs[0].tls.cert (line 4): unknown key (known: cert_file, key_file)")
 }
+
+func TestSpoolDefaultsAndProblems(t *testing.T) {
+	cfg, err := Parse([]byte("data_dir: /tmp/x\ninputs:\n  - { name: s, type: syslog, tcp: 127.0.0.1:5140, spool: {} }\noutputs: [{ name: o, type: console }]\n"), env(nil))
+	require.NoError(t, err)
+	require.Equal(t, &Spool{MaxBytes: 1 << 30, Sync: "interval", SyncInterval: Duration(time.Second), WhenFull: "block"}, cfg.Inputs[0].Spool)
+
+	_, err = Parse([]byte("data_dir: /tmp/x\ninputs:\n  - name: s\n    type: syslog\n    tcp: 127.0.0.1:5140\n    spool:\n      max_bytes: 1KiB\n      sync: sometimes\n      when_full: panic\n  - { name: c, type: container_logs, paths: [/x/*.log], spool: {} }\noutputs: [{ name: o, type: console }]\n"), env(nil))
+	require.ErrorContains(t, err, "inputs[0].spool.max_bytes (line 7): must be at least 1MiB")
+	require.ErrorContains(t, err, "inputs[0].spool.sync (line 8): must be interval or batch")
+	require.ErrorContains(t, err, "inputs[0].spool.when_full (line 9): must be block, drop_newest or drop_oldest")
+	require.ErrorContains(t, err, "inputs[1].spool (line 10): not a key of a container_logs input")
+}

@@ -30,6 +30,7 @@ import (
 	"github.com/sluicelog/sluice/agent/kube"
 	"github.com/sluicelog/sluice/agent/metrics"
 	"github.com/sluicelog/sluice/agent/pipeline"
+	"github.com/sluicelog/sluice/agent/spool"
 	"github.com/sluicelog/sluice/agent/transform"
 	"github.com/sluicelog/sluice/collector/syslog"
 	"github.com/sluicelog/sluice/collector/tail"
@@ -50,6 +51,7 @@ type Agent struct {
 	outputs []pipeline.Output
 	pipe    *pipeline.Pipeline
 	inputs  []input
+	spools  map[string]*spool.Spool // by input name
 	enc     *document.Encoder
 	kube    *kube.Enricher // nil when enrichment is off or unavailable
 	memory  budget.Split
@@ -156,8 +158,18 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 			a.inputs = append(a.inputs, t)
 			a.sources = append(a.sources, source{in.Name, in.Type, t})
 		case "syslog":
+			var sink syslog.Sink = a.pipe
+			var sp *spool.Spool
+			var err error
+			if in.Spool != nil {
+				sp, err = a.openSpool(in)
+				sink = sp
+			}
 			// Listen now, so a taken port fails the start, not just the input.
-			s, err := syslog.New(in, a.pipe, logger, syslog.WithFrameMemory(frames))
+			var s *syslog.Input
+			if err == nil {
+				s, err = syslog.New(in, sink, logger, syslog.WithFrameMemory(frames))
+			}
 			if err == nil {
 				err = s.Listen()
 			}
@@ -363,9 +375,10 @@ func (a *Agent) readiness() error {
 	return nil
 }
 
-// closeListeners releases the sockets of syslog inputs built so far, when
-// New fails after them.
+// closeListeners releases the sockets of syslog inputs and the spools
+// built so far, when New fails after them.
 func (a *Agent) closeListeners() {
+	_ = a.closeSpools() // New's own error is the one to report
 	if a.httpLn != nil {
 		a.httpLn.Close()
 	}
@@ -503,6 +516,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, a.closeSpools())
 	cancelSync()
 	<-syncDone
 	errs = append(errs, a.store.Close())

@@ -61,6 +61,20 @@ type InputStatus struct {
 	Files      []FileStatus `json:"files,omitempty"`
 	// FairShare is the input's fair_share scheduler; absent when off.
 	FairShare *FairShareStatus `json:"fair_share,omitempty"`
+	Spool      *SpoolStatus `json:"spool,omitempty"`
+}
+
+// SpoolStatus is a syslog input's disk spool: what it holds, how long its
+// oldest record has waited, and what went through it.
+type SpoolStatus struct {
+	Bytes            int64   `json:"bytes"`
+	Segments         int64   `json:"segments"`
+	OldestAgeSeconds float64 `json:"oldest_age_seconds"`
+	Spooled          int64   `json:"spooled"`
+	Replayed         int64   `json:"replayed"`
+	Dropped          int64   `json:"dropped"`
+	CorruptBytes     int64   `json:"corrupt_bytes"`
+	WriteErrors      int64   `json:"write_errors"`
 }
 
 // FileStatus is one file being read. Offset is how far it is read, Acked
@@ -148,6 +162,9 @@ func (a *Agent) Status() Status {
 	for _, src := range a.sources {
 		is := src.status()
 		is.FairShare = a.fairStatus(src.name)
+		if sp := a.spools[src.name]; sp != nil {
+			is.Spool = spoolStatus(sp)
+		}
 		st.Inputs = append(st.Inputs, is)
 	}
 	for _, o := range a.outputs {

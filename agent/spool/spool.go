@@ -153,6 +153,9 @@ func Open(cfg Config, sink Sink, logger *slog.Logger) (*Spool, error) {
 	return s, nil
 }
 
+// Dropped is the records a full spool dropped (drop_newest, drop_oldest).
+func (s *Spool) Dropped() int64 { return s.stats.DroppedFull.Load() }
+
 // Stats returns the spool's counters.
 func (s *Spool) Stats() *Stats { return &s.stats }
 
@@ -206,8 +209,9 @@ func (s *Spool) logError(msg string, err error) {
 // errClosed is Push's answer once the spool is closed.
 var errClosed = errors.New("spool closed")
 
-// Push writes b to the spool and takes it (it is recycled here; the
-// records go to the pipeline when read back). When the spool is full it
+// Push writes b to the spool and takes it: its Acker runs once it is on
+// disk (or dropped, when full and configured so), and the records go on
+// to the pipeline when read back. When the spool is full it
 // waits (Block, until ctx ends: an ended ctx makes it answer at once) or
 // drops, as configured. On error the caller keeps b.
 func (s *Spool) Push(ctx context.Context, b *record.Batch) error {
@@ -229,7 +233,7 @@ func (s *Spool) Push(ctx context.Context, b *record.Batch) error {
 		} else if s.cfg.WhenFull != Block {
 			s.mu.Unlock()
 			s.stats.DroppedFull.Add(int64(len(b.Records)))
-			b.Discard()
+			b.Done() // finished with: lost, and counted
 			return nil
 		}
 		// Full, or the write failed (a full disk): wait for acknowledged
@@ -251,7 +255,8 @@ func (s *Spool) Push(ctx context.Context, b *record.Batch) error {
 	}
 	s.mu.Unlock()
 	s.stats.Spooled.Add(int64(len(b.Records)))
-	b.Discard()
+	// Safe on disk: for the input, the batch is delivered.
+	b.Done()
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -278,7 +283,7 @@ func (s *Spool) writeLocked(entry []byte, records int64) error {
 		if terr := s.active.Truncate(seg.size.Load()); terr != nil {
 			// The tail may hold part of the entry; the reader skips it
 			// by its CRC. Seal the segment so nothing follows it.
-			s.startSegment() //nolint:errcheck // reported by the next write
+			_ = s.startSegment() // its failure is reported by the next write
 		}
 		return err
 	}

@@ -61,6 +61,18 @@ func (u *unacked) oldest() time.Time {
 }
 
 // OldestUnacked is when the oldest message this input read and the outputs
-// have not acknowledged yet was read; zero when there is none. Its age is
-// the input's lag in time: it grows while an output is down.
-func (in *Input) OldestUnacked() time.Time { return in.unacked.oldest() }
+// have not acknowledged yet was read (or spooled, for what a Downstream
+// keeps); zero when there is none. Its age is the input's lag in time: it
+// grows while an output is down.
+func (in *Input) OldestUnacked() time.Time {
+	oldest := in.unacked.oldest()
+	if ds, ok := in.sink.(Downstream); ok {
+		now := time.Now()
+		if age := ds.OldestAge(now); age > 0 {
+			if kept := now.Add(-age); oldest.IsZero() || kept.Before(oldest) {
+				oldest = kept
+			}
+		}
+	}
+	return oldest
+}

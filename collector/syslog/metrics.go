@@ -16,15 +16,20 @@ type Loss struct {
 }
 
 // Lost counts the records this input read that will never reach any
-// store, by reason: udp_overflow (the pipeline was full),
-// udp_receive_buffer (dropped by the kernel), shutdown (not handed over
-// before the stop).
+// store, by reason: udp_overflow (the pipeline, or a full spool that
+// blocks, had no room), udp_receive_buffer (dropped by the kernel),
+// shutdown (not handed over before the stop), and spool_full (dropped by
+// a spool that drops when full).
 func (in *Input) Lost() []Loss {
-	return []Loss{
+	lost := []Loss{
 		{"udp_overflow", in.stats.DroppedFull.Load()},
 		{"udp_receive_buffer", in.UDPKernelDrops()},
 		{"shutdown", in.stats.DroppedShutdown.Load()},
 	}
+	if ds, ok := in.sink.(Downstream); ok {
+		lost = append(lost, Loss{"spool_full", ds.Dropped()})
+	}
+	return lost
 }
 
 // Collector returns the input's metrics, read from its counters when

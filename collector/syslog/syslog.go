@@ -42,6 +42,16 @@ type Sink interface {
 	Push(ctx context.Context, b *record.Batch) error
 }
 
+// Downstream is a Sink that keeps batches itself before the pipeline
+// (agent/spool): a batch it takes is acknowledged to the input once kept,
+// so what it drops and how long its oldest record waits count as the
+// input's.
+type Downstream interface {
+	Sink
+	Dropped() int64
+	OldestAge(now time.Time) time.Duration
+}
+
 // Stats are the input's counters.
 type Stats struct {
 	Messages    atomic.Int64 // frames and datagrams read

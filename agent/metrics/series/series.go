@@ -34,7 +34,7 @@ const (
 )
 
 // Lost is reported by inputs and outputs alike, under ComponentLabel.
-var Lost = Family{Name: "sluice_lost_records_total", Help: "Records read that will never reach any store, by component (the input or output name) and reason: udp_overflow (pipeline full), udp_receive_buffer (dropped by the kernel: the UDP socket's receive buffer was full), shutdown (read but not handed over at stop), dead_letter_rejected (the document, its rescue copy and its dead letter all refused), write_failed (a console write failed).", Labels: []string{"reason"}}
+var Lost = Family{Name: "sluice_lost_records_total", Help: "Records read that will never reach any store, by component (the input or output name) and reason: udp_overflow (pipeline full), udp_receive_buffer (dropped by the kernel: the UDP socket's receive buffer was full), shutdown (read but not handed over at stop), spool_full (dropped by a full spool with when_full: drop_newest or drop_oldest), dead_letter_rejected (the document, its rescue copy and its dead letter all refused), write_failed (a console write failed).", Labels: []string{"reason"}}
 
 // Inputs' series, under InputLabel.
 var (
@@ -53,6 +53,17 @@ var (
 	InputConnections       = Family{Name: "sluice_input_connections", Help: "Open connections of a network input."}
 	InputConnectionsClosed = Family{Name: "sluice_input_connections_closed_total", Help: "Connections a network input closed itself, by reason: max_connections (refused at once), idle_timeout, handshake_timeout (no TLS handshake in time), frame_memory (an unfinished message found no room in memory_limit).", Labels: []string{"reason"}}
 	InputFrameMemory       = Family{Name: "sluice_input_frame_memory_bytes", Help: "Bytes TCP connections' frame buffers hold beyond their first 4 KiB: their share of memory_limit, which all syslog inputs share, is in the log line \"memory_limit shared out\" (syslog_frames)."}
+)
+
+// A syslog input's disk spool (agent/spool), under InputLabel. What a
+// full spool drops is in Lost, reason spool_full.
+var (
+	SpoolBytes        = Family{Name: "sluice_spool_bytes", Help: "Bytes of an input's disk spool: segments not yet wholly acknowledged, and the one being written."}
+	SpoolSegments     = Family{Name: "sluice_spool_segments", Help: "Segment files of an input's disk spool."}
+	SpoolOldestAge    = Family{Name: "sluice_spool_oldest_age_seconds", Help: "How long the oldest record in an input's spool has waited for the outputs' acknowledgement; 0 when all are acknowledged."}
+	SpoolRecords      = Family{Name: "sluice_spool_records_total", Help: "Records written to an input's spool (spooled) and read back into the pipeline (replayed: more than spooled after a restart that sends the unacknowledged ones again).", Labels: []string{"event"}}
+	SpoolCorruptBytes = Family{Name: "sluice_spool_corrupt_bytes_total", Help: "Bytes of an input's spool skipped as torn (cut by a crash mid-write) or damaged."}
+	SpoolWriteErrors  = Family{Name: "sluice_spool_write_errors_total", Help: "Failed writes or fsyncs of an input's spool (a full disk: the input waits for room)."}
 )
 
 // Outputs' series, under OutputLabel.
