@@ -1,0 +1,178 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/vlstore"
+)
+
+// spoolConfig is a syslog input with a disk spool, a small memory_limit
+// and the store behind url.
+func spoolConfig(dataDir, addr, url string) string {
+	return fmt.Sprintf(`node_name: %s
+data_dir: %q
+memory_limit: 24MiB
+workers: 2
+http: { listen: 127.0.0.1:0 }
+inputs:
+  - name: syslog
+    type: syslog
+    tcp: %s
+    udp: %s
+    format: rfc5424
+    spool: { max_bytes: 256MiB, sync: interval, sync_interval: 100ms }
+kubernetes: { enabled: false }
+outputs:
+  - name: es
+    type: elasticsearch
+    urls: [%q]
+    index: "logs-spool"
+    id_field: sluice_id
+    retry: { initial: 50ms, max: 500ms }
+    headers:
+%s    bulk: { max_bytes: 256KiB, flush_interval: 100ms }
+`, nodeName, dataDir, addr, addr, url, vlstore.HeadersYAML("      "))
+}
+
+// spoolMsg is message seq of a transport, padded to about 200 bytes.
+func spoolMsg(transport string, seq int) string {
+	return fmt.Sprintf("<14>1 2026-12-06T10:00:00Z host app - - - spool %s seq=%07d %0150d", transport, seq, 0)
+}
+
+// The store is down for three lives of the agent, two of them ended by
+// SIGKILL: TCP and UDP senders are read on at once, far past the batches'
+// share of memory_limit, because the spool takes what the pipeline cannot;
+// once the store is back every message is stored, each under one id, and
+// the spool is empty.
+func TestSyslogSpoolThroughOutageAndKills(t *testing.T) {
+	requireAgent(t)
+	s := vlstore.Start(t)
+	u, err := url.Parse(s.URL)
+	require.NoError(t, err)
+	proxy := startCutProxy(t, u.Host)
+	proxy.cut()
+	u.Host = proxy.l.Addr().String()
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	cfg := filepath.Join(dir, "sluice.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(spoolConfig(filepath.Join(dir, "data"), addr, u.String())), 0o600))
+
+	tcpSeq, udpSeq := 0, 0
+	for life := 1; life <= 3; life++ {
+		a := startAgent(t, "sluice-"+strconv.Itoa(life), cfg)
+		a.WaitReady(t)
+		limit := a.Metric(t, "sluice_pipeline_batch_limit_bytes")
+		// Twice the batches' share: without the spool the agent would
+		// stop reading the TCP connection halfway.
+		n, u := int(2*limit)/len(spoolMsg("tcp", 0)), 500
+		if life == 3 {
+			n, u = 100, 100 // the last life is about delivery
+		}
+		tcpSeq = sendTCP(t, addr, tcpSeq, n)
+		udpSeq = sendUDP(t, a, addr, udpSeq, u)
+		spooled := float64(n + u)
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			assert.Equal(c, spooled, a.Metric(c, "sluice_spool_records_total", "input", "syslog", "event", "spooled"))
+		}, 2*time.Minute, 50*time.Millisecond, "life %d: every message read is in the spool", life)
+		assert.Zero(t, a.Metric(t, "sluice_lost_records_total", "component", "syslog", "reason", "udp_overflow"))
+		assert.Positive(t, a.Metric(t, "sluice_spool_oldest_age_seconds", "input", "syslog"), "nothing is delivered while the store is down")
+		if life < 3 {
+			// After the spool's fsync interval: SIGKILL costs nothing
+			// written, with or without it; a power loss would.
+			a.kill(t)
+			continue
+		}
+		proxy.restore()
+		want := tcpSeq + udpSeq
+		waitForCount(t, s, a, want, 3*time.Minute)
+		requireEachOnce(t, s, tcpSeq, udpSeq)
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			assert.Zero(c, a.Metric(c, "sluice_spool_oldest_age_seconds", "input", "syslog"))
+		}, time.Minute, 50*time.Millisecond, "all acknowledged")
+		require.Equal(t, 0, a.stop(t))
+	}
+	segs, err := filepath.Glob(filepath.Join(dir, "data", "spool", "syslog", "*.seg"))
+	require.NoError(t, err)
+	require.Empty(t, segs, "every segment acknowledged and deleted at the clean stop")
+}
+
+// sendTCP writes messages from..from+n over one connection; a write that
+// waits more than 10 s fails the test (the agent stopped reading).
+func sendTCP(t *testing.T, addr string, from, n int) int {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer c.Close()
+	var buf []byte
+	for i := from; i < from+n; i++ {
+		buf = append(append(buf, spoolMsg("tcp", i)...), '\n')
+		if len(buf) > 32<<10 || i == from+n-1 {
+			require.NoError(t, c.SetWriteDeadline(time.Now().Add(10*time.Second)))
+			_, err := c.Write(buf)
+			require.NoError(t, err, "the agent stopped reading the sender at message %d", i)
+			buf = buf[:0]
+		}
+	}
+	return from + n
+}
+
+// sendUDP sends n datagrams, pausing for the agent to take each hundred
+// so the socket's receive buffer never overflows on a loaded machine.
+func sendUDP(t *testing.T, a *agentProc, addr string, from, n int) int {
+	t.Helper()
+	c, err := net.Dial("udp", addr)
+	require.NoError(t, err)
+	defer c.Close()
+	base := a.Metric(t, "sluice_input_records_total", "input", "syslog")
+	for i := from; i < from+n; i++ {
+		_, err := c.Write([]byte(spoolMsg("udp", i)))
+		require.NoError(t, err)
+		if sent := i - from + 1; sent%100 == 0 {
+			require.EventuallyWithT(t, func(c *assert.CollectT) {
+				assert.GreaterOrEqual(c, a.Metric(c, "sluice_input_records_total", "input", "syslog"), base+float64(sent))
+			}, time.Minute, 10*time.Millisecond)
+		}
+	}
+	return from + n
+}
+
+var spoolSeq = regexp.MustCompile(`spool (tcp|udp) seq=(\d+)`)
+
+// requireEachOnce: every message of both transports is stored, and rows
+// of the same message share one id (VictoriaLogs keeps a replay the
+// agent sent again after a lost answer; Elasticsearch would answer 409).
+func requireEachOnce(t *testing.T, s *vlstore.Store, tcp, udp int) {
+	t.Helper()
+	ids := map[string]string{}
+	for _, r := range mustQueryAll(t, s) {
+		m := spoolSeq.FindStringSubmatch(r["_msg"])
+		require.NotNil(t, m, "unexpected row %v", r)
+		key := m[1] + m[2]
+		if id, ok := ids[key]; ok {
+			require.Equal(t, id, r["sluice_id"], "%s stored under two ids", key)
+		}
+		ids[key] = r["sluice_id"]
+	}
+	missing := 0
+	for i := range max(tcp, udp) {
+		if _, ok := ids[fmt.Sprintf("tcp%07d", i)]; !ok && i < tcp {
+			missing++
+		}
+		if _, ok := ids[fmt.Sprintf("udp%07d", i)]; !ok && i < udp {
+			missing++
+		}
+	}
+	require.Zero(t, missing, "messages not stored")
+	require.Len(t, ids, tcp+udp)
+}
