@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/spool"
+	"github.com/sluicelog/sluice/collector/syslog"
 )
 
 // openSpool opens the disk spool of a syslog input in
@@ -53,3 +54,6 @@ func (a *Agent) closeSpools() error {
 	}
 	return errors.Join(errs...)
 }
+
+// A syslog input reports its spool's drops and lag as its own.
+var _ syslog.Downstream = (*spool.Spool)(nil)

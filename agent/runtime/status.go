@@ -61,7 +61,7 @@ type InputStatus struct {
 	Files      []FileStatus `json:"files,omitempty"`
 	// FairShare is the input's fair_share scheduler; absent when off.
 	FairShare *FairShareStatus `json:"fair_share,omitempty"`
-	Spool      *SpoolStatus `json:"spool,omitempty"`
+	Spool     *SpoolStatus     `json:"spool,omitempty"`
 }
 
 // SpoolStatus is a syslog input's disk spool: what it holds, how long its
