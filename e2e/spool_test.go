@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/internal/agenttest"
 	"github.com/sluicelog/sluice/internal/vlstore"
 )
 
@@ -175,4 +176,27 @@ func requireEachOnce(t *testing.T, s *vlstore.Store, tcp, udp int) {
 	}
 	require.Zero(t, missing, "messages not stored")
 	require.Len(t, ids, tcp+udp)
+}
+
+// A spool write that fails (here: the file size limit, as a full disk
+// fails a write) is cut back off the segment, counted and logged; the
+// input waits and tries again in a new segment, and every message read
+// is stored once.
+func TestSyslogSpoolWriteFailure(t *testing.T) {
+	requireAgent(t)
+	s := vlstore.Start(t)
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	cfg := filepath.Join(dir, "sluice.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(spoolConfig(filepath.Join(dir, "data"), addr, s.URL)), 0o600))
+	a := &agentProc{agenttest.Start(t, cfg, agenttest.Options{Name: "sluice", Wrap: []string{"prlimit", "--fsize=262144", "--"}})}
+	a.WaitReady(t)
+	const n = 4000 // 800 KB: three segments' worth under the limit
+	sendTCP(t, addr, 0, n)
+	waitForCount(t, s, a, n, 2*time.Minute)
+	requireEachOnce(t, s, n, 0)
+	assert.Positive(t, a.Metric(t, "sluice_spool_write_errors_total", "input", "syslog"))
+	assert.NotEmpty(t, a.LogEvents("spool write failed (disk full?); the input waits and tries again"))
+	assert.Zero(t, a.Metric(t, "sluice_spool_corrupt_bytes_total", "input", "syslog"), "the failed writes were cut back")
+	require.Equal(t, 0, a.stop(t))
 }

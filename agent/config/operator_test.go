@@ -67,7 +67,7 @@ func TestOperatorMessages(t *testing.T) {
 		"inputs[1].tpc (line 5): unknown key; did you mean `tcp`?")
 	f("no close key lists the type's keys", r("tcp:", "colour: red, tcp:").Replace(opBase),
 		"inputs[1].colour (line 5): unknown key (keys of a syslog input: batch_bytes, format, handshake_timeout, idle_timeout, "+
-			"max_connections, max_message_bytes, name, tcp, tls, type, udp, udp_readers, udp_receive_buffer)")
+			"max_connections, max_message_bytes, name, spool, tcp, tls, type, udp, udp_readers, udp_receive_buffer)")
 	f("bare K is ambiguous", r("max_bytes: 5Mi", "max_bytes: 64K").Replace(opBase),
 		`outputs[0].bulk.max_bytes (line 10): "64K" is ambiguous: write 64Ki for 64×1024 bytes or 64k for 64×1000`)
 	f("a list where a value goes", r("data_dir: /tmp/x", "data_dir: [/a, /b]").Replace(opBase),

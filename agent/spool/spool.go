@@ -98,6 +98,7 @@ type Spool struct {
 	active   *os.File   // the last segment's file
 	room     chan struct{}
 	dirty    bool   // written since the last fsync
+	failed   bool   // the last write failed: the next starts a new segment
 	readSeg  uint64 // the segment the reader is in (drop_oldest spares it)
 	lastLog  time.Time
 	saved    pos // the position in state.json
@@ -269,22 +270,22 @@ func (s *Spool) Push(ctx context.Context, b *record.Batch) error {
 // holds half an entry of this run; caller holds mu.
 func (s *Spool) writeLocked(entry []byte, records int64) error {
 	seg := s.segs[len(s.segs)-1]
-	if seg.size.Load() > 0 && seg.size.Load()+int64(len(entry)) > s.cfg.SegmentBytes {
+	if s.failed || seg.size.Load() > 0 && seg.size.Load()+int64(len(entry)) > s.cfg.SegmentBytes {
 		if err := s.startSegment(); err != nil {
 			s.stats.WriteErrors.Add(1)
 			s.logError("spool cannot start a segment; the input waits", err)
 			return err
 		}
-		seg = s.segs[len(s.segs)-1]
+		seg, s.failed = s.segs[len(s.segs)-1], false
 	}
 	if _, err := s.active.Write(entry); err != nil {
 		s.stats.WriteErrors.Add(1)
-		s.logError("spool write failed (disk full?); the input waits for room", err)
-		if terr := s.active.Truncate(seg.size.Load()); terr != nil {
-			// The tail may hold part of the entry; the reader skips it
-			// by its CRC. Seal the segment so nothing follows it.
-			_ = s.startSegment() // its failure is reported by the next write
-		}
+		s.logError("spool write failed (disk full?); the input waits and tries again", err)
+		// Cut off what part of the entry made it (if the cut fails too,
+		// the reader skips it by its CRC); the next try starts a new
+		// segment, so nothing is appended after a failed write.
+		_ = s.active.Truncate(seg.size.Load())
+		s.failed = true
 		return err
 	}
 	if s.cfg.Sync == SyncBatch {

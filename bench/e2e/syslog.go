@@ -19,6 +19,9 @@ import (
 type SyslogOptions struct {
 	Options
 	Messages, Conns int
+	// Spool, when set, is the input's spool sync policy (interval or
+	// batch): the messages go through the disk spool.
+	Spool string
 }
 
 const syslogConfig = `node_name: ` + nodeName + `
@@ -26,7 +29,7 @@ data_dir: %s
 memory_limit: %s
 http: { listen: "%s" }
 inputs:
-  - { name: syslog, type: syslog, tcp: "%s", format: auto }
+  - { name: syslog, type: syslog, tcp: "%s", format: auto%s }
 kubernetes: { enabled: false }
 outputs:
   - name: es
@@ -83,7 +86,11 @@ func RunSyslog(ctx context.Context, o SyslogOptions) (Result, error) {
 		maxBytes = "5MiB"
 	}
 	cfgPath := filepath.Join(work, "sluice.yaml")
-	cfg := fmt.Sprintf(syslogConfig, filepath.Join(work, "data"), limit, api, addr, "http://"+ln.Addr().String(), maxBytes)
+	spool := ""
+	if o.Spool != "" {
+		spool = ", spool: { max_bytes: 8GiB, sync: " + o.Spool + " }"
+	}
+	cfg := fmt.Sprintf(syslogConfig, filepath.Join(work, "data"), limit, api, addr, spool, "http://"+ln.Addr().String(), maxBytes)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return Result{}, err
 	}

@@ -30,6 +30,7 @@ func main() {
 	maxBytes := flag.String("max-bytes", "5MiB", "the output's bulk.max_bytes")
 	syslogN := flag.Int("syslog", 0, "instead of the tail workload: this many RFC 5424 messages over -conns TCP connections (issue 9: 1000000)")
 	conns := flag.Int("conns", 4, "syslog connections")
+	spoolSync := flag.String("spool", "", "with -syslog: the input's disk spool, with this sync policy (interval or batch)")
 	kube := flag.Bool("kube", false, "Kubernetes enrichment from a real kube-apiserver holding the workload's pods (bin/kube, `make kube-tools`)")
 	flag.Parse()
 
@@ -58,7 +59,7 @@ func main() {
 	var res e2e.Result
 	var err error
 	if *syslogN > 0 {
-		res, err = e2e.RunSyslog(context.Background(), e2e.SyslogOptions{Options: o, Messages: *syslogN, Conns: *conns})
+		res, err = e2e.RunSyslog(context.Background(), e2e.SyslogOptions{Options: o, Messages: *syslogN, Conns: *conns, Spool: *spoolSync})
 	} else {
 		res, err = e2e.Run(context.Background(), o)
 	}

@@ -1,0 +1,6 @@
+//go:build race
+
+package spool
+
+// raceEnabled: the race detector makes sync.Pool allocate.
+const raceEnabled = true
