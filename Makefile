@@ -65,7 +65,14 @@ $(BIN)/kube/etcd: test/kube/go.mod test/kube/go.sum
 
 kube-tools: $(BIN)/kube/kube-apiserver $(BIN)/kube/etcd
 
-tools: $(BIN)/victoria-logs $(BIN)/promtool syslog-tools kube-tools
+# deploy/helmrender: `helm template` and `helm lint` with the Helm v4
+# library, its own module (Helm's dependencies stay out of ours). The deploy
+# tests build it again, a cache hit once this has run (a cold build of Helm
+# takes minutes).
+$(BIN)/helmrender: deploy/helmrender/go.mod deploy/helmrender/go.sum deploy/helmrender/main.go
+	cd deploy/helmrender && $(GO) vet . && $(GO) build -o $@ .
+
+tools: $(BIN)/victoria-logs $(BIN)/promtool $(BIN)/helmrender syslog-tools kube-tools
 
 # The corpus tests read ../shared/corpus (or $$SLUICE_CORPUS); a clone
 # without it skips them (internal/corpus), and each skip is listed in

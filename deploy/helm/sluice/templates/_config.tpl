@@ -6,6 +6,7 @@ the chart's values. .Values.config is merged over it (configmap.yaml).
 node_name: ${NODE_NAME}
 data_dir: {{ .Values.dataDir }}
 memory_limit: {{ printf "%dMiB" (int .Values.memoryLimitMiB) }}
+workers: 2
 shutdown_timeout: 20s
 http:
   listen: {{ printf "0.0.0.0:%d" (int .Values.httpPort) }}
@@ -50,7 +51,6 @@ outputs:
 {{- if .Values.elasticsearch.tls.caSecretName }}
     tls: { ca_file: /etc/sluice-es-ca/ca.crt }
 {{- end }}
-    index: "logs-{kubernetes.namespace_name}-%Y.%m.%d"
     bulk: { max_bytes: 5MiB, flush_interval: 1s, workers: 2, compress: false }
 {{- end }}
 
