@@ -478,3 +478,61 @@ func TestHelmESURL(t *testing.T) {
 		t.Errorf("the agent ships to %v, want [%s]", got, url)
 	}
 }
+
+// TestREADMEHelmInstall renders the chart with the --set values of the
+// README's `helm install` line: a DaemonSet shipping to that URL, with the
+// ServiceMonitor, the alerts and the dashboards.
+func TestREADMEHelmInstall(t *testing.T) {
+	raw, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`(?s)\nhelm install sluice deploy/helm/sluice -n sluice((?:[^\n]*\\\n)*[^\n]*)\n`).FindSubmatch(raw)
+	if line == nil {
+		t.Fatal("README: no `helm install sluice deploy/helm/sluice -n sluice` line")
+	}
+	values := map[string]any{}
+	sets := regexp.MustCompile(`--set (\S+)`).FindAllSubmatch(line[1], -1)
+	for _, set := range sets {
+		for _, kv := range strings.Split(string(set[1]), ",") {
+			key, val, ok := strings.Cut(kv, "=")
+			if !ok {
+				t.Fatalf("README: --set %s", kv)
+			}
+			m := values
+			parts := strings.Split(key, ".")
+			for _, p := range parts[:len(parts)-1] {
+				if _, ok := m[p].(map[string]any); !ok {
+					m[p] = map[string]any{}
+				}
+				m = m[p].(map[string]any)
+			}
+			var v any = val
+			if val == "true" || val == "false" {
+				v = val == "true"
+			}
+			m[parts[len(parts)-1]] = v
+		}
+	}
+	url, _ := values["elasticsearch"].(map[string]any)["url"].(string)
+	if len(sets) == 0 || url == "" {
+		t.Fatalf("README's helm install sets no elasticsearch.url: %q", line[1])
+	}
+	y, err := yaml.Marshal(values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := renderHelm(t, "sluice", string(y))
+	b.external = map[string]bool{"sluice-es": true, "sluice-tap-token": true}
+	runChecks(t, b)
+	cfg, err := b.config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Outputs[0].URLs; !slices.Equal(got, []string{url}) {
+		t.Errorf("ships to %v, want [%s]", got, url)
+	}
+	if len(b.serviceMonitors) != 1 || len(b.rules) != 1 || b.configMap("sluice-dashboards") == nil {
+		t.Errorf("%d ServiceMonitors, %d PrometheusRules, dashboards %v", len(b.serviceMonitors), len(b.rules), b.configMap("sluice-dashboards") != nil)
+	}
+}
