@@ -34,8 +34,14 @@ import (
 )
 
 const (
-	etcdReadyTimeout      = 30 * time.Second
-	apiserverReadyTimeout = 60 * time.Second
+	// A server that has used this much CPU time and is not ready is
+	// stuck. The bound is CPU, not wall time: on a busy machine a start
+	// takes longer (kube-apiserver took 13-27 s at load 25, against the
+	// 60 s it had) but needs the same work (about 3 s of CPU).
+	etcdReadyCPU      = 30 * time.Second
+	apiserverReadyCPU = 60 * time.Second
+	// readyWallLimit bounds a start that gets hardly any CPU at all.
+	readyWallLimit = 5 * time.Minute
 	// stopGrace is how long a server gets to exit after SIGTERM before it
 	// is killed; kube-apiserver needs about 2 s (see its shutdown flags).
 	stopGrace = 10 * time.Second
@@ -141,8 +147,8 @@ func Start(t TB, opts ...Option) *Cluster {
 	c.CAFile = filepath.Join(c.dir, "certs", "apiserver.crt")
 	apiBegin := time.Now()
 	c.StartAPIServer(t)
-	t.Logf("kubetest: etcd ready in %v, kube-apiserver ready in %v (%s)",
-		etcdReady.Round(time.Millisecond), time.Since(apiBegin).Round(time.Millisecond), c.Host)
+	t.Logf("kubetest: etcd ready in %v, kube-apiserver ready in %v and %s (%s)",
+		etcdReady.Round(time.Millisecond), time.Since(apiBegin).Round(time.Millisecond), c.api.cpuString(), c.Host)
 	return c
 }
 
@@ -168,9 +174,9 @@ func (c *Cluster) startEtcd(t TB) {
 		t.Fatalf("kubetest: %v", err)
 	}
 	c.etcd = p
-	ctx, cancel := context.WithTimeout(context.Background(), etcdReadyTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), readyWallLimit)
 	defer cancel()
-	err = waitReady(ctx, p, func() error {
+	err = waitReady(ctx, p, etcdReadyCPU, func() error {
 		return httpOK(ctx, http.DefaultClient, c.etcdURL+"/health", "", `"health":"true"`)
 	})
 	if err != nil {
@@ -243,9 +249,9 @@ func (c *Cluster) StartAPIServer(t TB) {
 		t.Fatalf("kubetest: %v", err)
 	}
 	c.api = p
-	ctx, cancel := context.WithTimeout(context.Background(), apiserverReadyTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), readyWallLimit)
 	defer cancel()
-	err = waitReady(ctx, p, func() error {
+	err = waitReady(ctx, p, apiserverReadyCPU, func() error {
 		// The serving certificate appears before the port opens; it is
 		// read again each time in case a read caught it half written.
 		// Asked anonymously /readyz is forbidden until RBAC's bootstrap
@@ -288,7 +294,7 @@ func (c *Cluster) RestartAPIServer(t TB) {
 	c.StopAPIServer(t)
 	begin := time.Now()
 	c.StartAPIServer(t)
-	t.Logf("kubetest: kube-apiserver ready again in %v", time.Since(begin).Round(time.Millisecond))
+	t.Logf("kubetest: kube-apiserver ready again in %v and %s", time.Since(begin).Round(time.Millisecond), c.api.cpuString())
 }
 
 func (c *Cluster) stopAll(t TB) {
@@ -405,6 +411,18 @@ func startProcess(bin, logPath string, args ...string) (*process, error) {
 	return p, nil
 }
 
+// cpuTime is the CPU time the process has used so far.
+func (p *process) cpuTime() (time.Duration, error) { return cpuTime(p.cmd.Process.Pid) }
+
+// cpuString says how much CPU time the process has used, for the log.
+func (p *process) cpuString() string {
+	cpu, err := p.cpuTime()
+	if err != nil {
+		return "(CPU time unknown)"
+	}
+	return cpu.Round(10*time.Millisecond).String() + " of CPU"
+}
+
 func (p *process) exited() bool {
 	select {
 	case <-p.done:
@@ -451,8 +469,9 @@ func (p *process) logTail() string {
 	return fmt.Sprintf("--- %s (last %d bytes):\n%s", p.logPath, len(b), b)
 }
 
-// waitReady polls check until it passes, the process exits or ctx ends.
-func waitReady(ctx context.Context, p *process, check func() error) error {
+// waitReady polls check until it passes, the process exits, it has used
+// cpuLimit of CPU time, or ctx ends.
+func waitReady(ctx context.Context, p *process, cpuLimit time.Duration, check func() error) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -462,6 +481,9 @@ func waitReady(ctx context.Context, p *process, check func() error) error {
 		}
 		if p.exited() {
 			return fmt.Errorf("exited: %v (last check: %w)", p.err, err)
+		}
+		if cpu, cerr := p.cpuTime(); cerr == nil && cpu > cpuLimit {
+			return fmt.Errorf("not ready after %v of CPU time (last check: %w)", cpu, err)
 		}
 		select {
 		case <-ctx.Done():
