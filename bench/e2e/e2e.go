@@ -37,7 +37,10 @@ type Options struct {
 	// Kube runs a real kube-apiserver with the workload's pods, and the
 	// agent with Kubernetes enrichment from its informer cache.
 	Kube bool
-	Log  func(format string, args ...any)
+	// FairShare is the input's fair_share value ("" = off), for the cost
+	// of the scheduler (issue 28).
+	FairShare string
+	Log       func(format string, args ...any)
 }
 
 // Result is what one run measured.
@@ -144,7 +147,7 @@ data_dir: %s
 memory_limit: %s
 http: { listen: "%s" }
 inputs:
-  - { name: containers, type: container_logs, paths: ["%s/*.log"], start_at: head }
+  - { name: containers, type: container_logs, paths: ["%s/*.log"], start_at: head%s }
 %s
 transforms:
   - { type: json, field: log }
@@ -202,7 +205,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	api := ports[0]
-	cfg := fmt.Sprintf(config, filepath.Join(work, "data"), limit, api, logs, kube, "http://"+ln.Addr().String(), maxBytes)
+	fair := ""
+	if o.FairShare != "" {
+		fair = ", fair_share: " + o.FairShare
+	}
+	cfg := fmt.Sprintf(config, filepath.Join(work, "data"), limit, api, logs, fair, kube, "http://"+ln.Addr().String(), maxBytes)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return Result{}, err
 	}
