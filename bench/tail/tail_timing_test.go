@@ -22,6 +22,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/checkpoint"
 	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/agent/fairshare"
 	"github.com/sluicelog/sluice/agent/record"
 	"github.com/sluicelog/sluice/collector/tail"
 )
@@ -101,11 +102,14 @@ type running struct {
 	store  *checkpoint.Store
 }
 
-func startTailer(tb testing.TB, cfg config.Input, sink tail.Sink) *running {
+func startTailer(tb testing.TB, cfg config.Input, sink tail.Sink, tune ...func(*tail.Tailer)) *running {
 	tb.Helper()
 	store, err := checkpoint.Open(tb.TempDir())
 	require.NoError(tb, err)
 	tl := tail.New(cfg, "bench-node", sink, store, slog.New(slog.DiscardHandler))
+	for _, f := range tune {
+		f(tl)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{cancel: cancel, done: make(chan struct{}), store: store}
 	go func() {
@@ -131,15 +135,30 @@ func cpuSeconds(tb testing.TB) float64 {
 }
 
 // BenchmarkTail reads files from their head to the last line, with a fresh
-// checkpoint store each time. One op is every line of every file.
+// checkpoint store each time. One op is every line of every file. fair=on
+// admits every batch through fair_share's scheduler (a budget the sink never
+// fills: the cost of admission alone, issue 28).
 //
 //	go test -run '^$' -bench 'BenchmarkTail$' -benchtime 5x -count 6 -cpu 2 ./bench/tail/ | tee tail.txt
 func BenchmarkTail(b *testing.B) {
-	for _, tc := range []struct{ files, lines int }{
-		{1, 200_000},
-		{1000, 200},
+	for _, tc := range []struct {
+		files, lines int
+		fair         bool
+	}{
+		{1, 200_000, false},
+		{1000, 200, false},
+		{1, 200_000, true},
+		{1000, 200, true},
 	} {
-		b.Run(fmt.Sprintf("files=%d/lines=%d", tc.files, tc.files*tc.lines), func(b *testing.B) {
+		name := fmt.Sprintf("files=%d/lines=%d", tc.files, tc.files*tc.lines)
+		var tune []func(*tail.Tailer)
+		if tc.fair {
+			name += "/fair=on"
+			tune = append(tune, func(t *tail.Tailer) {
+				t.ShareFairly(fairshare.New(10<<20), fairshare.Policy{By: "namespace"})
+			})
+		}
+		b.Run(name, func(b *testing.B) {
 			dir := filepath.Join(b.TempDir(), "logs")
 			size := writeFiles(b, dir, tc.files, tc.lines)
 			total := tc.files * tc.lines
@@ -148,7 +167,7 @@ func BenchmarkTail(b *testing.B) {
 			cpu0 := cpuSeconds(b)
 			for b.Loop() {
 				sink := newCountSink(total)
-				r := startTailer(b, cfg, sink)
+				r := startTailer(b, cfg, sink, tune...)
 				<-sink.done
 				r.stop(b)
 			}
