@@ -244,11 +244,33 @@ func (c *Cluster) StartAPIServer(t TB) {
 		// (60 s) that open watches would hold it for.
 		"--shutdown-send-retry-after=true",
 	}
+	// On a loaded machine kube-apiserver may give up on its own start
+	// (a post-start hook times out, and it exits): it gets a second try.
+	for try := 1; ; try++ {
+		p, err := c.startAPIServer(args)
+		if err == nil {
+			c.api = p
+			return
+		}
+		if try == 1 && p != nil && p.exited() && p.logHas(`PostStartHook "`) && p.logHas(`" failed: `) {
+			t.Logf("kubetest: kube-apiserver gave up during its start; starting it again: %v", err)
+			continue
+		}
+		msg := ""
+		if p != nil {
+			msg = p.logTail()
+		}
+		t.Fatalf("kubetest: kube-apiserver did not become ready on %s: %v\n%s", c.Host, err, msg)
+	}
+}
+
+// startAPIServer runs kube-apiserver with args and waits until it is
+// ready; the process is returned with any error.
+func (c *Cluster) startAPIServer(args []string) (*process, error) {
 	p, err := startProcess(c.bins.apiserver, filepath.Join(c.dir, "kube-apiserver.log"), append(args, c.extra...)...)
 	if err != nil {
-		t.Fatalf("kubetest: %v", err)
+		return nil, err
 	}
-	c.api = p
 	ctx, cancel := context.WithTimeout(context.Background(), readyWallLimit)
 	defer cancel()
 	err = waitReady(ctx, p, apiserverReadyCPU, func() error {
@@ -269,8 +291,9 @@ func (c *Cluster) StartAPIServer(t TB) {
 		return httpOK(ctx, hc, c.Host+"/readyz", c.AdminToken, "ok")
 	})
 	if err != nil {
-		t.Fatalf("kubetest: kube-apiserver did not become ready on %s: %v\n%s", c.Host, err, p.logTail())
+		_ = p.stop()
 	}
+	return p, err
 }
 
 // StopAPIServer stops kube-apiserver (SIGTERM, then SIGKILL after a grace
@@ -452,6 +475,9 @@ func (p *process) stop() error {
 		return fmt.Errorf("%s did not exit even after SIGKILL", filepath.Base(p.cmd.Path))
 	}
 }
+
+// logHas reports whether the end of the process's log holds s.
+func (p *process) logHas(s string) bool { return strings.Contains(p.logTail(), s) }
 
 // logTail returns the end of the process's log, enough to show why it did
 // not start.
