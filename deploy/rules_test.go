@@ -39,7 +39,7 @@ func TestAlertRulesValid(t *testing.T) {
 }
 
 // TestMonitoringNamesDocumented: every sluice series an alert or a dashboard
-// panel queries is in the README's metrics table, which e2e
+// panel queries is in docs/metrics.md, which e2e
 // TestPromtoolCheckMetrics holds to what a running agent exports; a metric
 // renamed in the agent and not in the rules fails one of the two.
 func TestMonitoringNamesDocumented(t *testing.T) {
@@ -57,7 +57,7 @@ func TestMonitoringNamesDocumented(t *testing.T) {
 				}
 			}
 			if !documented[base] {
-				t.Errorf("%s queries %s, which the README's metrics table does not list", file, name)
+				t.Errorf("%s queries %s, which docs/metrics.md does not list", file, name)
 			}
 		}
 	}

@@ -58,14 +58,14 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	require.NoError(t, err)
 	out, clean := promtest.CheckMetrics(t, promtool, body)
 	require.True(t, clean, "promtool check metrics:\n%s", out)
-	// Every sluice family is in the README's metrics table, which the alert
+	// Every sluice family is in docs/metrics.md, which the alert
 	// rules and the dashboard are held to (deploy
 	// TestMonitoringNamesDocumented); go_ and process_ are the client
 	// library's.
 	documented := promtest.Documented(t)
 	for _, line := range strings.Split(string(body), "\n") {
 		if f := strings.Fields(line); len(f) == 4 && f[0] == "#" && f[1] == "TYPE" && strings.HasPrefix(f[2], "sluice_") && !documented[f[2]] {
-			t.Errorf("the agent exports %s (%s), which the README's metrics table does not list", f[2], f[3])
+			t.Errorf("the agent exports %s (%s), which docs/metrics.md does not list", f[2], f[3])
 		}
 	}
 }

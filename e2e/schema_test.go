@@ -17,7 +17,7 @@ import (
 // The default install (no index) with schema: ecs, through the binary
 // into VictoriaLogs (which says it is Elasticsearch 8.9 on GET /): the
 // agent picks data streams, and the documents carry ECS names and the
-// data_stream.* of logs-sluice.container_logs-default (README, Field
+// data_stream.* of logs-sluice.container_logs-default (docs/configuration.md, Field
 // schemas).
 func TestSchemaECSDataStreams(t *testing.T) {
 	requireAgent(t)

@@ -29,7 +29,7 @@ import (
 // (issue 26).
 
 // shutdownSlack is how long past shutdown_timeout the process may take
-// to exit after SIGTERM (README: "within a second or two").
+// to exit after SIGTERM (docs/operations.md: "within a second or two").
 const shutdownSlack = 2 * time.Second
 
 // matrixTimeout is the matrix agents' shutdown_timeout.

@@ -22,7 +22,7 @@ import (
 
 // hostileSyslogConfig is an agent with one syslog input (extra holds more
 // of its keys, each line indented for the input) at memory_limit,
-// shipping to the store in the small-node profile of the README
+// shipping to the store in the small-node profile of docs/configuration.md
 // (bulk.max_bytes 512KiB).
 func hostileSyslogConfig(dataDir, memoryLimit, storeURL, extra string) string {
 	headers := vlstore.HeadersYAML("      ")

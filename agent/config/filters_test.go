@@ -10,12 +10,12 @@ import (
 
 const filterBase = "data_dir: /tmp/x\ninputs:\n  - { name: containers, type: container_logs, paths: [/x/*.log] }\n  - { name: syslog, type: syslog, tcp: 127.0.0.1:5140 }\n"
 
-// The README's example of filters and routing is a valid config.
+// docs/configuration.md's example of filters and routing is a valid config.
 func TestParseFiltersReadmeExample(t *testing.T) {
-	raw, err := os.ReadFile("../../README.md")
+	raw, err := os.ReadFile("../../docs/configuration.md")
 	require.NoError(t, err)
 	s := string(raw)
-	i := strings.Index(s, "### Filters and routing")
+	i := strings.Index(s, "## Filters and routing")
 	require.Positive(t, i)
 	s = s[i:]
 	s = s[strings.Index(s, "```yaml\n")+8:]

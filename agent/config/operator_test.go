@@ -106,7 +106,7 @@ func TestSizes(t *testing.T) {
 
 // TestWarnings: valid settings that are likely wrong are warnings, not
 // errors. start_at: head on the node's logs is none: it is the shipped
-// setting (README, start_at).
+// setting (docs/configuration.md, start_at).
 func TestWarnings(t *testing.T) {
 	raw := strings.NewReplacer(`"127.0.0.1:2020"`, "0.0.0.0:2020", "paths: [/x/*.log]", "paths: [/var/log/containers/*.log], start_at: head").Replace(opBase)
 	cfg, err := Parse([]byte(raw), env(nil))

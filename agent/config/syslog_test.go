@@ -49,7 +49,7 @@ func TestParseSyslogGood(t *testing.T) {
 	require.Equal(t, TLS{CertFile: f["/etc/tls.crt"], KeyFile: f["/etc/tls.key"]}, in.TLS)
 	require.Equal(t, 2*time.Second, in.HandshakeTimeout.D())
 	require.Equal(t, ByteSize(256<<10), in.UDPReceiveBuffer)
-	require.Equal(t, ByteSize(8<<10), in.BatchBytes, "a syslog key too (README, collector/syslog)")
+	require.Equal(t, ByteSize(8<<10), in.BatchBytes, "a syslog key too (docs/configuration.md, collector/syslog)")
 }
 
 func TestParseSyslogBad(t *testing.T) {

@@ -64,7 +64,7 @@ func shaped(t *testing.T, s Schema, doc string, d DataStream) map[string]string 
 	return flat(t, out)
 }
 
-// Each schema, field by field: the README's tables are these.
+// Each schema, field by field: docs/configuration.md's tables are these.
 func TestSchemaFields(t *testing.T) {
 	for _, tc := range []struct {
 		schema Schema

@@ -19,17 +19,17 @@ type FairShareCollector struct {
 // NewFairShareCollector returns the collector of input's scheduler s.
 func NewFairShareCollector(input string, s *fairshare.Scheduler) *FairShareCollector {
 	d := func(name, help string) *prometheus.Desc {
-		return prometheus.NewDesc("sluice_fair_share_"+name, help, nil, prometheus.Labels{"input": input})
+		return prometheus.NewDesc(name, help, nil, prometheus.Labels{"input": input})
 	}
 	return &FairShareCollector{
 		input: input, s: s,
-		inFlight:      d("in_flight_bytes", "Bytes read and admitted by fair_share, not yet acknowledged."),
-		limit:         d("limit_bytes", "fair_share's budget of bytes in flight (in_flight)."),
-		waiting:       d("waiting_batches", "Batches waiting for fair_share to admit them (their files are not read meanwhile)."),
-		admitted:      d("admitted_batches_total", "Batches admitted by fair_share."),
-		admittedBytes: d("admitted_bytes_total", "Bytes of the batches admitted by fair_share."),
-		delayed:       d("delayed_batches_total", "Batches that waited for fair_share's budget."),
-		delay:         d("delay_seconds_total", "Time batches waited for fair_share's budget, summed."),
+		inFlight:      d("sluice_fair_share_in_flight_bytes", "Bytes read and admitted by fair_share, not yet acknowledged."),
+		limit:         d("sluice_fair_share_limit_bytes", "fair_share's budget of bytes in flight (in_flight)."),
+		waiting:       d("sluice_fair_share_waiting_batches", "Batches waiting for fair_share to admit them (their files are not read meanwhile)."),
+		admitted:      d("sluice_fair_share_admitted_batches_total", "Batches admitted by fair_share."),
+		admittedBytes: d("sluice_fair_share_admitted_bytes_total", "Bytes of the batches admitted by fair_share."),
+		delayed:       d("sluice_fair_share_delayed_batches_total", "Batches that waited for fair_share's budget."),
+		delay:         d("sluice_fair_share_delay_seconds_total", "Time batches waited for fair_share's budget, summed."),
 	}
 }
 

@@ -137,17 +137,17 @@ func TestBadTestFiles(t *testing.T) {
 	}
 }
 
-// The README's example test file passes against a config of the shape it
+// docs/testing.md's example test file passes against a config of the shape it
 // describes; -run picks one of its cases.
 func TestReadmeExample(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(agenttest.ModuleRoot(), "README.md"))
+	raw, err := os.ReadFile(filepath.Join(agenttest.ModuleRoot(), "docs", "testing.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(raw)
-	at := strings.Index(s, "## Testing your pipeline")
+	at := strings.Index(s, "# Testing your pipeline")
 	if at < 0 {
-		t.Fatal("README has no Testing your pipeline section")
+		t.Fatal("docs/testing.md has no Testing your pipeline title")
 	}
 	s = s[at:]
 	start := strings.Index(s, "```yaml\n")

@@ -12,15 +12,15 @@ import (
 // MetricName matches a sluice series name, in PromQL, JSON or Markdown.
 var MetricName = regexp.MustCompile(`\bsluice_[a-z0-9_]+`)
 
-// Documented returns the series the README's metrics table lists: the
-// names in the first cell of each row that starts "| `sluice_".
+// Documented returns the series docs/metrics.md's table lists: the names
+// in the first cell of each row that starts "| `sluice_".
 func Documented(tb testing.TB) map[string]bool {
 	tb.Helper()
 	root, err := moduleRoot()
 	if err != nil {
-		tb.Fatalf("README: %v", err)
+		tb.Fatalf("docs/metrics.md: %v", err)
 	}
-	f, err := os.Open(filepath.Join(root, "README.md"))
+	f, err := os.Open(filepath.Join(root, "docs", "metrics.md"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func Documented(tb testing.TB) map[string]bool {
 		tb.Fatal(err)
 	}
 	if len(names) < 10 {
-		tb.Fatalf("only %d metrics found in the README's table", len(names))
+		tb.Fatalf("only %d metrics found in docs/metrics.md's table", len(names))
 	}
 	return names
 }
