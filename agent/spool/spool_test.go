@@ -199,15 +199,7 @@ func TestRestartSendsOnlyUnacknowledged(t *testing.T) {
 // every whole entry before the cut; the torn bytes are counted.
 func TestTornEntrySkipped(t *testing.T) {
 	dir := t.TempDir()
-	k := newSink()
-	k.hold = func(int) bool { return true }
-	r := start(t, config(dir), k)
-	for i := range 3 {
-		require.NoError(t, r.s.Push(context.Background(), batch("tcp://x", i*10, 10)))
-	}
-	k.wait(t, 30)
-	r.close(t)
-	seg := onlySegment(t, dir)
+	seg := unacknowledged(t, dir)
 	st, err := os.Stat(seg)
 	require.NoError(t, err)
 	require.NoError(t, os.Truncate(seg, st.Size()-5))
@@ -227,15 +219,7 @@ func TestTornEntrySkipped(t *testing.T) {
 // A damaged entry in the middle of a segment costs that entry only.
 func TestDamagedEntrySkipped(t *testing.T) {
 	dir := t.TempDir()
-	k := newSink()
-	k.hold = func(int) bool { return true }
-	r := start(t, config(dir), k)
-	for i := range 3 {
-		require.NoError(t, r.s.Push(context.Background(), batch("tcp://x", i*10, 10)))
-	}
-	k.wait(t, 30)
-	r.close(t)
-	seg := onlySegment(t, dir)
+	seg := unacknowledged(t, dir)
 	raw, err := os.ReadFile(seg)
 	require.NoError(t, err)
 	third := len(raw) / 2 // inside the second entry
@@ -249,6 +233,21 @@ func TestDamagedEntrySkipped(t *testing.T) {
 	require.Equal(t, line(20), recs[10].line)
 	require.Positive(t, r2.s.Stats().CorruptBytes.Load())
 	r2.close(t)
+}
+
+// unacknowledged leaves three entries of ten records each, none
+// acknowledged, in one segment of a stopped spool, and returns its path.
+func unacknowledged(t *testing.T, dir string) string {
+	t.Helper()
+	k := newSink()
+	k.hold = func(int) bool { return true }
+	r := start(t, config(dir), k)
+	for i := range 3 {
+		require.NoError(t, r.s.Push(context.Background(), batch("tcp://x", i*10, 10)))
+	}
+	k.wait(t, 30)
+	r.close(t)
+	return onlySegment(t, dir)
 }
 
 func onlySegment(t *testing.T, dir string) string {
