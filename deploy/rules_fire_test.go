@@ -11,9 +11,9 @@ import (
 	"github.com/sluicelog/sluice/internal/promtest"
 )
 
-// ruleTests is testdata/sluice.rules.test.yaml, promtool's unit test
+// ruleTests is testdata/alerts.promtool.yaml, promtool's unit test
 // format (https://prometheus.io/docs/prometheus/latest/configuration/unit_testing_rules/).
-const ruleTests = "testdata/sluice.rules.test.yaml"
+const ruleTests = "testdata/alerts.promtool.yaml"
 
 // TestAlertRulesFire runs `promtool test rules` on the alerts: each fires
 // on synthetic series that should fire it, with the labels and summary an
@@ -49,12 +49,12 @@ func TestAlertRulesFire(t *testing.T) {
 	checkRuleTestCoverage(t, tests, alerts)
 
 	dir := t.TempDir()
-	for name, data := range map[string][]byte{"sluice.rules.yaml": raw, "sluice.rules.test.yaml": tests} {
+	for name, data := range map[string][]byte{"sluice.rules.yaml": raw, "alerts.promtool.yaml": tests} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(promtool, "test", "rules", "sluice.rules.test.yaml")
+	cmd := exec.Command(promtool, "test", "rules", "alerts.promtool.yaml")
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("promtool test rules: %v\n%s", err, out)
