@@ -64,7 +64,7 @@ func TestParseBad(t *testing.T) {
 	f("data_dir: /tmp/x\ninputs: [{ name: c, type: container_logs, paths: [/x] }]\noutputs:\n  - { name: es, type: elasticsearch, urls: [127.0.0.1:9200] }\n",
 		"outputs[0].urls[0] (line 4)", "http://")
 	f(base+"transforms: [{ type: lua }]\n", `unknown transform type "lua"`)
-	f(base+"transforms:\n  - { type: logfmt, field: message }\n", `transforms[0].field (line 7): only the log field`)
+	f(base+"transforms:\n  - { type: logfmt, field: message }\n", `transforms[0].field (line 7): must be log`)
 	f(base+"transforms:\n  - { type: logfmt, preset: nginx }\n", `transforms[0].preset (line 7): not a key of a logfmt transform (only for regex)`)
 	f(base+"transforms:\n  - { type: regex, field: log }\n", `transforms[0].type (line 7): exactly one of pattern and preset`)
 	f(base+"transforms:\n  - { type: regex, preset: nginx, pattern: \"(?P<a>x)\" }\n", `exactly one of pattern and preset`)

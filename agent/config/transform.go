@@ -284,7 +284,7 @@ func validateTransforms(p *problems, c *Config) {
 			continue // level
 		}
 		if o.Field != "" && o.Field != "log" {
-			p.add("only the log field can be parsed for now, got %q", at("field"), o.Field)
+			p.add("must be log (a parser reads the line as read, before any field exists), got %q", at("field"), o.Field)
 		}
 		validateTime(p, o.Time, at("time"))
 		r, ok := t.Spec.(*Regex)
