@@ -83,11 +83,11 @@ func TestPerRecordAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	read := func() {
-		n, err := r.entryAt(r.seg.size.Load())
+		e, n, err := r.entryAt(r.seg.size.Load())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := r.handOver(ctx, n); err != nil {
+		if err := r.handOver(ctx, e, n); err != nil {
 			t.Fatal(err)
 		}
 	}

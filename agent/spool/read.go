@@ -84,10 +84,10 @@ func (r *reader) drain(ctx context.Context) error {
 	for {
 		sealed := r.seg.sealed.Load() // before size: a sealed size is final
 		size := r.seg.size.Load()
-		n, err := r.entryAt(size)
+		e, n, err := r.entryAt(size)
 		switch {
 		case err == nil:
-			if err := r.handOver(ctx, n); err != nil {
+			if err := r.handOver(ctx, e, n); err != nil {
 				return err
 			}
 			continue
@@ -115,31 +115,33 @@ func (r *reader) drain(ctx context.Context) error {
 	}
 }
 
-// entryAt reads the entry at r.off into r.buf and returns its length on
-// disk: errShort when the segment does not hold all of it (yet).
-func (r *reader) entryAt(size int64) (int, error) {
+// entryAt reads the entry at r.off into r.buf and returns it, checked
+// against its CRC, with its length on disk: errShort when the segment does
+// not hold all of it (yet).
+func (r *reader) entryAt(size int64) (entry, int, error) {
 	if r.off+headerLen > size {
-		return 0, errShort
+		return entry{}, 0, errShort
 	}
 	r.buf = grow(r.buf, headerLen)
 	if _, err := r.f.ReadAt(r.buf[:headerLen], r.off); err != nil {
-		return 0, fmt.Errorf("spool read %s: %w", r.seg.path, err)
+		return entry{}, 0, fmt.Errorf("spool read %s: %w", r.seg.path, err)
 	}
 	plen, err := checkHeader(r.buf[:headerLen])
 	if err != nil {
-		return 0, err
+		return entry{}, 0, err
 	}
 	if r.off+headerLen+int64(plen) > size {
-		return 0, errShort
+		return entry{}, 0, errShort
 	}
 	r.buf = grow(r.buf, headerLen+plen)
 	if _, err := r.f.ReadAt(r.buf[headerLen:headerLen+plen], r.off+headerLen); err != nil {
-		return 0, fmt.Errorf("spool read %s: %w", r.seg.path, err)
+		return entry{}, 0, fmt.Errorf("spool read %s: %w", r.seg.path, err)
 	}
-	if _, err := decode(r.buf[:headerLen], r.buf[headerLen:headerLen+plen]); err != nil {
-		return 0, err
+	e, err := decode(r.buf[:headerLen], r.buf[headerLen:headerLen+plen])
+	if err != nil {
+		return entry{}, 0, err
 	}
-	return headerLen + plen, nil
+	return e, headerLen + plen, nil
 }
 
 // grow returns b with length n, keeping what it holds.
@@ -150,9 +152,8 @@ func grow(b []byte, n int) []byte {
 	return b[:n]
 }
 
-// handOver pushes the entry in r.buf (n bytes on disk) into the sink.
-func (r *reader) handOver(ctx context.Context, n int) error {
-	e, _ := decode(r.buf[:headerLen], r.buf[headerLen:n])
+// handOver pushes e, read by entryAt (n bytes on disk), into the sink.
+func (r *reader) handOver(ctx context.Context, e entry, n int) error {
 	end := pos{seg: r.seg.num, off: r.off + int64(n)}
 	if e.count == 0 {
 		r.off = end.off
@@ -204,7 +205,7 @@ func (r *reader) resync(from, end int64) int64 {
 			}
 			saved := r.off
 			r.off = at + int64(i)
-			_, err := r.entryAt(end)
+			_, _, err := r.entryAt(end)
 			r.off = saved
 			if err == nil {
 				return at + int64(i)
