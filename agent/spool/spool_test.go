@@ -264,13 +264,20 @@ func onlySegment(t *testing.T, dir string) string {
 	return full[0]
 }
 
+// fits is a spool that holds n batches of 100 records, one per segment,
+// and does whenFull past them.
+func fits(dir string, n int64, whenFull string) Config {
+	cfg := config(dir)
+	one := int64(len(appendEntry(nil, batch("tcp://x", 0, 100), 0)))
+	cfg.MaxBytes, cfg.SegmentBytes, cfg.WhenFull = n*one, one, whenFull
+	return cfg
+}
+
 // Full, block: Push waits until acknowledgements make room; an ended ctx
 // makes it answer at once, keeping the batch (the UDP path).
 func TestFullBlocksUntilAcknowledged(t *testing.T) {
 	dir := t.TempDir()
-	cfg := config(dir)
-	one := int64(len(appendEntry(nil, batch("tcp://x", 0, 100), 0)))
-	cfg.MaxBytes, cfg.SegmentBytes = 3*one, one
+	cfg := fits(dir, 3, Block)
 	k := newSink()
 	k.hold = func(int) bool { return true }
 	r := start(t, cfg, k)
@@ -300,9 +307,7 @@ func TestFullBlocksUntilAcknowledged(t *testing.T) {
 // Full, drop_newest: the new batch is dropped and counted.
 func TestFullDropNewest(t *testing.T) {
 	dir := t.TempDir()
-	cfg := config(dir)
-	one := int64(len(appendEntry(nil, batch("tcp://x", 0, 100), 0)))
-	cfg.MaxBytes, cfg.SegmentBytes, cfg.WhenFull = 2*one, one, DropNewest
+	cfg := fits(dir, 2, DropNewest)
 	k := newSink()
 	k.hold = func(int) bool { return true }
 	r := start(t, cfg, k)
@@ -317,14 +322,11 @@ func TestFullDropNewest(t *testing.T) {
 // Full, drop_oldest: the oldest segment not being read goes, counted.
 func TestFullDropOldest(t *testing.T) {
 	dir := t.TempDir()
-	cfg := config(dir)
-	one := int64(len(appendEntry(nil, batch("tcp://x", 0, 100), 0)))
-	cfg.MaxBytes, cfg.SegmentBytes, cfg.WhenFull = 3*one, one, DropOldest
+	cfg := fits(dir, 3, DropOldest)
 	k := newSink()
 	k.hold = func(int) bool { return true }
 	s, err := Open(cfg, k, discard) // no reader: nothing is being read
 	require.NoError(t, err)
-	s.readSeg = 0
 	for i := range 4 {
 		require.NoError(t, s.Push(context.Background(), batch("tcp://x", i*100, 100)))
 	}
