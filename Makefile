@@ -6,7 +6,7 @@ BIN           := $(CURDIR)/bin
 DEMO          := $(CURDIR)/.demo
 FUZZTIME      ?= 5s
 
-.PHONY: build image run test test-unit test-alloc corpus-skips fuzz-short bench bench-e2e chaos lint tools syslog-tools kube-tools clean
+.PHONY: build image run test test-unit test-alloc corpus-skips fuzz-short bench bench-e2e chaos chaos-syslog-outage lint tools syslog-tools kube-tools clean
 
 # What `sluice -version` and sluice_build_info show: the nearest tag (or
 # the commit) and the commit, from git. Without git the binary falls back
@@ -140,6 +140,14 @@ bench-e2e: build
 chaos: DURATION ?= 10m
 chaos: build $(BIN)/victoria-logs
 	$(GO) run ./bench/chaos -agent $(BIN)/sluice -duration $(DURATION) $(CHAOS_FLAGS)
+
+# Syslog through a long store outage (issue 30): TCP and UDP senders into
+# inputs with a disk spool, the store down 10 minutes with two SIGKILLs in
+# it; every message exactly once, the spool's peak, a 2-hour projection.
+# `make test` runs a short one (TestChaosSyslogOutageShort).
+chaos-syslog-outage: DURATION ?= 12m
+chaos-syslog-outage: build $(BIN)/victoria-logs
+	$(GO) run ./bench/chaos -agent $(BIN)/sluice -syslog-outage -duration $(DURATION) $(CHAOS_FLAGS)
 
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }

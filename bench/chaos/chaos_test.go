@@ -37,3 +37,28 @@ func TestChaosShort(t *testing.T) {
 		t.Fatalf("chaos run failed: %v", res.Failures)
 	}
 }
+
+// TestChaosSyslogOutageShort is the syslog-outage scenario shortened for
+// `make test`: the store down 18 s with two SIGKILLs in it, syslog TCP and
+// UDP through a spool, every message exactly once afterwards.
+func TestChaosSyslogOutageShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("chaos run: skipped in -short mode")
+	}
+	if _, err := vlstore.Binary(); err != nil {
+		t.Fatal(err)
+	}
+	o := SyslogOutageShort()
+	o.Agent = agenttest.Bin(t, "./cmd/sluice", false)
+	o.Log = t.Logf
+	res, err := Run(t.Context(), o)
+	if res != nil {
+		t.Logf("\n%s", res)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() {
+		t.Fatalf("chaos run failed: %v", res.Failures)
+	}
+}

@@ -36,19 +36,17 @@ func main() {
 	flag.BoolVar(&o.Keep, "keep", false, "keep the work directory (agent.log, store)")
 	flag.Uint64Var(&o.Seed, "seed", 0, "random seed (0 = random)")
 	flag.BoolVar(&o.FailOnSyslogReplays, "fail-on-syslog-replays", o.FailOnSyslogReplays, "fail on TCP syslog duplicates resent after a lost bulk answer")
+	flag.StringVar(&o.SpoolMaxBytes, "spool-max-bytes", "1GiB", "each syslog input's spool max_bytes (-syslog-outage)")
 	short := flag.Bool("short", false, "the short run of `make test` (flags given explicitly still apply)")
+	syslogOutage := flag.Bool("syslog-outage", false, "the syslog-outage scenario: syslog inputs with a spool, a long store outage, SIGKILLs during it (issue 30)")
 	flag.Parse()
-	if *short {
-		// Explicit flags win over the short run's values: the flags point
-		// into o, so note them before o is replaced and set them again.
-		set := map[string]string{}
-		flag.Visit(func(f *flag.Flag) { set[f.Name] = f.Value.String() })
-		agent := o.Agent
-		o = Short()
-		o.Agent, o.FailOnSyslogReplays = agent, true
-		for name, v := range set {
-			_ = flag.Set(name, v)
-		}
+	switch {
+	case *syslogOutage && *short:
+		rebase(&o, SyslogOutageShort())
+	case *syslogOutage:
+		rebase(&o, SyslogOutageLong())
+	case *short:
+		rebase(&o, Short())
 	}
 	o.Log = func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+"chaos: "+format+"\n", args...)
@@ -65,5 +63,23 @@ func main() {
 	}
 	if !res.OK() {
 		os.Exit(1)
+	}
+}
+
+// rebase replaces o by base, keeping the agent and every flag given
+// explicitly: the flags point into o, so they are noted before o is
+// replaced and set again.
+func rebase(o *Options, base Options) {
+	set := map[string]string{}
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name != "short" && f.Name != "syslog-outage" {
+			set[f.Name] = f.Value.String()
+		}
+	})
+	agent := o.Agent
+	*o = base
+	o.Agent, o.FailOnSyslogReplays = agent, true
+	for name, v := range set {
+		_ = flag.Set(name, v)
 	}
 }

@@ -46,6 +46,10 @@ type Options struct {
 	// gives every message an id when it reads it, so a resend repeats it:
 	// on everywhere; off only to look at other findings.
 	FailOnSyslogReplays bool
+	// SyslogOutage runs the syslog-outage scenario (syslogoutage.go)
+	// instead: syslog inputs with a spool of SpoolMaxBytes each.
+	SyslogOutage  bool
+	SpoolMaxBytes string
 }
 
 // Short is the configuration of `make test` (TestChaosShort): every fault
@@ -99,6 +103,8 @@ type runner struct {
 	resMu    sync.Mutex
 	baseline faults
 	udpBase  int64
+	// spooledBefore: messages the killed lives spooled (syslog outage).
+	spooledBefore int64
 }
 
 // Run runs the whole scenario and returns its scorecard; err is for a
@@ -122,6 +128,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	defer r.cleanup()
 	if err := r.setup(); err != nil {
 		return r.res, err
+	}
+	if o.SyslogOutage {
+		if err := r.runSyslogOutage(ctx); err != nil {
+			return r.res, err
+		}
+		r.checkSyslogOutage(ctx)
+		return r.res, nil
 	}
 	if err := r.run(ctx); err != nil {
 		return r.res, err
@@ -266,17 +279,19 @@ func (r *runner) setup() error {
 			return err
 		}
 	}
-	if err := r.fs.addHostile(r.o.Seed); err != nil {
-		return err
-	}
-	cleanups = append(cleanups, func() {
-		for _, w := range r.fs.writers {
-			w.mu.Lock()
-			_ = w.f.Close()
-			w.mu.Unlock()
+	if !r.o.SyslogOutage {
+		if err := r.fs.addHostile(r.o.Seed); err != nil {
+			return err
 		}
-		_ = r.fs.hostile.f.Close()
-	})
+		cleanups = append(cleanups, func() {
+			for _, w := range r.fs.writers {
+				w.mu.Lock()
+				_ = w.f.Close()
+				w.mu.Unlock()
+			}
+			_ = r.fs.hostile.f.Close()
+		})
+	}
 	r.sys = newSyslogSenders(tcpAddr, udpAddr, r.logf)
 	return nil
 }
@@ -299,11 +314,11 @@ inputs:
   - name: syslog_tcp
     type: syslog
     tcp: %s
-    udp: ""
+    udp: ""%s
   - name: syslog_udp
     type: syslog
     tcp: ""
-    udp: %s
+    udp: %s%s
 kubernetes:
   enabled: false
 transforms:
@@ -318,7 +333,7 @@ outputs:
     password: ${CHAOS_ES_PASSWORD}
     id_field: sluice_id
     headers:
-%s`, r.data, r.o.MemoryLimit, httpAddr, filepath.Join(r.logs, "*.log"), tcpAddr, udpAddr, r.proxy.URL(), esUser, headers)
+%s`, r.data, r.o.MemoryLimit, httpAddr, filepath.Join(r.logs, "*.log"), tcpAddr, r.spoolYAML(), udpAddr, r.spoolYAML(), r.proxy.URL(), esUser, headers)
 }
 
 func (r *runner) since() string { return time.Since(r.start).Round(time.Second).String() }

@@ -52,6 +52,7 @@ type Result struct {
 	DataDir              *DataDirResult
 	IdleConns, FloodConn int64
 	IdleReopened         int64
+	Spool                *SpoolResult // the syslog-outage scenario
 }
 
 type proxySnapshot struct {
@@ -85,6 +86,10 @@ func (res *Result) OK() bool { return len(res.Failures) == 0 }
 func (res *Result) String() string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	if res.Spool != nil {
+		res.Spool.print(p, res)
+		return b.String()
+	}
 	c := res.Counters
 	o := res.Options
 	p("=== sluice chaos scorecard ===")

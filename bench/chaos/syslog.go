@@ -44,6 +44,11 @@ type syslogSenders struct {
 	idleOpen     atomic.Int64
 	idleReopened atomic.Int64
 	floodConns   atomic.Int64
+
+	// udpGated: the UDP sender holds gate shared too, so a kill can
+	// pause it (the syslog-outage scenario, where UDP may lose nothing).
+	udpGated bool
+	maxWrite atomic.Int64 // longest TCP write of runTCP (ns)
 }
 
 func newSyslogSenders(tcp, udp string, logf func(string, ...any)) *syslogSenders {
@@ -144,7 +149,10 @@ func (s *syslogSenders) runTCP(ctx context.Context, app, proc string, rate float
 			s.logf("tcp sender %s: %v", proc, err)
 			continue // owed lines are not written; seq stays
 		}
-		if _, err := c.Write(buf); err != nil {
+		t0 := time.Now()
+		_, err = c.Write(buf)
+		storeMax(&s.maxWrite, int64(time.Since(t0)))
+		if err != nil {
 			s.mu.Lock()
 			s.tcpErrors++
 			s.mu.Unlock()
@@ -338,12 +346,18 @@ func (s *syslogSenders) runUDP(ctx context.Context, rate float64) {
 		owed += rate * tick.Seconds()
 		n := int(owed)
 		owed -= float64(n)
+		if s.udpGated {
+			s.gate.RLock()
+		}
 		for range n {
 			if _, err := c.Write([]byte(msg5424(appUDP, "u", seq, "numbered udp datagram"))); err != nil {
 				s.udpErrors.Add(1) // ECONNREFUSED from an earlier datagram while the agent was down
 			}
 			seq++
 			s.udpSent.Add(1)
+		}
+		if s.udpGated {
+			s.gate.RUnlock()
 		}
 	}
 }
@@ -401,4 +415,10 @@ func (s *syslogSenders) quiesce(ctx context.Context, st *storeClient, timeout ti
 func (s *syslogSenders) resume() {
 	s.gen.Add(1)
 	s.gate.Unlock()
+}
+
+// storeMax raises m to v if v is larger.
+func storeMax(m *atomic.Int64, v int64) {
+	for old := m.Load(); v > old && !m.CompareAndSwap(old, v); old = m.Load() {
+	}
 }
