@@ -9,7 +9,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/record"
-	sjson "github.com/sluicelog/sluice/parsers/json"
+	"github.com/sluicelog/sluice/internal/jsonbytes"
 	"github.com/sluicelog/sluice/parsers/logfmt"
 	"github.com/sluicelog/sluice/parsers/regex"
 	"github.com/sluicelog/sluice/parsers/timelayout"
@@ -233,7 +233,7 @@ func (p *parser) merge(dst, line []byte, ref int64) (out []byte, ok bool, res fi
 	}
 	if target != "" {
 		dst = append(dst, ',')
-		dst = sjson.AppendStringString(dst, target)
+		dst = jsonbytes.AppendStringString(dst, target)
 		dst = append(dst, ":{"...)
 	} else {
 		dst = append(dst, ',')
@@ -243,7 +243,7 @@ func (p *parser) merge(dst, line []byte, ref int64) (out []byte, ok bool, res fi
 	switch p.kind {
 	case "json":
 		var members []byte
-		if members, conflict, ok = sjson.Members(line, reserved); ok {
+		if members, conflict, ok = jsonbytes.Members(line, reserved); ok {
 			dst = append(dst, members...)
 		}
 	case "logfmt":
@@ -263,7 +263,7 @@ func (p *parser) merge(dst, line []byte, ref int64) (out []byte, ok bool, res fi
 	if conflict {
 		// Put the members under the fallback target after all.
 		var buf [16]byte
-		prefix := append(sjson.AppendStringString(buf[:0], p.kind), ':', '{')
+		prefix := append(jsonbytes.AppendStringString(buf[:0], p.kind), ':', '{')
 		dst = slices.Insert(dst, start, prefix...)
 		return append(dst, '}'), true, res
 	}
@@ -314,7 +314,7 @@ func (e *Encoder) appendDoc(dst []byte, parsers []parser, meta []byte, r *record
 	}
 	if keepLog {
 		dst = append(dst, `,"log":`...)
-		dst = sjson.AppendString(dst, r.Line)
+		dst = jsonbytes.AppendString(dst, r.Line)
 	}
 	if len(r.Extra) > 0 {
 		dst = append(dst, ',')

@@ -3,7 +3,7 @@ package document
 import (
 	"slices"
 
-	sjson "github.com/sluicelog/sluice/parsers/json"
+	"github.com/sluicelog/sluice/internal/jsonbytes"
 
 	"github.com/sluicelog/sluice/parsers/timelayout"
 )
@@ -13,8 +13,8 @@ import (
 // known, no document is decoded), then the level member is rewritten in
 // place.
 
-// member is the position of one "key":value pair in dst (sjson.Member).
-type member = sjson.Member
+// member is the position of one "key":value pair in dst (jsonbytes.Member).
+type member = jsonbytes.Member
 
 // levelKeys in order of preference: the first present becomes "level".
 var levelKeys = [...]string{"level", "lvl", "severity", "log.level"}
@@ -37,7 +37,7 @@ func (p *parser) fields(dst []byte, start int, ref int64) ([]byte, fieldResult) 
 		haveTm  bool
 	)
 	for i := start; ; {
-		m, next, ok := sjson.NextMember(dst, i)
+		m, next, ok := jsonbytes.NextMember(dst, i)
 		if !ok {
 			break
 		}

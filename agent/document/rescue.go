@@ -2,7 +2,7 @@ package document
 
 import (
 	"github.com/sluicelog/sluice/agent/record"
-	sjson "github.com/sluicelog/sluice/parsers/json"
+	"github.com/sluicelog/sluice/internal/jsonbytes"
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
 
@@ -22,13 +22,13 @@ func AppendRescue(dst, meta []byte, r *record.Record, reason string) []byte {
 		dst = append(dst, '"')
 	}
 	dst = append(dst, `,"log":`...)
-	dst = sjson.AppendString(dst, r.Line)
+	dst = jsonbytes.AppendString(dst, r.Line)
 	if len(r.Extra) > 0 {
 		dst = append(dst, ',')
 		dst = append(dst, r.Extra...)
 	}
 	dst = append(dst, `,"sluice":{"error":`...)
-	dst = sjson.AppendStringString(dst, reason)
+	dst = jsonbytes.AppendStringString(dst, reason)
 	if r.Flags&record.Truncated != 0 {
 		dst = append(dst, `,"truncated":true`...)
 	}

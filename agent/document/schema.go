@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	sjson "github.com/sluicelog/sluice/parsers/json"
+	"github.com/sluicelog/sluice/internal/jsonbytes"
 )
 
 // Schema is the set of field names an output writes. Workers encode every
@@ -150,7 +150,7 @@ func obj(dst []byte, name string, kvs []kv) []byte {
 		return dst
 	}
 	dst = sep(dst)
-	dst = sjson.AppendStringString(dst, name)
+	dst = jsonbytes.AppendStringString(dst, name)
 	dst = append(dst, ":{"...)
 	for i, p := range kvs {
 		if i > 0 {
@@ -171,9 +171,9 @@ func sep(dst []byte) []byte {
 
 // str appends "k":"v".
 func str(dst []byte, k, v string) []byte {
-	dst = sjson.AppendStringString(dst, k)
+	dst = jsonbytes.AppendStringString(dst, k)
 	dst = append(dst, ':')
-	return sjson.AppendStringString(dst, v)
+	return jsonbytes.AppendStringString(dst, v)
 }
 
 // opt appends ,"k":"v" when v is set.
@@ -260,7 +260,7 @@ func ecsMeta(k *kubeMeta, labels, nsLabels, annotations []kv) []byte {
 			d = opt(d, "name", k.Image)
 			if k.ImageID != "" {
 				d = append(sep(d), `"hash":{"all":[`...)
-				d = sjson.AppendStringString(d, k.ImageID)
+				d = jsonbytes.AppendStringString(d, k.ImageID)
 				d = append(d, "]}"...)
 			}
 			d = append(d, '}')
@@ -306,7 +306,7 @@ func otelMeta(k *kubeMeta, labels, nsLabels, annotations []kv) []byte {
 	d = opt(d, "container.image.name", name)
 	if tag != "" {
 		d = append(sep(d), `"container.image.tags":[`...)
-		d = sjson.AppendStringString(d, tag)
+		d = jsonbytes.AppendStringString(d, tag)
 		d = append(d, ']')
 	}
 	d = opt(d, "container.image.id", k.ImageID)
@@ -367,7 +367,7 @@ func (s *Shaper) appendFluent(dst, doc []byte, meta *Meta) []byte {
 	dst = append(dst, '{')
 	first := true
 	for i := 1; ; {
-		m, next, ok := sjson.NextMember(doc, i)
+		m, next, ok := jsonbytes.NextMember(doc, i)
 		if !ok {
 			break
 		}
@@ -403,7 +403,7 @@ func ecsOwn(key string) bool {
 func (s *Shaper) appendECS(dst, doc []byte, meta *Meta, ds DataStream) []byte {
 	hasMessage := false
 	for i := 1; ; {
-		m, next, ok := sjson.NextMember(doc, i)
+		m, next, ok := jsonbytes.NextMember(doc, i)
 		if !ok {
 			break
 		}
@@ -416,7 +416,7 @@ func (s *Shaper) appendECS(dst, doc []byte, meta *Meta, ds DataStream) []byte {
 	dst = append(dst, '{')
 	var original []byte
 	for i := 1; ; {
-		m, next, ok := sjson.NextMember(doc, i)
+		m, next, ok := jsonbytes.NextMember(doc, i)
 		if !ok {
 			break
 		}
@@ -466,7 +466,7 @@ func (s *Shaper) appendECS(dst, doc []byte, meta *Meta, ds DataStream) []byte {
 		dst = append(sep(dst), `"event":{`...)
 		if len(ds.Dataset) > 0 {
 			dst = append(dst, `"dataset":`...)
-			dst = sjson.AppendString(dst, ds.Dataset)
+			dst = jsonbytes.AppendString(dst, ds.Dataset)
 		}
 		if len(original) > 0 {
 			dst = append(sep(dst), `"original":`...)
@@ -501,7 +501,7 @@ func ecsSyslog(dst, obj []byte) []byte {
 	dst = append(dst, '{')
 	first := len(dst)
 	for i := 1; ; {
-		m, next, ok := sjson.NextMember(obj, i)
+		m, next, ok := jsonbytes.NextMember(obj, i)
 		if !ok {
 			break
 		}
@@ -533,11 +533,11 @@ func appendDataStream(dst []byte, ds DataStream) []byte {
 		return dst
 	}
 	dst = append(sep(dst), `"data_stream":{"type":`...)
-	dst = sjson.AppendString(dst, ds.Type)
+	dst = jsonbytes.AppendString(dst, ds.Type)
 	dst = append(dst, `,"dataset":`...)
-	dst = sjson.AppendString(dst, ds.Dataset)
+	dst = jsonbytes.AppendString(dst, ds.Dataset)
 	dst = append(dst, `,"namespace":`...)
-	dst = sjson.AppendString(dst, ds.Namespace)
+	dst = jsonbytes.AppendString(dst, ds.Namespace)
 	return append(dst, '}')
 }
 
@@ -549,7 +549,7 @@ func (s *Shaper) appendOTel(dst, doc []byte, meta *Meta, ds DataStream) []byte {
 	dst = append(dst, '{')
 	var severity []byte
 	for i := 1; ; {
-		m, next, ok := sjson.NextMember(doc, i)
+		m, next, ok := jsonbytes.NextMember(doc, i)
 		if !ok {
 			break
 		}
@@ -599,7 +599,7 @@ func (s *Shaper) appendOTel(dst, doc []byte, meta *Meta, ds DataStream) []byte {
 // A syslog severity becomes the record's severity when it has none.
 func flattenInto(dst []byte, prefix string, val, severity []byte) ([]byte, []byte) {
 	for i := 1; ; {
-		m, next, ok := sjson.NextMember(val, i)
+		m, next, ok := jsonbytes.NextMember(val, i)
 		if !ok {
 			break
 		}

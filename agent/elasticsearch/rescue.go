@@ -6,7 +6,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/document"
 	"github.com/sluicelog/sluice/agent/record"
-	sjson "github.com/sluicelog/sluice/parsers/json"
+	"github.com/sluicelog/sluice/internal/jsonbytes"
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
 
@@ -150,21 +150,21 @@ func appendDeadLetter(dst []byte, src *record.Source, meta []byte, r *record.Rec
 		dst = append(dst, '"')
 	}
 	dst = append(dst, `,"log":`...)
-	dst = sjson.AppendString(dst, r.Line)
+	dst = jsonbytes.AppendString(dst, r.Line)
 	dst = append(dst, `,"error":`...)
-	dst = sjson.AppendStringString(dst, origErr)
+	dst = jsonbytes.AppendStringString(dst, origErr)
 	dst = append(dst, `,"rescue_error":`...)
-	dst = sjson.AppendStringString(dst, rescueErr)
+	dst = jsonbytes.AppendStringString(dst, rescueErr)
 	dst = append(dst, `,"index":`...)
-	dst = sjson.AppendString(dst, index)
+	dst = jsonbytes.AppendString(dst, index)
 	if src != nil {
 		if src.Input != "" {
 			dst = append(dst, `,"input":`...)
-			dst = sjson.AppendStringString(dst, src.Input)
+			dst = jsonbytes.AppendStringString(dst, src.Input)
 		}
 		if src.Path != "" {
 			dst = append(dst, `,"path":`...)
-			dst = sjson.AppendStringString(dst, src.Path)
+			dst = jsonbytes.AppendStringString(dst, src.Path)
 		}
 	}
 	if len(meta) > 0 {

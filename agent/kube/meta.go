@@ -9,7 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	sjson "github.com/sluicelog/sluice/parsers/json"
+	"github.com/sluicelog/sluice/internal/jsonbytes"
 )
 
 // Annotations that steer the pipeline per pod. A "-<container>" suffix
@@ -147,9 +147,9 @@ func (b *builder) build(p *corev1.Pod, nsLabels map[string]string) *podInfo {
 	}
 	if kind, name := owner(p); kind != "" {
 		tail = append(tail, `,"owner":{"kind":`...)
-		tail = sjson.AppendStringString(tail, kind)
+		tail = jsonbytes.AppendStringString(tail, kind)
 		tail = append(tail, `,"name":`...)
-		tail = sjson.AppendStringString(tail, name)
+		tail = jsonbytes.AppendStringString(tail, name)
 		tail = append(tail, '}')
 	}
 
@@ -244,9 +244,9 @@ func trimRuntime(id string) string {
 }
 
 func appendFirst(dst []byte, k, v string) []byte {
-	dst = sjson.AppendStringString(dst, k)
+	dst = jsonbytes.AppendStringString(dst, k)
 	dst = append(dst, ':')
-	return sjson.AppendStringString(dst, v)
+	return jsonbytes.AppendStringString(dst, v)
 }
 
 func appendMember(dst []byte, k, v string) []byte {
@@ -269,7 +269,7 @@ func appendMap(dst []byte, name string, m map[string]string, incl, excl []string
 	}
 	slices.Sort(keys)
 	dst = append(dst, ',')
-	dst = sjson.AppendStringString(dst, name)
+	dst = jsonbytes.AppendStringString(dst, name)
 	dst = append(dst, ":{"...)
 	for i, k := range keys {
 		if i > 0 {

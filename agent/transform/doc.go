@@ -3,7 +3,7 @@ package transform
 import (
 	"bytes"
 
-	sjson "github.com/sluicelog/sluice/parsers/json"
+	"github.com/sluicelog/sluice/internal/jsonbytes"
 )
 
 // Documents are edited as bytes: the encoder wrote them (valid JSON, one
@@ -13,8 +13,8 @@ import (
 // "app.kubernetes.io/name"), so at each level a key matches when it is
 // the rest of the path or a prefix of it followed by a dot.
 
-// span is one member of an object (sjson.Member).
-type span = sjson.Member
+// span is one member of an object (jsonbytes.Member).
+type span = jsonbytes.Member
 
 // find locates the member at path in the object that opens at obj.
 func find(doc []byte, obj int, path string) (span, bool) {
@@ -22,7 +22,7 @@ func find(doc []byte, obj int, path string) (span, bool) {
 		return span{}, false
 	}
 	for i := obj + 1; ; {
-		m, next, ok := sjson.NextMember(doc, i)
+		m, next, ok := jsonbytes.NextMember(doc, i)
 		if !ok {
 			return span{}, false
 		}
@@ -49,7 +49,7 @@ func findKey(doc []byte, obj int, key string) (span, bool) {
 		return span{}, false
 	}
 	for i := obj + 1; ; {
-		m, next, ok := sjson.NextMember(doc, i)
+		m, next, ok := jsonbytes.NextMember(doc, i)
 		if !ok {
 			return span{}, false
 		}
@@ -89,9 +89,9 @@ func memberRange(doc []byte, m span) (from, to int) {
 		return j, m.ValEnd
 	}
 	// The first member: take the comma after it instead.
-	k := sjson.SkipSpace(doc, m.ValEnd)
+	k := jsonbytes.SkipSpace(doc, m.ValEnd)
 	if k < len(doc) && doc[k] == ',' {
-		return m.KeyStart, sjson.SkipSpace(doc, k+1)
+		return m.KeyStart, jsonbytes.SkipSpace(doc, k+1)
 	}
 	return m.KeyStart, m.ValEnd
 }
@@ -114,7 +114,7 @@ func insertPoint(doc []byte, obj int, path string) (end int, nonEmpty bool, rest
 		nonEmpty = false
 		var i int
 		for i = obj + 1; ; {
-			m, next, ok := sjson.NextMember(doc, i)
+			m, next, ok := jsonbytes.NextMember(doc, i)
 			if !ok {
 				break
 			}
@@ -131,7 +131,7 @@ func insertPoint(doc []byte, obj int, path string) (end int, nonEmpty bool, rest
 			break
 		}
 		if !descended {
-			return sjson.SkipSpace(doc, i), nonEmpty, path, span{}, false
+			return jsonbytes.SkipSpace(doc, i), nonEmpty, path, span{}, false
 		}
 	}
 }
@@ -200,7 +200,7 @@ func set(dst, doc []byte, path string, raw []byte, ins *[]byte) []byte {
 func dedotKeys(doc []byte, obj int, sep byte) bool {
 	changed := false
 	for i := obj + 1; ; {
-		m, next, ok := sjson.NextMember(doc, i)
+		m, next, ok := jsonbytes.NextMember(doc, i)
 		if !ok {
 			return changed
 		}

@@ -1,9 +1,9 @@
 package transform
 
-import sjson "github.com/sluicelog/sluice/parsers/json"
+import "github.com/sluicelog/sluice/internal/jsonbytes"
 
-func unescape(dst, quoted []byte) ([]byte, error) { return sjson.Unescape(dst, quoted) }
+func unescape(dst, quoted []byte) ([]byte, error) { return jsonbytes.Unescape(dst, quoted) }
 
-func appendJSONString(dst []byte, s string) []byte { return sjson.AppendStringString(dst, s) }
+func appendJSONString(dst []byte, s string) []byte { return jsonbytes.AppendStringString(dst, s) }
 
-func appendJSONBytes(dst, s []byte) []byte { return sjson.AppendString(dst, s) }
+func appendJSONBytes(dst, s []byte) []byte { return jsonbytes.AppendString(dst, s) }

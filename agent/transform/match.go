@@ -10,7 +10,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/record"
-	sjson "github.com/sluicelog/sluice/parsers/json"
+	"github.com/sluicelog/sluice/internal/jsonbytes"
 )
 
 // Match decides whether a batch is in scope, from its source alone: input
@@ -150,7 +150,7 @@ func (s *Selector) Matches(meta []byte) bool {
 		return true
 	}
 	obj := -1
-	if m, ok := findKey(meta, sjson.SkipSpace(meta, 0), "labels"); ok && meta[m.ValStart] == '{' {
+	if m, ok := findKey(meta, jsonbytes.SkipSpace(meta, 0), "labels"); ok && meta[m.ValStart] == '{' {
 		obj = m.ValStart
 	}
 	for i := range s.reqs {

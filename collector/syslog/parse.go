@@ -8,7 +8,7 @@ import (
 	gsformat "gopkg.in/mcuadros/go-syslog.v2/format"
 
 	"github.com/sluicelog/sluice/agent/record"
-	sjson "github.com/sluicelog/sluice/parsers/json"
+	"github.com/sluicelog/sluice/internal/jsonbytes"
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
 
@@ -149,7 +149,7 @@ func member(x []byte, first int, key string, val []byte, plain bool) []byte {
 		x = append(x, val...)
 		return append(x, '"')
 	}
-	return sjson.AppendString(x, val)
+	return jsonbytes.AppendString(x, val)
 }
 
 // priMembers holds the encoded facility and severity members of each PRI,
@@ -158,9 +158,9 @@ func member(x []byte, first int, key string, val []byte, plain bool) []byte {
 var priMembers = func() (m [maxPRI + 1][]byte) {
 	for pri := range m {
 		b := append([]byte(nil), `"facility":`...)
-		b = sjson.AppendStringString(b, facilities[pri/8])
+		b = jsonbytes.AppendStringString(b, facilities[pri/8])
 		b = append(b, `,"severity":`...)
-		m[pri] = sjson.AppendStringString(b, severities[pri%8])
+		m[pri] = jsonbytes.AppendStringString(b, severities[pri%8])
 	}
 	return m
 }()

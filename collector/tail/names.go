@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	sjson "github.com/sluicelog/sluice/parsers/json"
+	"github.com/sluicelog/sluice/internal/jsonbytes"
 )
 
 // podNames are the Kubernetes names the kubelet encodes in a log file's path.
@@ -64,9 +64,9 @@ func appendMeta(dst []byte, n podNames, node string) []byte {
 		if len(dst) > 1 {
 			dst = append(dst, ',')
 		}
-		dst = sjson.AppendStringString(dst, k)
+		dst = jsonbytes.AppendStringString(dst, k)
 		dst = append(dst, ':')
-		dst = sjson.AppendStringString(dst, v)
+		dst = jsonbytes.AppendStringString(dst, v)
 	}
 	field("namespace_name", n.Namespace)
 	field("pod_name", n.Pod)

@@ -20,7 +20,7 @@ import (
 	"fmt"
 	"math/bits"
 
-	sjson "github.com/sluicelog/sluice/parsers/json"
+	"github.com/sluicelog/sluice/internal/jsonbytes"
 	"github.com/sluicelog/sluice/parsers/stream"
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
@@ -97,7 +97,7 @@ func Looks(line []byte) bool {
 type parseError struct {
 	what string
 	pos  int   // in line, for quoting
-	err  error // an escape error from sjson.Unescape
+	err  error // an escape error from jsonbytes.Unescape
 }
 
 func (e parseError) error(line []byte) error {
@@ -156,7 +156,7 @@ func parse(tp *timestamp.Parser, dst, line []byte) (l Line, _ []byte, hasTime bo
 				// Undo the escapes at the end of dst, look, and forget.
 				var err error
 				n := len(dst)
-				if dst, err = sjson.Unescape(dst, key); err != nil {
+				if dst, err = jsonbytes.Unescape(dst, key); err != nil {
 					return l, dst, false, parseError{what: "bad key", pos: kStart, err: err}
 				}
 				which = keyOf(dst[n:])
@@ -190,7 +190,7 @@ func parse(tp *timestamp.Parser, dst, line []byte) (l Line, _ []byte, hasTime bo
 				case keyLog:
 					dst = dst[:n0] // a repeated "log": the last one wins
 					var err error
-					if dst, err = sjson.Unescape(dst, raw); err != nil {
+					if dst, err = jsonbytes.Unescape(dst, raw); err != nil {
 						return l, dst, false, parseError{what: `bad "log" value`, pos: vStart, err: err}
 					}
 					logStart, logEnd = n0, len(dst)
@@ -251,7 +251,7 @@ func scalar(tp *timestamp.Parser, dst, raw []byte, escaped bool, pos, which int,
 	n := len(dst)
 	if escaped {
 		var err error
-		if dst, err = sjson.Unescape(dst, raw); err != nil {
+		if dst, err = jsonbytes.Unescape(dst, raw); err != nil {
 			return dst[:n], parseError{what: `bad "` + keyName[which] + `" value`, pos: pos, err: err}
 		}
 		raw = dst[n:]

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sluicelog/sluice/internal/corpus"
-	sjson "github.com/sluicelog/sluice/parsers/json"
+	"github.com/sluicelog/sluice/internal/jsonbytes"
 	"github.com/sluicelog/sluice/parsers/stream"
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
@@ -122,7 +122,7 @@ func FuzzParse(f *testing.F) {
 			msg += "\n"
 		}
 		rebuilt := []byte(`{"log":`)
-		rebuilt = sjson.AppendStringString(rebuilt, msg)
+		rebuilt = jsonbytes.AppendStringString(rebuilt, msg)
 		if l.Stream != stream.Unknown {
 			rebuilt = append(rebuilt, `,"stream":"`+l.Stream.String()+`"`...)
 		}

@@ -1,12 +1,12 @@
 // Package logfmt turns logfmt lines (`level=info msg="hello world" retry`)
 // into JSON object members that a document encoder can merge, in the style
-// of parsers/json.Members.
+// of jsonbytes.Members.
 package logfmt
 
 import (
 	"bytes"
 
-	sjson "github.com/sluicelog/sluice/parsers/json"
+	"github.com/sluicelog/sluice/internal/jsonbytes"
 )
 
 // MaxFields is the most key/value pairs (bare keys included) a line may
@@ -22,7 +22,7 @@ const MaxFields = 256
 // is true. Pairs are separated by spaces or tabs; a trailing "\r\n" or "\n"
 // is ignored. Inside double quotes \" \\ \n \r and \t are undone; any other
 // backslash is kept as it is. Keys and values are written with
-// parsers/json.AppendString, so the output is valid JSON even for invalid
+// jsonbytes.AppendString, so the output is valid JSON even for invalid
 // UTF-8 or control characters.
 //
 // ok is false, and dst is returned unchanged, when the line is not logfmt:
@@ -78,7 +78,7 @@ func AppendMembersReserved(dst, line []byte, reserved func(key []byte) bool) (ou
 		if n > 1 {
 			dst = append(dst, ',')
 		}
-		dst = sjson.AppendString(dst, key)
+		dst = jsonbytes.AppendString(dst, key)
 		dst = append(dst, ':')
 		if i == len(b) || b[i] != '=' {
 			dst = append(dst, "true"...)
@@ -102,7 +102,7 @@ func AppendMembersReserved(dst, line []byte, reserved func(key []byte) bool) (ou
 			}
 			i++
 		}
-		dst = sjson.AppendString(dst, b[vs:i])
+		dst = jsonbytes.AppendString(dst, b[vs:i])
 	}
 	if pairs == 0 {
 		return dst[:start], false, false
@@ -159,7 +159,7 @@ func appendRaw(dst, s []byte) []byte {
 		return dst
 	}
 	n := len(dst)
-	dst = sjson.AppendString(dst, s)
+	dst = jsonbytes.AppendString(dst, s)
 	copy(dst[n:], dst[n+1:len(dst)-1])
 	return dst[:len(dst)-2]
 }

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	sjson "github.com/sluicelog/sluice/parsers/json"
+	"github.com/sluicelog/sluice/internal/jsonbytes"
 )
 
 // Kind is the JSON type a group's text is written as.
@@ -95,7 +95,7 @@ func New(pattern string, types map[string]string) (*Parser, error) {
 			p.names = append(p.names, name)
 		}
 		seen[name] = true
-		p.groups[i] = group{id: id, name: name, key: append(sjson.AppendStringString(nil, name), ':'), kind: kind}
+		p.groups[i] = group{id: id, name: name, key: append(jsonbytes.AppendStringString(nil, name), ':'), kind: kind}
 	}
 	if len(p.names) == 0 {
 		return nil, fmt.Errorf("the pattern has no named group (?P<name>...)")
@@ -115,7 +115,7 @@ func (p *Parser) Names() []string { return p.names }
 // without braces: one per named group that took part in the match, in the
 // order of the pattern. A trailing "\n" or "\r\n" is not matched. ok is
 // false, and dst is returned unchanged, when the pattern does not match.
-// Strings are escaped with parsers/json.AppendString.
+// Strings are escaped with jsonbytes.AppendString.
 //
 // It does not keep line; matching allocates the submatch slice (Go's
 // regexp has no way to pass one in).
@@ -197,7 +197,7 @@ func appendValue(dst *[]byte, v []byte, k Kind) bool {
 		}
 		*dst = strconv.AppendBool(*dst, b)
 	default:
-		*dst = sjson.AppendString(*dst, v)
+		*dst = jsonbytes.AppendString(*dst, v)
 	}
 	return true
 }

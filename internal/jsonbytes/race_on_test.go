@@ -1,6 +1,6 @@
 //go:build race
 
-package json
+package jsonbytes
 
 // raceEnabled: under the race detector sync.Pool drops items on purpose, so
 // tests that count allocations of pooled code are skipped.

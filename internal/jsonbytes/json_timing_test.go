@@ -1,4 +1,4 @@
-package json
+package jsonbytes
 
 import (
 	stdjson "encoding/json"
@@ -23,7 +23,7 @@ func mustRead(b *testing.B, path string) []byte {
 // BenchmarkAppendString quotes plain ASCII, text with many escapes, and
 // CJK text.
 //
-//	go test -run '^$' -bench 'BenchmarkAppendString' -count 6 -benchmem ./parsers/json | tee appendstring.txt
+//	go test -run '^$' -bench 'BenchmarkAppendString' -count 6 -benchmem ./internal/jsonbytes | tee appendstring.txt
 func BenchmarkAppendString(b *testing.B) {
 	for _, c := range []struct{ name, s string }{
 		{"ascii", strings.Repeat("GET /api/v1/items?id=42 HTTP/1.1 200 1234 curl/8.0 ", 4)},
@@ -45,7 +45,7 @@ func BenchmarkAppendString(b *testing.B) {
 // BenchmarkUnescape undoes the escapes of a docker "log" value that holds
 // JSON, and of one without escapes.
 //
-//	go test -run '^$' -bench 'BenchmarkUnescape' -count 6 -benchmem ./parsers/json | tee unescape.txt
+//	go test -run '^$' -bench 'BenchmarkUnescape' -count 6 -benchmem ./internal/jsonbytes | tee unescape.txt
 func BenchmarkUnescape(b *testing.B) {
 	for _, c := range []struct{ name, s string }{
 		{"json-in-log", `{\"level\":\"info\",\"msg\":\"Starting up \\u001B[0;32mservice\\u001B[0m\",\"ts\":\"2019-04-01T17:58:33Z\"}\n`},
@@ -70,7 +70,7 @@ func BenchmarkUnescape(b *testing.B) {
 // a 562 KB JSON document, and runs encoding/json.Valid and a json-iterator
 // walk of the top-level keys on the same input for reference.
 //
-//	go test -run '^$' -bench 'BenchmarkMembers' -count 6 -benchmem ./parsers/json | tee members.txt
+//	go test -run '^$' -bench 'BenchmarkMembers' -count 6 -benchmem ./internal/jsonbytes | tee members.txt
 func BenchmarkMembers(b *testing.B) {
 	corpusDir := corpus.Lookup(b)
 	ecs := mustRead(b, corpusDir+"/json/lnav/logfile_ecs_log.json")

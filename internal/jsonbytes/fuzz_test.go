@@ -1,4 +1,4 @@
-package json
+package jsonbytes
 
 import (
 	"bufio"
@@ -54,7 +54,7 @@ func seedLines(tb testing.TB) [][]byte {
 // invalid byte replaced by U+FFFD, and holds no raw control characters or
 // U+2028/U+2029.
 //
-//	go test -run '^$' -fuzz FuzzAppendString -fuzztime 20s ./parsers/json
+//	go test -run '^$' -fuzz FuzzAppendString -fuzztime 20s ./internal/jsonbytes
 func FuzzAppendString(f *testing.F) {
 	for _, line := range seedLines(f) {
 		f.Add(line)
@@ -94,7 +94,7 @@ func FuzzAppendString(f *testing.F) {
 // FuzzUnescape checks Unescape against encoding/json on the same string
 // contents, and that it leaves dst alone on error.
 //
-//	go test -run '^$' -fuzz FuzzUnescape -fuzztime 20s ./parsers/json
+//	go test -run '^$' -fuzz FuzzUnescape -fuzztime 20s ./internal/jsonbytes
 func FuzzUnescape(f *testing.F) {
 	f.Add([]byte(`plain`))
 	f.Add([]byte(`\"\\\/\b\f\n\r\t\u0041\uD83D\uDD14\ud800\udc00\udc00\ud800\u0041`))
@@ -184,7 +184,7 @@ func topKeys(t *testing.T, b []byte) []string {
 // keys, duplicates) and json-iterator (keys), and that the members splice
 // into other objects as valid JSON.
 //
-//	go test -run '^$' -fuzz FuzzMembers -fuzztime 20s ./parsers/json
+//	go test -run '^$' -fuzz FuzzMembers -fuzztime 20s ./internal/jsonbytes
 func FuzzMembers(f *testing.F) {
 	for _, line := range seedLines(f) {
 		f.Add(line)

@@ -1,13 +1,9 @@
-// Package json holds the small JSON pieces the agent needs on its hot path,
+// Package jsonbytes holds the small JSON pieces the agent needs on its hot path,
 // written for byte slices and for no allocation per line: quoting a string
 // (AppendString), undoing the escapes of one (Unescape), and checking that a
 // log line is a JSON object whose members can be merged into a document
 // (Members).
-//
-// Import it under another name, for example
-//
-//	import sjson "github.com/sluicelog/sluice/parsers/json"
-package json
+package jsonbytes
 
 import (
 	"encoding/binary"

@@ -1,4 +1,4 @@
-package json_test
+package jsonbytes_test
 
 import (
 	"bytes"
@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sluicelog/sluice/internal/corpus"
+	"github.com/sluicelog/sluice/internal/jsonbytes"
 	"github.com/sluicelog/sluice/parsers/docker"
-	sjson "github.com/sluicelog/sluice/parsers/json"
 )
 
 func readLines(t *testing.T, path string) [][]byte {
@@ -44,7 +44,7 @@ func TestCorpus_JSONTestSuite(t *testing.T) {
 		name := filepath.Base(file)
 		data, err := os.ReadFile(file)
 		require.NoError(t, err)
-		members, conflict, ok := sjson.Members(data, nil)
+		members, conflict, ok := jsonbytes.Members(data, nil)
 		isObject := bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{"))
 		switch name[0] {
 		case 'y':
@@ -69,7 +69,7 @@ func TestCorpus_JSONTestSuite(t *testing.T) {
 		t.Helper()
 		data, err := os.ReadFile(corpusDir + "/json/JSONTestSuite/" + name)
 		require.NoError(t, err)
-		_, conflict, ok := sjson.Members(data, nil)
+		_, conflict, ok := jsonbytes.Members(data, nil)
 		require.Equal(t, wantOK, ok, name)
 		require.Equal(t, wantConflict, conflict, name)
 	}
@@ -89,7 +89,7 @@ func TestCorpus_JSONTestSuite(t *testing.T) {
 		data, err := os.ReadFile(corpusDir + "/json/JSONTestSuite/" + name)
 		require.NoError(t, err)
 		wrapped := append(append([]byte(`{"x":`), bytes.TrimSpace(data)...), '}')
-		_, _, ok := sjson.Members(wrapped, nil)
+		_, _, ok := jsonbytes.Members(wrapped, nil)
 		require.False(t, ok, name)
 	}
 }
@@ -119,7 +119,7 @@ func TestCorpus_LogFiles(t *testing.T) {
 			lines := readLines(t, corpusDir+"/json/"+file)
 			for i, line := range lines {
 				wantOK := !slices.Contains(badLines, i+1)
-				members, _, ok := sjson.Members(line, isReserved)
+				members, _, ok := jsonbytes.Members(line, isReserved)
 				require.Equal(t, wantOK, ok, "line %d: %.100q", i+1, line)
 				require.Equal(t, wantOK, utf8.Valid(line) && stdjson.Valid(line), "line %d", i+1)
 				if ok {
@@ -133,16 +133,16 @@ func TestCorpus_LogFiles(t *testing.T) {
 	// ECS lines carry both "log.level" and a "log" object: "log" clashes
 	// with the field the agent writes.
 	for _, line := range readLines(t, corpusDir+"/json/lnav/logfile_ecs_log.json") {
-		_, conflict, ok := sjson.Members(line, isReserved)
+		_, conflict, ok := jsonbytes.Members(line, isReserved)
 		require.True(t, ok)
 		require.True(t, conflict)
-		_, conflict, ok = sjson.Members(line, nil)
+		_, conflict, ok = jsonbytes.Members(line, nil)
 		require.True(t, ok)
 		require.False(t, conflict)
 	}
 	// bunyan has no reserved keys
 	for _, line := range readLines(t, corpusDir+"/json/lnav/logfile_bunyan.0") {
-		_, conflict, ok := sjson.Members(line, isReserved)
+		_, conflict, ok := jsonbytes.Members(line, isReserved)
 		require.True(t, ok)
 		require.False(t, conflict)
 	}
@@ -156,17 +156,17 @@ func TestCorpus_DuplicateKeys(t *testing.T) {
 	require.NoError(t, err)
 	// the record is [time, {...}]
 	obj := data[bytes.IndexByte(data, '{') : bytes.LastIndexByte(data, '}')+1]
-	members, conflict, ok := sjson.Members(obj, nil)
+	members, conflict, ok := jsonbytes.Members(obj, nil)
 	require.True(t, ok)
 	require.True(t, conflict)
 	require.True(t, bytes.HasPrefix(members, []byte(`"date": 872835240`)))
 
 	out, err := os.ReadFile(corpusDir + "/json/fluent-bit/dup_keys_out.json")
 	require.NoError(t, err)
-	_, conflict, ok = sjson.Members(out, nil)
+	_, conflict, ok = jsonbytes.Members(out, nil)
 	require.True(t, ok)
 	require.False(t, conflict) // fluent-bit kept the last of each
-	_, conflict, _ = sjson.Members(out, func(key []byte) bool { return string(key) == "map" })
+	_, conflict, _ = jsonbytes.Members(out, func(key []byte) bool { return string(key) == "map" })
 	require.True(t, conflict)
 }
 
@@ -185,17 +185,17 @@ func TestCorpus_UTF8(t *testing.T) {
 		quoted = bytes.TrimSpace(quoted)
 		require.Equal(t, byte('"'), quoted[0])
 
-		got, err := sjson.Unescape(nil, quoted[1:len(quoted)-1])
+		got, err := jsonbytes.Unescape(nil, quoted[1:len(quoted)-1])
 		require.NoError(t, err, file)
 		require.Equal(t, string(text), string(got), file)
 
 		// Our encoding writes UTF-8 where fluent-bit writes \u escapes; both
 		// decode to the text.
-		enc := sjson.AppendString(nil, text)
+		enc := jsonbytes.AppendString(nil, text)
 		var back string
 		require.NoError(t, stdjson.Unmarshal(enc, &back), file)
 		require.Equal(t, string(text), back, file)
-		got, err = sjson.Unescape(nil, enc[1:len(enc)-1])
+		got, err = jsonbytes.Unescape(nil, enc[1:len(enc)-1])
 		require.NoError(t, err)
 		require.Equal(t, string(text), string(got), file)
 	}
@@ -228,7 +228,7 @@ func TestCorpus_DockerLogValues(t *testing.T) {
 			l, dst, err := docker.Parse(buf[:0], line)
 			require.NoError(t, err)
 			buf = dst
-			members, conflict, ok := sjson.Members(l.Msg, isReserved)
+			members, conflict, ok := jsonbytes.Members(l.Msg, isReserved)
 			require.Equal(t, wantOK, ok, "%s: %q", file, l.Msg)
 			require.False(t, conflict)
 			if ok {
@@ -242,11 +242,11 @@ func TestCorpus_DockerLogValues(t *testing.T) {
 	lines := readLines(t, corpusDir+"/docker/fluent-bit/kubernetes/core_unescaping_json.log")
 	l, _, err := docker.Parse(nil, lines[0])
 	require.NoError(t, err)
-	members, _, ok := sjson.Members(l.Msg, nil)
+	members, _, ok := jsonbytes.Members(l.Msg, nil)
 	require.True(t, ok)
 	require.Equal(t, `"stringified-json":"{\"stringified-json\":\"{\\\"stringified-json\\\":\\\"\\\"}\"}","text":"quoted \"text with embedded quoted \\\"text\\\"\""`, string(members))
 	var top map[string]string
 	require.NoError(t, stdjson.Unmarshal(l.Msg, &top))
-	_, _, ok = sjson.Members([]byte(top["stringified-json"]), nil)
+	_, _, ok = jsonbytes.Members([]byte(top["stringified-json"]), nil)
 	require.True(t, ok)
 }

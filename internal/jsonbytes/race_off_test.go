@@ -1,5 +1,5 @@
 //go:build !race
 
-package json
+package jsonbytes
 
 const raceEnabled = false
