@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/sluicelog/sluice/agent/record"
-	"github.com/sluicelog/sluice/parsers/stream"
+	"github.com/sluicelog/sluice/agent/record/stream"
 )
 
 // The JSON merge: one 270-byte JSON app line and one plain line, encoded

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/sluicelog/sluice/agent/record"
-	"github.com/sluicelog/sluice/parsers/stream"
+	"github.com/sluicelog/sluice/agent/record/stream"
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/document"
 	"github.com/sluicelog/sluice/agent/record"
-	"github.com/sluicelog/sluice/parsers/stream"
+	"github.com/sluicelog/sluice/agent/record/stream"
 )
 
 // RedriveOptions say which dead letters to send back.

@@ -10,11 +10,11 @@ import (
 	"github.com/sluicelog/sluice/agent/document"
 	"github.com/sluicelog/sluice/agent/kube"
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/agent/record/stream"
 	"github.com/sluicelog/sluice/agent/transform"
 	"github.com/sluicelog/sluice/collector/tail"
 	"github.com/sluicelog/sluice/parsers/cri"
 	"github.com/sluicelog/sluice/parsers/docker"
-	"github.com/sluicelog/sluice/parsers/stream"
 )
 
 // filterTypes are the transforms that run after encoding

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/sluicelog/sluice/parsers/stream"
+	"github.com/sluicelog/sluice/agent/record/stream"
 )
 
 // Flags mark what happened to a record on its way in.

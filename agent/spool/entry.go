@@ -6,7 +6,7 @@ import (
 	"hash/crc32"
 
 	"github.com/sluicelog/sluice/agent/record"
-	"github.com/sluicelog/sluice/parsers/stream"
+	"github.com/sluicelog/sluice/agent/record/stream"
 )
 
 // An entry is one batch as it went into the spool:

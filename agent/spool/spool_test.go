@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sluicelog/sluice/agent/record"
-	"github.com/sluicelog/sluice/parsers/stream"
+	"github.com/sluicelog/sluice/agent/record/stream"
 )
 
 // got is one record as the pipeline received it, with its document id.

@@ -13,7 +13,7 @@ import (
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/document"
 	"github.com/sluicelog/sluice/agent/record"
-	"github.com/sluicelog/sluice/parsers/stream"
+	"github.com/sluicelog/sluice/agent/record/stream"
 )
 
 // podMetaJSON is a pod's serialised "kubernetes" object, as agent/kube

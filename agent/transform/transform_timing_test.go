@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/sluicelog/sluice/agent/record"
-	"github.com/sluicelog/sluice/parsers/stream"
+	"github.com/sluicelog/sluice/agent/record/stream"
 )
 
 // fivePass are five transforms that every benchmark record passes: a

@@ -5,10 +5,10 @@ import (
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/agent/record/stream"
 	"github.com/sluicelog/sluice/parsers/cri"
 	"github.com/sluicelog/sluice/parsers/docker"
 	"github.com/sluicelog/sluice/parsers/multiline"
-	"github.com/sluicelog/sluice/parsers/stream"
 )
 
 type format uint8

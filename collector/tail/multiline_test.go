@@ -11,9 +11,9 @@ import (
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/agent/record/stream"
 	"github.com/sluicelog/sluice/internal/corpus"
 	"github.com/sluicelog/sluice/parsers/multiline"
-	"github.com/sluicelog/sluice/parsers/stream"
 )
 
 func withMultiline(t *testing.T, e *env, mode string, flush time.Duration) {

@@ -18,7 +18,7 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/sluicelog/sluice/parsers/stream"
+	"github.com/sluicelog/sluice/agent/record/stream"
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
 

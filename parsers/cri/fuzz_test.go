@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluicelog/sluice/agent/record/stream"
 	"github.com/sluicelog/sluice/internal/corpus"
-	"github.com/sluicelog/sluice/parsers/stream"
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
 

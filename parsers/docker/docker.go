@@ -20,8 +20,8 @@ import (
 	"fmt"
 	"math/bits"
 
+	"github.com/sluicelog/sluice/agent/record/stream"
 	"github.com/sluicelog/sluice/internal/jsonbytes"
-	"github.com/sluicelog/sluice/parsers/stream"
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
 

@@ -12,8 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/agent/record/stream"
 	"github.com/sluicelog/sluice/internal/corpus"
-	"github.com/sluicelog/sluice/parsers/stream"
 )
 
 func mustTime(t testing.TB, s string) int64 {

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/sluicelog/sluice/agent/record/stream"
 	"github.com/sluicelog/sluice/internal/corpus"
 	"github.com/sluicelog/sluice/internal/jsonbytes"
-	"github.com/sluicelog/sluice/parsers/stream"
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
 

@@ -5,7 +5,7 @@ import "testing"
 // FuzzParse checks that Parse knows exactly "stdout" and "stderr", and that
 // String gives back what Parse read.
 //
-//	go test -run '^$' -fuzz FuzzParse -fuzztime 20s ./parsers/stream
+//	go test -run '^$' -fuzz FuzzParse -fuzztime 20s ./agent/record/stream
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"stdout", "stderr", "", "stdin", "STDOUT", "stdout\x00", "std"} {
 		f.Add([]byte(s))

@@ -4,7 +4,7 @@ import "testing"
 
 // BenchmarkParse maps stream names as the cri and docker parsers do per line.
 //
-//	go test -run '^$' -bench 'BenchmarkParse$' -count 6 -benchmem ./parsers/stream
+//	go test -run '^$' -bench 'BenchmarkParse$' -count 6 -benchmem ./agent/record/stream
 func BenchmarkParse(b *testing.B) {
 	names := [][]byte{[]byte("stdout"), []byte("stderr"), []byte("stdin")}
 	b.ReportAllocs()
