@@ -746,8 +746,8 @@ var checks = []check{
 		if g == nil {
 			return fmt.Errorf("terminationGracePeriodSeconds unset (30s default): set it above shutdown_timeout")
 		}
-		if float64(*g) <= cfg.ShutdownTimeout.D().Seconds() {
-			return fmt.Errorf("terminationGracePeriodSeconds %d <= shutdown_timeout %s", *g, cfg.ShutdownTimeout.D())
+		if float64(*g) <= cfg.ShutdownTimeout.Duration().Seconds() {
+			return fmt.Errorf("terminationGracePeriodSeconds %d <= shutdown_timeout %s", *g, cfg.ShutdownTimeout.Duration())
 		}
 		return nil
 	}},

@@ -31,7 +31,7 @@ func TestParseGood(t *testing.T) {
 	es := cfg.Outputs[0]
 	require.Equal(t, []string{"http://127.0.0.1:9200"}, es.URLs, "default from ${ES_URL:-…}")
 	require.Equal(t, ByteSize(5<<20), es.Bulk.MaxBytes)
-	require.Equal(t, time.Second, es.Bulk.FlushInterval.D())
+	require.Equal(t, time.Second, es.Bulk.FlushInterval.Duration())
 	require.True(t, *es.IDs)
 	require.Equal(t, "json", cfg.Transforms[0].Type)
 }

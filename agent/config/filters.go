@@ -136,7 +136,7 @@ func validateThrottle(p *problems, s *Throttle, at func(k ...any) []any) {
 	default:
 		p.add("must be pod, namespace, container or field, got %q", at("key"), s.Key)
 	}
-	if s.SummaryInterval.D() < 100*time.Millisecond {
+	if s.SummaryInterval.Duration() < 100*time.Millisecond {
 		p.add("must be at least 100ms", at("summary_interval"))
 	}
 	if s.MaxKeys < 1 || s.MaxKeys > 1<<20 {

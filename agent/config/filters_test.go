@@ -41,7 +41,7 @@ func TestParseFiltersDefaults(t *testing.T) {
 	require.Equal(t, 3, th.Burst, "burst defaults to the rate, rounded up")
 	require.Equal(t, "pod", th.Key)
 	require.Equal(t, 10000, th.MaxKeys)
-	require.Equal(t, "10s", th.SummaryInterval.D().String())
+	require.Equal(t, "10s", th.SummaryInterval.Duration().String())
 }
 
 func TestParseFiltersBad(t *testing.T) {

@@ -137,10 +137,10 @@ func validateInputs(p *problems, c *Config) {
 			if in.MaxLineBytes < 1024 {
 				p.add("must be at least 1KiB", at("max_line_bytes"))
 			}
-			if in.PollInterval.D() < time.Millisecond {
+			if in.PollInterval.Duration() < time.Millisecond {
 				p.add("must be at least 1ms", at("poll_interval"))
 			}
-			if in.CloseInactive.D() < time.Millisecond {
+			if in.CloseInactive.Duration() < time.Millisecond {
 				p.add("must be at least 1ms", at("close_inactive"))
 			}
 			if in.MaxOpenFiles < 1 {

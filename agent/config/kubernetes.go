@@ -88,7 +88,7 @@ func validateKubernetes(p *problems, k Kubernetes) {
 		case !httpURL(u):
 			p.add("must start with https:// (or http://), got %q", at("kubelet", "url"), redact.URL(u))
 		}
-		if k.Kubelet.Interval.D() < 100*time.Millisecond {
+		if k.Kubelet.Interval.Duration() < 100*time.Millisecond {
 			p.add("must be at least 100ms", at("kubelet", "interval"))
 		}
 		// What the kubelet source reads: the token on every poll (a
@@ -107,7 +107,7 @@ func validateKubernetes(p *problems, k Kubernetes) {
 	if k.LookupWait < 0 {
 		p.add("must not be negative", at("lookup_wait"))
 	}
-	if k.SyncTimeout.D() < time.Millisecond {
+	if k.SyncTimeout.Duration() < time.Millisecond {
 		p.add("must be at least 1ms", at("sync_timeout"))
 	}
 }

@@ -21,8 +21,8 @@ func TestKubernetes_Success(t *testing.T) {
 		require.Equal(t, "apiserver", k.Source)
 		require.True(t, k.Labels)
 		require.False(t, k.Annotations)
-		require.Equal(t, 5*time.Minute, k.DeletedPodTTL.D())
-		require.Equal(t, 2*time.Second, k.LookupWait.D())
+		require.Equal(t, 5*time.Minute, k.DeletedPodTTL.Duration())
+		require.Equal(t, 2*time.Second, k.LookupWait.Duration())
 	})
 	kubelet, files := withFiles(t, `kubernetes:
   source: kubelet
@@ -36,12 +36,12 @@ func TestKubernetes_Success(t *testing.T) {
 	f(kubelet, map[string]string{"NODE_IP": "10.0.0.7"}, func(k Kubernetes) {
 		require.Equal(t, "kubelet", k.Source)
 		require.Equal(t, "https://10.0.0.7:10250", k.Kubelet.URL)
-		require.Equal(t, 5*time.Second, k.Kubelet.Interval.D())
+		require.Equal(t, 5*time.Second, k.Kubelet.Interval.Duration())
 		require.True(t, k.Kubelet.InsecureSkipVerify)
 		require.Equal(t, files["/sa/token"], k.Kubelet.TokenFile)
 		require.Equal(t, []string{"app.kubernetes.io/*", "team"}, k.IncludeLabels)
 		require.True(t, k.NamespaceLabels)
-		require.Equal(t, time.Minute, k.DeletedPodTTL.D())
+		require.Equal(t, time.Minute, k.DeletedPodTTL.Duration())
 	})
 	// The default token and CA files are the service account's; with
 	// the CA, and with no token.

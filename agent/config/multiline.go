@@ -57,8 +57,8 @@ func validateMultiline(p *problems, in Input, at func(string) []any) {
 		p.add("only for container_logs inputs", at("multiline"))
 		return
 	}
-	if d := m.FlushTimeout.D(); d < time.Millisecond || d > in.CloseInactive.D() {
-		p.add("must be between 1ms and close_inactive (%s), got %s", key("flush_timeout"), in.CloseInactive.D(), d)
+	if d := m.FlushTimeout.Duration(); d < time.Millisecond || d > in.CloseInactive.Duration() {
+		p.add("must be between 1ms and close_inactive (%s), got %s", key("flush_timeout"), in.CloseInactive.Duration(), d)
 	}
 	if m.MaxLines < 1 {
 		p.add("must be at least 1, got %d", key("max_lines"), m.MaxLines)

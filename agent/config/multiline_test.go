@@ -15,7 +15,7 @@ func TestParseMultiline(t *testing.T) {
 	cfg, err := Parse([]byte(mlBase+"  - { name: c, type: container_logs, paths: [/x/*.log], multiline: { mode: java } }\n"), env(nil))
 	require.NoError(t, err)
 	m := cfg.Inputs[0].Multiline
-	require.Equal(t, time.Second, m.FlushTimeout.D(), "default")
+	require.Equal(t, time.Second, m.FlushTimeout.Duration(), "default")
 	require.Equal(t, 500, m.MaxLines)
 	require.Equal(t, ByteSize(1<<20), m.MaxBytes)
 	require.Equal(t, multiline.Java, m.Rule.Mode())
@@ -34,7 +34,7 @@ func TestParseMultiline(t *testing.T) {
 	require.NoError(t, err)
 	m = cfg.Inputs[0].Multiline
 	require.Equal(t, multiline.Regex, m.Rule.Mode())
-	require.Equal(t, 250*time.Millisecond, m.FlushTimeout.D())
+	require.Equal(t, 250*time.Millisecond, m.FlushTimeout.Duration())
 	require.Equal(t, 50, m.MaxLines)
 	require.Equal(t, ByteSize(64<<10), m.MaxBytes)
 

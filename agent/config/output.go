@@ -161,7 +161,7 @@ func validateOutputs(p *problems, c *Config) {
 		if o.Bulk.MaxBytes < 1024 || o.Bulk.MaxBytes > MaxBulkBytes {
 			p.add("must be between 1Ki and 1Gi, got %v", at("bulk", "max_bytes"), o.Bulk.MaxBytes)
 		}
-		if o.Bulk.FlushInterval.D() < time.Millisecond {
+		if o.Bulk.FlushInterval.Duration() < time.Millisecond {
 			p.add("must be at least 1ms", at("bulk", "flush_interval"))
 		}
 		if o.Bulk.Workers < 1 || o.Bulk.Workers > 64 {
@@ -200,10 +200,10 @@ func validateESOutput(p *problems, o Output, at func(k ...any) []any) {
 	if (o.TLS.CertFile == "") != (o.TLS.KeyFile == "") {
 		p.add("cert_file and key_file go together", at("tls", "cert_file"))
 	}
-	if o.Timeout.D() < time.Millisecond {
+	if o.Timeout.Duration() < time.Millisecond {
 		p.add("must be at least 1ms", at("timeout"))
 	}
-	if o.IdleTimeout.D() < time.Millisecond {
+	if o.IdleTimeout.Duration() < time.Millisecond {
 		p.add("must be at least 1ms", at("idle_timeout"))
 	}
 	if o.DeadLetterIndex != strings.ToLower(o.DeadLetterIndex) || strings.ContainsAny(o.DeadLetterIndex, `\/*?"<>| ,#:`) {

@@ -44,7 +44,7 @@ func validateSpool(p *problems, s *Spool, input func(string) []any) {
 	default:
 		p.add("must be interval or batch, got %q", at("sync"), s.Sync)
 	}
-	if s.SyncInterval.D() < time.Millisecond {
+	if s.SyncInterval.Duration() < time.Millisecond {
 		p.add("must be at least 1ms", at("sync_interval"))
 	}
 	switch s.WhenFull {

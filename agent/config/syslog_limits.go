@@ -7,7 +7,7 @@ import "time"
 // sockets' receive buffers.
 func validateSyslogLimits(p *problems, in Input, at func(string) []any) {
 	if in.HandshakeTimeout < Duration(time.Millisecond) {
-		p.add("must be at least 1ms, got %v", at("handshake_timeout"), in.HandshakeTimeout.D())
+		p.add("must be at least 1ms, got %v", at("handshake_timeout"), in.HandshakeTimeout.Duration())
 	}
 	if in.UDPReceiveBuffer < 4<<10 || in.UDPReceiveBuffer > 1<<30 {
 		p.add("must be between 4KiB and 1GiB, got %d bytes", at("udp_receive_buffer"), int64(in.UDPReceiveBuffer))

@@ -19,9 +19,9 @@ func TestParseSyslogGood(t *testing.T) {
 	require.Equal(t, "auto", in.Format)
 	require.Equal(t, ByteSize(64<<10), in.MaxMessageBytes)
 	require.Equal(t, 1024, in.MaxConnections)
-	require.Equal(t, 10*time.Minute, in.IdleTimeout.D())
+	require.Equal(t, 10*time.Minute, in.IdleTimeout.Duration())
 	require.GreaterOrEqual(t, in.UDPReaders, 1)
-	require.Equal(t, 10*time.Second, in.HandshakeTimeout.D())
+	require.Equal(t, 10*time.Second, in.HandshakeTimeout.Duration())
 	require.Equal(t, ByteSize(8<<20), in.UDPReceiveBuffer)
 
 	raw, f := withFiles(t, syslogBase+`  - name: s
@@ -44,10 +44,10 @@ func TestParseSyslogGood(t *testing.T) {
 	require.Equal(t, "rfc5424", in.Format)
 	require.Equal(t, ByteSize(1<<20), in.MaxMessageBytes)
 	require.Equal(t, 10, in.MaxConnections)
-	require.Equal(t, 30*time.Second, in.IdleTimeout.D())
+	require.Equal(t, 30*time.Second, in.IdleTimeout.Duration())
 	require.Equal(t, 2, in.UDPReaders)
 	require.Equal(t, TLS{CertFile: f["/etc/tls.crt"], KeyFile: f["/etc/tls.key"]}, in.TLS)
-	require.Equal(t, 2*time.Second, in.HandshakeTimeout.D())
+	require.Equal(t, 2*time.Second, in.HandshakeTimeout.Duration())
 	require.Equal(t, ByteSize(256<<10), in.UDPReceiveBuffer)
 	require.Equal(t, ByteSize(8<<10), in.BatchBytes, "a syslog key too (docs/configuration.md, collector/syslog)")
 }

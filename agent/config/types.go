@@ -86,8 +86,8 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 // MarshalYAML writes the size as it is read: 5Mi.
 func (b ByteSize) MarshalYAML() (any, error) { return b.String(), nil }
 
-// D returns the value as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
+// Duration returns the value as a time.Duration.
+func (d Duration) Duration() time.Duration { return time.Duration(d) }
 
 // String writes the size in the largest binary unit that divides it.
 func (b ByteSize) String() string {

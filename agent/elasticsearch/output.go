@@ -127,7 +127,7 @@ func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error
 		return nil, fmt.Errorf("output %q: %w", cfg.Name, errors.Join(errs...))
 	}
 
-	idle := cfg.IdleTimeout.D()
+	idle := cfg.IdleTimeout.Duration()
 	header := make(http.Header, len(cfg.Headers))
 	for k, v := range cfg.Headers {
 		header.Set(k, v)
@@ -156,11 +156,11 @@ func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error
 		template:      itmpl,
 		ids:           cfg.IDs == nil || *cfg.IDs,
 		maxBytes:      int(cfg.Bulk.MaxBytes),
-		flushInterval: cfg.Bulk.FlushInterval.D(),
-		timeout:       cfg.Timeout.D(),
+		flushInterval: cfg.Bulk.FlushInterval.Duration(),
+		timeout:       cfg.Timeout.Duration(),
 		compress:      cfg.Bulk.Compress,
 		workers:       cfg.Bulk.Workers,
-		backoff:       backoff{initial: cfg.Retry.Initial.D(), max: cfg.Retry.Max.D()},
+		backoff:       backoff{initial: cfg.Retry.Initial.Duration(), max: cfg.Retry.Max.Duration()},
 		// Unbuffered: a full body waits in its writer for a free sender
 		// rather than in a queue, so at most writers + bulk.workers bodies
 		// exist, not writers + 2 × bulk.workers (5 MiB each by default).

@@ -136,7 +136,7 @@ func newEnricher(opts Options) (*Enricher, error) {
 		now:      time.Now,
 		ctxReady: make(chan struct{}),
 		syncCh:   make(chan struct{}),
-		syncBy:   time.Now().Add(k.SyncTimeout.D()),
+		syncBy:   time.Now().Add(k.SyncTimeout.Duration()),
 		release:  make(chan struct{}),
 		// Direct GETs for pods the watch has not delivered yet: a burst for
 		// a node's start, then a trickle, so a storm of unknown files
@@ -181,7 +181,7 @@ func (e *Enricher) Run(ctx context.Context) error {
 }
 
 func (e *Enricher) expireLoop(ctx context.Context) {
-	ttl := e.cfg.DeletedPodTTL.D()
+	ttl := e.cfg.DeletedPodTTL.Duration()
 	every := min(max(ttl/4, 100*time.Millisecond), 30*time.Second)
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -205,7 +205,7 @@ func (e *Enricher) WaitSynced(ctx context.Context) bool {
 		return true
 	case <-ctx.Done():
 	case <-t.C:
-		e.logger.Warn("pod cache not synced yet; records ship with the names from their file paths until it is", "after", e.cfg.SyncTimeout.D().String())
+		e.logger.Warn("pod cache not synced yet; records ship with the names from their file paths until it is", "after", e.cfg.SyncTimeout.Duration().String())
 	}
 	return false
 }
@@ -288,7 +288,7 @@ func (e *Enricher) await(k podKey) []*podInfo {
 	if until, ok := e.missed.Load(k); ok && now < until.(int64) {
 		return nil
 	}
-	wait := e.cfg.LookupWait.D()
+	wait := e.cfg.LookupWait.Duration()
 	if wait <= 0 {
 		return nil
 	}
@@ -440,7 +440,7 @@ func (e *Enricher) namespaceLabels(ns string, labels map[string]string) {
 // Describe is for logs: where pods come from.
 func (e *Enricher) Describe() string {
 	if e.cfg.Source == "kubelet" {
-		return fmt.Sprintf("kubelet %s every %s", e.cfg.Kubelet.URL, e.cfg.Kubelet.Interval.D())
+		return fmt.Sprintf("kubelet %s every %s", e.cfg.Kubelet.URL, e.cfg.Kubelet.Interval.Duration())
 	}
 	return "api server watch on node " + e.node
 }

@@ -45,11 +45,11 @@ func newKubeletSource(k config.Kubelet, logger *slog.Logger) (*kubeletSource, er
 	}
 	return &kubeletSource{
 		url:       strings.TrimSuffix(k.URL, "/") + "/pods",
-		interval:  k.Interval.D(),
+		interval:  k.Interval.Duration(),
 		tokenFile: k.TokenFile,
 		client: &http.Client{
 			Timeout:   30 * time.Second,
-			Transport: &http.Transport{TLSClientConfig: tc, MaxIdleConns: 1, IdleConnTimeout: 2 * k.Interval.D()},
+			Transport: &http.Transport{TLSClientConfig: tc, MaxIdleConns: 1, IdleConnTimeout: 2 * k.Interval.Duration()},
 		},
 		logger: logger,
 	}, nil

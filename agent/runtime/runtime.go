@@ -433,7 +433,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	syncDone := make(chan struct{})
 	go func() {
 		defer close(syncDone)
-		a.store.Run(syncCtx, a.cfg.CheckpointInterval.D(), a.logger.With("component", "checkpoint"))
+		a.store.Run(syncCtx, a.cfg.CheckpointInterval.Duration(), a.logger.With("component", "checkpoint"))
 	}()
 
 	// The pod cache lives until the workers are done: a worker may be
@@ -487,7 +487,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	// body over, a sender, its backoff), so the agent exits even when an
 	// output is down with a backlog. Only acknowledged lines are
 	// checkpointed, so what is cut is read again after a restart.
-	timeout := a.cfg.ShutdownTimeout.D()
+	timeout := a.cfg.ShutdownTimeout.Duration()
 	a.logger.Info("shutting down", "shutdown_timeout", timeout.String())
 	sctx, cancelS := context.WithTimeout(context.Background(), timeout)
 	defer cancelS()

@@ -20,7 +20,7 @@ func (a *Agent) openSpool(in config.Input) (*spool.Spool, error) {
 		Input:     in.Name,
 		MaxBytes:  int64(sc.MaxBytes),
 		Sync:      sc.Sync,
-		SyncEvery: sc.SyncInterval.D(),
+		SyncEvery: sc.SyncInterval.Duration(),
 		WhenFull:  sc.WhenFull,
 	}, a.pipe, a.logger.With("input", in.Name, "component", "spool"))
 	if err != nil {

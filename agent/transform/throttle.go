@@ -95,7 +95,7 @@ func newTable(maxKeys int) *table {
 func newThrottle(t *config.Throttle, opts Options) *throttleStep {
 	s := &throttleStep{
 		keyKind: t.Key, field: t.Field, rate: t.Rate, burst: t.Burst,
-		interval: t.SummaryInterval.D(), maxKeys: t.MaxKeys,
+		interval: t.SummaryInterval.Duration(), maxKeys: t.MaxKeys,
 		now: opts.Now, wallNow: opts.WallNow, seed: maphash.MakeSeed(),
 	}
 	s.filter = true

@@ -72,7 +72,7 @@ func (in *Input) acceptLoop(ctx context.Context, wg *sync.WaitGroup) {
 // to be closed.
 func (in *Input) handshake(ctx context.Context, c net.Conn) net.Conn {
 	tc := tls.Server(c, in.tls)
-	hctx, cancel := context.WithTimeout(ctx, in.cfg.HandshakeTimeout.D())
+	hctx, cancel := context.WithTimeout(ctx, in.cfg.HandshakeTimeout.Duration())
 	defer cancel()
 	err := tc.HandshakeContext(hctx)
 	switch {
@@ -81,7 +81,7 @@ func (in *Input) handshake(ctx context.Context, c net.Conn) net.Conn {
 	case ctx.Err() != nil:
 	case hctx.Err() != nil:
 		in.stats.ConnsHandshakeTimeout.Add(1)
-		in.logf("syslog TLS connection closed: no handshake within handshake_timeout", "handshake_timeout", in.cfg.HandshakeTimeout.D().String(), "remote", c.RemoteAddr().String())
+		in.logf("syslog TLS connection closed: no handshake within handshake_timeout", "handshake_timeout", in.cfg.HandshakeTimeout.Duration().String(), "remote", c.RemoteAddr().String())
 	default:
 		in.stats.ConnErrors.Add(1)
 		in.logf("syslog TLS handshake failed", "remote", c.RemoteAddr().String(), "err", err)
@@ -102,7 +102,7 @@ func (in *Input) serveConn(ctx context.Context, c net.Conn) {
 	bt := in.newBatcher(in.tcpSrc)
 	fr := newFramer(int(in.cfg.MaxMessageBytes), in.frames)
 	fr.held = &in.stats.FrameBytes
-	idle := in.cfg.IdleTimeout.D()
+	idle := in.cfg.IdleTimeout.Duration()
 	lastData := time.Now()
 	defer func() {
 		if frame, incomplete := fr.rest(); frame != nil {
@@ -182,7 +182,7 @@ func (in *Input) readDeadline(bt *batcher, fr *framer, lastData time.Time) time.
 			deadline = d
 		}
 	}
-	if idle := in.cfg.IdleTimeout.D(); idle > 0 {
+	if idle := in.cfg.IdleTimeout.Duration(); idle > 0 {
 		earliest(lastData.Add(idle))
 	}
 	if bt.pending() {

@@ -196,7 +196,7 @@ func (a *assembler) flushDue(newBatch func() *record.Batch, def time.Duration) t
 	if a.ml == nil {
 		return def
 	}
-	timeout := int64(a.ml.FlushTimeout.D())
+	timeout := int64(a.ml.FlushTimeout.Duration())
 	wait := int64(def)
 	for i, j := range a.joiners {
 		_, touched, ok := j.Pending()

@@ -66,7 +66,7 @@ func (r *fileReader) admit(ctx context.Context, n int64) bool {
 	if s == nil || s.ticket.Request(n) {
 		return true
 	}
-	poll := r.t.cfg.PollInterval.D()
+	poll := r.t.cfg.PollInterval.Duration()
 	tm := timerpool.Get(poll)
 	defer timerpool.Put(tm)
 	for {

@@ -155,7 +155,7 @@ func (r *fileReader) closeFiles() {
 // goneGrace is how long a renamed or deleted file must stay quiet before it
 // is released.
 func (r *fileReader) goneGrace() time.Duration {
-	return max(r.t.goneGraceMin, 2*r.t.cfg.PollInterval.D())
+	return max(r.t.goneGraceMin, 2*r.t.cfg.PollInterval.Duration())
 }
 
 // gone reports whether the path no longer leads to this file.

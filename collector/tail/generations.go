@@ -100,7 +100,7 @@ const maxLater = 64
 // poll_interval. It runs on the reader's goroutine only.
 func (r *fileReader) look() {
 	now := time.Now()
-	if now.Sub(r.lastLook) < r.t.cfg.PollInterval.D() {
+	if now.Sub(r.lastLook) < r.t.cfg.PollInterval.Duration() {
 		return
 	}
 	r.lastLook = now

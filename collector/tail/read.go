@@ -89,7 +89,7 @@ func (r *fileReader) atEnd(ctx context.Context, timer *time.Timer) bool {
 	// buffer that line grew (2 MiB for a 1 MiB max_line_bytes).
 	r.buf = shrink(r.buf, r.t.chunk())
 	r.asm.tick()
-	wait := r.asm.flushDue(r.batch, r.t.cfg.PollInterval.D())
+	wait := r.asm.flushDue(r.batch, r.t.cfg.PollInterval.Duration())
 	if !r.flush(ctx, r.asm.safe(r.pos-int64(len(r.buf)))) {
 		return false
 	}
@@ -106,7 +106,7 @@ func (r *fileReader) atEnd(ctx context.Context, timer *time.Timer) bool {
 		r.release(ctx)
 		return false
 	}
-	if err == nil && time.Since(r.lastData) >= r.t.cfg.CloseInactive.D() && !r.asm.held() &&
+	if err == nil && time.Since(r.lastData) >= r.t.cfg.CloseInactive.Duration() && !r.asm.held() &&
 		r.readToEnd(fi) && r.waitAcks(ctx, 0) {
 		// Inactive and fully delivered: release the handle. The
 		// checkpoint is exact, so a reopen on change resumes there.
@@ -212,7 +212,7 @@ func (r *fileReader) awaitHead() bool {
 func (r *fileReader) pause(ctx context.Context) bool {
 	r.awaiting.Store(true)
 	defer r.awaiting.Store(false)
-	t := timerpool.Get(r.t.cfg.PollInterval.D())
+	t := timerpool.Get(r.t.cfg.PollInterval.Duration())
 	defer timerpool.Put(t)
 	select {
 	case <-ctx.Done():
@@ -289,7 +289,7 @@ func (r *fileReader) flush(ctx context.Context, end int64) bool {
 // the sink makes it wait (look). On error the caller still owns b.
 func (r *fileReader) push(ctx context.Context, b *record.Batch) error {
 	for {
-		pctx, cancel := context.WithTimeout(ctx, r.t.cfg.PollInterval.D())
+		pctx, cancel := context.WithTimeout(ctx, r.t.cfg.PollInterval.Duration())
 		err := r.t.sink.Push(pctx, b)
 		cancel()
 		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {

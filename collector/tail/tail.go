@@ -153,7 +153,7 @@ func (t *Tailer) Run(ctx context.Context) error {
 	// start_at applies to the files found on the agent's first start only;
 	// after a restart, a file without a checkpoint is new and read whole.
 	first := t.store.Len() == 0
-	ticker := time.NewTicker(max(t.cfg.PollInterval.D(), 10*time.Millisecond))
+	ticker := time.NewTicker(max(t.cfg.PollInterval.Duration(), 10*time.Millisecond))
 	defer ticker.Stop()
 	lastPrune := time.Now()
 	for {
