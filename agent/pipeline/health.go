@@ -53,8 +53,8 @@ func (p *Pipeline) Health() error { return p.health(time.Now(), StallAfter) }
 
 func (p *Pipeline) health(now time.Time, stallAfter time.Duration) error {
 	queued := p.ring.Len() > 0
-	for i := range p.workerS {
-		st := &p.workerS[i]
+	for i := range p.states {
+		st := &p.states[i]
 		switch st.state.Load() {
 		case stateDied:
 			st.mu.Lock()

@@ -90,7 +90,7 @@ func TestHealthBlockedOutputIsAlive(t *testing.T) {
 	for range 3 {
 		pushLine(t, p, "x")
 	}
-	require.Eventually(t, func() bool { return p.workerS[0].inOutput.Load() && p.RingLen() > 0 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return p.states[0].inOutput.Load() && p.RingLen() > 0 }, 5*time.Second, time.Millisecond)
 	// An hour later the worker still waits on the output: alive.
 	require.NoError(t, p.health(time.Now().Add(time.Hour), StallAfter))
 	close(release)
@@ -100,7 +100,7 @@ func TestHealthBlockedOutputIsAlive(t *testing.T) {
 
 func TestHealthStalledWorker(t *testing.T) {
 	p := newTestPipeline(funcOutput{write: func(context.Context, *record.Batch) error { return nil }}, 1)
-	st := &p.workerS[0]
+	st := &p.states[0]
 	st.state.Store(stateRunning)
 	st.beat.Store(time.Now().UnixNano())
 	now := time.Now().Add(StallAfter + time.Second)

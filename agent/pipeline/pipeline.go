@@ -29,9 +29,9 @@ type Pipeline struct {
 	workers int
 	logger  *slog.Logger
 
-	tap     *tap.Hub
-	workerS []workerState // one per worker, for Health
-	enrich  Enricher      // nil: no Kubernetes enrichment
+	tap    *tap.Hub
+	states []workerState // one per worker, for Health
+	enrich Enricher      // nil: no Kubernetes enrichment
 
 	// chain runs the filter transforms after encoding (nil: none); routes
 	// has one entry per output, nil for an output that takes every batch.
@@ -53,7 +53,7 @@ func New(enc *document.Encoder, outputs []Output, workers int, memoryLimit int64
 		workers: max(workers, 1),
 		logger:  logger.With("component", "pipeline"),
 		tap:     tap.NewHub(0, 0),
-		workerS: make([]workerState, max(workers, 1)),
+		states:  make([]workerState, max(workers, 1)),
 	}
 }
 
@@ -143,7 +143,7 @@ func (p *Pipeline) Run(ctx, outCtx context.Context) error {
 			writers[j] = o.NewWriter()
 		}
 		tw := p.chain.NewWorker()
-		st := &p.workerS[i]
+		st := &p.states[i]
 		st.beat.Store(time.Now().UnixNano())
 		st.state.Store(stateRunning)
 		wg.Add(1)
