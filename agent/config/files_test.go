@@ -28,7 +28,7 @@ func TestAgentFiles(t *testing.T) {
 	token := filepath.Join(dir, "token")
 	require.NoError(t, os.WriteFile(token, []byte("t0ken\n"), 0o600))
 	path := filepath.Join(dir, "sluice.yaml")
-	raw, real := withFiles(t, `data_dir: /var/lib/sluice
+	raw, onDisk := withFiles(t, `data_dir: /var/lib/sluice
 http: { listen: 127.0.0.1:0, token_file: `+token+` }
 inputs:
   - { name: c, type: container_logs, paths: [/x/*.log] }
@@ -41,8 +41,8 @@ outputs:
 	cfg, err := Load(path)
 	require.NoError(t, err)
 	files := cfg.Inputs[0].AgentFiles
-	for _, f := range []string{"/var/lib/sluice", path, token, real["/etc/tls/crt"], real["/etc/tls/key"], real["/etc/kubeconfig"],
-		real["/etc/es/password"], real["/etc/es/ca.crt"], "/var/run/secrets/kubernetes.io/serviceaccount/token"} {
+	for _, f := range []string{"/var/lib/sluice", path, token, onDisk["/etc/tls/crt"], onDisk["/etc/tls/key"], onDisk["/etc/kubeconfig"],
+		onDisk["/etc/es/password"], onDisk["/etc/es/ca.crt"], "/var/run/secrets/kubernetes.io/serviceaccount/token"} {
 		require.Contains(t, files, f)
 	}
 	require.Empty(t, cfg.Inputs[1].AgentFiles, "not a file input")

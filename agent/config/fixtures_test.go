@@ -19,7 +19,7 @@ func withFiles(t *testing.T, raw string, paths ...string) (string, map[string]st
 	t.Helper()
 	dir := t.TempDir()
 	cert, key := testcert.Write(t, dir)
-	real := map[string]string{}
+	onDisk := map[string]string{}
 	for i, p := range paths {
 		var dst string
 		switch {
@@ -35,7 +35,7 @@ func withFiles(t *testing.T, raw string, paths ...string) (string, map[string]st
 			require.NoError(t, os.WriteFile(dst, []byte("s3cret\n"), 0o600))
 		}
 		raw = strings.ReplaceAll(raw, p, dst)
-		real[p] = dst
+		onDisk[p] = dst
 	}
-	return raw, real
+	return raw, onDisk
 }

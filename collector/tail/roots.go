@@ -74,14 +74,14 @@ func newGuard(cfg config.Input) *guard {
 	}
 }
 
-// check says why the resolved path real may not be read; ok when it may.
-func (g *guard) check(real string) (why Refusal, refused bool) {
+// check says why the resolved path may not be read; refused is false when it may.
+func (g *guard) check(resolved string) (why Refusal, refused bool) {
 	switch {
-	case under(real, g.system):
+	case under(resolved, g.system):
 		return RefusedSystem, true
-	case under(real, g.agent):
+	case under(resolved, g.agent):
 		return RefusedAgentFile, true
-	case !under(real, g.allow):
+	case !under(resolved, g.allow):
 		return RefusedOutsideRoots, true
 	}
 	return 0, false
@@ -107,8 +107,8 @@ func resolveAll(paths []string) []string {
 			continue
 		}
 		out = append(out, abs)
-		if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
-			out = append(out, real)
+		if resolved, err := filepath.EvalSymlinks(abs); err == nil && resolved != abs {
+			out = append(out, resolved)
 		}
 	}
 	return out

@@ -206,7 +206,7 @@ func TestOpenedPath(t *testing.T) {
 	defer f.Close()
 	got, ok := openedPath(f)
 	require.True(t, ok)
-	real, err := filepath.EvalSymlinks(target)
+	want, err := filepath.EvalSymlinks(target)
 	require.NoError(t, err)
-	require.Equal(t, real, got)
+	require.Equal(t, want, got)
 }

@@ -85,8 +85,8 @@ func (w *watcher) sync() {
 		want[dir] = true
 	}
 	w.t.mu.Lock()
-	for real := range w.t.wakers {
-		want[filepath.Dir(real)] = true
+	for resolved := range w.t.wakers {
+		want[filepath.Dir(resolved)] = true
 	}
 	w.t.mu.Unlock()
 	for dir := range want {
