@@ -4,6 +4,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,7 +55,7 @@ func defaultFilter(t Transform, i int) {
 		return
 	}
 	if f.Name == "" {
-		f.Name = t.Type + "_" + itoa(i)
+		f.Name = t.Type + "_" + strconv.Itoa(i)
 	}
 	switch s := t.Spec.(type) {
 	case *Throttle:
@@ -75,13 +76,6 @@ func defaultFilter(t Transform, i int) {
 			s.DedotSeparator = "_"
 		}
 	}
-}
-
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
 }
 
 // validateFilter checks a drop, keep, throttle or fields transform.
