@@ -13,18 +13,15 @@ import (
 // "app.kubernetes.io/name"), so at each level a key matches when it is
 // the rest of the path or a prefix of it followed by a dot.
 
-// span is one member of an object (jsonbytes.Member).
-type span = jsonbytes.Member
-
 // find locates the member at path in the object that opens at obj.
-func find(doc []byte, obj int, path string) (span, bool) {
+func find(doc []byte, obj int, path string) (jsonbytes.Member, bool) {
 	if obj >= len(doc) || doc[obj] != '{' {
-		return span{}, false
+		return jsonbytes.Member{}, false
 	}
 	for i := obj + 1; ; {
 		m, next, ok := jsonbytes.NextMember(doc, i)
 		if !ok {
-			return span{}, false
+			return jsonbytes.Member{}, false
 		}
 		i = next
 		k := m.Key(doc)
@@ -44,14 +41,14 @@ func find(doc []byte, obj int, path string) (span, bool) {
 
 // findKey locates the member whose key is exactly key in the object that
 // opens at obj (no path semantics: label keys hold dots).
-func findKey(doc []byte, obj int, key string) (span, bool) {
+func findKey(doc []byte, obj int, key string) (jsonbytes.Member, bool) {
 	if obj >= len(doc) || doc[obj] != '{' {
-		return span{}, false
+		return jsonbytes.Member{}, false
 	}
 	for i := obj + 1; ; {
 		m, next, ok := jsonbytes.NextMember(doc, i)
 		if !ok {
-			return span{}, false
+			return jsonbytes.Member{}, false
 		}
 		i = next
 		if string(m.Key(doc)) == key {
@@ -62,7 +59,7 @@ func findKey(doc []byte, obj int, key string) (span, bool) {
 
 // stringValue is the text of a value: a string's contents with escapes
 // undone (into scratch when it has any), or a scalar's JSON text.
-func stringValue(doc []byte, m span, scratch *[]byte) []byte {
+func stringValue(doc []byte, m jsonbytes.Member, scratch *[]byte) []byte {
 	v := doc[m.ValStart:m.ValEnd]
 	if len(v) < 2 || v[0] != '"' {
 		return v
@@ -80,7 +77,7 @@ func stringValue(doc []byte, m span, scratch *[]byte) []byte {
 }
 
 // memberRange is the range to cut to remove member m with one comma.
-func memberRange(doc []byte, m span) (from, to int) {
+func memberRange(doc []byte, m jsonbytes.Member) (from, to int) {
 	j := m.KeyStart - 1
 	for j >= 0 && (doc[j] == ' ' || doc[j] == '\t' || doc[j] == '\n' || doc[j] == '\r') {
 		j--
@@ -108,7 +105,7 @@ func splice(dst, doc []byte, from, to int, ins []byte) []byte {
 // object's closing brace, whether the object has members, the rest of the
 // path below it, and, when a scalar sits where an object is needed, that
 // member (its value is then replaced by an object).
-func insertPoint(doc []byte, obj int, path string) (end int, nonEmpty bool, rest string, clash span, clashed bool) {
+func insertPoint(doc []byte, obj int, path string) (end int, nonEmpty bool, rest string, clash jsonbytes.Member, clashed bool) {
 	for {
 		descended := false
 		nonEmpty = false
@@ -131,7 +128,7 @@ func insertPoint(doc []byte, obj int, path string) (end int, nonEmpty bool, rest
 			break
 		}
 		if !descended {
-			return jsonbytes.SkipSpace(doc, i), nonEmpty, path, span{}, false
+			return jsonbytes.SkipSpace(doc, i), nonEmpty, path, jsonbytes.Member{}, false
 		}
 	}
 }

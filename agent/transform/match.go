@@ -158,7 +158,7 @@ func (s *Selector) Matches(meta []byte) bool {
 		var val []byte
 		found := false
 		if obj >= 0 {
-			var m span
+			var m jsonbytes.Member
 			if m, found = findKey(meta, obj, r.key); found {
 				v := meta[m.ValStart:m.ValEnd]
 				if len(v) >= 2 && v[0] == '"' {
