@@ -36,6 +36,7 @@ const examples = `  logs api -n payments -f              follow the pods matchin
   logs -A -i 'error|panic' -e healthz --since 30m
   logs -n shop sts/db --tail 20 --previous   the crashed instance's last lines
   logs -f --template '{{.PodName}} {{.Message}}'
+  logs --status -n payments           what each agent read and delivered of every file
   source <(logs --completion bash)     shell completion (bash, zsh, fish)`
 
 // newCommand builds the command line of o. run is called with the
@@ -95,6 +96,7 @@ func addFlags(fs *pflag.FlagSet, o *Options) {
 	fs.Lookup("timestamps").NoOptDefVal = "default"
 	fs.StringVar(&o.Timezone, "timezone", "Local", "time zone of the times shown: Local, UTC or an IANA name")
 	fs.StringVar(&o.Color, "color", "auto", "auto (when stdout is a terminal and NO_COLOR is unset), always or never")
+	fs.BoolVar(&o.Status, "status", false, "print each agent's delivery ledger, file by file (size, read, acknowledged, rotated away unread), then exit")
 	fs.StringVar(&o.Completion, "completion", "", "print the shell completion script: bash, zsh or fish")
 	fs.StringArrayVar(&o.Agents, "agent", nil, "agent URL to tap directly, e.g. http://127.0.0.1:2020 (repeatable; no kubeconfig needed)")
 	fs.StringVar(&o.TokenFile, "token-file", "", "file with the agents' tap token (their http.token_file; deploy/: the sluice-tap-token Secret)")

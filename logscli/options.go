@@ -36,6 +36,7 @@ type Options struct {
 	Timezone   string // Local, UTC or an IANA name
 	Color      string // auto | always | never
 	Completion string // bash | zsh | fish: print the script
+	Status     bool   // print the agents' delivery ledgers (status.go)
 
 	Agents    []string
 	TokenFile string
@@ -210,6 +211,8 @@ func (o *Options) check() error {
 		return usagef("--previous and -f: a previous container instance has ended; leave out -f")
 	case o.Template != "" && o.Output != "text":
 		return usagef("--template and -o %s: choose one", o.Output)
+	case o.Status && (o.Follow || o.Target.Kind != "" || o.Previous):
+		return usagef("--status prints the agents' ledgers: leave out -f, --previous and TYPE/NAME")
 	}
 	loc, err := loadZone(o.Timezone)
 	if err != nil {

@@ -58,6 +58,9 @@ func Main(ctx context.Context, version string, args []string, stdout, stderr io.
 				return a
 			},
 		}))
+		if o.Status {
+			return status(ctx, o, stdout, stderr)
+		}
 		return run(ctx, o, stdout, getenv, log)
 	})
 	cmd.SetArgs(args)

@@ -102,7 +102,15 @@ func TestStatus(t *testing.T) {
 		st = Status{}
 		require.NoError(c, json.Unmarshal(body, &st))
 		require.Len(c, st.Inputs, 1)
-		require.Equal(c, []FileStatus{{Path: p, Offset: fi.Size(), Acked: fi.Size(), Size: fi.Size(), Lag: 0}}, st.Inputs[0].Files)
+		require.Len(c, st.Inputs[0].Files, 1)
+		f := st.Inputs[0].Files[0]
+		require.NotNil(c, f.LastAck)
+		require.WithinDuration(c, time.Now(), *f.LastAck, time.Minute)
+		f.LastAck = nil
+		require.Equal(c, FileStatus{
+			Path: p, Namespace: "payments", Pod: "api-0", Container: "api", State: "reading",
+			Offset: fi.Size(), Acked: fi.Size(), Size: fi.Size(), Lag: 0,
+		}, f)
 	}, 10*time.Second, 10*time.Millisecond)
 	require.Equal(t, "test-1", st.Version)
 	require.Equal(t, "test-node", st.Node)

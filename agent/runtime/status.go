@@ -59,6 +59,9 @@ type InputStatus struct {
 	// acknowledged.
 	LagSeconds float64      `json:"lag_seconds"`
 	Files      []FileStatus `json:"files,omitempty"`
+	// Released are the files let go of most recently (rotated away,
+	// deleted, idle or given up on), with their final account.
+	Released []FileStatus `json:"released_files,omitempty"`
 	// FairShare is the input's fair_share scheduler; absent when off.
 	FairShare *FairShareStatus `json:"fair_share,omitempty"`
 	Spool     *SpoolStatus     `json:"spool,omitempty"`
@@ -77,17 +80,46 @@ type SpoolStatus struct {
 	WriteErrors      int64   `json:"write_errors"`
 }
 
-// FileStatus is one file being read. Offset is how far it is read, Acked
-// how far its lines are delivered (-1: nothing yet), Lag = Size - Offset.
+// FileStatus is one file's delivery ledger (tail.FileLedger). Offset is
+// how far it is read, Acked how far its lines are delivered (-1: nothing
+// yet), Lag = Size - Offset.
 type FileStatus struct {
-	Path   string `json:"path"`
-	Offset int64  `json:"offset"`
-	Acked  int64  `json:"acked"`
-	Size   int64  `json:"size"`
-	Lag    int64  `json:"lag"`
+	Path      string `json:"path"`
+	Namespace string `json:"namespace,omitempty"`
+	Pod       string `json:"pod,omitempty"`
+	Container string `json:"container,omitempty"`
+	State     string `json:"state"`
+	Offset    int64  `json:"offset"`
+	Acked     int64  `json:"acked"`
+	Size      int64  `json:"size"`
+	Lag       int64  `json:"lag"`
 	// LagSeconds is the age of the file's oldest line read and not yet
 	// acknowledged; 0 when all read lines are.
-	LagSeconds float64 `json:"lag_seconds"`
+	LagSeconds      float64    `json:"lag_seconds"`
+	Generation      uint64     `json:"generation"`
+	AckedGeneration uint64     `json:"acked_generation"`
+	RotatedUnread   int64      `json:"rotated_unread"`
+	LastAck         *time.Time `json:"last_ack,omitempty"`
+	Released        *time.Time `json:"released,omitempty"`
+}
+
+// fileStatus is a file's ledger entry on the status page.
+func fileStatus(f tail.FileLedger, now time.Time) FileStatus {
+	fs := FileStatus{
+		Path: f.Path, Namespace: f.Namespace, Pod: f.Pod, Container: f.Container, State: f.State,
+		Offset: f.Read, Acked: f.Acked, Size: f.Size, Lag: max(f.Size-f.Read, 0),
+		LagSeconds: ageSeconds(f.OldestUnacked, now), Generation: f.Generation,
+		AckedGeneration: f.AckedGeneration, RotatedUnread: f.RotatedUnread,
+	}
+	if !f.LastAck.IsZero() {
+		t := f.LastAck.UTC()
+		fs.LastAck = &t
+	}
+	if !f.Released.IsZero() {
+		t := f.Released.UTC()
+		fs.Released = &t
+	}
+	return fs
 }
 
 // OutputStatus is one output with its counters.
@@ -198,11 +230,12 @@ func (s source) status() InputStatus {
 		is.Truncated = st.Truncated.Load()
 		is.LagSeconds = ageSeconds(in.OldestUnacked(), now)
 		is.Files = []FileStatus{}
-		in.OpenFiles(func(f tail.OpenFile) {
-			is.Files = append(is.Files, FileStatus{
-				Path: f.Path, Offset: f.Offset, Acked: f.Acked, Size: f.Size, Lag: f.Lag(),
-				LagSeconds: ageSeconds(f.OldestUnacked, now),
-			})
+		in.Ledger(func(f tail.FileLedger) {
+			if f.Released.IsZero() {
+				is.Files = append(is.Files, fileStatus(f, now))
+			} else {
+				is.Released = append(is.Released, fileStatus(f, now))
+			}
 		})
 		slices.SortFunc(is.Files, func(x, y FileStatus) int { return strings.Compare(x.Path, y.Path) })
 	case *syslog.Input:

@@ -69,6 +69,7 @@ type fileReader struct {
 	awaiting atomic.Bool
 
 	acks  *watermark
+	led   ledgerOf      // the account the ledger shows (ledger.go)
 	share *share        // fair_share's ticket; nil when off (fair.go)
 	wake  chan struct{} // the file grew (inotify)
 	ackCh chan struct{} // an ack arrived

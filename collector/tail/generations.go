@@ -50,6 +50,7 @@ func (r *fileReader) newSource() {
 		Generation:  r.gen,
 	}
 	r.acks.generation(r.gen, r.fp)
+	r.led.gen.Store(r.gen)
 	r.t.noteHead(r.fp, r.dev, r.ino)
 }
 
@@ -179,7 +180,7 @@ func (r *fileReader) lostGen(g laterGen, copySize int64) {
 	if lost <= 0 {
 		return
 	}
-	r.t.stats.UnreadLost.Add(lost)
+	r.lost(lost)
 	r.t.logf("file truncated again while its reader was behind, and no copy holds that generation; lines lost",
 		"path", r.path, "unread_bytes", lost)
 }

@@ -145,7 +145,7 @@ func (r *fileReader) startRecovery(partial int) bool {
 		return true
 	}
 	if unread := max(r.seen, size) - r.pos + int64(partial); unread > 0 {
-		r.t.stats.UnreadLost.Add(unread)
+		r.lost(unread)
 		r.t.logf("file truncated before it was read to its end, and no copy holds the rest; lines lost",
 			"path", r.path, "offset", r.pos, "unread_bytes", unread)
 	}
@@ -159,7 +159,7 @@ func (r *fileReader) endRecovery(err error, left int) {
 	r.rec = nil
 	_ = rec.Close()
 	r.t.stats.UnreadRecovered.Add(rec.read - int64(left))
-	r.t.stats.UnreadLost.Add(int64(left))
+	r.lost(int64(left))
 	if err != nil && !errors.Is(err, io.EOF) {
 		r.t.logf("copy of a truncated file ended early", "path", r.path, "copy", rec.path, "err", err)
 	}

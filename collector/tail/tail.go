@@ -100,6 +100,11 @@ type Tailer struct {
 	refused map[string]refusal // path -> why it is not read
 
 	fair *fairShare // nil: fair_share off (fair.go)
+
+	// The ledger's (ledger.go): files let go of, oldest first, and the
+	// bytes rotated away unread by namespace.
+	released []releasedFile
+	unreadNS map[string]int64
 }
 
 // New returns a tailer for cfg.
@@ -123,6 +128,7 @@ func New(cfg config.Input, node string, sink Sink, store *checkpoint.Store, logg
 		recovered:    map[copyID]bool{},
 		heads:        map[string]fileID{},
 		refused:      map[string]refusal{},
+		unreadNS:     map[string]int64{},
 	}
 	t.limit = loglimit.New(t.logger, time.Second)
 	return t
@@ -209,6 +215,7 @@ func (t *Tailer) scan(ctx context.Context, wg *sync.WaitGroup, first bool) {
 			r.joinShare()
 			defer r.leaveShare()
 			r.run(ctx)
+			t.noteStopped(r, t.stopReason(r))
 		}()
 	}
 }
@@ -413,12 +420,26 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 	t.readers[key] = r
 	t.wakers[resolved] = r
 	delete(t.idle, key)
+	t.dropReleased(key)
 	delete(t.failed, path)
 	delete(t.refused, path)
 	t.mu.Unlock()
 	t.stats.FilesOpened.Add(1)
 	t.logger.Debug("following file", "path", path, "offset", r.pos, "generation", r.gen)
 	return r, nil
+}
+
+// stopReason says why r stopped, for the ledger.
+func (t *Tailer) stopReason(r *fileReader) string {
+	if r.acks.isClosed() {
+		return "released"
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, idle := t.idle[r.key]; idle {
+		return "idle"
+	}
+	return "stopped"
 }
 
 // closedIdle records an inactive file that was closed, so scans skip it

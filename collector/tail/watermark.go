@@ -26,6 +26,11 @@ type watermark struct {
 	fps    map[uint64]string
 	closed bool      // the reader let go: no batch follows
 	pushed pushTimes // when each unacknowledged batch was numbered (status.go)
+	// For the ledger (ledger.go): where the finished prefix ends, whether
+	// it moved at all, and when the last ack came (Unix nanoseconds).
+	done    mark
+	anyDone bool
+	lastAck int64
 }
 
 // mark is where a batch ends: its generation and the offset in it.
@@ -78,6 +83,7 @@ func (w *watermark) ack(seq uint64, m mark) (cp checkpoint.Entry, moved, done bo
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.acked[seq] = m
+	w.lastAck = time.Now().UnixNano()
 	var last mark
 	for {
 		e, ok := w.acked[w.oldest]
@@ -97,8 +103,27 @@ func (w *watermark) ack(seq uint64, m mark) (cp checkpoint.Entry, moved, done bo
 			delete(w.fps, g)
 		}
 	}
+	w.done, w.anyDone = last, true
 	cp = checkpoint.Entry{Fingerprint: w.fps[last.gen], Offset: last.end, Generation: last.gen}
 	return cp, true, w.closed && w.oldest == w.next
+}
+
+// delivered is where the finished prefix ends (ok: it moved in this
+// run), and when the last ack came (zero: none yet).
+func (w *watermark) delivered() (m mark, ok bool, last time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.lastAck != 0 {
+		last = time.Unix(0, w.lastAck)
+	}
+	return w.done, w.anyDone, last
+}
+
+// isClosed reports whether the reader let go for good.
+func (w *watermark) isClosed() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.closed
 }
 
 // close records that the reader let go; true when every batch is

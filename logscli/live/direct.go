@@ -25,11 +25,17 @@ var directTransport = func() *http.Transport {
 // http://127.0.0.1:2020, with the bearer token the agent's http.token_file
 // holds, if any.
 func Direct(agentURL, token string, query url.Values) (Target, error) {
+	return DirectAt(agentURL, token, "tap", query)
+}
+
+// DirectAt is Direct for the agent's /api/v1/ endpoint named api (tap,
+// status).
+func DirectAt(agentURL, token, api string, query url.Values) (Target, error) {
 	u, err := url.Parse(agentURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Target{}, fmt.Errorf("--agent %q: want an http(s) URL like http://127.0.0.1:2020", redact.URL(agentURL))
 	}
-	tapURL := strings.TrimRight(u.String(), "/") + "/api/v1/tap"
+	tapURL := strings.TrimRight(u.String(), "/") + "/api/v1/" + api
 	if len(query) > 0 {
 		tapURL += "?" + query.Encode()
 	}

@@ -94,6 +94,12 @@ func NewKube(cs kubernetes.Interface, o KubeOptions) *Kube {
 // IP. A terminating pod stays until it is gone; its agent streams until it
 // exits.
 func (k *Kube) Targets(ctx context.Context, query url.Values) ([]Target, error) {
+	return k.TargetsAt(ctx, "tap", query)
+}
+
+// TargetsAt is Targets for the agents' /api/v1/ endpoint named api (tap,
+// status).
+func (k *Kube) TargetsAt(ctx context.Context, api string, query url.Values) ([]Target, error) {
 	pods, err := k.cs.CoreV1().Pods(k.opts.Namespace).List(ctx, metav1.ListOptions{LabelSelector: k.opts.Selector})
 	if err != nil {
 		return nil, k.explain(fmt.Sprintf("list agent pods in namespace %s", k.opts.Namespace), err)
@@ -105,14 +111,15 @@ func (k *Kube) Targets(ctx context.Context, query url.Values) ([]Target, error) 
 			k.opts.Node != "" && p.Spec.NodeName != k.opts.Node {
 			continue
 		}
-		out = append(out, k.target(p, query))
+		out = append(out, k.target(p, api, query))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 
-// target is a pod's tap through /api/v1/namespaces/NS/pods/NAME:PORT/proxy.
-func (k *Kube) target(p *corev1.Pod, query url.Values) Target {
+// target is a pod's endpoint api (tap, status) through
+// /api/v1/namespaces/NS/pods/NAME:PORT/proxy.
+func (k *Kube) target(p *corev1.Pod, api string, query url.Values) Target {
 	port := k.opts.Port
 	if port == 0 {
 		port = httpPort(p)
@@ -129,7 +136,7 @@ func (k *Kube) target(p *corev1.Pod, query url.Values) Target {
 			req := k.cs.CoreV1().RESTClient().Get().
 				Namespace(k.opts.Namespace).Resource("pods").
 				Name(pod+":"+strconv.Itoa(port)).
-				SubResource("proxy").Suffix("api", "v1", "tap")
+				SubResource("proxy").Suffix("api", "v1", api)
 			for key, vs := range query {
 				for _, v := range vs {
 					req = req.Param(key, v)
@@ -140,7 +147,7 @@ func (k *Kube) target(p *corev1.Pod, query url.Values) Target {
 			}
 			rc, err := req.Stream(ctx)
 			if err != nil {
-				return nil, k.explain("tap of agent "+pod+" through the API server", err)
+				return nil, k.explain(api+" of agent "+pod+" through the API server", err)
 			}
 			return rc, nil
 		},
