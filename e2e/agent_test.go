@@ -62,22 +62,3 @@ func writeConfig(t *testing.T, dir string, p configParams) string {
 	require.NoError(t, os.WriteFile(path, []byte(configYAML(t, p)), 0o600))
 	return path
 }
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer = agenttest.Buffer
-
-// agentProc is one running sluice process (internal/agenttest); the
-// lower-case methods are the names the e2e tests used before agenttest.
-type agentProc struct{ *agenttest.Agent }
-
-// startAgent runs `sluice -config cfg`. The process is killed when the test
-// ends; its stderr goes to the test log if the test failed.
-func startAgent(t *testing.T, name, cfg string) *agentProc {
-	t.Helper()
-	return &agentProc{agenttest.Start(t, cfg, agenttest.Options{Name: name})}
-}
-
-func (a *agentProc) running() bool               { return a.Running() }
-func (a *agentProc) requireRunning(t *testing.T) { t.Helper(); a.RequireRunning(t) }
-func (a *agentProc) stop(t *testing.T) int       { t.Helper(); return a.Stop(t) }
-func (a *agentProc) kill(t *testing.T)           { t.Helper(); a.Kill(t) }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/internal/agenttest"
 	"github.com/sluicelog/sluice/internal/vlstore"
 )
 
@@ -113,7 +114,7 @@ func TestBadInput(t *testing.T) {
 	writeBad(badCRI, criBad[:2])
 	writeBad(badDocker, dockerBad[:1])
 
-	a := startAgent(t, "agent", e.config)
+	a := agenttest.Start(t, e.config, agenttest.Options{Name: "agent"})
 
 	// A file deleted while the agent has it open: lines appended just
 	// before the delete are read from the open file.
@@ -128,7 +129,7 @@ func TestBadInput(t *testing.T) {
 	t.Logf("wrote %s", c.summary())
 
 	rep := waitForLines(t, e.store, c, a, deliveryTimeout)
-	a.requireRunning(t)
+	a.RequireRunning(t)
 	requireExactlyOnce(t, rep)
 	rows := mustQueryAll(t, e.store)
 	for _, r := range rows {
@@ -151,11 +152,11 @@ func TestBadInput(t *testing.T) {
 		require.Fail(t, "the store holds invalid UTF-8", "rows:%s", listHead(bad))
 	}
 
-	require.Equal(t, 0, a.stop(t), "exit code after SIGTERM")
+	require.Equal(t, 0, a.Stop(t), "exit code after SIGTERM")
 }
 
 // waitForQuery polls until query matches at least one row.
-func waitForQuery(t *testing.T, s *vlstore.Store, a *agentProc, query string, timeout time.Duration) {
+func waitForQuery(t *testing.T, s *vlstore.Store, a *agenttest.Agent, query string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -165,7 +166,7 @@ func waitForQuery(t *testing.T, s *vlstore.Store, a *agentProc, query string, ti
 		if err == nil && n > 0 {
 			return
 		}
-		a.requireRunning(t)
+		a.RequireRunning(t)
 		if time.Now().After(deadline) {
 			t.Fatalf("no row matches %s after %v (last error: %v)", query, timeout, err)
 		}

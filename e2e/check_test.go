@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/internal/agenttest"
 	"github.com/sluicelog/sluice/internal/vlstore"
 )
 
@@ -370,7 +371,7 @@ func queryRaw(ctx context.Context, s *vlstore.Store, query string) ([]byte, erro
 // waitForLines polls the store until every written line is there at least
 // once, or timeout passes; it returns the last check either way (the
 // caller's assertions say what is wrong). a must stay up meanwhile.
-func waitForLines(t *testing.T, s *vlstore.Store, c *corpus, a *agentProc, timeout time.Duration) *report {
+func waitForLines(t *testing.T, s *vlstore.Store, c *corpus, a *agenttest.Agent, timeout time.Duration) *report {
 	t.Helper()
 	ctx := t.Context()
 	deadline := time.Now().Add(timeout)
@@ -398,7 +399,7 @@ func waitForLines(t *testing.T, s *vlstore.Store, c *corpus, a *agentProc, timeo
 			lastErr = err
 		}
 		if a != nil {
-			a.requireRunning(t)
+			a.RequireRunning(t)
 		}
 		if final {
 			break
@@ -411,7 +412,7 @@ func waitForLines(t *testing.T, s *vlstore.Store, c *corpus, a *agentProc, timeo
 }
 
 // waitForCount polls until the store holds at least n rows.
-func waitForCount(t *testing.T, s *vlstore.Store, a *agentProc, n int, timeout time.Duration) int {
+func waitForCount(t *testing.T, s *vlstore.Store, a *agenttest.Agent, n int, timeout time.Duration) int {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	got := 0
@@ -425,7 +426,7 @@ func waitForCount(t *testing.T, s *vlstore.Store, a *agentProc, n int, timeout t
 				return got
 			}
 		}
-		a.requireRunning(t)
+		a.RequireRunning(t)
 		if time.Now().After(deadline) {
 			t.Fatalf("the store holds %d rows after %v, want at least %d (last error: %v)", got, timeout, n, err)
 		}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 // setCheckpointOffset rewrites the offset of the entry of lf in dataDir's
@@ -47,14 +49,14 @@ func TestCheckpoint_BadEntry(t *testing.T) {
 	good := c.addFile(t, "ckpt", "good-entry-1", "app", formatDocker)
 	c.appendLines(t, bad, 300)
 	c.appendLines(t, good, 300)
-	a := startAgent(t, "agent#1", e.config)
+	a := agenttest.Start(t, e.config, agenttest.Options{Name: "agent#1"})
 	requireExactlyOnce(t, waitForLines(t, e.store, c, a, deliveryTimeout))
-	require.Equal(t, 0, a.stop(t))
+	require.Equal(t, 0, a.Stop(t))
 
 	setCheckpointOffset(t, e.dataDir, bad, -500)
 	c.appendLines(t, bad, 100)
 	c.appendLines(t, good, 100)
-	a2 := startAgent(t, "agent#2", e.config)
+	a2 := agenttest.Start(t, e.config, agenttest.Options{Name: "agent#2"})
 	rep := waitForLines(t, e.store, c, a2, deliveryTimeout)
 	requireIdempotent(t, rep)
 	for k := range rep.dupes {
@@ -62,14 +64,14 @@ func TestCheckpoint_BadEntry(t *testing.T) {
 	}
 	require.Equal(t, 300, rep.replays(), "the bad entry's file is replayed from its head")
 
-	base := a2.apiURL(t, 1)
+	base := a2.APIURL(t, 1)
 	require.Equal(t, 1.0, metricValue(t, base, "sluice_checkpoint_load_errors_total", "reason", "bad_entry"))
 	require.Equal(t, 0.0, metricValue(t, base, "sluice_checkpoint_load_errors_total", "reason", "corrupt_file"))
-	evs := a2.logEvents("checkpoint entry dropped: its file resumes by start_at")
+	evs := a2.LogEvents("checkpoint entry dropped: its file resumes by start_at")
 	require.Len(t, evs, 1)
 	require.Equal(t, "ERROR", evs[0]["level"])
 	require.Contains(t, evs[0]["err"], "negative offset -500")
-	require.Equal(t, 0, a2.stop(t))
+	require.Equal(t, 0, a2.Stop(t))
 }
 
 // A corrupt or empty checkpoints.json: the agent keeps it aside, logs at
@@ -88,14 +90,15 @@ func TestCheckpoint_CorruptFile(t *testing.T) {
 			require.NoError(t, os.MkdirAll(e.dataDir, 0o750))
 			require.NoError(t, os.WriteFile(filepath.Join(e.dataDir, "checkpoints.json"), []byte(tc.content), 0o600))
 
-			a := startAgent(t, "agent", e.config)
+			a := agenttest.Start(t, e.config, agenttest.Options{Name: "agent"})
 			requireExactlyOnce(t, waitForLines(t, e.store, c, a, deliveryTimeout))
-			base := a.apiURL(t, 1)
+			base := a.APIURL(t, 1)
 			require.Equal(t, 1.0, metricValue(t, base, "sluice_checkpoint_load_errors_total", "reason", tc.reason))
-			ev := a.waitLog(t, "checkpoints unreadable: kept aside, starting without them; every file resumes by start_at "+
+			ev := a.WaitLog(t, "checkpoints unreadable: kept aside, starting without them; every file resumes by start_at "+
 				"(head: read again, ids make the replay idempotent in Elasticsearch; end: lines not yet shipped are skipped)", 1)
+
 			require.Equal(t, "ERROR", ev["level"])
-			require.Equal(t, 0, a.stop(t))
+			require.Equal(t, 0, a.Stop(t))
 
 			aside, err := filepath.Glob(filepath.Join(e.dataDir, "checkpoints.json.corrupt-*"))
 			require.NoError(t, err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/internal/agenttest"
 	"github.com/sluicelog/sluice/internal/vlstore"
 )
 
@@ -25,7 +26,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	requireAgent(t)
+	agenttest.Binary(t)
 	dir := t.TempDir()
 	e := &env{
 		store:   vlstore.Start(t),
@@ -64,7 +65,7 @@ func TestEndToEnd(t *testing.T) {
 		c.appendLines(t, lf, 500)
 	}
 
-	a := startAgent(t, "agent#1", e.config)
+	a := agenttest.Start(t, e.config, agenttest.Options{Name: "agent#1"})
 	waitForCount(t, e.store, a, 1, deliveryTimeout)
 
 	// Append while it runs, then a file that did not exist at start.
@@ -85,7 +86,7 @@ func TestEndToEnd(t *testing.T) {
 	rep := waitForLines(t, e.store, c, a, deliveryTimeout)
 	requireExactlyOnce(t, rep)
 
-	require.Equal(t, 0, a.stop(t), "exit code after SIGTERM")
+	require.Equal(t, 0, a.Stop(t), "exit code after SIGTERM")
 	rows := mustQueryAll(t, e.store)
 	requireExactlyOnce(t, c.check(rows))
 
@@ -98,10 +99,10 @@ func TestEndToEnd(t *testing.T) {
 	c.appendLines(t, down, 150)
 	t.Logf("wrote %s", c.summary())
 
-	a2 := startAgent(t, "agent#2", e.config)
+	a2 := agenttest.Start(t, e.config, agenttest.Options{Name: "agent#2"})
 	rep = waitForLines(t, e.store, c, a2, deliveryTimeout)
 	requireExactlyOnce(t, rep)
-	require.Equal(t, 0, a2.stop(t), "exit code after SIGTERM")
+	require.Equal(t, 0, a2.Stop(t), "exit code after SIGTERM")
 	rows = mustQueryAll(t, e.store)
 	requireExactlyOnce(t, c.check(rows))
 }
@@ -124,14 +125,14 @@ func TestCrashRestart(t *testing.T) {
 	}
 
 	const crashes = 2
-	a := startAgent(t, "agent#1", e.config)
+	a := agenttest.Start(t, e.config, agenttest.Options{Name: "agent#1"})
 	threshold := 1500
 	for i := range crashes {
 		got := waitForCount(t, e.store, a, threshold, deliveryTimeout)
-		a.kill(t)
+		a.Kill(t)
 		t.Logf("SIGKILL %d with %d rows in the store and %d lines written", i+1, got, c.count())
 		threshold = got + 1000
-		a = startAgent(t, "agent#"+string(rune('2'+i)), e.config)
+		a = agenttest.Start(t, e.config, agenttest.Options{Name: "agent#" + string(rune('2'+i))})
 	}
 	// Let the restarted agent make progress with the writers still on.
 	waitForCount(t, e.store, a, threshold, deliveryTimeout)
@@ -140,7 +141,7 @@ func TestCrashRestart(t *testing.T) {
 
 	rep := waitForLines(t, e.store, c, a, deliveryTimeout)
 	requireIdempotent(t, rep)
-	require.Equal(t, 0, a.stop(t), "exit code after SIGTERM")
+	require.Equal(t, 0, a.Stop(t), "exit code after SIGTERM")
 
 	rows := mustQueryAll(t, e.store)
 	rep = c.check(rows)

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sluicelog/sluice/bench/noisy"
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 // TestFairShareQuietNotStuck runs the built agent with fair_share behind a
@@ -19,7 +20,7 @@ import (
 // pod arrives exactly once. Without fair_share the quiet lines wait behind
 // the whole noisy backlog (bench/RESULTS.md, issue 28).
 func TestFairShareQuietNotStuck(t *testing.T) {
-	bin := requireAgent(t)
+	bin := agenttest.Binary(t)
 	t.Parallel()
 	o := noisy.Options{
 		Agent: bin, Dir: t.TempDir(),

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/internal/agenttest"
 	"github.com/sluicelog/sluice/internal/vlstore"
 )
 
@@ -46,7 +47,7 @@ func criFile(dir, ns, pod string) string {
 // holds its files' checkpoints back, so after kill -9 and a restart it
 // receives every line, and nothing is missing from either.
 func TestFiltersAndRouting(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	all, quietStore := vlstore.Start(t), vlstore.Start(t)
 	qu, err := url.Parse(quietStore.URL)
 	require.NoError(t, err)
@@ -78,7 +79,7 @@ func TestFiltersAndRouting(t *testing.T) {
 	})
 	writeCRI(t, criFile(logs, "kube-system", "dns-0"), systemLines, func(i int) string { return fmt.Sprintf("dns line %d", i) })
 
-	a := startAgent(t, "agent#1", cfgPath)
+	a := agenttest.Start(t, cfgPath, agenttest.Options{Name: "agent#1"})
 	// The noisy pod writes 1000 lines/s for 3s against a limit of 50/s.
 	noisy := criFile(logs, "noisy", "spam-0")
 	start := time.Now()
@@ -97,7 +98,7 @@ func TestFiltersAndRouting(t *testing.T) {
 	// Every noisy line is either stored or counted in a summary.
 	var passed, dropped int
 	require.Eventually(t, func() bool {
-		a.requireRunning(t)
+		a.RequireRunning(t)
 		passed = count(all, `kubernetes.namespace_name:noisy -sluice.throttle.transform:noisy`)
 		dropped = 0
 		rows, err := all.Query(t.Context(), `sluice.throttle.transform:noisy`)
@@ -125,14 +126,14 @@ func TestFiltersAndRouting(t *testing.T) {
 
 	// kill -9 while the second output has acknowledged nothing: the quiet
 	// file's checkpoint has not moved, so a restart reads it again.
-	a.kill(t)
+	a.Kill(t)
 	proxy.restore()
-	a = startAgent(t, "agent#2", cfgPath)
+	a = agenttest.Start(t, cfgPath, agenttest.Options{Name: "agent#2"})
 	require.Eventually(t, func() bool {
-		a.requireRunning(t)
+		a.RequireRunning(t)
 		return distinct(t, quietStore, `*`) == quietLines
 	}, deliveryTimeout, 200*time.Millisecond)
-	require.Equal(t, 0, a.stop(t), "exit code after SIGTERM")
+	require.Equal(t, 0, a.Stop(t), "exit code after SIGTERM")
 
 	require.Equal(t, quietLines, count(quietStore, `*`), "the second output has exactly its share, once")
 	require.Equal(t, quietLines, distinct(t, all, `kubernetes.namespace_name:quiet`), "the first one has every quiet line (replays allowed)")

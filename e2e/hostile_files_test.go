@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 // TestHostileLinks runs the binary over a log folder where a pod on the
@@ -50,8 +52,8 @@ func TestHostileLinks(t *testing.T) {
 	before := c.addFile(t, "payments", "api-0", "api", formatCRI)
 	c.appendLines(t, before, 200)
 
-	a := startAgent(t, "agent", e.config)
-	base := a.apiURL(t, 1)
+	a := agenttest.Start(t, e.config, agenttest.Options{Name: "agent"})
+	base := a.APIURL(t, 1)
 	refused := func(ct require.TestingT, reason string) float64 {
 		return metricValue(ct, base, "sluice_input_files_refused_total", "input", "containers", "reason", reason)
 	}
@@ -75,7 +77,7 @@ func TestHostileLinks(t *testing.T) {
 	for reason, n := range want {
 		require.Equal(t, n, refused(t, reason), "counted once however many scans: %s", reason)
 	}
-	require.Len(t, a.logEvents("log file refused; not read"), len(links), "logged once each")
+	require.Len(t, a.LogEvents("log file refused; not read"), len(links), "logged once each")
 	require.NotContains(t, a.Stderr.String(), secret)
-	require.Equal(t, 0, a.stop(t))
+	require.Equal(t, 0, a.Stop(t))
 }

@@ -27,7 +27,7 @@ import (
 // hostileAgent is an agent with a console output and one container_logs
 // input over dir/logs.
 type hostileAgent struct {
-	*agentProc
+	*agenttest.Agent
 	logs string
 	base string // http://127.0.0.1:port
 }
@@ -36,7 +36,7 @@ type hostileAgent struct {
 // wrap (e.g. prlimit) when given.
 func startHostileAgent(t *testing.T, listen string, wrap ...string) *hostileAgent {
 	t.Helper()
-	bin := requireAgent(t)
+	bin := agenttest.Binary(t)
 	if b := os.Getenv("SLUICE_E2E_HOSTILE_BIN"); b != "" {
 		bin = b
 	}
@@ -51,8 +51,8 @@ func startHostileAgent(t *testing.T, listen string, wrap ...string) *hostileAgen
 	path := agenttest.WriteConfig(t, dir, c)
 
 	// The console output is dropped: the tests count documents on /metrics.
-	a := &agentProc{agenttest.Start(t, path, agenttest.Options{Bin: bin, Wrap: wrap, Stdout: io.Discard})}
-	h := &hostileAgent{agentProc: a, logs: logs, base: a.URL(t)}
+	a := agenttest.Start(t, path, agenttest.Options{Bin: bin, Wrap: wrap, Stdout: io.Discard})
+	h := &hostileAgent{Agent: a, logs: logs, base: a.URL(t)}
 	require.Eventually(t, func() bool { return h.probe(t, "/readyz", 2*time.Second) == http.StatusOK }, 30*time.Second, 20*time.Millisecond)
 	return h
 }
@@ -101,7 +101,7 @@ func (h *hostileAgent) waitSent(t *testing.T, want float64, timeout time.Duratio
 	t.Helper()
 	start := time.Now()
 	require.Eventually(t, func() bool {
-		h.requireRunning(t)
+		h.RequireRunning(t)
 		return h.sent(t) >= want
 	}, timeout, 10*time.Millisecond, "%v documents shipped", want)
 	return time.Since(start)

@@ -212,6 +212,7 @@ func TestHostileHTTPUnauthenticated(t *testing.T) {
 	for _, path := range []string{"/metrics", "/healthz", "/readyz"} {
 		require.Equal(t, http.StatusOK, a.probe(t, path, 10*time.Second), path)
 	}
-	require.Len(t, a.logEvents("/api/v1 and /debug/pprof refuse every request (403): "+
-		"http.listen is not a loopback address and http.token_file is not set; set a token, listen on 127.0.0.1, or set http.allow_unauthenticated_api: true"), 1)
+	require.Len(t, a.LogEvents("/api/v1 and /debug/pprof refuse every request (403): "+
+		"http.listen is not a loopback address and http.token_file is not set; set a token, listen on 127.0.0.1, or set http.allow_unauthenticated_api: true"),
+		1)
 }

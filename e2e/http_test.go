@@ -15,17 +15,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/internal/agenttest"
 	"github.com/sluicelog/sluice/internal/promtest"
 )
-
-func (a *agentProc) logEvents(msg string) []map[string]any { return a.LogEvents(msg) }
-
-func (a *agentProc) waitLog(t *testing.T, msg string, n int) map[string]any {
-	t.Helper()
-	return a.WaitLog(t, msg, n)
-}
-
-func (a *agentProc) apiURL(t *testing.T, n int) string { t.Helper(); return a.APIURL(t, n) }
 
 func getStatus(t require.TestingT, url string) int {
 	resp, err := http.Get(url)
@@ -65,8 +57,8 @@ func TestHTTPAndReload(t *testing.T) {
 	c.appendLines(t, web, 300)
 	webLines := c.count() - payLines
 
-	a := startAgent(t, "agent", e.config)
-	base := a.apiURL(t, 1)
+	a := agenttest.Start(t, e.config, agenttest.Options{Name: "agent"})
+	base := a.APIURL(t, 1)
 	waitForCount(t, e.store, a, payLines, deliveryTimeout)
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		require.Equal(ct, float64(payLines), metricValue(ct, base, "sluice_input_records_total", "input", "containers"))
@@ -82,21 +74,21 @@ func TestHTTPAndReload(t *testing.T) {
 	// the same API answers and new lines still arrive.
 	require.NoError(t, os.WriteFile(e.config, []byte(broken), 0o600))
 	a.Signal(t, syscall.SIGHUP)
-	ev := a.waitLog(t, "reload refused: the new config is invalid; the running agent keeps the old one", 1)
+	ev := a.WaitLog(t, "reload refused: the new config is invalid; the running agent keeps the old one", 1)
 	require.Contains(t, fmt.Sprint(ev["err"]), `: must be a size such as 512Ki, 256Mi, 1Gi or 500M, got "lots"`)
 	c.appendLines(t, pay, 200)
 	payLines += 200
 	waitForCount(t, e.store, a, payLines, deliveryTimeout)
 	require.Equal(t, http.StatusOK, getStatus(t, base+"/healthz"), "the first agent's API still serves")
-	require.Len(t, a.logEvents("http api listening"), 1, "no new agent was started")
+	require.Len(t, a.LogEvents("http api listening"), 1, "no new agent was started")
 	require.Equal(t, float64(payLines), metricValue(t, base, "sluice_input_records_total", "input", "containers"))
 
 	// A good config takes effect: the web file is read too, and the
 	// payments file resumes at its checkpoint.
 	require.NoError(t, os.WriteFile(e.config, []byte(all), 0o600))
 	a.Signal(t, syscall.SIGHUP)
-	a.waitLog(t, "config reloaded", 1)
-	base2 := a.apiURL(t, 2)
+	a.WaitLog(t, "config reloaded", 1)
+	base2 := a.APIURL(t, 2)
 	rep := waitForLines(t, e.store, c, a, deliveryTimeout)
 	requireExactlyOnce(t, rep)
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
@@ -114,6 +106,6 @@ func TestHTTPAndReload(t *testing.T) {
 	require.Equal(t, 1.0, promtest.Value(t, mfs, "sluice_config_info", "sha256", hex.EncodeToString(sum[:8])), "the hash of the file now running")
 	require.Equal(t, http.StatusOK, getStatus(t, base2+"/healthz"))
 
-	require.Equal(t, 0, a.stop(t), "exit code after SIGTERM")
+	require.Equal(t, 0, a.Stop(t), "exit code after SIGTERM")
 	requireExactlyOnce(t, c.check(mustQueryAll(t, e.store)))
 }

@@ -50,7 +50,7 @@ func writeCRI(t *testing.T, path string, n int, line func(i int) string) {
 // pods, the owner, the sluice.io/exclude and sluice.io/parser annotations,
 // and a pod created after its log file.
 func TestKubernetesEnrichment(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	store := vlstore.Start(t)
 	c := kubetest.Start(t)
 	base := filepath.Join("..", "deploy", "base")
@@ -100,12 +100,12 @@ func TestKubernetesEnrichment(t *testing.T) {
 	ac.Kubernetes.Enabled, ac.Kubernetes.Kubeconfig = true, kubeconfig
 	ac.Kubernetes.LookupWait = config.Duration(5 * time.Second)
 	cfgPath := agenttest.WriteConfig(t, dir, ac)
-	a := startAgent(t, "agent", cfgPath)
+	a := agenttest.Start(t, cfgPath, agenttest.Options{Name: "agent"})
 
 	// The late pod arrives after the agent has looked it up and not found
 	// it: two direct lookups come back not_found, late-0's and that of
 	// elsewhere-0 (another node's pod counts as not found).
-	api := a.apiURL(t, 1)
+	api := a.APIURL(t, 1)
 	require.Eventually(t, func() bool {
 		return metricValue(t, api, "sluice_kubernetes_pod_fetches_total", "result", "not_found") >= 2
 	}, 30*time.Second, 20*time.Millisecond)
@@ -176,7 +176,7 @@ func TestKubernetesEnrichment(t *testing.T) {
 	require.True(t, st.Kubernetes.Synced)
 	require.Equal(t, 4, st.Kubernetes.Pods)
 	require.Equal(t, "api server watch on node "+nodeName, st.Kubernetes.PodsFrom)
-	require.Equal(t, 0, a.stop(t))
+	require.Equal(t, 0, a.Stop(t))
 }
 
 // getJSON decodes the JSON body of a GET that must answer 200.

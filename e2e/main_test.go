@@ -30,10 +30,3 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(agenttest.Main(m))
 }
-
-// requireAgent skips in -short mode and fails when the binary did not
-// build; it returns the binary.
-func requireAgent(t *testing.T) string {
-	t.Helper()
-	return agenttest.Binary(t)
-}

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/internal/agenttest"
 	"github.com/sluicelog/sluice/internal/promtest"
 	"github.com/sluicelog/sluice/internal/vlstore"
 )
@@ -140,8 +141,8 @@ func TestOutputOutageSeenOnMetricsAndStatus(t *testing.T) {
 	gate.up(t, "first")
 	lf := c.addFile(t, "ops", "api-1", "api", formatCRI)
 	c.appendLines(t, lf, 50)
-	a := startAgent(t, "agent", e.config)
-	base := a.apiURL(t, 1)
+	a := agenttest.Start(t, e.config, agenttest.Options{Name: "agent"})
+	base := a.APIURL(t, 1)
 	waitForCount(t, e.store, a, c.count(), deliveryTimeout)
 	var before float64
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
@@ -180,7 +181,7 @@ func TestOutputOutageSeenOnMetricsAndStatus(t *testing.T) {
 	require.Contains(t, st.Message, "401 Unauthorized (check username/password_file")
 	m := promtest.Scrape(t, base)
 	require.Equal(t, before, promtest.Value(t, m, "sluice_output_last_success_timestamp_seconds", "output", "es"), "no success during the outage")
-	auth := a.logEvents("output failing: the server refuses the credentials; retrying until they are fixed")
+	auth := a.LogEvents("output failing: the server refuses the credentials; retrying until they are fixed")
 	require.Len(t, auth, 1, "one ERROR for the change of state, not one per retry")
 	require.Equal(t, "ERROR", auth[0]["level"])
 	require.NotContains(t, a.Stderr.String(), "rotated-Zq81")
@@ -188,8 +189,8 @@ func TestOutputOutageSeenOnMetricsAndStatus(t *testing.T) {
 	// The fix: the Secret's file changes, SIGHUP. No restart.
 	require.NoError(t, os.WriteFile(pwFile, []byte("rotated-Zq81\n"), 0o600))
 	a.Signal(t, syscall.SIGHUP)
-	a.waitLog(t, "config reloaded", 1)
-	base = a.apiURL(t, 2)
+	a.WaitLog(t, "config reloaded", 1)
+	base = a.APIURL(t, 2)
 	waitForCount(t, e.store, a, c.count(), deliveryTimeout)
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		m := promtest.Scrape(ct, base)
@@ -200,20 +201,20 @@ func TestOutputOutageSeenOnMetricsAndStatus(t *testing.T) {
 	}, 30*time.Second, 20*time.Millisecond)
 	require.Equal(t, "ok", readHealth(t, base).Outputs[0].Health.State)
 	requireExactlyOnce(t, waitForLines(t, e.store, c, a, deliveryTimeout))
-	require.Equal(t, 0, a.stop(t))
+	require.Equal(t, 0, a.Stop(t))
 }
 
 // A config that does not load is one JSON log line at start, with the
 // problems as a list, and the exit code 1.
 func TestConfigErrorIsOneJSONLine(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	dir := t.TempDir()
 	path := writeConfig(t, dir, configParams{DataDir: dir, Paths: []string{filepath.Join(dir, "*.log")}, StoreURL: "http://127.0.0.1:9"})
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
 	bad := strings.Replace(string(raw), "memory_limit: 64MiB", "memory_limit: lots", 1)
 	require.NoError(t, os.WriteFile(path, []byte(bad), 0o600))
-	a := startAgent(t, "agent", path)
+	a := agenttest.Start(t, path, agenttest.Options{Name: "agent"})
 	select {
 	case <-a.Done():
 	case <-time.After(30 * time.Second):
@@ -249,7 +250,7 @@ func TestConfigErrorIsOneJSONLine(t *testing.T) {
 // store is down (connections refused), on /metrics and /api/v1/status;
 // back under a second once the store is up and the message stored.
 func TestSyslogLagSeenOnMetricsAndStatus(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	s := vlstore.Start(t)
 	gate := newAuthGate(t, s.URL) // down: connections refused
 	dir := t.TempDir()
@@ -262,8 +263,8 @@ func TestSyslogLagSeenOnMetricsAndStatus(t *testing.T) {
 	text = strings.Replace(text, "    type: elasticsearch\n", "    type: elasticsearch\n    username: sluice\n    password_file: "+pwFile+"\n    retry: { initial: 100ms, max: 1s }\n", 1)
 	cfg := filepath.Join(dir, "sluice.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte(text), 0o600))
-	a := startAgent(t, "sluice", cfg)
-	base := a.apiURL(t, 1)
+	a := agenttest.Start(t, cfg, agenttest.Options{Name: "sluice"})
+	base := a.APIURL(t, 1)
 	require.Zero(t, metricValue(t, base, "sluice_input_lag_seconds", "input", "syslog"), "nothing read yet")
 
 	sendLine(t, addr, "<13>1 - h app - - - lag probe")
@@ -283,5 +284,5 @@ func TestSyslogLagSeenOnMetricsAndStatus(t *testing.T) {
 		require.Less(ct, metricValue(ct, base, "sluice_input_lag_seconds", "input", "syslog"), 1.0, "caught up")
 		require.Less(ct, readHealth(ct, base).Inputs[0].LagSeconds, 1.0)
 	}, 30*time.Second, 20*time.Millisecond)
-	require.Equal(t, 0, a.stop(t))
+	require.Equal(t, 0, a.Stop(t))
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 // cutProxy forwards TCP connections on 127.0.0.1 to a target until the
@@ -138,7 +139,7 @@ func procMemKiB(pid int, field string) (int64, error) {
 // 409). The agent's peak RSS stays under memory_limit plus the runtime's
 // overhead.
 func TestStoreOutage(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	const (
 		memoryLimit = 8 << 20
 		outage      = 5 * time.Second
@@ -174,7 +175,7 @@ func TestStoreOutage(t *testing.T) {
 	for _, lf := range files {
 		c.appendLines(t, lf, 300)
 	}
-	a := startAgent(t, "agent", cfgPath)
+	a := agenttest.Start(t, cfgPath, agenttest.Options{Name: "agent"})
 	pid := a.Pid()
 	waitForCount(t, e.store, a, 1000, deliveryTimeout)
 
@@ -199,7 +200,7 @@ func TestStoreOutage(t *testing.T) {
 	cutAt := time.Now()
 	for time.Since(cutAt) < outage {
 		sample()
-		a.requireRunning(t)
+		a.RequireRunning(t)
 		time.Sleep(100 * time.Millisecond) // sampling interval
 	}
 	during := c.count() - before
@@ -220,7 +221,7 @@ func TestStoreOutage(t *testing.T) {
 		hwm, peakRSS, memoryLimit>>10, overhead>>10, limitKiB, raceEnabled)
 	require.Less(t, hwm, limitKiB, "peak RSS over memory_limit plus overhead")
 
-	require.Equal(t, 0, a.stop(t), "exit code after SIGTERM")
+	require.Equal(t, 0, a.Stop(t), "exit code after SIGTERM")
 	rows := mustQueryAll(t, e.store)
 	requireIdempotent(t, c.check(rows))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/internal/agenttest"
 	"github.com/sluicelog/sluice/internal/promtest"
 )
 
@@ -21,7 +22,7 @@ import (
 // Elasticsearch output that fails, a console output, filters) follows the
 // Prometheus naming rules.
 func TestPromtoolCheckMetrics(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	promtool := promtest.Promtool(t)
 	dir := t.TempDir()
 	logs := filepath.Join(dir, "logs")
@@ -45,8 +46,8 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
 	writeCRI(t, filepath.Join(logs, "api-0_ops_api-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.log"), 10,
 		func(i int) string { return "line " + strconv.Itoa(i) })
-	a := startAgent(t, "agent", path)
-	base := a.apiURL(t, 1)
+	a := agenttest.Start(t, path, agenttest.Options{Name: "agent"})
+	base := a.APIURL(t, 1)
 	// Every series is there once the file is read.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		require.Equal(c, 10.0, metricValue(c, base, "sluice_input_records_total", "input", "containers"))

@@ -20,7 +20,7 @@ import (
 // data_stream.* of logs-sluice.container_logs-default (docs/configuration.md, Field
 // schemas).
 func TestSchemaECSDataStreams(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	dir := t.TempDir()
 	store := vlstore.Start(t)
 	logs := filepath.Join(dir, "logs")
@@ -35,7 +35,7 @@ func TestSchemaECSDataStreams(t *testing.T) {
 	name := "api-7d9f8c6b5-x2x9q_payments_api-" + strings.Repeat("ab", 32) + ".log"
 	require.NoError(t, os.WriteFile(filepath.Join(logs, name), []byte(lines.String()), 0o644))
 
-	a := startAgent(t, "agent", cfgPath)
+	a := agenttest.Start(t, cfgPath, agenttest.Options{Name: "agent"})
 	waitForCount(t, store, a, 5, 60*time.Second)
 	rows, err := store.Query(t.Context(), "*")
 	require.NoError(t, err)

@@ -44,7 +44,7 @@ func passwordConfig(t *testing.T, cfg string) string {
 }
 
 func TestSecrets_Validate(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	base := baseConfig(t)
 	pw := "SLUICE_E2E_PW=" + hostilePassword
 	f := func(name, cfg string, wantCode int, want ...string) {
@@ -108,7 +108,7 @@ func (e *echoES) seen() (bulks int, auth []string) {
 // The agent sends every byte of a hostile password from the environment
 // and never prints it, though the server quotes it back in its errors.
 func TestSecrets_AgentLogs(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	es := &echoES{}
 	srv := httptest.NewServer(es) // 127.0.0.1
 	t.Cleanup(srv.Close)
@@ -125,12 +125,12 @@ func TestSecrets_AgentLogs(t *testing.T) {
 	path := filepath.Join(dir, "sluice.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
 
-	a := startAgent(t, "agent", path)
+	a := agenttest.Start(t, path, agenttest.Options{Name: "agent"})
 	require.Eventually(t, func() bool {
 		bulks, _ := es.seen()
 		return bulks >= 2 && strings.Contains(a.Stderr.String(), "502")
 	}, 60*time.Second, 50*time.Millisecond, "the agent must send bulks and log the refusals")
-	a.stop(t)
+	a.Stop(t)
 
 	_, auth := es.seen()
 	for _, pw := range auth {
@@ -162,7 +162,7 @@ func runLogs(t *testing.T, args ...string) (int, string) {
 }
 
 func TestSecrets_LogsCLI(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	// A port nothing listens on.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

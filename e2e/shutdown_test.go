@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 // The shutdown tests run the built agent against outputs in every state
@@ -135,7 +137,7 @@ inputs:
 // The cases run side by side; each waits until its agent is in the state
 // it tests (a backlog held, the endpoint seen failing) before SIGTERM.
 func TestShutdownMatrix(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	t.Parallel()
 	var cases []shutdownCase
 	for _, in := range []string{"files", "syslog"} {
@@ -196,8 +198,8 @@ func runShutdownCase(t *testing.T, c shutdownCase) {
 	}
 	cfgPath := filepath.Join(dir, "sluice.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(shutdownConfig(c, dataDir, logs, syslogAddr, fake.URL)), 0o600))
-	a := startAgent(t, "agent "+c.name(), cfgPath)
-	base := a.apiURL(t, 1)
+	a := agenttest.Start(t, cfgPath, agenttest.Options{Name: "agent " + c.name()})
+	base := a.APIURL(t, 1)
 	want := len(files) * lines
 	if c.input == "syslog" {
 		want = messages
@@ -221,7 +223,7 @@ func runShutdownCase(t *testing.T, c shutdownCase) {
 		c.name(), code, took.Round(time.Millisecond), matrixTimeout, before, after)
 	if c.cuts() {
 		require.Equal(t, 3, code, "exit code when shutdown_timeout cut delivery")
-		require.Len(t, a.logEvents("shutdown_timeout reached: delivery cut; checkpoints cover only acknowledged lines, the rest of the files is read again on restart"), 1)
+		require.Len(t, a.LogEvents("shutdown_timeout reached: delivery cut; checkpoints cover only acknowledged lines, the rest of the files is read again on restart"), 1)
 	} else {
 		require.Equal(t, 0, code, "exit code of a clean drain")
 		require.Less(t, took, matrixTimeout, "a clean drain does not wait for the timeout")
@@ -233,7 +235,7 @@ func runShutdownCase(t *testing.T, c shutdownCase) {
 
 // waitShutdownState waits until the agent is in the state the case
 // tests, watching /metrics and the endpoint.
-func waitShutdownState(t *testing.T, c shutdownCase, a *agentProc, base string, fake *fakeBulk, want int) {
+func waitShutdownState(t *testing.T, c shutdownCase, a *agenttest.Agent, base string, fake *fakeBulk, want int) {
 	t.Helper()
 	// With files, a case whose endpoint stores some lines waits until a
 	// checkpoint moved, so that the saved one can be checked against it.
@@ -274,7 +276,7 @@ func waitShutdownState(t *testing.T, c shutdownCase, a *agentProc, base string, 
 
 // pollUntil calls cond every 20 ms until it holds, failing the test when
 // the agent exits or timeout passes first.
-func pollUntil(t *testing.T, a *agentProc, timeout time.Duration, what string, cond func() (ok bool, state string)) {
+func pollUntil(t *testing.T, a *agenttest.Agent, timeout time.Duration, what string, cond func() (ok bool, state string)) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -282,7 +284,7 @@ func pollUntil(t *testing.T, a *agentProc, timeout time.Duration, what string, c
 		if ok {
 			return
 		}
-		a.requireRunning(t)
+		a.RequireRunning(t)
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: waiting for %s: not there after %v; last seen: %s", a.Name, what, timeout, state)
 		}
@@ -355,7 +357,7 @@ func (s *softT) FailNow()                          { panic(errSoftFail) }
 // stopAgentTimed sends SIGTERM and returns the exit code and how long the
 // process took to exit; it fails the test if that is over limit (and
 // kills the process 30 s later if it is still there).
-func stopAgentTimed(t *testing.T, a *agentProc, limit time.Duration) (int, time.Duration) {
+func stopAgentTimed(t *testing.T, a *agenttest.Agent, limit time.Duration) (int, time.Duration) {
 	t.Helper()
 	start := time.Now()
 	a.Signal(t, syscall.SIGTERM)
@@ -368,7 +370,7 @@ func stopAgentTimed(t *testing.T, a *agentProc, limit time.Duration) (int, time.
 // startLogger sends n JSON messages of file over TCP syslog (RFC 5424,
 // octet counting) with util-linux logger, which blocks while the agent
 // does not read. It is killed when the test ends if still running.
-func startLogger(t *testing.T, a *agentProc, addr, dir, file string, n, pad int) {
+func startLogger(t *testing.T, a *agenttest.Agent, addr, dir, file string, n, pad int) {
 	t.Helper()
 	bin, err := exec.LookPath("logger")
 	if err != nil {
@@ -376,7 +378,7 @@ func startLogger(t *testing.T, a *agentProc, addr, dir, file string, n, pad int)
 		// test` installs it.
 		t.Fatal("util-linux logger is not installed: run `make syslog-tools` (Debian bsdutils)")
 	}
-	a.waitLog(t, "syslog input listening", 1)
+	a.WaitLog(t, "syslog input listening", 1)
 	msgs := filepath.Join(dir, "messages.txt")
 	var b strings.Builder
 	for seq := range n {
@@ -388,7 +390,7 @@ func startLogger(t *testing.T, a *agentProc, addr, dir, file string, n, pad int)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "--tcp", "--server", host, "--port", port, "--rfc5424", "--octet-count", "--tag", "app", "-f", msgs)
-	var out lockedBuffer
+	var out agenttest.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())
 	done := make(chan struct{})
@@ -455,7 +457,7 @@ func requireCheckpointsWithin(t *testing.T, c shutdownCase, dataDir string, file
 // was still running 60 s later; it must exit within 22 s, with exit code 3
 // and checkpoints within what was stored.
 func TestShutdownIssue26Reproduction(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	t.Parallel()
 	const defaultTimeout = 20 * time.Second
 	dir := t.TempDir()
@@ -486,8 +488,8 @@ outputs:
 `, nodeName, dataDir, filepath.Join(logs, "*.log"), fake.URL)
 	cfgPath := filepath.Join(dir, "sluice.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
-	a := startAgent(t, "agent", cfgPath)
-	base := a.apiURL(t, 1)
+	a := agenttest.Start(t, cfgPath, agenttest.Options{Name: "agent"})
+	base := a.APIURL(t, 1)
 	pollUntil(t, a, 60*time.Second, "a first answer", func() (bool, string) {
 		s := fake.snapshot()
 		return s.answered > 0, fmt.Sprintf("%+v", s)

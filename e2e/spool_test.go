@@ -57,7 +57,7 @@ func spoolMsg(transport string, seq int) string {
 // once the store is back every message is stored, each under one id, and
 // the spool is empty.
 func TestSyslogSpoolThroughOutageAndKills(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	s := vlstore.Start(t)
 	u, err := url.Parse(s.URL)
 	require.NoError(t, err)
@@ -71,7 +71,7 @@ func TestSyslogSpoolThroughOutageAndKills(t *testing.T) {
 
 	tcpSeq, udpSeq := 0, 0
 	for life := 1; life <= 3; life++ {
-		a := startAgent(t, "sluice-"+strconv.Itoa(life), cfg)
+		a := agenttest.Start(t, cfg, agenttest.Options{Name: "sluice-" + strconv.Itoa(life)})
 		a.WaitReady(t)
 		limit := a.Metric(t, "sluice_pipeline_batch_limit_bytes")
 		// Twice the batches' share: without the spool the agent would
@@ -91,7 +91,7 @@ func TestSyslogSpoolThroughOutageAndKills(t *testing.T) {
 		if life < 3 {
 			// After the spool's fsync interval: SIGKILL costs nothing
 			// written, with or without it; a power loss would.
-			a.kill(t)
+			a.Kill(t)
 			continue
 		}
 		proxy.restore()
@@ -101,7 +101,7 @@ func TestSyslogSpoolThroughOutageAndKills(t *testing.T) {
 		require.EventuallyWithT(t, func(c *assert.CollectT) {
 			assert.Zero(c, a.Metric(c, "sluice_spool_oldest_age_seconds", "input", "syslog"))
 		}, time.Minute, 50*time.Millisecond, "all acknowledged")
-		require.Equal(t, 0, a.stop(t))
+		require.Equal(t, 0, a.Stop(t))
 	}
 	segs, err := filepath.Glob(filepath.Join(dir, "data", "spool", "syslog", "*.seg"))
 	require.NoError(t, err)
@@ -130,7 +130,7 @@ func sendTCP(t *testing.T, addr string, from, n int) int {
 
 // sendUDP sends n datagrams, pausing for the agent to take each hundred
 // so the socket's receive buffer never overflows on a loaded machine.
-func sendUDP(t *testing.T, a *agentProc, addr string, from, n int) int {
+func sendUDP(t *testing.T, a *agenttest.Agent, addr string, from, n int) int {
 	t.Helper()
 	c, err := net.Dial("udp", addr)
 	require.NoError(t, err)
@@ -183,13 +183,13 @@ func requireEachOnce(t *testing.T, s *vlstore.Store, tcp, udp int) {
 // input waits and tries again in a new segment, and every message read
 // is stored once.
 func TestSyslogSpoolWriteFailure(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	s := vlstore.Start(t)
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	cfg := filepath.Join(dir, "sluice.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte(spoolConfig(filepath.Join(dir, "data"), addr, s.URL)), 0o600))
-	a := &agentProc{agenttest.Start(t, cfg, agenttest.Options{Name: "sluice", Wrap: []string{"prlimit", "--fsize=262144", "--"}})}
+	a := agenttest.Start(t, cfg, agenttest.Options{Name: "sluice", Wrap: []string{"prlimit", "--fsize=262144", "--"}})
 	a.WaitReady(t)
 	const n = 4000 // 800 KB: three segments' worth under the limit
 	sendTCP(t, addr, 0, n)
@@ -198,5 +198,5 @@ func TestSyslogSpoolWriteFailure(t *testing.T) {
 	assert.Positive(t, a.Metric(t, "sluice_spool_write_errors_total", "input", "syslog"))
 	assert.NotEmpty(t, a.LogEvents("spool write failed (disk full?); the input waits and tries again"))
 	assert.Zero(t, a.Metric(t, "sluice_spool_corrupt_bytes_total", "input", "syslog"), "the failed writes were cut back")
-	require.Equal(t, 0, a.stop(t))
+	require.Equal(t, 0, a.Stop(t))
 }

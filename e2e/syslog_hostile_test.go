@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/internal/agenttest"
 	"github.com/sluicelog/sluice/internal/promtest"
 	"github.com/sluicelog/sluice/internal/testcert"
 	"github.com/sluicelog/sluice/internal/vlstore"
@@ -48,15 +49,15 @@ outputs:
 }
 
 // startHostileSyslog starts the store and an agent with hostileSyslogConfig.
-func startHostileSyslog(t *testing.T, memoryLimit, extra string) (*vlstore.Store, *agentProc, string) {
+func startHostileSyslog(t *testing.T, memoryLimit, extra string) (*vlstore.Store, *agenttest.Agent, string) {
 	t.Helper()
-	requireAgent(t)
+	agenttest.Binary(t)
 	s := vlstore.Start(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "sluice.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte(hostileSyslogConfig(filepath.Join(dir, "data"), memoryLimit, s.URL, extra)), 0o600))
-	a := startAgent(t, "sluice", cfg)
-	return s, a, a.apiURL(t, 1)
+	a := agenttest.Start(t, cfg, agenttest.Options{Name: "sluice"})
+	return s, a, a.APIURL(t, 1)
 }
 
 // sendLine opens a connection, sends one newline-framed message and closes.
@@ -70,7 +71,7 @@ func sendLine(t *testing.T, addr, msg string) {
 }
 
 // rssKiB reads VmRSS (or VmHWM) of the agent.
-func rssKiB(t *testing.T, a *agentProc, field string) int64 {
+func rssKiB(t *testing.T, a *agenttest.Agent, field string) int64 {
 	t.Helper()
 	v, err := procMemKiB(a.Pid(), field)
 	require.NoError(t, err)
@@ -126,7 +127,7 @@ func TestSyslogHostile_UnfinishedFramesStayInMemoryLimit(t *testing.T) {
 	// want of frame memory.
 	var open, cut, frameBytes float64
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		a.requireRunning(t)
+		a.RequireRunning(t)
 		m := promtest.Scrape(c, api)
 		open = promtest.Value(c, m, "sluice_input_connections", "input", "syslog")
 		cut = promtest.Value(c, m, "sluice_input_connections_closed_total", "input", "syslog", "reason", "frame_memory")
@@ -145,7 +146,7 @@ func TestSyslogHostile_UnfinishedFramesStayInMemoryLimit(t *testing.T) {
 	// peaked at ≈ 62 MB, the frames alone 600 × 64 KiB. Under -race the
 	// detector's shadow of every goroutine dwarfs that (+150 MB before,
 	// +90–130 MB after), so there only a loose bound holds.
-	share, ok := a.waitLog(t, "memory_limit shared out", 1)["syslog_frames"].(float64)
+	share, ok := a.WaitLog(t, "memory_limit shared out", 1)["syslog_frames"].(float64)
 	require.True(t, ok, "syslog_frames in the memory split's log line")
 	require.LessOrEqual(t, frameBytes, share)
 	if raceEnabled {
@@ -164,7 +165,7 @@ func TestSyslogHostile_UnfinishedFramesStayInMemoryLimit(t *testing.T) {
 	for _, c := range held {
 		c.Close()
 	}
-	require.Equal(t, 0, a.stop(t))
+	require.Equal(t, 0, a.Stop(t))
 }
 
 // Five connections that never send a ClientHello fill max_connections: 5
@@ -198,7 +199,7 @@ func TestSyslogHostile_SilentTLSClients(t *testing.T) {
 	// once they are closed.
 	var got net.Conn
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		a.requireRunning(t)
+		a.RequireRunning(t)
 		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // self-signed test cert
 		require.NoError(c, err)
 		got = conn
@@ -218,7 +219,7 @@ func TestSyslogHostile_SilentTLSClients(t *testing.T) {
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		require.Equal(c, 1.0, promtest.Value(c, promtest.Scrape(c, api), "sluice_input_records_total", "input", "syslog"))
 	}, 30*time.Second, 50*time.Millisecond)
-	require.Equal(t, 0, a.stop(t))
+	require.Equal(t, 0, a.Stop(t))
 }
 
 // 30,000 datagrams while the agent is stopped (SIGSTOP: a node too busy to
@@ -239,7 +240,7 @@ func TestSyslogHostile_UDPKernelDropsCounted(t *testing.T) {
 	require.NoError(t, err)
 	waitForCount(t, s, a, 1, 60*time.Second)
 
-	ev := a.waitLog(t, "syslog input listening", 1)
+	ev := a.WaitLog(t, "syslog input listening", 1)
 	// A buffer far smaller than the burst, whatever net.core.rmem_max.
 	require.Equal(t, float64(256<<10), ev["udp_receive_buffer"])
 	granted, ok := ev["udp_receive_buffer_kernel"].(float64)
@@ -256,7 +257,7 @@ func TestSyslogHostile_UDPKernelDropsCounted(t *testing.T) {
 
 	var drops, records float64
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		a.requireRunning(t)
+		a.RequireRunning(t)
 		m := promtest.Scrape(c, api)
 		drops = promtest.Value(c, m, "sluice_lost_records_total", "component", "syslog", "reason", "udp_receive_buffer")
 		full := promtest.Value(c, m, "sluice_lost_records_total", "component", "syslog", "reason", "udp_overflow")
@@ -266,5 +267,5 @@ func TestSyslogHostile_UDPKernelDropsCounted(t *testing.T) {
 	t.Logf("%d datagrams in %v with the agent stopped: %v read, %v dropped by the kernel (udp_receive_buffer; SO_RCVBUF %v)", sent, took.Round(time.Millisecond), records, drops, granted)
 	require.Positive(t, drops)
 	waitForCount(t, s, a, int(records), 60*time.Second)
-	require.Equal(t, 0, a.stop(t))
+	require.Equal(t, 0, a.Stop(t))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/internal/agenttest"
 	"github.com/sluicelog/sluice/internal/vlstore"
 )
 
@@ -71,13 +72,13 @@ func freeAddr(t *testing.T) string {
 // merged by the json transform, a message cut at max_message_bytes, and a
 // frame that is not syslog.
 func TestSyslog(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	s := vlstore.Start(t)
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	cfg := filepath.Join(dir, "sluice.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte(syslogConfig(filepath.Join(dir, "data"), addr, addr, s.URL)), 0o600))
-	a := startAgent(t, "sluice", cfg)
+	a := agenttest.Start(t, cfg, agenttest.Options{Name: "sluice"})
 
 	var c net.Conn
 	require.Eventually(t, func() bool {
@@ -157,5 +158,5 @@ func TestSyslog(t *testing.T) {
 	require.Equal(t, "sshd", r["syslog.app_name"])
 	require.Empty(t, r["syslog.hostname"], "no hostname in the message: none invented")
 
-	require.Equal(t, 0, a.stop(t))
+	require.Equal(t, 0, a.Stop(t))
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 // finalCopytruncates ends the torture with the copytruncate that loses
@@ -39,7 +41,7 @@ func (tt *torture) finalCopytruncates() {
 		c.appendLines(t, f.lf, burst())
 	}
 	a := tt.agent
-	a.kill(t)
+	a.Kill(t)
 	tt.sigkills++
 	tt.note("SIGKILL %s behind, before the final copytruncates", a.Name)
 	for _, f := range down {
@@ -49,7 +51,7 @@ func (tt *torture) finalCopytruncates() {
 	}
 
 	tt.agents++
-	a = startAgent(t, fmt.Sprintf("agent#%d", tt.agents), tt.e.config)
+	a = agenttest.Start(t, tt.e.config, agenttest.Options{Name: fmt.Sprintf("agent#%d", tt.agents)})
 	tt.agent = a
 	tt.pid.Store(int64(a.Pid()))
 	tt.waitStarted(a)

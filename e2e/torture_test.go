@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 // TestTorture is the proof of issue 3: writers append numbered lines to
@@ -85,7 +87,7 @@ func TestTorture(t *testing.T) {
 			tt.mu.Unlock()
 		}
 	})
-	tt.setAgent(startAgent(t, "agent#1", e.config))
+	tt.setAgent(agenttest.Start(t, e.config, agenttest.Options{Name: "agent#1"}))
 
 	stopWriters := make(chan struct{})
 	var writers sync.WaitGroup
@@ -139,7 +141,7 @@ func TestTorture(t *testing.T) {
 	rep := waitForLines(t, e.store, c, a, deliveryTimeout/2)
 	tt.logSummary(rep)
 	requireIdempotent(t, rep)
-	base := a.apiURL(t, 1)
+	base := a.APIURL(t, 1)
 	recovered := metricValue(t, base, "sluice_input_rotated_unread_bytes_total", "result", "recovered")
 	t.Logf("torture: %v bytes read from copies after the final copytruncates", recovered)
 	require.Positive(t, recovered, "the final copytruncates left lines unread: they must come from the copies")
@@ -147,7 +149,7 @@ func TestTorture(t *testing.T) {
 	require.LessOrEqual(t, tt.maxLogFDs.Load(), int64(tortureMaxOpen),
 		"the agent held more log files open at once than max_open_files")
 
-	require.Equal(t, 0, a.stop(t), "exit code after SIGTERM")
+	require.Equal(t, 0, a.Stop(t), "exit code after SIGTERM")
 	rows := mustQueryAll(t, e.store)
 	requireIdempotent(t, c.check(rows))
 	tt.logStaleCheckpoints()
@@ -204,7 +206,7 @@ type torture struct {
 	maxLogFDs atomic.Int64 // most log files the agent held open at once
 
 	mu            sync.Mutex // held by one rotation or one restart at a time
-	agent         *agentProc
+	agent         *agenttest.Agent
 	agents        int
 	files         []*tortureFile
 	moved         []movedFile
@@ -238,7 +240,7 @@ func newTorture(t *testing.T, e *env) *torture {
 	}
 }
 
-func (tt *torture) setAgent(a *agentProc) {
+func (tt *torture) setAgent(a *agenttest.Agent) {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
 	tt.agent = a
@@ -246,7 +248,7 @@ func (tt *torture) setAgent(a *agentProc) {
 	tt.pid.Store(int64(a.Pid()))
 }
 
-func (tt *torture) current() *agentProc {
+func (tt *torture) current() *agenttest.Agent {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
 	return tt.agent
@@ -602,13 +604,13 @@ func (tt *torture) restart(term, recreate bool) {
 		tt.waitStarted(a)
 	}
 	switch {
-	case !a.running():
+	case !a.Running():
 		tt.sigkills++ // SIGQUIT after a failed wait
 	case term:
-		require.Equal(t, 0, a.stop(t), "%s: exit code after SIGTERM", a.Name)
+		require.Equal(t, 0, a.Stop(t), "%s: exit code after SIGTERM", a.Name)
 		tt.sigterms++
 	default:
-		a.kill(t)
+		a.Kill(t)
 		tt.sigkills++
 	}
 	if f != nil {
@@ -629,7 +631,7 @@ func (tt *torture) restart(term, recreate bool) {
 	tt.note("%s %s%s", how, a.Name, map[bool]string{true: fmt.Sprintf("; %s deleted and created again while down", tagOf(f))}[f != nil])
 	time.Sleep(time.Duration(50+tt.chaos.IntN(350)) * time.Millisecond) // down for a while; writers go on
 	tt.agents++
-	a = startAgent(t, fmt.Sprintf("agent#%d", tt.agents), tt.e.config)
+	a = agenttest.Start(t, tt.e.config, agenttest.Options{Name: fmt.Sprintf("agent#%d", tt.agents)})
 	tt.agent = a
 	tt.pid.Store(int64(a.Pid()))
 }
@@ -642,9 +644,9 @@ func tagOf(f *tortureFile) string {
 }
 
 // waitStarted waits until the agent logs that it started.
-func (tt *torture) waitStarted(a *agentProc) {
+func (tt *torture) waitStarted(a *agenttest.Agent) {
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(a.Stderr.String(), "agent started") && a.running() && time.Now().Before(deadline) {
+	for !strings.Contains(a.Stderr.String(), "agent started") && a.Running() && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond) // poll interval
 	}
 }

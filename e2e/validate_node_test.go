@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 // TestValidate_DataDirNotWritable: -validate refuses a data_dir the agent
@@ -21,7 +23,7 @@ import (
 // polls read), each with its line. Run as nobody when the tests run as
 // root, since root passes permission checks.
 func TestValidate_DataDirNotWritable(t *testing.T) {
-	bin := requireAgent(t)
+	bin := agenttest.Binary(t)
 	// Readable by nobody all the way down (t.TempDir's top folder is 0700).
 	dir, err := os.MkdirTemp("", "sluice-datadir")
 	require.NoError(t, err)

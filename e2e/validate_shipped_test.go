@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/internal/agenttest"
 	"github.com/sluicelog/sluice/internal/testcert"
 )
 
@@ -19,7 +20,7 @@ import (
 // with many cores: the memory warning must not depend on the machine that
 // validates.
 func TestValidate_ShippedConfigs(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 // unsetVar is a variable no environment sets.
@@ -27,7 +29,7 @@ func validate(t *testing.T, cfg string, env ...string) (int, string) {
 	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, requireAgent(t), "-config", path, "-validate")
+	cmd := exec.CommandContext(ctx, agenttest.Binary(t), "-config", path, "-validate")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, unsetVar+"=") {
 			cmd.Env = append(cmd.Env, kv)
@@ -81,7 +83,7 @@ func baseConfig(t *testing.T) string {
 }
 
 func TestValidate_Success(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	f := func(name, cfg string, env ...string) {
 		t.Helper()
 		t.Run(name, func(t *testing.T) {
@@ -99,7 +101,7 @@ func TestValidate_Success(t *testing.T) {
 }
 
 func TestValidate_Failure(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	// f wants a non-zero exit and, in stderr, every string of want and a
 	// mention of every line of lines.
 	f := func(name, cfg string, want []string, lines []int) {
@@ -134,7 +136,7 @@ func TestValidate_Failure(t *testing.T) {
 // through the built binary: exit 1 and, on stderr, exactly the problems,
 // each as key (line N): what is wrong; what is expected.
 func TestValidate_OperatorMessages(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	f := func(name, cfg string, want ...string) {
 		t.Helper()
 		t.Run(name, func(t *testing.T) {
@@ -178,7 +180,7 @@ func TestValidate_OperatorMessages(t *testing.T) {
 // TestValidate_Warnings: likely-wrong settings are reported, and
 // -validate still exits 0.
 func TestValidate_Warnings(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	base := baseConfig(t)
 	cfg, _ := edit(t, base, "listen: 127.0.0.1:0", "listen: 0.0.0.0:0")
 	cfg, _ = edit(t, cfg, "memory_limit: 64MiB", "memory_limit: 4Mi")
@@ -194,7 +196,7 @@ func TestValidate_Warnings(t *testing.T) {
 // one it accepts must then start: the agent logs "agent started" and runs.
 // A config -validate accepts that the start refuses fails here.
 func TestValidate_CorpusStarts(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	dir := t.TempDir()
 	file := func(name, content string) string {
 		p := filepath.Join(dir, name)
@@ -269,12 +271,12 @@ func TestValidate_CorpusStarts(t *testing.T) {
 			}
 			path := filepath.Join(t.TempDir(), "sluice.yaml")
 			require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
-			a := startAgent(t, name, path)
+			a := agenttest.Start(t, path, agenttest.Options{Name: name})
 			require.Eventually(t, func() bool {
-				return strings.Contains(a.Stderr.String(), `"agent started"`) || !a.running()
+				return strings.Contains(a.Stderr.String(), `"agent started"`) || !a.Running()
 			}, 15*time.Second, 10*time.Millisecond)
-			a.requireRunning(t)
-			require.Equal(t, 0, a.stop(t), "-validate accepted it; it must start and stop cleanly")
+			a.RequireRunning(t)
+			require.Equal(t, 0, a.Stop(t), "-validate accepted it; it must start and stop cleanly")
 		})
 	}
 }

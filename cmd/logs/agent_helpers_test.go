@@ -16,9 +16,6 @@ import (
 	"github.com/sluicelog/sluice/internal/vlstore"
 )
 
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer = agenttest.Buffer
-
 // agentOpts shape one test agent.
 type agentOpts struct {
 	node      string
@@ -76,12 +73,6 @@ func startAgent(t *testing.T, o agentOpts) *agent {
 	return a
 }
 
-// waitLog waits until the agent logged msg n times; it returns the nth.
-func (a *agent) waitLog(t *testing.T, msg string, n int) map[string]any {
-	t.Helper()
-	return a.WaitLog(t, msg, n)
-}
-
 // podFile is one container's log file, as the kubelet names it.
 type podFile struct {
 	path               string
@@ -121,11 +112,4 @@ func (f *podFile) write(t *testing.T, lines ...string) {
 	_, err = fh.WriteString(b.String())
 	require.NoError(t, err)
 	require.NoError(t, fh.Close())
-}
-
-func tailOf(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "[...]" + s[len(s)-n:]
 }

@@ -36,7 +36,7 @@ func TestAPIHistoryThenLive(t *testing.T) {
 	}
 	write(150)
 	c := startCLI(t, cliEnv("KUBECONFIG="+kubeconfig), "api-1", "-f", "--since", "1h", "-n", "shop", "-o", "raw", "--agent", a.url)
-	a.waitLog(t, "tap client connected", 1)
+	a.WaitLog(t, "tap client connected", 1)
 	write(800)
 	last := line(n - 1)
 	c.waitFor(t, last)

@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 // cli is one run of the logs binary.
 type cli struct {
 	cmd            *exec.Cmd
-	stdout, stderr *lockedBuffer
+	stdout, stderr *agenttest.Buffer
 	done           chan struct{}
 }
 
@@ -34,7 +36,7 @@ func cliEnv(extra ...string) []string {
 // startCLI runs logs with args; it is killed when the test ends.
 func startCLI(t *testing.T, env []string, args ...string) *cli {
 	t.Helper()
-	c := &cli{cmd: exec.Command(logsBin, args...), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	c := &cli{cmd: exec.Command(logsBin, args...), stdout: &agenttest.Buffer{}, stderr: &agenttest.Buffer{}, done: make(chan struct{})}
 	c.cmd.Stdout, c.cmd.Stderr = c.stdout, c.stderr
 	c.cmd.Env = env
 	require.NoError(t, c.cmd.Start())
@@ -53,7 +55,7 @@ func startCLI(t *testing.T, env []string, args ...string) *cli {
 			t.Errorf("logs %v: the race detector found a data race", args)
 		}
 		if t.Failed() {
-			t.Logf("logs %v\nstdout:\n%s\nstderr:\n%s", args, tailOf(c.stdout.String(), 8<<10), tailOf(c.stderr.String(), 8<<10))
+			t.Logf("logs %v\nstdout:\n%s\nstderr:\n%s", args, agenttest.Tail(c.stdout.String(), 8<<10), agenttest.Tail(c.stderr.String(), 8<<10))
 		}
 	})
 	return c

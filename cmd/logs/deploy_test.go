@@ -32,9 +32,9 @@ func TestFollowDeploymentLive(t *testing.T) {
 
 	env := cliEnv("KUBECONFIG=" + kc.WriteKubeconfig(t, kc.AdminToken))
 	witness := startCLI(t, env, "-f", "-n", "shop", "--agent", a.url)
-	a.waitLog(t, "tap client connected", 1)
+	a.WaitLog(t, "tap client connected", 1)
 	c := startCLI(t, env, "-f", "-n", "shop", "deploy/api", "--agent", a.url)
-	a.waitLog(t, "tap client connected", 2)
+	a.WaitLog(t, "tap client connected", 2)
 
 	var all []string
 	for i, f := range []*podFile{api["app"], api["sidecar"], stray["app"], web["nginx"], api["app"]} {

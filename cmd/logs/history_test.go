@@ -125,7 +125,7 @@ func TestHistoryThenLive(t *testing.T) {
 
 	c := startCLI(t, cliEnv(), "api-1", "-f", "--since", "1h", "-n", "payments", "-o", "raw",
 		"--agent", a.url, "--es", store.Root, "--page-size", "25", "--seam-delay", "1500ms")
-	a.waitLog(t, "tap client connected", 1)
+	a.WaitLog(t, "tap client connected", 1)
 	// Through the live stream's start, the seam delay and the history
 	// query, then after.
 	write(1500)

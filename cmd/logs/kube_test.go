@@ -23,7 +23,7 @@ func TestLiveThroughAPIServer(t *testing.T) {
 
 	// KUBECONFIG, as kubectl reads it; the context's namespace applies.
 	c := startCLI(t, cliEnv("KUBECONFIG="+kc), "-f", "--agent-resync", "100ms")
-	ev := a.waitLog(t, "tap client connected", 1)
+	ev := a.WaitLog(t, "tap client connected", 1)
 	// The agent logs the filters' names and the query's size, never its
 	// values: "namespace=payments".
 	require.Equal(t, "namespace", ev["filters"], "filters go down to the agent through the proxy")
@@ -35,7 +35,7 @@ func TestLiveThroughAPIServer(t *testing.T) {
 	// A new node: its agent is tapped on the next listing.
 	b := startAgent(t, agentOpts{node: "node-b"})
 	api.addAgent(t, "sluice-b", b)
-	b.waitLog(t, "tap client connected", 1)
+	b.WaitLog(t, "tap client connected", 1)
 	b.file("payments", "api-2", "api").write(t, "from node b")
 	c.waitFor(t, "payments/api-2 api │ from node b")
 
@@ -96,7 +96,7 @@ func TestLiveThroughAPIServerWithToken(t *testing.T) {
 	api.addAgent(t, "sluice-a", a)
 
 	c := startCLI(t, cliEnv("KUBECONFIG="+kc), "-f", "--token-file", tokenFile)
-	a.waitLog(t, "tap client connected", 1)
+	a.WaitLog(t, "tap client connected", 1)
 	a.file("payments", "api-1", "api").write(t, "behind a token")
 	c.waitFor(t, "payments/api-1 api │ behind a token")
 	require.Equal(t, 0, c.interrupt(t))

@@ -57,7 +57,7 @@ func TestLabelSelectorsLive(t *testing.T) {
 	witness := startCLI(t, cliEnv(), append([]string{"-f"}, tapURLs...)...)
 	connected := 1
 	for _, a := range agents {
-		a.waitLog(t, "tap client connected", connected)
+		a.WaitLog(t, "tap client connected", connected)
 	}
 	for _, tc := range []struct {
 		selector string
@@ -73,7 +73,7 @@ func TestLabelSelectorsLive(t *testing.T) {
 		cl := startCLI(t, cliEnv(), append([]string{"-f", "-l", tc.selector}, tapURLs...)...)
 		connected++
 		for _, a := range agents {
-			a.waitLog(t, "tap client connected", connected)
+			a.WaitLog(t, "tap client connected", connected)
 		}
 		var all, want []string
 		for _, s := range specs {

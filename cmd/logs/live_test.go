@@ -21,14 +21,14 @@ func TestLiveFromAgents(t *testing.T) {
 
 	// One user filters hard, one sees everything as text, one as JSON.
 	filtered := startCLI(t, env, append([]string{"api-", "-f", "-n", "payments", "-c", "api", "--grep", "err(or)?", "-o", "raw"}, agents...)...)
-	a.waitLog(t, "tap client connected", 1)
-	b.waitLog(t, "tap client connected", 1)
+	a.WaitLog(t, "tap client connected", 1)
+	b.WaitLog(t, "tap client connected", 1)
 	all := startCLI(t, env, append([]string{"-f", "-A"}, agents...)...)
-	a.waitLog(t, "tap client connected", 2)
-	b.waitLog(t, "tap client connected", 2)
+	a.WaitLog(t, "tap client connected", 2)
+	b.WaitLog(t, "tap client connected", 2)
 	asJSON := startCLI(t, env, append([]string{"-f", "-o", "json", "--input", "containers", "-n", "web"}, agents...)...)
-	a.waitLog(t, "tap client connected", 3)
-	b.waitLog(t, "tap client connected", 3)
+	a.WaitLog(t, "tap client connected", 3)
+	b.WaitLog(t, "tap client connected", 3)
 
 	api1 := a.file("payments", "api-1", "api")
 	side := b.file("payments", "api-2", "istio-proxy")
@@ -117,7 +117,7 @@ func TestLiveErrors(t *testing.T) {
 
 	// With the token, it streams.
 	c := startCLI(t, env, "-f", "--agent", a.url, "--token-file", tokenFile, "-o", "raw")
-	a.waitLog(t, "tap client connected", 1)
+	a.WaitLog(t, "tap client connected", 1)
 	a.file("ns", "p", "c").write(t, "with a token")
 	c.waitFor(t, "with a token")
 	require.Equal(t, 0, c.interrupt(t))

@@ -20,10 +20,10 @@ func TestFollowNodeLive(t *testing.T) {
 	env := cliEnv("KUBECONFIG=" + kc)
 
 	witness := startCLI(t, env, "-f")
-	a.waitLog(t, "tap client connected", 1)
-	b.waitLog(t, "tap client connected", 1)
+	a.WaitLog(t, "tap client connected", 1)
+	b.WaitLog(t, "tap client connected", 1)
 	c := startCLI(t, env, "-f", "--node", "node-b")
-	b.waitLog(t, "tap client connected", 2)
+	b.WaitLog(t, "tap client connected", 2)
 
 	a.file("payments", "api-1", "api").write(t, "on node a")
 	b.file("payments", "api-2", "api").write(t, "on node b")
