@@ -72,7 +72,12 @@ kube-tools: $(BIN)/kube/kube-apiserver $(BIN)/kube/etcd
 $(BIN)/helmrender: deploy/helmrender/go.mod deploy/helmrender/go.sum deploy/helmrender/main.go
 	cd deploy/helmrender && $(GO) vet . && $(GO) build -o $@ .
 
-tools: $(BIN)/victoria-logs $(BIN)/promtool $(BIN)/helmrender syslog-tools kube-tools
+# deploy/promqlnames: the Prometheus server's PromQL parser, for the
+# dashboard test (deploy TestDashboardMetrics builds it too), its own module.
+$(BIN)/promqlnames: deploy/promqlnames/go.mod deploy/promqlnames/go.sum deploy/promqlnames/main.go
+	cd deploy/promqlnames && $(GO) vet . && $(GO) build -o $@ .
+
+tools: $(BIN)/victoria-logs $(BIN)/promtool $(BIN)/helmrender $(BIN)/promqlnames syslog-tools kube-tools
 
 # The corpus tests read ../shared/corpus (or $$SLUICE_CORPUS); a clone
 # without it skips them (internal/corpus), and each skip is listed in

@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/sluicelog/sluice/agent/config"
+	"github.com/sluicelog/sluice/internal/agenttest"
 	"sigs.k8s.io/yaml"
 )
 
@@ -28,11 +29,10 @@ const chartDir = "helm/sluice"
 // template` and `helm lint --strict` done with the Helm v4 library
 // (helm.sh/helm/v4 v4.3.2), in its own module so Helm's dependencies stay
 // out of the agent's go.mod.
-var helmRenderer struct {
-	once     sync.Once
-	dir, bin string
-	err      error
-}
+var helmRenderer = moduleTool{name: "helmrender"}
+
+// toolDir holds the binaries of moduleTool builds; TestMain removes it.
+var toolDir string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "sluice-deploy-")
@@ -40,36 +40,50 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	helmRenderer.dir = dir
-	code := m.Run()
+	toolDir = dir
+	code := agenttest.Main(m) // one agent build for the package
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-// helmBuildTimeout bounds a cold build of the Helm library (minutes on a
-// loaded 2-core machine; `make tools` warms the cache).
-const helmBuildTimeout = 10 * time.Minute
+// toolBuildTimeout bounds a cold build of a tool module (minutes for the
+// Helm library on a loaded 2-core machine; `make tools` warms the cache).
+const toolBuildTimeout = 10 * time.Minute
+
+// moduleTool is a program in a module of its own under deploy/ (name is
+// its folder), built once per test run with GOWORK=off.
+type moduleTool struct {
+	name string
+	once sync.Once
+	bin  string
+	err  error
+}
+
+// build returns the tool's binary; it fails the test when the build does.
+func (m *moduleTool) build(t *testing.T) string {
+	t.Helper()
+	m.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), toolBuildTimeout)
+		defer cancel()
+		bin := filepath.Join(toolDir, m.name)
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+		cmd.Dir = m.name
+		cmd.Env = append(os.Environ(), "GOWORK=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			m.err = fmt.Errorf("build deploy/%s: %w\n%s", m.name, err, out)
+			return
+		}
+		m.bin = bin
+	})
+	if m.err != nil {
+		t.Fatal(m.err)
+	}
+	return m.bin
+}
 
 func helmBin(t *testing.T) string {
 	t.Helper()
-	r := &helmRenderer
-	r.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), helmBuildTimeout)
-		defer cancel()
-		bin := filepath.Join(r.dir, "helmrender")
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-		cmd.Dir = "helmrender"
-		cmd.Env = append(os.Environ(), "GOWORK=off")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			r.err = fmt.Errorf("build deploy/helmrender: %w\n%s", err, out)
-			return
-		}
-		r.bin = bin
-	})
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	return r.bin
+	return helmRenderer.build(t)
 }
 
 // helm runs helmrender with args.
