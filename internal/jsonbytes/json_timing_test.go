@@ -77,6 +77,9 @@ func BenchmarkMembers(b *testing.B) {
 	ecs = ecs[:strings.IndexByte(string(ecs), '\n')]
 	bunyan := mustRead(b, corpusDir+"/json/lnav/logfile_bunyan.0")
 	twitter := mustRead(b, corpusDir+"/json/sonic/twitterescaped.json")
+	// A line of the bench harness's tail workload (bench/workload): twelve
+	// keys, more than the scan keeps inline before borrowing scratch space.
+	workload := []byte(`{"level":"warn","logger":"http.access","file":0,"seq":0,"method":"POST","path":"/api/v2/carts/59033","status":300,"latency_ms":131.49,"trace_id":"7fc3c883e54390b3132fa386175e5502","msg":"request served the quick brown fox jumps over the laz","end":0}`)
 	reserved := func(key []byte) bool {
 		switch string(key) {
 		case "@timestamp", "stream", "kubernetes":
@@ -98,6 +101,7 @@ func BenchmarkMembers(b *testing.B) {
 		{"ecs", [][]byte{ecs}},
 		{"bunyan", splitLines(bunyan)},
 		{"twitter", [][]byte{twitter}},
+		{"workload", [][]byte{workload}},
 	} {
 		var size int64
 		for _, line := range c.lines {

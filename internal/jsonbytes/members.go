@@ -57,7 +57,7 @@ func Members(line []byte, reserved func(key []byte) bool) (members []byte, confl
 			putScratch(sc)
 		}
 	}()
-	var inline [8][]byte // keys of small objects, without the pool
+	var inline [16][]byte // keys of small objects, without the pool
 	keys := inline[:0]
 
 	i := skipSpace(b, 1)
@@ -364,10 +364,26 @@ func trimSpace(b []byte) []byte {
 	return b
 }
 
+// hasDuplicatesSmall compares every pair of keys, first by a word made
+// of each key's length and first and last bytes, so that most pairs cost
+// one integer comparison instead of a call to bytes.Equal (a hash set,
+// hasDuplicates, costs more below a few dozen keys: 12 keys were 3% of
+// the tail workload's CPU through the hash set).
 func hasDuplicatesSmall(keys [][]byte) bool {
+	var sigs [16]uint64
+	if len(keys) > len(sigs) {
+		panic("BUG: json: hasDuplicatesSmall called with too many keys")
+	}
+	for i, k := range keys {
+		s := uint64(len(k))
+		if len(k) > 0 {
+			s |= uint64(k[0])<<40 | uint64(k[len(k)-1])<<48
+		}
+		sigs[i] = s
+	}
 	for i := 1; i < len(keys); i++ {
 		for j := 0; j < i; j++ {
-			if bytes.Equal(keys[i], keys[j]) {
+			if sigs[i] == sigs[j] && bytes.Equal(keys[i], keys[j]) {
 				return true
 			}
 		}

@@ -58,6 +58,8 @@ func TestMembers_Success(t *testing.T) {
 	f(`{"logs":"x","Log":"y","log.level":"z"}`, `"logs":"x","Log":"y","log.level":"z"`, false)
 	f(`{"a":1,"a":2}`, `"a":1,"a":2`, true)
 	f(`{"a":1,"b":2,"\u0061":3}`, `"a":1,"b":2,"\u0061":3`, true)
+	f(`{"axb":1,"ayb":2,"a b":3}`, `"axb":1,"ayb":2,"a b":3`, false) // same length and ends
+	f(`{"":1,"a":2,"":3}`, `"":1,"a":2,"":3`, true)
 	f(`{"a\/b":1,"a/b":2}`, `"a\/b":1,"a/b":2`, true)
 	f(`{"é":1,"\u00e9":2}`, `"é":1,"\u00e9":2`, true)
 	f(`{"\ud800":1,"\udfff":2}`, `"\ud800":1,"\udfff":2`, true) // both U+FFFD
@@ -91,7 +93,7 @@ func TestMembers_ManyKeys(t *testing.T) {
 		require.True(t, ok)
 		require.Equal(t, wantConflict, conflict, "%d keys, duplicate at %d", n, dupAt)
 	}
-	for _, n := range []int{1, 2, 7, 8, 9, 16, 17, 100, 5000} {
+	for _, n := range []int{1, 2, 7, 8, 9, 15, 16, 17, 100, 5000} {
 		f(n, -1, false)
 		if n > 1 {
 			f(n, n-1, true)
