@@ -1,11 +1,11 @@
 // Package metrics exposes the agent's own counters to Prometheus (the
-// pipeline, the checkpoints, the build, the filters) and holds the
-// process's registry (Lasting), which outlives config reloads. Inputs and
-// outputs report their own series through collectors of their own, named
-// in agent/metrics/series; agent/runtime registers every collector on the
-// instance's registry, never the global one. Collectors read atomic
-// counters when Prometheus scrapes, so the per-record path pays nothing
-// for metrics (no lock, no extra atomic).
+// pipeline, the checkpoints, the build) and holds the process's registry
+// (Lasting), which outlives config reloads. Inputs, outputs and the filter
+// transforms report their own series through collectors of their own
+// (inputs' and outputs' named in agent/metrics/series); agent/runtime
+// registers every collector on the instance's registry, never the global
+// one. Collectors read atomic counters when Prometheus scrapes, so the
+// per-record path pays nothing for metrics (no lock, no extra atomic).
 //
 // Labels are bounded: input and output names from the config, and fixed
 // sets of reasons and results; never a pod, a file or an address.
@@ -28,6 +28,8 @@ type Pipeline interface {
 	RingLen() int
 	RingCap() int
 	Tap() *tap.Hub
+	// Unrouted counts records that no output's match took.
+	Unrouted() int64
 }
 
 // Sources is everything the metrics describe.
@@ -69,7 +71,7 @@ type collector struct {
 
 	memory, memoryLimit, ringItems, ringCap *prometheus.Desc
 	tapSubs, tapDropped, buildInfo          *prometheus.Desc
-	timeFallbacks, batchLimit               *prometheus.Desc
+	timeFallbacks, batchLimit, unrouted     *prometheus.Desc
 	ckptErrors, ckptSaved, ckptLoad         *prometheus.Desc
 }
 
@@ -87,6 +89,7 @@ func newCollector(s Sources) *collector {
 		tapSubs:       desc("sluice_tap_subscribers", "Clients of /api/v1/tap."),
 		tapDropped:    desc("sluice_tap_dropped_subscribers_total", "Tap clients dropped because they did not keep up."),
 		buildInfo:     desc("sluice_build_info", "Always 1; the labels say which build runs.", "version", "revision", "goversion"),
+		unrouted:      desc("sluice_unrouted_records_total", "Records that matched no output and were acknowledged without being written."),
 		timeFallbacks: desc("sluice_time_fallback_total", "Documents that kept the read time as @timestamp because their time field was missing or did not parse (flagged sluice.time_fallback)."),
 	}
 }
@@ -96,7 +99,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.memory, c.memoryLimit, c.ringItems, c.ringCap,
 		c.tapSubs, c.tapDropped, c.buildInfo, c.timeFallbacks,
-		c.batchLimit, c.ckptErrors, c.ckptSaved, c.ckptLoad,
+		c.batchLimit, c.ckptErrors, c.ckptSaved, c.ckptLoad, c.unrouted,
 	} {
 		ch <- d
 	}
@@ -125,6 +128,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		hub := p.Tap()
 		gauge(c.tapSubs, float64(hub.Subscribers()))
 		counter(c.tapDropped, hub.Dropped)
+		counter(c.unrouted, p.Unrouted)
 	}
 	counter(c.timeFallbacks, c.s.TimeFallbacks)
 	if ck := c.s.Checkpoints; ck != nil {

@@ -20,6 +20,7 @@ func (fakePipeline) MemoryLimit() int64 { return 4000 }
 func (fakePipeline) RingLen() int       { return 3 }
 func (fakePipeline) RingCap() int       { return 1024 }
 func (p fakePipeline) Tap() *tap.Hub    { return p.hub }
+func (fakePipeline) Unrouted() int64    { return 7 }
 
 func constant(v int64) func() int64 { return func() int64 { return v } }
 
@@ -41,9 +42,12 @@ sluice_build_info{goversion="` + goVersion() + `",revision="abc123",version="1.2
 # HELP sluice_time_fallback_total Documents that kept the read time as @timestamp because their time field was missing or did not parse (flagged sluice.time_fallback).
 # TYPE sluice_time_fallback_total counter
 sluice_time_fallback_total 11
+# HELP sluice_unrouted_records_total Records that matched no output and were acknowledged without being written.
+# TYPE sluice_unrouted_records_total counter
+sluice_unrouted_records_total 7
 `
 	require.NoError(t, testutil.GatherAndCompare(reg, stringReader(want),
-		"sluice_ring_items", "sluice_build_info", "sluice_time_fallback_total"))
+		"sluice_ring_items", "sluice_build_info", "sluice_time_fallback_total", "sluice_unrouted_records_total"))
 	require.Error(t, Register(reg, src), "registered twice on one registry")
 }
 

@@ -281,12 +281,11 @@ func (a *Agent) newFilters() error {
 	if r := chain.Reporter(a.pipe); r != nil {
 		a.inputs = append(a.inputs, r)
 	}
-	f := metrics.Filters{Unrouted: a.pipe.Unrouted}
-	if chain != nil {
-		f.Stats = chain.Stats
-		a.filterStats = chain.Stats
+	if chain == nil {
+		return nil
 	}
-	if err := a.registry.Register(metrics.NewFilterCollector(f)); err != nil {
+	a.filterStats = chain.Stats
+	if err := a.registry.Register(chain.Collector()); err != nil {
 		return fmt.Errorf("filter metrics: %w", err)
 	}
 	return nil
