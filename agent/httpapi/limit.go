@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/sluicelog/sluice/internal/loglimit"
 )
 
 // MaxConnsCap bounds the connections the API keeps open at once; a file
@@ -40,18 +42,17 @@ func DefaultMaxConns() int {
 // new connection is closed at once.
 type limitListener struct {
 	net.Listener
-	max    int
-	logger *slog.Logger
+	max  int
+	logs *loglimit.Limiter // "limit reached" at most once a minute
 
 	mu    sync.Mutex
 	conns map[*limitConn]struct{}
 
 	evicted, refused atomic.Int64
-	lastLog          atomic.Int64 // unix nanoseconds of the last "limit reached" line
 }
 
 func newLimitListener(ln net.Listener, maxConns int, logger *slog.Logger) *limitListener {
-	return &limitListener{Listener: ln, max: maxConns, logger: logger, conns: make(map[*limitConn]struct{}, maxConns)}
+	return &limitListener{Listener: ln, max: maxConns, logs: loglimit.New(logger, time.Minute), conns: make(map[*limitConn]struct{}, maxConns)}
 }
 
 // Accept returns the next connection, making room for it if need be.
@@ -104,12 +105,7 @@ func (l *limitListener) oldestIdleLocked() *limitConn {
 
 // logFull says at most once a minute that the limit was reached.
 func (l *limitListener) logFull() {
-	now := time.Now().UnixNano()
-	last := l.lastLog.Load()
-	if now-last < int64(time.Minute) || !l.lastLog.CompareAndSwap(last, now) {
-		return
-	}
-	l.logger.Warn("http connection limit reached: closing the oldest idle or unfinished connections",
+	l.logs.Warn("http connection limit reached: closing the oldest idle or unfinished connections",
 		"max_connections", l.max, "evicted_total", l.evicted.Load(), "refused_total", l.refused.Load())
 }
 

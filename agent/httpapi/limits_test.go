@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
 // serveServer is serve, returning the server too.
@@ -81,10 +84,11 @@ func TestBigHeadersRefused(t *testing.T) {
 // TestConnectionLimitKeepsProbesAnswering: connections that never finish
 // their request fill every slot; a new one still gets its answer, the
 // oldest unfinished ones are closed to make room, and no more than the
-// limit stay open.
+// limit stay open. The evictions are logged once, not once each.
 func TestConnectionLimitKeepsProbesAnswering(t *testing.T) {
 	const maxConns = 4
-	s, addr := serveServer(t, Options{MaxConns: maxConns})
+	var logs agenttest.Buffer
+	s, addr := serveServer(t, Options{MaxConns: maxConns, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	var stuck []net.Conn
 	for range 3 * maxConns {
 		stuck = append(stuck, rawRequest(t, addr, "GET /healthz HTTP/1.1\r\nHost: x\r\n"))
@@ -102,6 +106,9 @@ func TestConnectionLimitKeepsProbesAnswering(t *testing.T) {
 	_, err := stuck[0].Read(make([]byte, 1))
 	require.Error(t, err)
 	require.NotErrorIs(t, err, os.ErrDeadlineExceeded)
+	const msg = "http connection limit reached"
+	require.Eventually(t, func() bool { return logs.Count(msg) > 0 }, 10*time.Second, time.Millisecond)
+	require.Equal(t, 1, logs.Count(msg), "one line a minute, whatever the evictions:\n%s", logs.String())
 }
 
 // TestConnectionLimitSparesHandlers: a connection inside a handler (a tap)
