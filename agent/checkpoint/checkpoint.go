@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/sluicelog/sluice/internal/loglimit"
 )
 
 const fileName = "checkpoints.json"
@@ -177,8 +179,9 @@ const failLogEvery = 30 * time.Second
 func (s *Store) Run(ctx context.Context, interval time.Duration, logger *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	var failingSince, lastLog time.Time
+	var failingSince time.Time
 	failed := 0
+	logs := loglimit.New(logger, failLogEvery)
 	var last time.Time
 	for {
 		select {
@@ -199,15 +202,13 @@ func (s *Store) Run(ctx context.Context, interval time.Duration, logger *slog.Lo
 			if failingSince.IsZero() {
 				failingSince = now
 			}
-			if now.Sub(lastLog) >= failLogEvery || failed == 1 {
-				lastLog = now
-				logger.Error("save checkpoints: cannot write data_dir; delivery goes on, but a restart reads files again from the last saved positions",
-					"data_dir", s.dir, "failing_for", now.Sub(failingSince).Round(time.Second).String(), "failed_saves", failed, "err", err)
-			}
+			logs.Error("save checkpoints: cannot write data_dir; delivery goes on, but a restart reads files again from the last saved positions",
+				"data_dir", s.dir, "failing_for", now.Sub(failingSince).Round(time.Second).String(), "failed_saves", failed, "err", err)
 		case !failingSince.IsZero():
 			logger.Info("save checkpoints: data_dir writable again; checkpoints saved",
 				"data_dir", s.dir, "failed_for", now.Sub(failingSince).Round(time.Second).String(), "failed_saves", failed)
-			failingSince, lastLog, failed = time.Time{}, time.Time{}, 0
+			failingSince, failed = time.Time{}, 0
+			logs = loglimit.New(logger, failLogEvery) // the next failure is logged at once
 		}
 	}
 }
