@@ -18,22 +18,15 @@ import (
 
 // newClient builds what sends the requests: elastic-transport-go's client
 // (connection pool, round robin over urls, auth, headers) for both
-// compatibilities. It is not the go-elasticsearch client
-// (elasticsearch.NewClient), whose esapi.New references every one of the
-// hundreds of API functions, so all of them were linked in (≈ 5.7 MB of a
-// 25 MB binary); we build our two requests with esapi's request types,
-// which need only a Transport.
+// compatibilities. The requests are built with esapi's request types,
+// which need only a Transport; the go-elasticsearch client would link in
+// every API function (about 5.7 MB of the binary).
 //
-// What that client added and we rely on is its product check: it refuses
-// a server whose first successful answer lacks "X-Elastic-Product:
-// Elasticsearch" (a guard against a wrong URL). That check is ours now
-// (productCheck), for compatibility: elasticsearch (the default);
-// OpenSearch never sends the header, so compatibility: opensearch goes
-// without it. Nothing else differs: the bulk API, create, 409 and item
-// errors are the same on both. We keep the User-Agent it sent. Headers of
-// it we do not rely on are gone: X-Elastic-Client-Meta (telemetry) and the
-// compatible-with=8 media types it sent when ELASTIC_CLIENT_APIVERSIONING
-// was set in the environment.
+// productCheck refuses a server whose first successful answer lacks
+// "X-Elastic-Product: Elasticsearch" (a guard against a wrong URL), for
+// compatibility: elasticsearch (the default); OpenSearch never sends the
+// header, so compatibility: opensearch goes without it. The bulk API,
+// create, 409 and item errors are the same on both.
 //
 // Senders retry on their own terms (per item, with backoff, until
 // shutdown), so the transport's retries are off; they would also copy
@@ -68,9 +61,9 @@ func newClient(cfg config.Output, c credentials, header http.Header, tr http.Rou
 	return &productCheck{next: tp}, nil
 }
 
-// esUserAgent is the User-Agent the go-elasticsearch client sent, e.g.
-// "go-elasticsearch/8.19.7 (linux amd64; Go 1.26.8)": the requests are
-// still built by its esapi. (The opensearch path never sent one.)
+// esUserAgent is go-elasticsearch's User-Agent, e.g.
+// "go-elasticsearch/8.19.7 (linux amd64; Go 1.26.8)", since the requests
+// are built by its esapi. The opensearch path sends none.
 func esUserAgent() string {
 	gov := runtime.Version()
 	if v, ok := strings.CutPrefix(gov, "go"); ok && strings.Count(v, ".") >= 2 { // go1.26.8, not go1.27rc1
