@@ -18,7 +18,7 @@ import (
 // writing 10 lines/s. The quiet lines arrive within a bounded latency
 // while the noisy backlog is still being read; then every line of every
 // pod arrives exactly once. Without fair_share the quiet lines wait behind
-// the whole noisy backlog (bench/RESULTS.md, issue 28).
+// the whole noisy backlog (bench/RESULTS.md, noisy neighbours).
 func TestFairShareQuietNotStuck(t *testing.T) {
 	bin := agenttest.Binary(t)
 	t.Parallel()

@@ -27,8 +27,7 @@ import (
 // a shutdown meets in production and check what its user sees: SIGTERM
 // ends the process within shutdown_timeout + 2 s, with exit code 3 when
 // the timeout cut delivery (0 when everything was delivered), and the
-// checkpoints it saved never cover a line the endpoint did not store
-// (issue 26).
+// checkpoints it saved never cover a line the endpoint did not store.
 
 // shutdownSlack is how long past shutdown_timeout the process may take
 // to exit after SIGTERM (docs/operations.md: "within a second or two").
@@ -450,13 +449,12 @@ func requireCheckpointsWithin(t *testing.T, c shutdownCase, dataDir string, file
 	}
 }
 
-// TestShutdownIssue26Reproduction is the reproduction of issue 26: three
-// container log files of 20,000 lines, a bulk endpoint that answers each
-// request after 50 ms, bulk.max_bytes 64KiB; after 8 s the endpoint goes
-// away, then SIGTERM. With the default shutdown_timeout (20s) the agent
-// was still running 60 s later; it must exit within 22 s, with exit code 3
-// and checkpoints within what was stored.
-func TestShutdownIssue26Reproduction(t *testing.T) {
+// TestShutdownEndpointGone: three container log files of 20,000 lines, a
+// bulk endpoint that answers each request after 50 ms, bulk.max_bytes
+// 64KiB; after 8 s the endpoint goes away, then SIGTERM. With the default
+// shutdown_timeout (20s) the agent must exit within 22 s, with exit code 3
+// and checkpoints within what was stored, not wait on the endpoint.
+func TestShutdownEndpointGone(t *testing.T) {
 	agenttest.Binary(t)
 	t.Parallel()
 	const defaultTimeout = 20 * time.Second
@@ -494,7 +492,7 @@ outputs:
 		s := fake.snapshot()
 		return s.answered > 0, fmt.Sprintf("%+v", s)
 	})
-	time.Sleep(8 * time.Second) // the issue's 8 s of delivery; not a sync
+	time.Sleep(8 * time.Second) // 8 s of delivery before the endpoint goes; not a sync
 	fake.goAway()
 	s := fake.snapshot()
 	require.Less(t, s.docs, len(files)*20000, "a backlog is left when the endpoint goes away")

@@ -16,7 +16,7 @@ import (
 )
 
 // finalCopytruncates ends the torture with the copytruncate that loses
-// lines in other agents (issue 26): the last rotation of every file is a
+// lines in other agents: the last rotation of every file is a
 // copytruncate while the agent is behind. Half the files are copied and
 // truncated while the agent is down after a SIGKILL (their checkpoints
 // short of the lines written since), the other half just after the

@@ -18,13 +18,13 @@ import (
 	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
-// TestTorture is the proof of issue 3: writers append numbered lines to
-// eight kubelet-named CRI files while a rotator renames, copytruncates,
-// deletes and recreates them (including inode reuse), and the agent is
-// SIGKILLed and restarted at random moments, and SIGTERMed once. At the
-// end the store holds every line, and every repeated row is a replay with
-// the sluice_id of its line (VictoriaLogs ignores _id; Elasticsearch with
-// op_type create keeps one).
+// TestTorture proves at least once through rotations and crashes: writers
+// append numbered lines to eight kubelet-named CRI files while a rotator
+// renames, copytruncates, deletes and recreates them (including inode
+// reuse), and the agent is SIGKILLed and restarted at random moments, and
+// SIGTERMed once. At the end the store holds every line, and every
+// repeated row is a replay with the sluice_id of its line (VictoriaLogs
+// ignores _id; Elasticsearch with op_type create keeps one).
 //
 // Rotations that move a file out of the glob (rename, kubelet rename, a
 // delete) lose lines in any agent that is down before it has read the old
@@ -226,7 +226,7 @@ func newTorture(t *testing.T, e *env) *torture {
 	t.Helper()
 	cfg, err := os.ReadFile(e.config)
 	require.NoError(t, err)
-	// The keys of issue 3, next to the e2e defaults.
+	// The tailer keys under test, next to the e2e defaults.
 	s := strings.Replace(string(cfg), "    poll_interval: 50ms\n",
 		fmt.Sprintf("    poll_interval: 50ms\n    close_inactive: %v\n    max_open_files: %d\n", tortureCloseInactive, tortureMaxOpen), 1)
 	require.Contains(t, s, "close_inactive")
@@ -678,7 +678,7 @@ func (tt *torture) logSummary(rep *report) {
 }
 
 // logStaleCheckpoints logs the checkpoints left for files that no longer
-// exist (issue 3: stale entries are pruned; when is not specified).
+// exist (stale entries are pruned, at no set time).
 func (tt *torture) logStaleCheckpoints() {
 	entries, err := readCheckpoints(tt.e.dataDir)
 	if err != nil {

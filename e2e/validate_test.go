@@ -132,7 +132,7 @@ func TestValidate_Failure(t *testing.T) {
 	f("bad values", cfg, []string{"inputs[0].start_at", "middle", "outputs[0].type", "kafka"}, []int{l1, l2})
 }
 
-// TestValidate_OperatorMessages: the rows of the -validate issue, run
+// TestValidate_OperatorMessages: common operator mistakes, run
 // through the built binary: exit 1 and, on stderr, exactly the problems,
 // each as key (line N): what is wrong; what is expected.
 func TestValidate_OperatorMessages(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 )
 
 // A seed like the tailer's (node, dev:ino:fingerprint:generation) and a
-// 270-byte JSON line, as in the issue-9 workload.
+// 270-byte JSON line, as in the tail workload (bench/workload).
 var (
 	benchSource = &Source{IDSeed: []byte("ip-10-0-12-34.eu-west-1.compute.internal\x002049:1835029:9f86d081884c7d659a2feaa0c55ad015:0")}
 	benchRecord = &Record{Offset: 123456789, Line: []byte(`{"level":"info","logger":"http.access","file":3,"seq":123456,"method":"GET","path":"/api/v1/orders/81723","status":200,"latency_ms":12.50,"trace_id":"0af7651916cd43dd8448eb211c80319c","msg":"request served the quick brown fox jumps over the lazy dog while the order","end":123456}`)}

@@ -181,7 +181,7 @@ func BenchmarkLoad(b *testing.B) {
 }
 
 // BenchmarkParse splits the per-message cost: the library's parse alone,
-// its Dump (the per-message map the issue asks about), and sluice's whole
+// its Dump (a map per message), and sluice's whole
 // per-message path (framing excluded) into a batch: library parse + Dump +
 // the checks and the JSON of the syslog members.
 //

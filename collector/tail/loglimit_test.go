@@ -15,8 +15,8 @@ import (
 )
 
 // A flood of cut lines does not hide the truncation that follows it: each
-// warning has its own allowance (one shared limiter used to swallow "file
-// truncated" for a second after every "line cut").
+// warning has its own allowance, so "file truncated" is logged even in the
+// second after a "line cut".
 func TestTruncationWarningSurvivesCutLines(t *testing.T) {
 	e := newEnv(t)
 	e.cfg.MaxLineBytes = 1024
