@@ -35,7 +35,7 @@ func testConfig(url string) config.Output {
 		Retry:   config.Retry{Initial: config.Duration(time.Millisecond), Max: config.Duration(20 * time.Millisecond)},
 		Timeout: config.Duration(5 * time.Second),
 	}
-	// What config.Parse would fill and New no longer does.
+	// Defaults config.Parse fills and New leaves to it.
 	o.IdleTimeout = config.Duration(90 * time.Second)
 	o.DeadLetterIndex = "sluice-dead-letter"
 	return o
