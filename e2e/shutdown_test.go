@@ -92,7 +92,7 @@ func shutdownConfig(c shutdownCase, dataDir, logs, syslogAddr, url string) strin
 	var b strings.Builder
 	fmt.Fprintf(&b, `node_name: %s
 data_dir: %q
-memory_limit: 4MiB
+memory_limit: 32MiB
 workers: 2
 checkpoint_interval: 100ms
 shutdown_timeout: %s

@@ -183,12 +183,43 @@ func TestValidate_Warnings(t *testing.T) {
 	agenttest.Binary(t)
 	base := baseConfig(t)
 	cfg, _ := edit(t, base, "listen: 127.0.0.1:0", "listen: 0.0.0.0:0")
-	cfg, _ = edit(t, cfg, "memory_limit: 64MiB", "memory_limit: 4Mi")
 	code, stderr := validate(t, cfg)
 	require.Equal(t, 0, code)
 	require.Contains(t, stderr, "sluice: warning: http.listen (line 6): 0.0.0.0:0 is reachable from other hosts and there is no http.token_file")
-	require.Contains(t, stderr, "sluice: warning: memory_limit: 4Mi is below what the agent needs with these outputs (about 16Mi")
 	require.Contains(t, stderr, "is valid\n")
+}
+
+// TestValidate_MemoryLimit (issue 27): a memory_limit too small to run
+// and a bulk.max_bytes it cannot hold are errors (exit 1) that name the
+// memory_limit needed, and that memory_limit is then accepted (exit 0).
+func TestValidate_MemoryLimit(t *testing.T) {
+	requireAgent(t)
+	base, _ := edit(t, baseConfig(t), "checkpoint_interval: 100ms", "checkpoint_interval: 100ms\nworkers: 2")
+	needs := regexp.MustCompile(`needs (?:memory_limit: )?(\d+Mi) or more`)
+	for name, c := range map[string]struct{ old, repl, want string }{
+		"too small to run": {"memory_limit: 64MiB", "memory_limit: 16Mi",
+			"memory_limit (line %d): 16Mi is too small to run: with these inputs and outputs (2 workers) the agent needs "},
+		"bodies it cannot hold": {"max_bytes: 256KiB", "max_bytes: 8MiB",
+			"outputs[0].bulk.max_bytes (line %d): 8Mi needs memory_limit: "},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cfg, l := edit(t, base, c.old, c.repl)
+			code, stderr := validate(t, cfg)
+			require.Equal(t, 1, code)
+			require.Contains(t, stderr, "sluice: invalid config:\n")
+			require.Contains(t, stderr, fmt.Sprintf(c.want, l))
+			m := needs.FindStringSubmatch(stderr)
+			require.NotNil(t, m, "names the memory_limit it needs")
+			limit := "memory_limit: 64MiB"
+			if c.old == limit {
+				limit = c.repl
+			}
+			cfg, _ = edit(t, cfg, limit, "memory_limit: "+m[1])
+			code, stderr = validate(t, cfg)
+			require.Equal(t, 0, code, "the memory_limit named is enough: %s", stderr)
+		})
+	}
 }
 
 // TestValidate_CorpusStarts: -validate is the truth. Each config of a
@@ -213,7 +244,8 @@ func TestValidate_CorpusStarts(t *testing.T) {
 	corpus := map[string][]change{
 		"valid":                       nil,
 		"valid: start_at head":        {{"poll_interval: 50ms", "poll_interval: 1s"}},
-		"valid: small memory_limit":   {{"memory_limit: 64MiB", "memory_limit: 4Mi"}},
+		"memory_limit too small":      {{"memory_limit: 64MiB", "memory_limit: 16Mi"}},
+		"bulk too large for memory":   {{"max_bytes: 256KiB", "max_bytes: 8MiB"}},
 		"valid: Kubernetes quantity":  {{"max_bytes: 256KiB", "max_bytes: 500k"}},
 		"bulk over the cap":           {{"max_bytes: 256KiB", "max_bytes: 2GiB"}},
 		"bulk workers":                {{"workers: 2", "workers: 100"}},

@@ -68,8 +68,10 @@ func TestSplitKeepsTheProcessUnderMemoryLimit(t *testing.T) {
 	// memory_limit.
 	s = NewSplit(32*MiB, 50*MiB, 20*MiB, false)
 	require.Equal(t, Split{Limit: 32 * MiB, Soft: 98 * MiB, Outputs: 50 * MiB, Batches: 20 * MiB, Tight: true}, s)
+	// Too small for the binary and the working set alone: Tight even
+	// without outputs.
 	s = NewSplit(2*MiB, 0, 0, false)
-	require.Equal(t, Split{Limit: 2 * MiB, Soft: 16 * MiB, Outputs: 0, Batches: 2 * MiB}, s)
+	require.Equal(t, Split{Limit: 2 * MiB, Soft: 12 * MiB, Outputs: 0, Batches: 2 * MiB, Tight: true}, s)
 }
 
 // A TCP syslog listener gets an eighth of the room for its connections'

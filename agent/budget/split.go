@@ -19,9 +19,10 @@ type Split struct {
 	// Frames is what TCP syslog connections' frame buffers may hold beyond
 	// their first few KiB (collector/syslog); 0 without a TCP listener.
 	Frames int64
-	// Tight: memory_limit is too small for the outputs' bodies and the
-	// batches they refer to; Soft was raised to make room, so under load
-	// the process goes over memory_limit.
+	// Tight: memory_limit is too small for the agent's working set, the
+	// outputs' bodies and the batches they refer to; Soft was raised to
+	// make room, so under load the process goes over memory_limit. A
+	// config that asks for it is refused (agent/config, Plan.Fits).
 	Tight bool
 }
 
@@ -41,7 +42,7 @@ const (
 	minBatches = 1 << 20
 	// minSoft: under it the collector would run back to back on the
 	// agent's own working set.
-	minSoft = 16 << 20
+	minSoft = 12 << 20
 	// minFrames lets a few connections at a time hold a long frame
 	// (eight of 64 KiB) however small the split.
 	minFrames = 512 << 10
@@ -68,7 +69,8 @@ const (
 // limit is raised to make room rather than have the collector run back to
 // back on live data to chase a memory_limit that cannot hold.
 func NewSplit(limit, outputs, inFlight int64, frames bool) Split {
-	soft := max(limit-binaryPages-limit/32, minSoft)
+	natural := limit - binaryPages - limit/32
+	soft := max(natural, minSoft)
 	room := soft - outputs - working
 	s := Split{Limit: limit, Soft: soft, Outputs: outputs}
 	if frames {
@@ -78,8 +80,8 @@ func NewSplit(limit, outputs, inFlight int64, frames bool) Split {
 	if low := max(inFlight, minBatches); batches < low {
 		batches = low
 		s.Soft = max(soft, outputs+working+s.Frames+2*low)
-		s.Tight = inFlight > 0 && s.Soft > soft
 	}
+	s.Tight = s.Soft > natural
 	s.Batches = min(batches, max(limit, minBatches))
 	return s
 }

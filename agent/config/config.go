@@ -140,12 +140,14 @@ func decode(root *yaml.Node, env *envText, lookup func(string) (string, bool), d
 		defaultInput(&cfg.Inputs[i])
 	}
 	for i := range cfg.Outputs {
+		cfg.Outputs[i].Bulk.Sized = cfg.Outputs[i].Bulk.MaxBytes == 0 && !p.seen[keyPath([]any{"outputs", i, "bulk", "max_bytes"})]
 		DefaultOutput(&cfg.Outputs[i])
 	}
 	for i, t := range cfg.Transforms {
 		defaultFilter(t, i)
 	}
 	cfg.validate(p)
+	cfg.sizeMemory(p)
 	if m == onNode {
 		checkDataDir(p, cfg.DataDir)
 	}

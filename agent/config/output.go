@@ -73,10 +73,13 @@ type ClientTLS struct {
 
 // Bulk sizes the bulk requests of an Elasticsearch output.
 type Bulk struct {
+	// MaxBytes: unset, Parse sizes it from memory_limit (memory.go) and
+	// sets Sized.
 	MaxBytes      ByteSize `yaml:"max_bytes"`
 	FlushInterval Duration `yaml:"flush_interval"`
 	Workers       int      `yaml:"workers"`
 	Compress      bool     `yaml:"compress"`
+	Sized         bool     `yaml:"-"` // MaxBytes came from memory_limit
 }
 
 // Retry is the backoff for retried requests and items.

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluicelog/sluice/agent/budget"
 	"github.com/sluicelog/sluice/agent/record"
 )
 
@@ -123,8 +124,7 @@ func (o *Output) scratchKeep() int {
 // filter_path) and gzip's buffer with bulk.compress. The runtime takes it
 // out of memory_limit before the batches get their share.
 func (o *Output) BufferBytes(writers int) int64 {
-	body := int64(o.maxBytes) + int64(o.maxBytes)/4
-	return int64(writers+3*o.workers)*body + int64(o.workers)*int64(writeBufferSize(o.maxBytes))
+	return budget.OutputBytes(int64(o.maxBytes), writers, o.workers)
 }
 
 // writeBufferSize is the size of each connection's write buffer: a whole
@@ -135,7 +135,7 @@ func (o *Output) BufferBytes(writers int) int64 {
 // thread's P to another thread (bench/RESULTS.md): 1.66 → 1.40 CPU-s per
 // million syslog messages at 512KiB bodies.
 func writeBufferSize(maxBytes int) int {
-	return min(maxBytes, 1<<20) + 16<<10
+	return int(budget.WriteBufferBytes(int64(maxBytes)))
 }
 
 // InFlightBytes is what the bodies being filled and sent at once hold when
@@ -143,7 +143,7 @@ func writeBufferSize(maxBytes int) int {
 // Batches need at least this much of memory_limit, or writers wait for
 // records the bodies in flight keep from being acknowledged.
 func (o *Output) InFlightBytes(writers int) int64 {
-	return int64(writers+o.workers) * int64(o.maxBytes)
+	return budget.InFlightBytes(int64(o.maxBytes), writers, o.workers)
 }
 
 // finish acknowledges the request's share of each batch and recycles it.

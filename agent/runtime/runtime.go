@@ -212,7 +212,14 @@ func (a *Agent) memorySplit() budget.Split {
 	outputs += budget.TapShare(int64(a.cfg.MemoryLimit))
 	s := budget.NewSplit(int64(a.cfg.MemoryLimit), outputs, inFlight, a.cfg.HasSyslogTCP())
 	args := []any{"memory_limit", s.Limit, "batches", s.Batches, "output_buffers", s.Outputs, "syslog_frames", s.Frames, "soft_limit", s.Soft}
+	for _, oc := range a.cfg.Outputs {
+		if oc.Type == "elasticsearch" && oc.Bulk.Sized {
+			args = append(args, "bulk_max_bytes_"+oc.Name, int64(oc.Bulk.MaxBytes))
+		}
+	}
 	if s.Tight {
+		// A config file that asks for this is refused (agent/config); a
+		// config built in code gets a warning.
 		a.logger.Warn("memory_limit is small for the outputs' bulk bodies (bulk.max_bytes × (workers + 3 × bulk.workers) × 1.25, plus a write buffer per bulk worker) and the batches they refer to: the agent will use more; lower bulk.max_bytes or raise memory_limit", args...)
 	} else {
 		a.logger.Info("memory_limit shared out", args...)

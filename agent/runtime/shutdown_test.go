@@ -67,7 +67,7 @@ func TestRunCutsDeliveryAtShutdownTimeout(t *testing.T) {
 	const timeout = time.Second
 	raw := fmt.Sprintf(`node_name: test-node
 data_dir: %q
-memory_limit: 8MiB
+memory_limit: 32MiB
 workers: 2
 checkpoint_interval: 50ms
 shutdown_timeout: 1s

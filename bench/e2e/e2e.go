@@ -33,7 +33,7 @@ type Options struct {
 	CPUProfile  string        // SLUICE_CPUPROFILE for the agent, if set
 	MemProfile  string        // SLUICE_MEMPROFILE for the agent, if set
 	MemoryLimit string        // the agent's memory_limit (default 256MiB)
-	MaxBytes    string        // the output's bulk.max_bytes (default 5MiB)
+	MaxBytes    string        // the output's bulk.max_bytes (default: unset, sized from memory_limit)
 	// Kube runs a real kube-apiserver with the workload's pods, and the
 	// agent with Kubernetes enrichment from its informer cache.
 	Kube bool
@@ -156,7 +156,7 @@ outputs:
     type: elasticsearch
     urls: ["%s"]
     index: "logs-{kubernetes.namespace_name}-%%Y.%%m.%%d"
-    bulk: { max_bytes: %s, flush_interval: 1s, workers: 2, compress: false }
+    bulk: { %sflush_interval: 1s, workers: 2, compress: false }
 `
 
 // Run runs the agent once on a fresh data_dir.
@@ -191,8 +191,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		limit = "256MiB"
 	}
 	maxBytes := o.MaxBytes
-	if maxBytes == "" {
-		maxBytes = "5MiB"
+	if maxBytes != "" { // unset: sized from memory_limit
+		maxBytes = "max_bytes: " + maxBytes + ", "
 	}
 	kube := "kubernetes: { enabled: false }"
 	if o.Kube {

@@ -36,7 +36,7 @@ outputs:
     type: elasticsearch
     urls: ["%s"]
     index: "syslog-%%Y.%%m.%%d"
-    bulk: { max_bytes: %s, flush_interval: 1s, workers: 2, compress: false }
+    bulk: { %sflush_interval: 1s, workers: 2, compress: false }
 `
 
 // RunSyslog runs the agent once on the syslog workload.
@@ -82,8 +82,8 @@ func RunSyslog(ctx context.Context, o SyslogOptions) (Result, error) {
 	if limit == "" {
 		limit = "256MiB"
 	}
-	if maxBytes == "" {
-		maxBytes = "5MiB"
+	if maxBytes != "" { // unset: sized from memory_limit
+		maxBytes = "max_bytes: " + maxBytes + ", "
 	}
 	cfgPath := filepath.Join(work, "sluice.yaml")
 	spool := ""

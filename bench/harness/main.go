@@ -27,7 +27,7 @@ func main() {
 	cpu := flag.String("cpuprofile", "", "write the agent's CPU profile here")
 	mem := flag.String("memprofile", "", "write the agent's allocation profile here")
 	limit := flag.String("memory-limit", "256MiB", "the agent's memory_limit")
-	maxBytes := flag.String("max-bytes", "5MiB", "the output's bulk.max_bytes")
+	maxBytes := flag.String("max-bytes", "", "the output's bulk.max_bytes (default: unset, sized from memory_limit)")
 	syslogN := flag.Int("syslog", 0, "instead of the tail workload: this many RFC 5424 messages over -conns TCP connections (issue 9: 1000000)")
 	conns := flag.Int("conns", 4, "syslog connections")
 	spoolSync := flag.String("spool", "", "with -syslog: the input's disk spool, with this sync policy (interval or batch)")

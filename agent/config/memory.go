@@ -1,0 +1,84 @@
+package config
+
+import "github.com/sluicelog/sluice/agent/budget"
+
+// sizeMemory sizes from memory_limit what the config leaves unset (an
+// Elasticsearch output's bulk.max_bytes, agent/budget.Plan.BulkBytes) and
+// refuses a config whose memory_limit cannot hold what it asks for: the
+// agent would go over memory_limit under load, which it promises never to
+// do. Skipped when a value the rule reads was refused already.
+func (c *Config) sizeMemory(p *problems) {
+	plan, ok := c.memoryPlan(p)
+	if !ok {
+		return
+	}
+	bodies := plan.BulkBytes()
+	if plan.Fits() {
+		for i := range c.Outputs {
+			if o := &c.Outputs[i]; o.Type == "elasticsearch" && o.Bulk.Sized {
+				o.Bulk.MaxBytes = ByteSize(bodies)
+			}
+		}
+		return
+	}
+	need := ByteSize(plan.Needed())
+	if i := c.bodiesTooLarge(plan); i >= 0 {
+		o := c.Outputs[i]
+		p.add("%v needs memory_limit: %v or more here (memory_limit is %v; with %d pipeline workers and %d bulk workers the output holds about %d bodies at once, and batches for those in flight): raise memory_limit, or lower bulk.max_bytes or leave it unset to size it from memory_limit",
+			[]any{"outputs", i, "bulk", "max_bytes"}, o.Bulk.MaxBytes, need, c.MemoryLimit, max(c.Workers, 1), o.Bulk.Workers, bodiesHeld(max(c.Workers, 1), o.Bulk.Workers))
+		return
+	}
+	p.add("%v is too small to run: with these inputs and outputs (%d workers) the agent needs %v or more (its binary's pages, its working set, the tap's share, the smallest bulk bodies and the batches they refer to)",
+		[]any{"memory_limit"}, c.MemoryLimit, max(c.Workers, 1), need)
+}
+
+// bodiesTooLarge is the first output whose bulk.max_bytes is set, when
+// plan would fit with every body sized from memory_limit instead (else
+// memory_limit itself is too small); -1 if none.
+func (c *Config) bodiesTooLarge(plan budget.Plan) int {
+	sized := plan
+	sized.Outputs = make([]budget.Bulk, len(plan.Outputs))
+	for i, o := range plan.Outputs {
+		sized.Outputs[i] = budget.Bulk{Workers: o.Workers}
+	}
+	if !sized.Fits() {
+		return -1
+	}
+	for i, o := range c.Outputs {
+		if o.Type == "elasticsearch" && !o.Bulk.Sized {
+			return i
+		}
+	}
+	return -1
+}
+
+// memoryPlan is what shares memory_limit out; false when a value it reads
+// was refused (its error stands, this one would only add noise).
+func (c *Config) memoryPlan(p *problems) (budget.Plan, bool) {
+	if c.MemoryLimit < 1<<20 || p.seen["memory_limit"] || p.seen["workers"] || c.Workers < 0 {
+		return budget.Plan{}, false
+	}
+	plan := budget.Plan{Limit: int64(c.MemoryLimit), Writers: max(c.Workers, 1), Frames: c.HasSyslogTCP()}
+	for i, o := range c.Outputs {
+		if o.Type != "elasticsearch" {
+			continue
+		}
+		key := keyPath([]any{"outputs", i, "bulk"})
+		if p.seen[key+".max_bytes"] || p.seen[key+".workers"] || o.Bulk.Workers < 1 || o.Bulk.Workers > 64 ||
+			o.Bulk.MaxBytes < 1024 || o.Bulk.MaxBytes > MaxBulkBytes {
+			return budget.Plan{}, false
+		}
+		b := budget.Bulk{MaxBytes: int64(o.Bulk.MaxBytes), Workers: o.Bulk.Workers}
+		if o.Bulk.Sized {
+			b.MaxBytes = 0
+		}
+		plan.Outputs = append(plan.Outputs, b)
+	}
+	return plan, true
+}
+
+// bodiesHeld is about how many bodies an output holds at once
+// (budget.OutputBytes, write buffers counted as bodies), for messages.
+func bodiesHeld(writers, senders int) int {
+	return (5*(writers+3*senders))/4 + senders
+}
