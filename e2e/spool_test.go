@@ -23,7 +23,7 @@ import (
 func spoolConfig(dataDir, addr, url string) string {
 	return fmt.Sprintf(`node_name: %s
 data_dir: %q
-memory_limit: 32MiB
+memory_limit: 40MiB
 workers: 2
 http: { listen: 127.0.0.1:0 }
 inputs:
