@@ -193,7 +193,7 @@ func TestValidate_Warnings(t *testing.T) {
 // and a bulk.max_bytes it cannot hold are errors (exit 1) that name the
 // memory_limit needed, and that memory_limit is then accepted (exit 0).
 func TestValidate_MemoryLimit(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	base, _ := edit(t, baseConfig(t), "checkpoint_interval: 100ms", "checkpoint_interval: 100ms\nworkers: 2")
 	needs := regexp.MustCompile(`needs (?:memory_limit: )?(\d+Mi) or more`)
 	for name, c := range map[string]struct{ old, repl, want string }{
