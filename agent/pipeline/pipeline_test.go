@@ -160,3 +160,58 @@ func TestEnricherSetsMetaAndDrops(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 }
+
+// intervalOutput holds what it is written until a forced flush, like an
+// Elasticsearch output whose bulk.flush_interval has not passed.
+type intervalOutput struct {
+	heldOutput
+	idleFlushes, forced atomic.Int64
+}
+
+func (o *intervalOutput) NewWriter() Writer { return intervalWriter{heldWriter{&o.heldOutput}, o} }
+
+type intervalWriter struct {
+	heldWriter
+	o *intervalOutput
+}
+
+func (w intervalWriter) Flush(_ context.Context, force bool) error {
+	if !force {
+		w.o.idleFlushes.Add(1)
+		return nil
+	}
+	w.o.forced.Add(1)
+	w.o.release()
+	return nil
+}
+
+// A source that can send nothing more until it is acknowledged (a file
+// with its window of batches unacknowledged) says so with Starved; the
+// workers then hand what the outputs hold over once the ring is empty,
+// without waiting for the flush interval (issue 27: catch-up).
+func TestStarvedSourceFlushesOutputs(t *testing.T) {
+	o := &intervalOutput{}
+	p := New(document.New(nil, func() int64 { return 1 }), []Output{o}, 2, 1<<20, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = p.Run(ctx, context.Background()) }()
+
+	var acked atomic.Int64
+	bt := record.NewBatch(&record.Source{}, record.AckerFunc(func(*record.Batch) { acked.Add(1) }))
+	bt.Add(record.Record{Time: 1}, []byte("line"))
+	require.NoError(t, p.Push(context.Background(), bt))
+	require.Eventually(t, func() bool {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		return len(o.held) == 1
+	}, 5*time.Second, time.Millisecond)
+	// The workers have looked at their writers with the ring empty, and
+	// left the request to its interval.
+	at := o.idleFlushes.Load()
+	require.Eventually(t, func() bool { return o.idleFlushes.Load() >= at+4 }, 5*time.Second, time.Millisecond)
+	require.Zero(t, o.forced.Load())
+	require.Zero(t, acked.Load())
+
+	p.Starved()
+	require.Eventually(t, func() bool { return acked.Load() == 1 }, 5*time.Second, time.Millisecond)
+}
