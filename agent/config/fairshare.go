@@ -1,5 +1,13 @@
 package config
 
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
 // FairShare admits a container_logs input's batches per key by weighted
 // fair queuing when the outputs are the bottleneck (agent/fairshare): a
 // noisy key is slowed by reading its files later, never by dropping.
@@ -20,6 +28,42 @@ type FairShare struct {
 	// means less latency for a quiet key behind a backlog, too small
 	// starves the outputs.
 	InFlight ByteSize `yaml:"in_flight"`
+	// MaxLag bounds how far behind a file may fall, in bytes (size −
+	// the start of the batch waiting to go) or time (the age of its
+	// first line); zero: no bound. OnMaxLag says what happens beyond it:
+	// wait (read on later; nothing dropped) or drop_oldest (skip ahead,
+	// counted, with a summary record; a deleted file is let go of and its
+	// unread bytes counted rotated away).
+	MaxLag   MaxLag `yaml:"max_lag"`
+	OnMaxLag string `yaml:"on_max_lag"`
+}
+
+// MaxLag is a bound in bytes (10MiB) or in time (5m); at most one is set.
+type MaxLag struct {
+	Bytes ByteSize `yaml:"-"`
+	Time  Duration `yaml:"-"`
+}
+
+// IsZero reports whether no bound is set.
+func (m MaxLag) IsZero() bool { return m.Bytes == 0 && m.Time == 0 }
+
+// UnmarshalYAML reads a duration (300ms, 30s, 5m, 1h) or a size (10MiB):
+// "m" is minutes; megabytes are M, MB or Mi.
+func (m *MaxLag) UnmarshalYAML(n *yaml.Node) error {
+	v := strings.TrimSpace(n.Value)
+	if d, err := time.ParseDuration(v); err == nil {
+		if d <= 0 {
+			return fmt.Errorf("line %d: must be positive, got %q", n.Line, v)
+		}
+		*m = MaxLag{Time: Duration(d)}
+		return nil
+	}
+	b, err := ParseByteSize(v)
+	if err != nil || b == 0 {
+		return fmt.Errorf("line %d: must be a size such as 64Mi or a duration such as 5m, got %q", n.Line, v)
+	}
+	*m = MaxLag{Bytes: b}
+	return nil
 }
 
 // maxWeight bounds a weight, so a typo cannot take every share.
@@ -34,6 +78,9 @@ func defaultFairShare(f *FairShare) {
 	}
 	if f.DefaultWeight == 0 {
 		f.DefaultWeight = 1
+	}
+	if f.OnMaxLag == "" {
+		f.OnMaxLag = "wait"
 	}
 }
 
@@ -60,6 +107,14 @@ func validateFairShare(p *problems, in Input, at func(string) []any) {
 		if w < 1 || w > maxWeight {
 			p.add("must be between 1 and %d, got %d", append(key("weights"), ns), maxWeight, w)
 		}
+	}
+	switch f.OnMaxLag {
+	case "wait", "drop_oldest":
+	default:
+		p.add("must be wait or drop_oldest, got %q", key("on_max_lag"), f.OnMaxLag)
+	}
+	if f.OnMaxLag == "drop_oldest" && f.MaxLag.IsZero() {
+		p.add("drop_oldest needs max_lag (a size such as 64Mi or a duration such as 5m)", key("on_max_lag"))
 	}
 	if f.InFlight != 0 && f.InFlight < 4<<10 {
 		p.add("must be at least 4KiB (or unset: sized from the outputs), got %d bytes", key("in_flight"), int64(f.InFlight))

@@ -237,9 +237,13 @@ func mapValue(n *yaml.Node, key string) string {
 var (
 	byteSizeType = reflect.TypeFor[ByteSize]()
 	durationType = reflect.TypeFor[Duration]()
+	maxLagType   = reflect.TypeFor[MaxLag]()
 )
 
 func scalarType(t reflect.Type) bool {
+	if t == maxLagType {
+		return true // a struct written as one value: 64Mi or 5m
+	}
 	switch t.Kind() {
 	case reflect.String, reflect.Bool, reflect.Int, reflect.Int64, reflect.Float64:
 		return true

@@ -30,7 +30,10 @@ func (a *Agent) shareFairly(t *tail.Tailer, in config.Input) error {
 	}
 	limit = max(limit, int64(in.BatchBytes))
 	s := fairshare.New(limit)
-	t.ShareFairly(s, fairshare.Policy{By: f.By, Weights: f.Weights, DefaultWeight: f.DefaultWeight})
+	t.ShareFairly(s, fairshare.Policy{
+		By: f.By, Weights: f.Weights, DefaultWeight: f.DefaultWeight,
+		MaxLagBytes: int64(f.MaxLag.Bytes), MaxLagTime: f.MaxLag.Time.Duration(), DropOldest: f.OnMaxLag == "drop_oldest",
+	})
 	if err := a.registry.Register(metrics.NewFairShareCollector(in.Name, s)); err != nil {
 		return fmt.Errorf("fair share metrics: %w", err)
 	}

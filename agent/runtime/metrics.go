@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sluicelog/sluice/agent/metrics"
+	"github.com/sluicelog/sluice/collector/tail"
 )
 
 // collects is a part of the agent that reports its own metrics.
@@ -25,11 +26,20 @@ func (a *Agent) registerMetrics() error {
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
+	var tailers []*tail.Tailer
 	for _, s := range a.sources {
 		if c, ok := s.in.(collects); ok {
 			if err := a.registry.Register(c.Collector()); err != nil {
 				return fmt.Errorf("input %s metrics: %w", s.name, err)
 			}
+		}
+		if t, ok := s.in.(*tail.Tailer); ok {
+			tailers = append(tailers, t)
+		}
+	}
+	if len(tailers) > 0 {
+		if err := a.registry.Register(tail.UnreadCollector(tailers...)); err != nil {
+			return fmt.Errorf("rotated unread metrics: %w", err)
 		}
 	}
 	for i, o := range a.outputs {

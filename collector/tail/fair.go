@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/sluicelog/sluice/agent/fairshare"
+	"github.com/sluicelog/sluice/agent/record"
 	"github.com/sluicelog/sluice/internal/timerpool"
 )
 
@@ -59,12 +60,20 @@ func (r *fileReader) leaveShare() {
 	}
 }
 
-// admit waits until the scheduler admits n bytes, looking at the file
-// every poll_interval meanwhile (as push does); false when ctx ended.
-func (r *fileReader) admit(ctx context.Context, n int64) bool {
+// admit waits until the scheduler admits batch b's n bytes, looking at
+// the file every poll_interval meanwhile (as push does), and, with
+// on_max_lag: drop_oldest, whether it fell behind max_lag (maxlag.go):
+// then b is to be skipped or the file let go of (size: its size).
+func (r *fileReader) admit(ctx context.Context, b *record.Batch, n int64) (adm admission, size int64) {
 	s := r.share
-	if s == nil || s.ticket.Request(n) {
-		return true
+	if s == nil {
+		return admitted, 0
+	}
+	if adm, size := r.overLag(b); adm != admitted {
+		return adm, size
+	}
+	if s.ticket.Request(n) {
+		return admitted, 0
 	}
 	poll := r.t.cfg.PollInterval.Duration()
 	tm := timerpool.Get(poll)
@@ -72,14 +81,20 @@ func (r *fileReader) admit(ctx context.Context, n int64) bool {
 	for {
 		select {
 		case <-s.ticket.Ready():
-			return true
+			return admitted, 0
 		case <-ctx.Done():
 			if s.ticket.Cancel() {
 				s.sched.Release(n)
 			}
-			return false
+			return admitStop, 0
 		case <-tm.C:
 			r.look()
+			if adm, size := r.overLag(b); adm != admitted {
+				if s.ticket.Cancel() {
+					s.sched.Release(n)
+				}
+				return adm, size
+			}
 			tm.Reset(poll)
 		}
 	}

@@ -69,10 +69,15 @@ type fileReader struct {
 	awaiting atomic.Bool
 
 	acks  *watermark
-	led   ledgerOf      // the account the ledger shows (ledger.go)
 	share *share        // fair_share's ticket; nil when off (fair.go)
 	wake  chan struct{} // the file grew (inotify)
 	ackCh chan struct{} // an ack arrived
+
+	led ledgerOf // the account the ledger shows (ledger.go)
+	// handed is where the last batch handed over (or skipped) ends in the
+	// generation: what lies past it is not delivered (maxlag.go).
+	handed  int64
+	skipped skipRun // skipped behind max_lag, not yet reported
 }
 
 // fingerprintLen bounds the bytes of a file's head that identify it beside

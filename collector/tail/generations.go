@@ -51,6 +51,7 @@ func (r *fileReader) newSource() {
 	}
 	r.acks.generation(r.gen, r.fp)
 	r.led.gen.Store(r.gen)
+	r.handed = r.pos
 	r.t.noteHead(r.fp, r.dev, r.ino)
 }
 

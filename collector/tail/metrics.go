@@ -20,14 +20,24 @@ func (t *Tailer) Collector() prometheus.Collector {
 		truncated: d(series.InputTruncated), joined: d(series.InputJoined),
 		lagSeconds: d(series.InputLagSeconds), lagBytes: d(series.InputLagBytes), lagMax: d(series.FileLagMax),
 		filesOpen: d(series.FilesOpen), rotatedUnread: d(series.InputRotatedUnread), refused: d(series.InputFilesRefused),
+		skippedRecords: d(fairSkippedRecords), skippedBytes: d(fairSkippedBytes), letGo: d(fairLetGo),
 	}
 }
+
+// fair_share's max_lag series (maxlag.go), under series.InputLabel; only
+// an input with fair_share reports them.
+var (
+	fairSkippedRecords = series.Family{Name: "sluice_fair_share_skipped_records_total", Help: "Records skipped without delivery because their file was more than fair_share's max_lag behind (on_max_lag: drop_oldest); each run of them is reported in a summary record."}
+	fairSkippedBytes   = series.Family{Name: "sluice_fair_share_skipped_bytes_total", Help: "File bytes skipped without delivery because their file was more than fair_share's max_lag behind (on_max_lag: drop_oldest)."}
+	fairLetGo          = series.Family{Name: "sluice_fair_share_files_let_go_total", Help: "Files found deleted while more than fair_share's max_lag behind and let go of with bytes unread (on_max_lag: drop_oldest); their bytes are in sluice_rotated_unread_bytes_total."}
+)
 
 type collector struct {
 	t                                                  *Tailer
 	records, bytes, parseErrors, openErrors, truncated *prometheus.Desc
 	joined, lagSeconds, lagBytes, lagMax, filesOpen    *prometheus.Desc
 	rotatedUnread, refused                             *prometheus.Desc
+	skippedRecords, skippedBytes, letGo                *prometheus.Desc
 }
 
 // Describe implements prometheus.Collector.
@@ -35,6 +45,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.records, c.bytes, c.parseErrors, c.openErrors, c.truncated,
 		c.joined, c.lagSeconds, c.lagBytes, c.lagMax, c.filesOpen, c.rotatedUnread, c.refused,
+		c.skippedRecords, c.skippedBytes, c.letGo,
 	} {
 		ch <- d
 	}
@@ -54,6 +65,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for _, why := range Refusals {
 		series.Counter(ch, c.refused, st.Refused[why].Load(), why.String())
 	}
+	if c.t.fair != nil {
+		series.Counter(ch, c.skippedRecords, st.SkippedRecords.Load())
+		series.Counter(ch, c.skippedBytes, st.SkippedBytes.Load())
+		series.Counter(ch, c.letGo, st.LetGo.Load())
+	}
 	series.Gauge(ch, c.filesOpen, float64(st.FilesOpen.Load()))
 	series.Gauge(ch, c.lagSeconds, series.Age(c.t.OldestUnacked(), time.Now()))
 	var sum, most int64
@@ -63,4 +79,32 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	})
 	series.Gauge(ch, c.lagBytes, float64(sum))
 	series.Gauge(ch, c.lagMax, float64(most))
+}
+
+// rotatedUnread is sluice_rotated_unread_bytes_total: one series per
+// namespace, summed over the container_logs inputs (no input label: an
+// operator asks what a namespace lost, whichever input read it).
+var rotatedUnread = prometheus.NewDesc("sluice_rotated_unread_bytes_total",
+	"Bytes that left container log files before they were read, by namespace: a copytruncate with no copy that held them (also in sluice_input_rotated_unread_bytes_total{result=\"lost\"}), or a file deleted while more than fair_share's max_lag behind and let go of (on_max_lag: drop_oldest).",
+	[]string{"namespace"}, nil)
+
+// UnreadCollector exports sluice_rotated_unread_bytes_total over ts.
+func UnreadCollector(ts ...*Tailer) prometheus.Collector { return unreadCollector(ts) }
+
+type unreadCollector []*Tailer
+
+// Describe implements prometheus.Collector.
+func (c unreadCollector) Describe(ch chan<- *prometheus.Desc) { ch <- rotatedUnread }
+
+// Collect implements prometheus.Collector.
+func (c unreadCollector) Collect(ch chan<- prometheus.Metric) {
+	sum := map[string]int64{}
+	for _, t := range c {
+		for ns, n := range t.RotatedUnread() {
+			sum[ns] += n
+		}
+	}
+	for ns, n := range sum {
+		ch <- prometheus.MustNewConstMetric(rotatedUnread, prometheus.CounterValue, float64(n), ns)
+	}
 }

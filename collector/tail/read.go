@@ -273,10 +273,27 @@ func (r *fileReader) flush(ctx context.Context, end int64) bool {
 		return false
 	}
 	n := int64(len(b.Buf))
-	if !r.admit(ctx, n) {
+	switch adm, size := r.admit(ctx, b, n); adm {
+	case admitStop:
 		b.Discard()
 		return false
+	case admitSkip:
+		return r.skip(ctx, b, end)
+	case admitLetGo:
+		r.letGo(ctx, b, size)
+		return false
 	}
+	r.addSummary(b) // of what was skipped before it, if anything
+	return r.handCharged(ctx, b, end, n)
+}
+
+// hand numbers b, which ends at end, and pushes it; false when ctx ended.
+func (r *fileReader) hand(ctx context.Context, b *record.Batch, end int64) bool {
+	return r.handCharged(ctx, b, end, 0)
+}
+
+// handCharged is hand for a batch that fair_share admitted n bytes of.
+func (r *fileReader) handCharged(ctx context.Context, b *record.Batch, end, n int64) bool {
 	b.Seq = r.acks.send()
 	b.End = end
 	r.charge(b.Seq, n)
@@ -287,6 +304,7 @@ func (r *fileReader) flush(ctx context.Context, end int64) bool {
 		b.Discard()
 		return false
 	}
+	r.handed = end
 	return true
 }
 
@@ -318,7 +336,7 @@ func (r *fileReader) shipHeld(ctx context.Context) bool {
 // lets the file go for good.
 func (r *fileReader) release(ctx context.Context) {
 	r.asm.flush(r.batch())
-	if r.flush(ctx, r.pos) {
+	if r.flush(ctx, r.pos) && r.reportSkipped(ctx) {
 		r.close()
 	}
 }

@@ -70,6 +70,12 @@ type Stats struct {
 	// its reader was behind (generations.go).
 	GenerationsNoted atomic.Int64
 
+	// fair_share's max_lag with drop_oldest (maxlag.go): records and file
+	// bytes skipped, and deleted files let go of with bytes unread.
+	SkippedRecords atomic.Int64
+	SkippedBytes   atomic.Int64
+	LetGo          atomic.Int64
+
 	MultilineJoined atomic.Int64 // records joined from more than one line
 	MultilineCut    atomic.Int64 // joined records cut at max_lines or max_bytes (also in Truncated)
 }
