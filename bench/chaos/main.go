@@ -1,7 +1,7 @@
 // Command chaos runs the agent binary under load, crashes, store outages
 // and hostile input against the real store (VictoriaLogs behind a
 // fault-injecting proxy), then checks every numbered line in the store and
-// prints a scorecard (issue 12; `make chaos DURATION=10m`). It exits 1 if
+// prints a scorecard (`make chaos DURATION=10m`). It exits 1 if
 // a file line or TCP syslog message was lost or duplicated, RSS went over
 // memory_limit, or the agent leaked its credentials or crashed.
 package main

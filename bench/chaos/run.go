@@ -64,7 +64,7 @@ func Short() Options {
 	}
 }
 
-// Long is the issue's figure: 20,000 lines/s for 10 minutes.
+// Long is the full run: 20,000 lines/s for 10 minutes.
 func Long() Options {
 	return Options{
 		Duration: 10 * time.Minute, Writers: 40, Rate: 20000,
@@ -644,7 +644,7 @@ func (r *runner) drain(ctx context.Context) {
 }
 
 // unwritableDataDir makes data_dir read-only for d: checkpoints must stop
-// advancing with a clear error (and, per the issue, a metric) while lines
+// advancing with a clear error and a metric while lines
 // keep flowing, and advance again afterwards.
 func (r *runner) unwritableDataDir(ctx context.Context, d time.Duration) {
 	ck := filepath.Join(r.data, "checkpoints.json")

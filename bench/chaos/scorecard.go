@@ -14,7 +14,7 @@ type Result struct {
 	Options    Options
 	Timeline   []string
 	Failures   []string // make the run fail
-	Findings   []string // agent gaps the issue asks about that do not lose lines
+	Findings   []string // agent gaps the run looks for that do not lose lines
 	Lives      []string
 	Crashes    []string
 	Kills      int

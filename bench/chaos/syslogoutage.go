@@ -12,7 +12,7 @@ import (
 	"github.com/sluicelog/sluice/agent/config"
 )
 
-// The syslog-outage scenario (issue 30, `-syslog-outage`): both syslog
+// The syslog-outage scenario (`-syslog-outage`): both syslog
 // inputs write through a disk spool, the store is down for most of the
 // run, and the agent is SIGKILLed twice during the outage. Syslog senders
 // cannot send again, so the scorecard asks for every TCP and UDP message

@@ -1,5 +1,5 @@
-// Package e2e runs the agent binary end to end on the issue-9 tail
-// workload: it generates (or reuses) the workload, starts the fake bulk sink,
+// Package e2e runs the agent binary end to end on the tail workload
+// (bench/workload): it generates (or reuses) the workload, starts the fake bulk sink,
 // runs the agent from the head of the files into the sink, and measures the
 // agent process alone.
 package e2e
@@ -38,7 +38,7 @@ type Options struct {
 	// agent with Kubernetes enrichment from its informer cache.
 	Kube bool
 	// FairShare is the input's fair_share value ("" = off), for the cost
-	// of the scheduler (issue 28).
+	// of the scheduler.
 	FairShare string
 	Log       func(format string, args ...any)
 }

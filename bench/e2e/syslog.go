@@ -13,7 +13,7 @@ import (
 	"github.com/sluicelog/sluice/bench/sink"
 )
 
-// SyslogOptions are the issue-9 syslog workload: Messages RFC 5424
+// SyslogOptions are the syslog workload: Messages RFC 5424
 // messages of ~170 bytes over Conns TCP connections, shipped to the sink's
 // _bulk.
 type SyslogOptions struct {

@@ -1,4 +1,4 @@
-// Command gen writes the issue-9 tail workload: kubelet-named CRI files
+// Command gen writes the tail workload (bench/workload): kubelet-named CRI files
 // whose records carry (file, seq).
 package main
 

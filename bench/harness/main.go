@@ -1,4 +1,4 @@
-// Command harness runs the agent end to end on the issue-9 tail workload
+// Command harness runs the agent end to end on the tail workload
 // and prints records/s, CPU-seconds per million, peak RSS, heap
 // allocations per record (the agent's go_memstats_mallocs_total on its
 // /metrics) and the correctness check (`make bench-e2e`).

@@ -1,4 +1,4 @@
-// Package noisy measures noisy neighbours (issue 28): noisy pods with a
+// Package noisy measures noisy neighbours: noisy pods with a
 // backlog of pre-written lines in one namespace, quiet pods writing a few
 // lines a second in another, behind a store that is the bottleneck. It
 // reports how many quiet lines arrive within the window and their delivery

@@ -1,4 +1,4 @@
-// Command noisyrun measures noisy neighbours (issue 28) without and with
+// Command noisyrun measures noisy neighbours without and with
 // fair_share in one invocation: 10 noisy pods × 20,000 pre-written lines,
 // 3 quiet pods at 5 lines/s for 20 s, a bulk endpoint answering one
 // request at a time after 50 ms, bulk.max_bytes 64KiB.

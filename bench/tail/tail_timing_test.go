@@ -1,6 +1,6 @@
 // Package tailbench measures collector/tail on its own: a sink that acks
 // every batch at once, a real checkpoint store, real files on disk. The
-// figures go in bench/RESULTS.md (issue 3): lines/s and CPU per million
+// figures go in bench/RESULTS.md: lines/s and CPU per million
 // lines for one file and for 1,000 files, and the open handles with 5,000
 // idle files.
 package tailbench
@@ -137,7 +137,7 @@ func cpuSeconds(tb testing.TB) float64 {
 // BenchmarkTail reads files from their head to the last line, with a fresh
 // checkpoint store each time. One op is every line of every file. fair=on
 // admits every batch through fair_share's scheduler (a budget the sink never
-// fills: the cost of admission alone, issue 28).
+// fills: the cost of admission alone).
 //
 //	go test -run '^$' -bench 'BenchmarkTail$' -benchtime 5x -count 6 -cpu 2 ./bench/tail/ | tee tail.txt
 func BenchmarkTail(b *testing.B) {

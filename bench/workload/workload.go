@@ -1,4 +1,4 @@
-// Package workload generates the tail workload of issue 9: kubelet-named CRI
+// Package workload generates the tail workload: kubelet-named CRI
 // container log files whose records each carry their file number and a
 // sequence number, so a sink can check that every record arrived once.
 //
@@ -27,14 +27,14 @@ const Version = 1
 // Namespace is the Kubernetes namespace of every generated file.
 const Namespace = "bench"
 
-// Spec sizes a workload. The issue's workload is Default().
+// Spec sizes a workload. The benchmarks' workload is Default().
 type Spec struct {
 	Files   int    // number of container log files
 	Records int    // records per file
 	Seed    uint64 // random seed
 }
 
-// Default is the issue-9 workload: 8 files × 250,000 records (≈ 642 MB).
+// Default is the benchmarks' workload: 8 files × 250,000 records (≈ 642 MB).
 func Default() Spec { return Spec{Files: 8, Records: 250_000, Seed: 1} }
 
 // Total is the number of records over all files.
