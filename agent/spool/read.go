@@ -31,6 +31,10 @@ func (s *Spool) read(ctx context.Context) error {
 		if err := r.drain(ctx); err != nil {
 			return err
 		}
+		// Closed now, not when the next segment comes: a deleted file
+		// held open keeps its space, and on a full disk that room is
+		// what the writer waits for.
+		r.closeFile()
 		p = pos{seg: r.seg.num + 1}
 	}
 }

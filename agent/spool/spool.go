@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/sluicelog/sluice/agent/record"
@@ -95,10 +96,9 @@ type Spool struct {
 	mu       sync.Mutex
 	st       state
 	segs     []*segment // oldest first; the last one is written
-	active   *os.File   // the last segment's file
+	active   *os.File   // the last segment's file; nil after a failed write: the next starts a new one
 	room     chan struct{}
 	dirty    bool   // written since the last fsync
-	failed   bool   // the last write failed: the next starts a new segment
 	readSeg  uint64 // the segment the reader is in (drop_oldest spares it)
 	lastLog  time.Time
 	saved    pos // the position in state.json
@@ -145,11 +145,18 @@ func Open(cfg Config, sink Sink, logger *slog.Logger) (*Spool, error) {
 		s.stats.Bytes.Add(g.size.Load())
 		s.st.LastSegment = max(s.st.LastSegment, g.num)
 	}
+	old := len(s.segs)
 	if err := s.startSegment(); err != nil {
-		return nil, err
+		if !diskFull(err) {
+			return nil, err
+		}
+		// A full disk must not keep the agent from starting: what is
+		// spooled is read back, and the first write starts a segment.
+		s.stats.WriteErrors.Add(1)
+		logger.Error(s.failedMsg("spool cannot start a segment", err), "dir", cfg.Dir, "err", err)
 	}
-	if n := len(s.segs) - 1; n > 0 {
-		logger.Info("spool holds records of an earlier run; sending them first", "dir", cfg.Dir, "segments", n, "bytes", s.stats.Bytes.Load())
+	if old > 0 {
+		logger.Info("spool holds records of an earlier run; sending them first", "dir", cfg.Dir, "segments", old, "bytes", s.stats.Bytes.Load())
 	}
 	return s, nil
 }
@@ -177,16 +184,23 @@ func (s *Spool) startSegment() error {
 		return fmt.Errorf("spool segment: %w", err)
 	}
 	if s.active != nil {
-		if s.dirty {
-			s.syncActive()
-		}
-		s.active.Close()
-		s.segs[len(s.segs)-1].sealed.Store(true)
+		s.sealActive()
 	}
 	s.active = f
 	s.segs = append(s.segs, &segment{num: num, path: path})
 	s.stats.Segments.Store(int64(len(s.segs)))
 	return nil
+}
+
+// sealActive closes the segment being written: it gets no more writes,
+// so once acknowledged it may be deleted. Caller holds mu.
+func (s *Spool) sealActive() {
+	if s.dirty {
+		s.syncActive()
+	}
+	s.active.Close()
+	s.active = nil
+	s.segs[len(s.segs)-1].sealed.Store(true)
 }
 
 // syncActive fsyncs the segment being written; caller holds mu.
@@ -225,20 +239,26 @@ func (s *Spool) Push(ctx context.Context, b *record.Batch) error {
 			s.mu.Unlock()
 			return errClosed
 		}
-		if s.stats.Bytes.Load()+n <= s.cfg.MaxBytes {
-			if err := s.writeLocked(*buf, int64(len(b.Records))); err == nil {
+		// A full disk is full as max_bytes is: when_full decides.
+		full := s.stats.Bytes.Load()+n > s.cfg.MaxBytes
+		if !full {
+			err := s.writeLocked(*buf, int64(len(b.Records)))
+			if err == nil {
 				break
 			}
-		} else if s.cfg.WhenFull == DropOldest && s.dropOldestLocked() {
+			full = diskFull(err)
+		}
+		if full && s.cfg.WhenFull == DropOldest && s.dropOldestLocked() {
 			continue
-		} else if s.cfg.WhenFull != Block {
+		}
+		if full && s.cfg.WhenFull != Block {
 			s.mu.Unlock()
 			s.stats.DroppedFull.Add(int64(len(b.Records)))
 			b.Done() // finished with: lost, and counted
 			return nil
 		}
-		// Full, or the write failed (a full disk): wait for acknowledged
-		// segments to be deleted, or a second before trying again.
+		// Full, or the write failed: wait for acknowledged segments to be
+		// deleted, or a second before trying again.
 		if err := ctx.Err(); err != nil {
 			s.mu.Unlock()
 			return err
@@ -269,23 +289,26 @@ func (s *Spool) Push(ctx context.Context, b *record.Batch) error {
 // past SegmentBytes. A failed write is cut off again, so the segment never
 // holds half an entry of this run; caller holds mu.
 func (s *Spool) writeLocked(entry []byte, records int64) error {
-	seg := s.segs[len(s.segs)-1]
-	if s.failed || seg.size.Load() > 0 && seg.size.Load()+int64(len(entry)) > s.cfg.SegmentBytes {
+	if s.active == nil || s.segs[len(s.segs)-1].size.Load() > 0 &&
+		s.segs[len(s.segs)-1].size.Load()+int64(len(entry)) > s.cfg.SegmentBytes {
 		if err := s.startSegment(); err != nil {
 			s.stats.WriteErrors.Add(1)
-			s.logError("spool cannot start a segment; the input waits", err)
+			s.logError(s.failedMsg("spool cannot start a segment", err), err)
 			return err
 		}
-		seg, s.failed = s.segs[len(s.segs)-1], false
 	}
+	seg := s.segs[len(s.segs)-1]
 	if _, err := s.active.Write(entry); err != nil {
 		s.stats.WriteErrors.Add(1)
-		s.logError("spool write failed (disk full?); the input waits and tries again", err)
+		s.logError(s.failedMsg("spool write failed", err), err)
 		// Cut off what part of the entry made it (if the cut fails too,
-		// the reader skips it by its CRC); the next try starts a new
-		// segment, so nothing is appended after a failed write.
-		_ = s.active.Truncate(seg.size.Load())
-		s.failed = true
+		// the reader skips it by its CRC). A segment with entries is
+		// sealed: nothing is appended after a failed write, and on a full
+		// disk it can be deleted once acknowledged, which makes room (an
+		// unsealed one never would). An empty one is tried again.
+		if err := s.active.Truncate(seg.size.Load()); err != nil || seg.size.Load() > 0 {
+			s.sealActive()
+		}
 		return err
 	}
 	if s.cfg.Sync == SyncBatch {
@@ -306,7 +329,11 @@ func (s *Spool) writeLocked(entry []byte, records int64) error {
 // and that is not being written, counting its records as dropped. It
 // reports false when there is none; caller holds mu.
 func (s *Spool) dropOldestLocked() bool {
-	for i, g := range s.segs[:len(s.segs)-1] {
+	old := s.segs
+	if s.active != nil {
+		old = old[:len(old)-1]
+	}
+	for i, g := range old {
 		if g.num <= s.readSeg {
 			continue
 		}
@@ -371,23 +398,45 @@ func (s *Spool) checkpoint() error {
 	if s.dirty && s.active != nil {
 		s.syncActive()
 	}
+	var err error
 	if p := s.acks.position(); p != s.saved {
 		st := s.st
 		st.Segment, st.Offset = p.seg, p.off
-		if err := saveState(s.cfg.Dir, st); err != nil {
+		if err = saveState(s.cfg.Dir, st); err != nil {
 			s.stats.WriteErrors.Add(1)
 			s.logError("spool position not saved; a restart sends acknowledged records again", err)
-			return err
+		} else {
+			s.st, s.saved = st, p
 		}
-		s.st, s.saved = st, p
 	}
-	// Only what the saved position covers may go: deleted before the
-	// position was saved, a crash would resume in a missing segment.
-	if s.dropAcked(s.saved) {
+	// What is acknowledged goes even when the position could not be
+	// saved (a full disk): deleting it is what makes room. A restart
+	// resumes at the first segment at or after the saved one, so one
+	// deleted early is skipped, never read in part.
+	if s.dropAcked(s.acks.position()) {
 		close(s.room)
 		s.room = make(chan struct{})
 	}
-	return nil
+	return err
+}
+
+// diskFull reports whether err says the disk (or the quota) is full.
+func diskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+// failedMsg says what a failed write leads to.
+func (s *Spool) failedMsg(what string, err error) string {
+	if !diskFull(err) {
+		return what + " (disk full?); the input waits and tries again"
+	}
+	switch s.cfg.WhenFull {
+	case DropNewest:
+		return what + ": disk full; new messages are dropped and counted until there is room (when_full: drop_newest)"
+	case DropOldest:
+		return what + ": disk full; the oldest unread segment is dropped to make room (when_full: drop_oldest)"
+	}
+	return what + ": disk full; the input waits and tries again every second (when_full: block)"
 }
 
 // dropAcked deletes the sealed segments that end at or before p; caller

@@ -37,7 +37,12 @@ func loadState(dir string) (state, error) {
 		if _, err := rand.Read(st.Key); err != nil {
 			return state{}, fmt.Errorf("spool key: %w", err)
 		}
-		return st, saveState(dir, st)
+		// On a full disk the key is saved with the first segment's
+		// number (startSegment), before anything is written under it.
+		if err := saveState(dir, st); err != nil && !diskFull(err) {
+			return state{}, err
+		}
+		return st, nil
 	}
 	if err != nil {
 		return state{}, fmt.Errorf("read spool state: %w", err)
