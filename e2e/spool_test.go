@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -197,6 +199,111 @@ func TestSyslogSpoolWriteFailure(t *testing.T) {
 	requireEachOnce(t, s, n, 0)
 	assert.Positive(t, a.Metric(t, "sluice_spool_write_errors_total", "input", "syslog"))
 	assert.NotEmpty(t, a.LogEvents("spool write failed (disk full?); the input waits and tries again"))
+	assert.Zero(t, a.Metric(t, "sluice_spool_corrupt_bytes_total", "input", "syslog"), "the failed writes were cut back")
+	require.Equal(t, 0, a.Stop(t))
+}
+
+// tmpfsWrap runs the agent in a private mount namespace with a tmpfs of
+// size on dir (the spool's folder): a disk that really fills up, gone
+// with the agent. Root uses unshare -m; anyone else needs unprivileged
+// user namespaces (unshare -rm), which some CI runners forbid: the test
+// is skipped then, with one line saying so.
+func tmpfsWrap(t *testing.T, dir, size string) []string {
+	t.Helper()
+	flags := "-rm"
+	if os.Geteuid() == 0 {
+		flags = "-m"
+	}
+	mount := `mount -t tmpfs -o size=` + size + ` sluice-spool "$0" && exec "$@"`
+	probe := t.TempDir()
+	if out, err := exec.Command("unshare", flags, "--propagation", "private", "sh", "-c", mount, probe, "true").CombinedOutput(); err != nil {
+		t.Skipf("skipped: no private mount namespace for a small tmpfs (unshare %s: %v: %s); it needs root or unprivileged user namespaces", flags, err, bytes.TrimSpace(out))
+	}
+	return []string{"unshare", flags, "--propagation", "private", "sh", "-c", mount, dir}
+}
+
+// The spool's disk fills up (a 1 MiB tmpfs, far under max_bytes) while the
+// store is down: the write fails with ENOSPC, is counted, and the ERROR
+// says the disk is full and what when_full (block) does; the input stops
+// reading the TCP sender (the rest waits in the socket buffers), nothing
+// is dropped. Once the store is back the
+// acknowledged segments are deleted, which makes room, the sender is read
+// on, and every message is stored once.
+func TestSyslogSpoolDiskFull(t *testing.T) {
+	agenttest.Binary(t)
+	dir := t.TempDir()
+	spoolDir := filepath.Join(dir, "data", "spool")
+	require.NoError(t, os.MkdirAll(spoolDir, 0o750))
+	wrap := tmpfsWrap(t, spoolDir, "1m")
+	s := vlstore.Start(t)
+	u, err := url.Parse(s.URL)
+	require.NoError(t, err)
+	proxy := startCutProxy(t, u.Host)
+	proxy.cut()
+	u.Host = proxy.l.Addr().String()
+	addr := freeAddr(t)
+	cfg := filepath.Join(dir, "sluice.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(spoolConfig(filepath.Join(dir, "data"), addr, u.String())), 0o600))
+	a := agenttest.Start(t, cfg, agenttest.Options{Name: "sluice", Wrap: wrap})
+	a.WaitReady(t)
+
+	const n = 10000 // 2 MB: twice the disk
+	sent := make(chan error, 1)
+	go func() {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			sent <- err
+			return
+		}
+		defer c.Close()
+		var buf []byte
+		for i := range n {
+			buf = append(append(buf, spoolMsg("tcp", i)...), '\n')
+			if len(buf) > 32<<10 || i == n-1 {
+				if _, err := c.Write(buf); err != nil { // no deadline: it is held back
+					sent <- err
+					return
+				}
+				buf = buf[:0]
+			}
+		}
+		sent <- nil
+	}()
+	const full = "spool write failed: disk full; the input waits and tries again every second (when_full: block)"
+	ev := a.WaitLog(t, full, 1)
+	assert.Contains(t, ev["err"], "no space left on device")
+	assert.Equal(t, "ERROR", ev["level"])
+	assert.Positive(t, a.Metric(t, "sluice_spool_write_errors_total", "input", "syslog"))
+	held := a.Metric(t, "sluice_spool_records_total", "event", "spooled", "input", "syslog")
+	assert.Less(t, held, float64(n), "the disk holds less than was sent")
+	assert.LessOrEqual(t, a.Metric(t, "sluice_spool_bytes", "input", "syslog"), float64(1<<20))
+	// The rest waits in the sockets' buffers (loopback takes megabytes),
+	// not read: nothing more is spooled while the disk is full.
+	require.Never(t, func() bool {
+		return a.Metric(t, "sluice_spool_records_total", "event", "spooled", "input", "syslog") > held
+	}, time.Second, 50*time.Millisecond, "spooled while the disk was full")
+	assert.Less(t, a.Metric(t, "sluice_input_records_total", "input", "syslog"), float64(n), "the input stopped reading")
+
+	proxy.restore()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		select {
+		case err := <-sent:
+			require.NoError(c, err)
+		default:
+			assert.Fail(c, "the sender is still held back")
+		}
+	}, 3*time.Minute, 50*time.Millisecond, "the sender is read on once there is room")
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, m := range []string{"sluice_spool_bytes", "sluice_spool_segments", "sluice_spool_oldest_age_seconds", "sluice_spool_write_errors_total"} {
+				t.Logf("%s %v", m, a.Metric(t, m, "input", "syslog"))
+			}
+			t.Logf("replayed %v", a.Metric(t, "sluice_spool_records_total", "event", "replayed", "input", "syslog"))
+		}
+	})
+	waitForCount(t, s, a, n, 2*time.Minute)
+	requireEachOnce(t, s, n, 0)
+	assert.Zero(t, a.Metric(t, "sluice_lost_records_total", "component", "syslog", "reason", "spool_full"))
 	assert.Zero(t, a.Metric(t, "sluice_spool_corrupt_bytes_total", "input", "syslog"), "the failed writes were cut back")
 	require.Equal(t, 0, a.Stop(t))
 }

@@ -2,6 +2,7 @@ package spool
 
 import (
 	"context"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -107,6 +108,48 @@ func TestDiskFullBlocks(t *testing.T) {
 	recs = k.wait(t, spooled+200)
 	require.Equal(t, line(spooled+199), recs[len(recs)-1].line)
 	require.Zero(t, r.s.Stats().CorruptBytes.Load(), "failed writes were cut back")
+	r.close(t)
+}
+
+// Disk full in one life, the reader caught up and waiting at the end of
+// the segment being written: once the outputs acknowledge, the segments
+// are deleted and their space freed (the reader let go of them), and the
+// waiting push goes through.
+func TestDiskFullRecoversWhileRunning(t *testing.T) {
+	dir := tmpfs(t, 1<<20)
+	cfg := diskConfig(dir, Block)
+	cfg.SegmentBytes = 0 // the default, 8 MiB: the disk fills inside one segment
+	k := newSink()
+	k.hold = func(int) bool { return true }
+	r := start(t, cfg, k)
+	var stop atomic.Bool
+	pushed := make(chan error, 1)
+	go func() {
+		for i := 0; !stop.Load(); i += 100 {
+			if err := r.s.Push(context.Background(), batch("tcp://x", i, 100)); err != nil {
+				pushed <- err
+				return
+			}
+		}
+		pushed <- nil
+	}()
+	st := r.s.Stats()
+	require.Eventually(t, func() bool { return st.WriteErrors.Load() > 0 }, time.Minute, 5*time.Millisecond, "the disk never filled")
+	spooled := st.Spooled.Load()
+	k.wait(t, int(spooled)) // the reader caught up: it waits at the end of the full segment
+	require.Never(t, func() bool { return st.Spooled.Load() > spooled }, 300*time.Millisecond, 20*time.Millisecond, "spooled on a full disk")
+	k.mu.Lock()
+	k.hold = nil
+	k.mu.Unlock()
+	k.ackHeld() // the store is back
+	require.Eventually(t, func() bool { return st.Spooled.Load() > spooled+1000 }, time.Minute, 5*time.Millisecond, "the disk never had room again")
+	stop.Store(true)
+	require.NoError(t, <-pushed)
+	recs := k.wait(t, int(st.Spooled.Load()))
+	for i, g := range recs {
+		require.Equal(t, line(i), g.line)
+	}
+	require.Zero(t, st.CorruptBytes.Load())
 	r.close(t)
 }
 

@@ -201,6 +201,12 @@ func (s *Spool) sealActive() {
 	s.active.Close()
 	s.active = nil
 	s.segs[len(s.segs)-1].sealed.Store(true)
+	// The reader waits at the end of this segment: it moves on, and
+	// lets go of the file, which may then be deleted and its space freed.
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
 // syncActive fsyncs the segment being written; caller holds mu.
