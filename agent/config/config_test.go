@@ -57,8 +57,8 @@ func TestParseBad(t *testing.T) {
 	f(base+"memory_limit: lots\n", `memory_limit (line 6): must be a size such as 512Ki, 256Mi, 1Gi or 500M, got "lots"`)
 	f("data_dir: /tmp/x\ninputs:\n  - { name: c, type: container_logs, paths: [/x/*.log], start_at: middle }\noutputs: [{name: o, type: console}]\n",
 		"inputs[0].start_at (line 3)", `"middle"`)
-	f("data_dir: /tmp/x\ninputs:\n  - { name: c, type: files, paths: [/x/*.log] }\noutputs: [{name: o, type: kafka}]\n",
-		`unknown input type "files"`, `unknown output type "kafka"`)
+	f("data_dir: /tmp/x\ninputs:\n  - { name: c, type: files, paths: [/x/*.log] }\noutputs: [{name: o, type: fluentd}]\n",
+		`unknown input type "files"`, `unknown output type "fluentd"`)
 	f("data_dir: /tmp/x\ninputs:\n  - { name: c, type: container_logs, paths: [/x] }\n  - { name: c, type: container_logs, paths: [/y] }\noutputs: [{name: o, type: console}]\n",
 		`inputs[1].name (line 4): duplicate input name "c"`)
 	f("data_dir: /tmp/x\ninputs: [{ name: c, type: container_logs, paths: [/x] }]\noutputs:\n  - { name: es, type: elasticsearch, urls: [127.0.0.1:9200] }\n",

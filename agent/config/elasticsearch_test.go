@@ -64,7 +64,7 @@ func TestElasticsearchOutputBad(t *testing.T) {
 	f("    dead_letter_index: Dead\n", "outputs[0].dead_letter_index")
 	f("    template: { name: x }\n", "outputs[0].template.file")
 	f("    idle_timeout: -1s\n    timeout: -1s\n", "outputs[0].timeout", "outputs[0].idle_timeout")
-	f("    tls: { ca: /x }\n", "outputs[0].tls.ca (line 7): unknown key (known: ca_file, cert_file, insecure_skip_verify, key_file)")
+	f("    tls: { ca: /x }\n", "outputs[0].tls.ca (line 7): unknown key (known: ca_file, cert_file, enabled, insecure_skip_verify, key_file)")
 }
 
 // A bad config's errors name keys, never the values of secrets.

@@ -79,6 +79,9 @@ func fieldsOf(t reflect.Type) map[string]field {
 			for k, v := range fieldsOf(f.Type) {
 				if isOutput {
 					v.types = []string{"elasticsearch"}
+					if tag := f.Tag.Get("for"); tag != "" {
+						v.types = strings.Fields(tag) // Output.Kafka
+					}
 				}
 				out[k] = v
 			}
@@ -91,7 +94,7 @@ func fieldsOf(t reflect.Type) map[string]field {
 		if tag := f.Tag.Get("for"); tag != "" {
 			types = strings.Fields(tag)
 		}
-		if isOutput && !slices.Contains([]string{"name", "type", "match"}, name) {
+		if isOutput && types == nil && !slices.Contains([]string{"name", "type", "match"}, name) {
 			// Every output key but these is an elasticsearch output's (the
 			// console output takes none), keys added later included.
 			types = []string{"elasticsearch"}
@@ -138,7 +141,7 @@ func checkStruct(n *yaml.Node, t reflect.Type, path []any, p *problems) {
 // sectionTypes are the types of each section whose keys differ by type.
 var sectionTypes = map[reflect.Type][]string{
 	reflect.TypeFor[Input]():     {"container_logs", "syslog"},
-	reflect.TypeFor[Output]():    {"elasticsearch", "console"},
+	reflect.TypeFor[Output]():    {"elasticsearch", "kafka", "console"},
 	reflect.TypeFor[Transform](): transformTypeNames(),
 }
 

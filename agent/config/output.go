@@ -29,7 +29,7 @@ type Output struct {
 	// IDField also writes each document's _id into this field, for stores
 	// that ignore _id (VictoriaLogs) so replays can still be recognised.
 	IDField string   `yaml:"id_field"`
-	Retry   Retry    `yaml:"retry"`
+	Retry   Retry    `yaml:"retry" for:"elasticsearch kafka"`
 	Timeout Duration `yaml:"timeout"`
 	// IdleTimeout closes keep-alive connections unused this long.
 	IdleTimeout Duration `yaml:"idle_timeout"`
@@ -46,7 +46,7 @@ type Output struct {
 	APIKeyFile      string    `yaml:"api_key_file"`
 	BearerToken     string    `yaml:"bearer_token"`
 	BearerTokenFile string    `yaml:"bearer_token_file"`
-	TLS             ClientTLS `yaml:"tls"`
+	TLS             ClientTLS `yaml:"tls" for:"elasticsearch kafka"`
 	// Compatibility is elasticsearch (default: the output checks the
 	// X-Elastic-Product header) or opensearch (no product check).
 	Compatibility string `yaml:"compatibility"`
@@ -55,6 +55,8 @@ type Output struct {
 	Match *Match `yaml:"match"`
 
 	ESConventions `yaml:",inline"` // es_conventions.go
+
+	Kafka `yaml:",inline" for:"kafka"` // kafka.go
 }
 
 // Template is an index template installed at startup.
@@ -65,6 +67,8 @@ type Template struct {
 
 // ClientTLS configures HTTPS connections to the servers.
 type ClientTLS struct {
+	// Enabled turns TLS on for a kafka output (elasticsearch: https:// URLs).
+	Enabled            bool   `yaml:"enabled"`
 	CAFile             string `yaml:"ca_file"`
 	CertFile           string `yaml:"cert_file"`
 	KeyFile            string `yaml:"key_file"`
@@ -115,6 +119,9 @@ func DefaultOutput(o *Output) {
 			o.Template.Name = "sluice-logs"
 		}
 	}
+	if o.Type == "kafka" {
+		defaultKafka(o)
+	}
 	if o.Bulk.MaxBytes == 0 {
 		o.Bulk.MaxBytes = 5 << 20
 	}
@@ -156,10 +163,12 @@ func validateOutputs(p *problems, c *Config) {
 			validateESOutput(p, o, at)
 			validateESConventions(p, o, at)
 		case "console":
+		case "kafka":
+			validateKafka(p, o, at)
 		case "":
-			p.add("must be set (elasticsearch or console)", at("type"))
+			p.add("must be set (elasticsearch, kafka or console)", at("type"))
 		default:
-			p.add("unknown output type %q (want elasticsearch or console)", at("type"), o.Type)
+			p.add("unknown output type %q (want elasticsearch, kafka or console)", at("type"), o.Type)
 		}
 		if o.Bulk.MaxBytes < 1024 || o.Bulk.MaxBytes > MaxBulkBytes {
 			p.add("must be between 1Ki and 1Gi, got %v", at("bulk", "max_bytes"), o.Bulk.MaxBytes)
@@ -202,6 +211,9 @@ func validateESOutput(p *problems, o Output, at func(k ...any) []any) {
 	}
 	if (o.TLS.CertFile == "") != (o.TLS.KeyFile == "") {
 		p.add("cert_file and key_file go together", at("tls", "cert_file"))
+	}
+	if o.TLS.Enabled {
+		p.add("is for kafka outputs; an elasticsearch output uses TLS for https:// URLs", at("tls", "enabled"))
 	}
 	if o.Timeout.Duration() < time.Millisecond {
 		p.add("must be at least 1ms", at("timeout"))

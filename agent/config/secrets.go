@@ -33,6 +33,8 @@ func (c *Config) Secrets() []string {
 		file(o.PasswordFile)
 		file(o.APIKeyFile)
 		file(o.BearerTokenFile)
+		add(o.SASL.Password)
+		file(o.SASL.PasswordFile)
 		for _, u := range o.URLs {
 			if p, err := url.Parse(u); err == nil && p.User != nil {
 				pw, _ := p.User.Password()

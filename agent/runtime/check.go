@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/elasticsearch"
+	"github.com/sluicelog/sluice/agent/kafka"
 	"github.com/sluicelog/sluice/agent/transform"
 )
 
@@ -20,6 +21,14 @@ func Check(cfg *config.Config) (warnings []string, err error) {
 	quiet := slog.New(slog.DiscardHandler)
 	var errs []error
 	for _, oc := range cfg.Outputs {
+		if oc.Type == "kafka" {
+			k, err := kafka.New(oc, quiet)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("output %s: %w", oc.Name, err))
+			} else {
+				a.outputs = append(a.outputs, k)
+			}
+		}
 		if oc.Type != "elasticsearch" {
 			continue
 		}

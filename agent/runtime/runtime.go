@@ -27,6 +27,7 @@ import (
 	"github.com/sluicelog/sluice/agent/elasticsearch"
 	"github.com/sluicelog/sluice/agent/fairshare"
 	"github.com/sluicelog/sluice/agent/httpapi"
+	"github.com/sluicelog/sluice/agent/kafka"
 	"github.com/sluicelog/sluice/agent/kube"
 	"github.com/sluicelog/sluice/agent/metrics"
 	"github.com/sluicelog/sluice/agent/pipeline"
@@ -123,6 +124,12 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 			a.outputs = append(a.outputs, o)
 		case "console":
 			a.outputs = append(a.outputs, console.New(oc.Name, stdout))
+		case "kafka":
+			o, err := kafka.New(oc, logger)
+			if err != nil {
+				return nil, fmt.Errorf("output %s: %w", oc.Name, err)
+			}
+			a.outputs = append(a.outputs, o)
 		default:
 			return nil, fmt.Errorf("output %s: unknown type %q", oc.Name, oc.Type)
 		}

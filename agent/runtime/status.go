@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/console"
 	"github.com/sluicelog/sluice/agent/elasticsearch"
+	"github.com/sluicelog/sluice/agent/kafka"
 	"github.com/sluicelog/sluice/agent/kube"
 	"github.com/sluicelog/sluice/agent/pipeline"
 	"github.com/sluicelog/sluice/collector/syslog"
@@ -133,6 +134,10 @@ type OutputStatus struct {
 	RequestRetries int64  `json:"request_retries"`
 	Bytes          int64  `json:"bytes"`
 	InFlight       int64  `json:"inflight_requests"`
+	// DeadLettered and Pending: kafka outputs' records in the dead-letter
+	// topic, and handed to the producer and not acknowledged yet.
+	DeadLettered int64 `json:"documents_dead_lettered,omitempty"`
+	Pending      int64 `json:"documents_pending,omitempty"`
 	// Health is the output's state in words (elasticsearch outputs).
 	Health *elasticsearch.State `json:"health,omitempty"`
 }
@@ -265,6 +270,12 @@ func outputStatus(o pipeline.Output) OutputStatus {
 	case *console.Output:
 		s := o.Stats()
 		return OutputStatus{Name: o.Name(), Type: "console", Sent: s.Documents, Failed: s.Failed, Bytes: s.Bytes}
+	case *kafka.Output:
+		s := o.Stats()
+		return OutputStatus{
+			Name: o.Name(), Type: "kafka", Sent: s.DocsSent, Failed: s.DocsFailed,
+			ItemRetries: s.Retries, Bytes: s.BytesSent, DeadLettered: s.DocsDeadLettered, Pending: s.Pending,
+		}
 	}
 	return OutputStatus{}
 }

@@ -34,7 +34,7 @@ const (
 )
 
 // Lost is reported by inputs and outputs alike, under ComponentLabel.
-var Lost = Family{Name: "sluice_lost_records_total", Help: "Records read that will never reach any store, by component (the input or output name) and reason: udp_overflow (pipeline full), udp_receive_buffer (dropped by the kernel: the UDP socket's receive buffer was full), shutdown (read but not handed over at stop), spool_full (dropped by a full spool with when_full: drop_newest or drop_oldest), dead_letter_rejected (the document, its rescue copy and its dead letter all refused), write_failed (a console write failed).", Labels: []string{"reason"}}
+var Lost = Family{Name: "sluice_lost_records_total", Help: "Records read that will never reach any store, by component (the input or output name) and reason: udp_overflow (pipeline full), udp_receive_buffer (dropped by the kernel: the UDP socket's receive buffer was full), shutdown (read but not handed over at stop), spool_full (dropped by a full spool with when_full: drop_newest or drop_oldest), dead_letter_rejected (the document, its rescue copy and its dead letter all refused), write_failed (a console write failed), too_large (a kafka record its topic refused as too large, with no dead-letter topic or refused there too).", Labels: []string{"reason"}}
 
 // Inputs' series, under InputLabel.
 var (

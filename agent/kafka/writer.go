@@ -1,0 +1,79 @@
+package kafka
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicelog/sluice/agent/record"
+)
+
+// writer turns batches into Kafka records. It belongs to one pipeline
+// worker.
+type writer struct {
+	o      *Output
+	topics topicCache
+}
+
+// Write copies the documents of b into Kafka records and hands them to
+// the producer, which batches and sends them; b is acknowledged once the
+// brokers have acknowledged every record (tracker). Write blocks while
+// the output holds buffer_bytes of documents, which pushes back on the
+// pipeline when Kafka is slow or down.
+//
+// If ctx ends first, Write returns its error and b is never acknowledged:
+// its lines are read again after a restart.
+func (w *writer) Write(ctx context.Context, b *record.Batch) error {
+	o := w.o
+	select {
+	case <-o.ready:
+	case <-ctx.Done():
+		b.Retain(1) // never dropped: b stays unacknowledged
+		return ctx.Err()
+	}
+	t := newTracker(o, b)
+	if err := o.mem.Acquire(ctx, t.held); err != nil {
+		b.Retain(1)
+		return err
+	}
+	b.Retain(1)
+	src := b.Source
+	if src == nil {
+		src = &emptySource
+	}
+	key := partitionKey(o.keyKind, b)
+	var now int64
+	for i := range b.Records {
+		r := &b.Records[i]
+		doc := t.addDoc(b.Doc(i))
+		if len(doc) == 0 {
+			o.stats.docsEmpty.Add(1)
+			t.done(o)
+			continue
+		}
+		ts := r.Time
+		if ts == 0 {
+			if now == 0 {
+				now = time.Now().UnixNano()
+			}
+			ts = now
+		}
+		m := &t.msgs[i]
+		m.t = t
+		m.rec = kgo.Record{Topic: w.topics.lookup(o.topic, src, r.Stream, ts), Key: key, Value: doc}
+		if id := t.addID(src, r); len(id) > 0 {
+			m.rec.Headers = t.header(id)
+		}
+		o.stats.pending.Add(1)
+		o.client.Produce(ctx, &m.rec, m.promise)
+	}
+	t.done(o) // the writer's own hold
+	return nil
+}
+
+// Flush has nothing to hand over: the producer sends what it holds after
+// its linger (10ms) on its own.
+func (w *writer) Flush(context.Context, bool) error { return nil }
+
+var emptySource record.Source
