@@ -48,6 +48,7 @@ type Output struct {
 	backoff    backoff
 
 	mem   *budget.Budget // documents held until acknowledged (buffer_bytes)
+	order *sequencer     // a source's batches to the producer in order
 	ready chan struct{}  // closed by Run once client and solo exist
 
 	client *kgo.Client // the producer
@@ -94,6 +95,7 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 		backoff:    backoff{initial: cfg.Retry.Initial.D(), max: cfg.Retry.Max.D()},
 		mem:        budget.New(int64(cfg.Kafka.BufferBytes)),
 		ready:      make(chan struct{}),
+		order:      newSequencer(),
 		retries:    newQueue(),
 		singles:    newQueue(),
 	}

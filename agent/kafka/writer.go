@@ -32,6 +32,14 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 		b.Retain(1) // never dropped: b stays unacknowledged
 		return ctx.Err()
 	}
+	// In source order, and before taking memory: a batch that waits for
+	// memory must not be waited for by one that holds it.
+	o.order.enter(b)
+	defer o.order.leave(b)
+	if err := o.order.wait(ctx, b); err != nil {
+		b.Retain(1)
+		return err
+	}
 	t := newTracker(o, b)
 	if err := o.mem.Acquire(ctx, t.held); err != nil {
 		b.Retain(1)
