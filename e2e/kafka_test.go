@@ -80,7 +80,7 @@ func consumeKafka(t *testing.T, brokers []string, opts []kgo.Opt, topics ...stri
 // it had, so counting by id every line is there exactly once. The
 // password is in no message of the agent.
 func TestKafkaKillAndRestart(t *testing.T) {
-	requireAgent(t)
+	agenttest.Binary(t)
 	tStart := time.Now()
 	const password = "kafka-s3cret-pw"
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "logs-shop"),
@@ -110,20 +110,20 @@ func TestKafkaKillAndRestart(t *testing.T) {
 	}
 	got := consumeKafka(t, brokers, []kgo.Opt{kgo.SASL(scram.Auth{User: "sluice", Pass: password}.AsSha256Mechanism())}, "logs-shop")
 
-	a1 := startAgent(t, "agent#1", cfgPath)
+	a1 := agenttest.Start(t, cfgPath, agenttest.Options{Name: "agent#1"})
 	a := a1
-	require.Eventually(t, func() bool { a.requireRunning(t); return len(got.snapshot()) > 1000 }, 20*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { a.RequireRunning(t); return len(got.snapshot()) > 1000 }, 20*time.Second, 20*time.Millisecond)
 	t0 := time.Now()
-	a.kill(t)
+	a.Kill(t)
 	t.Logf("killed at %d records, %v after the start", len(got.snapshot()), t0.Sub(tStart))
 	for _, pod := range pods {
 		writeCRI(t, criFile(logs, "shop", pod), second, func(i int) string { return pod + " line " + strconv.Itoa(first+i) })
 	}
-	a = startAgent(t, "agent#2", cfgPath)
+	a = agenttest.Start(t, cfgPath, agenttest.Options{Name: "agent#2"})
 	want := len(pods) * (first + second)
 	ids := map[string]int32{}
 	require.Eventually(t, func() bool {
-		a.requireRunning(t)
+		a.RequireRunning(t)
 		clear(ids)
 		for _, r := range got.snapshot() {
 			ids[r.id] = r.partition
@@ -131,7 +131,7 @@ func TestKafkaKillAndRestart(t *testing.T) {
 		return len(ids) == want
 	}, 30*time.Second, 100*time.Millisecond, "distinct ids in Kafka, want %d", want)
 	t.Logf("all delivered %v after the kill", time.Since(t0))
-	require.Equal(t, 0, a.stop(t), "exit code after SIGTERM")
+	require.Equal(t, 0, a.Stop(t), "exit code after SIGTERM")
 
 	recs := got.snapshot()
 	partOf := map[string]int32{}

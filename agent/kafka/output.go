@@ -92,7 +92,7 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 		keyKind:    cfg.Kafka.PartitionKey,
 		deadLetter: cfg.Kafka.DeadLetterTopic,
 		maxMessage: int(cfg.Kafka.MaxMessageBytes),
-		backoff:    backoff{initial: cfg.Retry.Initial.D(), max: cfg.Retry.Max.D()},
+		backoff:    backoff{initial: cfg.Retry.Initial.Duration(), max: cfg.Retry.Max.Duration()},
 		mem:        budget.New(int64(cfg.Kafka.BufferBytes)),
 		ready:      make(chan struct{}),
 		order:      newSequencer(),

@@ -6,7 +6,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/config/indexname"
 	"github.com/sluicelog/sluice/agent/record"
-	"github.com/sluicelog/sluice/parsers/stream"
+	"github.com/sluicelog/sluice/agent/record/stream"
 )
 
 // maxTopicLen is Kafka's limit on a topic name.
