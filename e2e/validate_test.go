@@ -128,8 +128,8 @@ func TestValidate_Failure(t *testing.T) {
 
 	// Every bad value is reported at once, each with its key and line.
 	cfg, l1 := edit(t, base, "start_at: head", "start_at: middle")
-	cfg, l2 := edit(t, cfg, "type: elasticsearch", "type: kafka")
-	f("bad values", cfg, []string{"inputs[0].start_at", "middle", "outputs[0].type", "kafka"}, []int{l1, l2})
+	cfg, l2 := edit(t, cfg, "type: elasticsearch", "type: fluentd")
+	f("bad values", cfg, []string{"inputs[0].start_at", "middle", "outputs[0].type", "fluentd"}, []int{l1, l2})
 }
 
 // TestValidate_OperatorMessages: common operator mistakes, run
