@@ -22,11 +22,8 @@ func Check(cfg *config.Config) (warnings []string, err error) {
 	var errs []error
 	for _, oc := range cfg.Outputs {
 		if oc.Type == "kafka" {
-			k, err := kafka.New(oc, quiet)
-			if err != nil {
+			if _, err := kafka.New(oc, quiet); err != nil {
 				errs = append(errs, fmt.Errorf("output %s: %w", oc.Name, err))
-			} else {
-				a.outputs = append(a.outputs, k)
 			}
 		}
 		if oc.Type != "elasticsearch" {
