@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // FairShare admits a container_logs input's batches per key by weighted
@@ -36,6 +37,20 @@ type FairShare struct {
 	// unread bytes counted rotated away).
 	MaxLag   MaxLag `yaml:"max_lag"`
 	OnMaxLag string `yaml:"on_max_lag"`
+	// LabelWeights give the files of pods whose labels match a selector a
+	// weight, the first match; a pod's annotation sluice.io/weight wins
+	// over them, and they over Weights. Both need kubernetes enrichment.
+	LabelWeights []LabelWeight `yaml:"label_weights"`
+	// Per-key ceilings: a key sends no faster, even with room to spare;
+	// a batch over it waits (delayed, never dropped). 0: none.
+	MaxBytesPerSecond   ByteSize `yaml:"max_bytes_per_second"`
+	MaxRecordsPerSecond int      `yaml:"max_records_per_second"`
+}
+
+// LabelWeight is a weight for the pods a label selector matches.
+type LabelWeight struct {
+	Selector string `yaml:"selector"` // app=api, tier in (web,api), !canary
+	Weight   int    `yaml:"weight"`
 }
 
 // MaxLag is a bound in bytes (10MiB) or in time (5m); at most one is set.
@@ -107,6 +122,18 @@ func validateFairShare(p *problems, in Input, at func(string) []any) {
 		if w < 1 || w > maxWeight {
 			p.add("must be between 1 and %d, got %d", append(key("weights"), ns), maxWeight, w)
 		}
+	}
+	for i, lw := range f.LabelWeights {
+		at := append(key("label_weights"), i)
+		if _, err := labels.Parse(lw.Selector); err != nil || strings.TrimSpace(lw.Selector) == "" {
+			p.add("must be a label selector such as app=api or 'tier in (web,api)', got %q", append(at, "selector"), lw.Selector)
+		}
+		if lw.Weight < 1 || lw.Weight > maxWeight {
+			p.add("must be between 1 and %d, got %d", append(at, "weight"), maxWeight, lw.Weight)
+		}
+	}
+	if f.MaxRecordsPerSecond < 0 {
+		p.add("must be 0 (none) or more, got %d", key("max_records_per_second"), f.MaxRecordsPerSecond)
 	}
 	switch f.OnMaxLag {
 	case "wait", "drop_oldest":

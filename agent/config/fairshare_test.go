@@ -44,6 +44,19 @@ func TestParseFairShareErrors(t *testing.T) {
 	} {
 		require.ErrorContains(t, err, want)
 	}
+	_, err = Parse([]byte(mlBase+"  - { name: c, type: container_logs, paths: [/x/*.log], fair_share: { label_weights: [ { selector: 'app in (', weight: 2 }, { selector: tier=web, weight: 0 } ], max_records_per_second: -1 } }\n"), env(nil))
+	for _, want := range []string{
+		`inputs[0].fair_share.label_weights[0].selector (line 4): must be a label selector`,
+		"inputs[0].fair_share.label_weights[1].weight (line 4): must be between 1 and 1000, got 0",
+		"inputs[0].fair_share.max_records_per_second (line 4): must be 0 (none) or more, got -1",
+	} {
+		require.ErrorContains(t, err, want)
+	}
+	cfg, err := Parse([]byte(mlBase+"  - { name: c, type: container_logs, paths: [/x/*.log], fair_share: { by: pod, label_weights: [ { selector: 'tier in (web)', weight: 4 } ], max_bytes_per_second: 1Mi, max_records_per_second: 500 } }\n"), env(nil))
+	require.NoError(t, err)
+	require.Equal(t, []LabelWeight{{Selector: "tier in (web)", Weight: 4}}, cfg.Inputs[0].FairShare.LabelWeights)
+	require.Equal(t, ByteSize(1<<20), cfg.Inputs[0].FairShare.MaxBytesPerSecond)
+	require.Equal(t, 500, cfg.Inputs[0].FairShare.MaxRecordsPerSecond)
 	_, err = Parse([]byte(mlBase+"  - { name: c, type: container_logs, paths: [/x/*.log], fair_share: { on_max_lag: drop_oldest } }\n"), env(nil))
 	require.ErrorContains(t, err, "inputs[0].fair_share.on_max_lag (line 4): drop_oldest needs max_lag")
 	for _, bad := range []string{"0", "-5s", "lots", "10K"} {

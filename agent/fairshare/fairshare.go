@@ -24,12 +24,16 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Scheduler admits batches of many keys within one budget of bytes in
 // flight. Its methods are safe for concurrent use.
 type Scheduler struct {
 	limit int64
+	// Per-key ceilings, bytes and records a second (ceiling.go); 0: none.
+	maxBytes, maxRecords int64
 
 	mu       sync.Mutex
 	inFlight int64
@@ -49,6 +53,9 @@ type Stats struct {
 	WaitNanos    atomic.Int64 // the time they waited, summed
 	InFlight     atomic.Int64 // bytes admitted and not released
 	Waiting      atomic.Int64 // batches waiting now
+	// Batches delayed by a key's ceiling, and for how long (ceiling.go).
+	CeilingWaited atomic.Int64
+	CeilingNanos  atomic.Int64
 }
 
 // New returns a scheduler whose batches in flight hold at most limit bytes
@@ -71,6 +78,9 @@ type Key struct {
 	// Guarded by s.mu.
 	finish float64 // the finish tag of the key's latest request
 	refs   int     // tickets of this key not yet left
+
+	// The key's ceilings (ceiling.go); nil: none. Safe for concurrent use.
+	bytes, records *rate.Limiter
 
 	admitted  atomic.Int64 // bytes admitted
 	waited    atomic.Int64 // batches that waited
@@ -100,11 +110,22 @@ func (s *Scheduler) Join(name string, weight int) *Ticket {
 	defer s.mu.Unlock()
 	k := s.keys[name]
 	if k == nil {
-		k = &Key{s: s, name: name, weight: float64(max(weight, 1)), finish: s.vtime}
+		k = &Key{s: s, name: name, weight: float64(max(weight, 1)), finish: s.vtime,
+			bytes: newLimiter(s.maxBytes), records: newLimiter(s.maxRecords)}
 		s.keys[name] = k
 	}
 	k.refs++
 	return &Ticket{key: k, ready: make(chan struct{}, 1), index: -1}
+}
+
+// SetWeight gives the ticket's key weight w (at least 1): a weight that
+// became known after the key was joined (a pod's annotation or labels,
+// once the pod is in the metadata cache). The key's latest weight holds.
+func (t *Ticket) SetWeight(w int) {
+	s := t.key.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t.key.weight = float64(max(w, 1))
 }
 
 // Leave gives the ticket back; its request, if any, must be over.

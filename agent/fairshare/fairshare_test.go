@@ -6,6 +6,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 func TestRoomIsAnyones(t *testing.T) {
@@ -225,4 +228,63 @@ func BenchmarkRequestRelease(b *testing.B) {
 		tk.Request(64 << 10)
 		s.Release(64 << 10)
 	}
+}
+
+// A pod's weight: its annotation, else the first label selector it
+// matches, else its namespace's, else the default; an annotation out of
+// range is ignored. An uncached pod gets the config's and is unresolved.
+func TestPolicyWeightFromPods(t *testing.T) {
+	pods := map[string][2]map[string]string{
+		"shop/api-1":   {{"app": "api", "tier": "web"}, {AnnotationWeight: "7"}},
+		"shop/web-1":   {{"app": "web", "tier": "web"}, nil},
+		"shop/db-1":    {{"app": "db"}, {AnnotationWeight: "5000"}},
+		"shop/other-1": {{"app": "x"}, {AnnotationWeight: " 3 "}},
+	}
+	p := Policy{
+		By: "pod", Weights: map[string]int{"shop": 2}, DefaultWeight: 1,
+		LabelWeights: []LabelWeight{
+			{Selector: mustSelector(t, "tier in (web)"), Weight: 5},
+			{Selector: mustSelector(t, "app=db"), Weight: 9},
+		},
+		Pods: func(ns, pod string) (map[string]string, map[string]string, bool) {
+			m, ok := pods[ns+"/"+pod]
+			return m[0], m[1], ok
+		},
+	}
+	for pod, want := range map[string]int{"api-1": 7, "web-1": 5, "db-1": 9, "other-1": 3, "gone-1": 2} {
+		require.Equal(t, want, p.Weight("shop", pod), pod)
+	}
+	require.Equal(t, 1, p.Weight("elsewhere", "gone-1"))
+	require.True(t, p.Resolved("shop", "api-1"))
+	require.False(t, p.Resolved("shop", "gone-1"))
+	key, w := p.Key("shop", "api-1", "c")
+	require.Equal(t, "shop/api-1", key)
+	require.Equal(t, 7, w)
+	require.True(t, Policy{}.Resolved("shop", "x"), "without a metadata cache there is nothing to wait for")
+}
+
+func mustSelector(t *testing.T, s string) labels.Selector {
+	sel, err := labels.Parse(s)
+	require.NoError(t, err)
+	return sel
+}
+
+// A key's ceiling delays what goes over it and lets a second's worth go
+// at once; keys have ceilings of their own; no ceiling, no delay.
+func TestCeilingDelays(t *testing.T) {
+	s := New(1 << 30)
+	s.SetCeilings(1<<20, 0)
+	a, b := s.Join("a", 1), s.Join("b", 1)
+	require.Zero(t, a.Delay(1<<20, 10), "a second's burst goes at once")
+	d := a.Delay(512<<10, 10)
+	require.InDelta(t, 500*time.Millisecond, d, float64(100*time.Millisecond), "half a second's bytes over")
+	require.Zero(t, b.Delay(1<<20, 10), "b's ceiling is its own")
+	require.Equal(t, int64(1), s.Stats().CeilingWaited.Load())
+
+	s = New(1 << 30)
+	s.SetCeilings(0, 100)
+	c := s.Join("c", 1)
+	require.Zero(t, c.Delay(1<<30, 1000), "a batch over the burst takes the burst")
+	require.InDelta(t, 500*time.Millisecond, c.Delay(10, 50), float64(100*time.Millisecond))
+	require.Zero(t, New(1).Join("d", 1).Delay(1<<30, 1<<20), "no ceiling")
 }

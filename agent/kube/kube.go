@@ -458,3 +458,15 @@ func (e *Enricher) Status() Status {
 	live, deleted := e.cache.counts()
 	return Status{PodsFrom: e.Describe(), Synced: e.isSynced.Load(), Pods: live, DeletedPods: deleted}
 }
+
+// PodMeta returns the labels and annotations of pod namespace/name as
+// the cache has them now (the live pod, else the newest deleted one),
+// without waiting; ok is false while it is not cached. The maps are the
+// cache's: read-only. fair_share reads a pod's weight from them.
+func (e *Enricher) PodMeta(namespace, name string) (labels, annotations map[string]string, ok bool) {
+	list := e.cache.get(podKey{namespace, name})
+	if len(list) == 0 || list[0].pod == nil {
+		return nil, nil, false
+	}
+	return list[0].pod.Labels, list[0].pod.Annotations, true
+}

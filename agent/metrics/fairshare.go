@@ -14,6 +14,7 @@ type FairShareCollector struct {
 	s     *fairshare.Scheduler
 
 	inFlight, limit, waiting, admitted, admittedBytes, delayed, delay *prometheus.Desc
+	ceilingDelayed, ceilingDelay                                      *prometheus.Desc
 }
 
 // NewFairShareCollector returns the collector of input's scheduler s.
@@ -23,19 +24,21 @@ func NewFairShareCollector(input string, s *fairshare.Scheduler) *FairShareColle
 	}
 	return &FairShareCollector{
 		input: input, s: s,
-		inFlight:      d("sluice_fair_share_in_flight_bytes", "Bytes read and admitted by fair_share, not yet acknowledged."),
-		limit:         d("sluice_fair_share_limit_bytes", "fair_share's budget of bytes in flight (in_flight)."),
-		waiting:       d("sluice_fair_share_waiting_batches", "Batches waiting for fair_share to admit them (their files are not read meanwhile)."),
-		admitted:      d("sluice_fair_share_admitted_batches_total", "Batches admitted by fair_share."),
-		admittedBytes: d("sluice_fair_share_admitted_bytes_total", "Bytes of the batches admitted by fair_share."),
-		delayed:       d("sluice_fair_share_delayed_batches_total", "Batches that waited for fair_share's budget."),
-		delay:         d("sluice_fair_share_delay_seconds_total", "Time batches waited for fair_share's budget, summed."),
+		inFlight:       d("sluice_fair_share_in_flight_bytes", "Bytes read and admitted by fair_share, not yet acknowledged."),
+		limit:          d("sluice_fair_share_limit_bytes", "fair_share's budget of bytes in flight (in_flight)."),
+		waiting:        d("sluice_fair_share_waiting_batches", "Batches waiting for fair_share to admit them (their files are not read meanwhile)."),
+		admitted:       d("sluice_fair_share_admitted_batches_total", "Batches admitted by fair_share."),
+		admittedBytes:  d("sluice_fair_share_admitted_bytes_total", "Bytes of the batches admitted by fair_share."),
+		delayed:        d("sluice_fair_share_delayed_batches_total", "Batches that waited for fair_share's budget."),
+		delay:          d("sluice_fair_share_delay_seconds_total", "Time batches waited for fair_share's budget, summed."),
+		ceilingDelayed: d("sluice_fair_share_ceiling_delayed_batches_total", "Batches delayed by their key's ceiling (max_bytes_per_second, max_records_per_second)."),
+		ceilingDelay:   d("sluice_fair_share_ceiling_delay_seconds_total", "Time batches were delayed by their key's ceiling, summed."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *FairShareCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.inFlight, c.limit, c.waiting, c.admitted, c.admittedBytes, c.delayed, c.delay} {
+	for _, d := range []*prometheus.Desc{c.inFlight, c.limit, c.waiting, c.admitted, c.admittedBytes, c.delayed, c.delay, c.ceilingDelayed, c.ceilingDelay} {
 		ch <- d
 	}
 }
@@ -54,4 +57,6 @@ func (c *FairShareCollector) Collect(ch chan<- prometheus.Metric) {
 	n(c.admittedBytes, float64(st.AdmittedByte.Load()))
 	n(c.delayed, float64(st.Waited.Load()))
 	n(c.delay, float64(st.WaitNanos.Load())/1e9)
+	n(c.ceilingDelayed, float64(st.CeilingWaited.Load()))
+	n(c.ceilingDelay, float64(st.CeilingNanos.Load())/1e9)
 }

@@ -3,6 +3,8 @@ package runtime
 import (
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/labels"
+
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/fairshare"
 	"github.com/sluicelog/sluice/agent/metrics"
@@ -30,10 +32,22 @@ func (a *Agent) shareFairly(t *tail.Tailer, in config.Input) error {
 	}
 	limit = max(limit, int64(in.BatchBytes))
 	s := fairshare.New(limit)
-	t.ShareFairly(s, fairshare.Policy{
+	s.SetCeilings(int64(f.MaxBytesPerSecond), int64(f.MaxRecordsPerSecond))
+	p := fairshare.Policy{
 		By: f.By, Weights: f.Weights, DefaultWeight: f.DefaultWeight,
 		MaxLagBytes: int64(f.MaxLag.Bytes), MaxLagTime: f.MaxLag.Time.Duration(), DropOldest: f.OnMaxLag == "drop_oldest",
-	})
+	}
+	for _, lw := range f.LabelWeights {
+		sel, err := labels.Parse(lw.Selector) // checked by the config already
+		if err != nil {
+			return fmt.Errorf("fair_share label_weights %q: %w", lw.Selector, err)
+		}
+		p.LabelWeights = append(p.LabelWeights, fairshare.LabelWeight{Selector: sel, Weight: lw.Weight})
+	}
+	if a.kube != nil {
+		p.Pods = a.kube.PodMeta
+	}
+	t.ShareFairly(s, p)
 	if err := a.registry.Register(metrics.NewFairShareCollector(in.Name, s)); err != nil {
 		return fmt.Errorf("fair share metrics: %w", err)
 	}

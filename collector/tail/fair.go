@@ -3,6 +3,7 @@ package tail
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"github.com/sluicelog/sluice/agent/fairshare"
 	"github.com/sluicelog/sluice/agent/record"
@@ -26,7 +27,14 @@ type share struct {
 	sched   *fairshare.Scheduler
 	ticket  *fairshare.Ticket
 	charged [maxInFlight]atomic.Int64
+	// While the file's pod is not in the metadata cache its weight is the
+	// config's; the reader asks again, once a second (the reader's own).
+	unresolved int
+	asked      time.Time
 }
+
+// resolveTries bounds how often a reader asks for its pod's weight.
+const resolveTries = 60
 
 // ShareFairly turns fair share on for the files opened from now on; call
 // it before Run.
@@ -49,7 +57,52 @@ func (r *fileReader) joinShare() {
 		return
 	}
 	name, weight := f.policy.Key(r.names.Namespace, r.names.Pod, r.names.Container)
-	r.share = &share{sched: f.sched, ticket: f.sched.Join(name, weight)}
+	r.share = &share{sched: f.sched, ticket: f.sched.Join(name, weight), asked: time.Now()}
+	if !f.policy.Resolved(r.names.Namespace, r.names.Pod) {
+		r.share.unresolved = resolveTries
+	}
+}
+
+// resolve gives the key its pod's weight once the pod is cached (the
+// annotation sluice.io/weight or label_weights).
+func (r *fileReader) resolve() {
+	s := r.share
+	if s.unresolved == 0 || time.Since(s.asked) < time.Second {
+		return
+	}
+	s.unresolved--
+	s.asked = time.Now()
+	p := r.t.fair.policy
+	if p.Resolved(r.names.Namespace, r.names.Pod) {
+		s.unresolved = 0
+		s.ticket.SetWeight(p.Weight(r.names.Namespace, r.names.Pod))
+	}
+}
+
+// ceiling waits out the key's ceilings for batch b of n bytes, looking at
+// the file meanwhile; false when ctx ended.
+func (r *fileReader) ceiling(ctx context.Context, b *record.Batch, n int64) bool {
+	d := r.share.ticket.Delay(n, int64(len(b.Records)))
+	if d <= 0 {
+		return true
+	}
+	poll := r.t.cfg.PollInterval.Duration()
+	until := time.Now().Add(d)
+	for {
+		left := time.Until(until)
+		if left <= 0 {
+			return true
+		}
+		tm := timerpool.Get(min(left, poll))
+		select {
+		case <-ctx.Done():
+			timerpool.Put(tm)
+			return false
+		case <-tm.C:
+			timerpool.Put(tm)
+			r.look()
+		}
+	}
 }
 
 // leaveShare gives the ticket back when the reader stops; acks of its
@@ -71,6 +124,10 @@ func (r *fileReader) admit(ctx context.Context, b *record.Batch, n int64) (adm a
 	}
 	if adm, size := r.overLag(b); adm != admitted {
 		return adm, size
+	}
+	r.resolve()
+	if !r.ceiling(ctx, b, n) {
+		return admitStop, 0
 	}
 	if s.ticket.Request(n) {
 		return admitted, 0

@@ -75,3 +75,32 @@ func (e *env) ackOldest() {
 	s.mu.Unlock()
 	b.Done()
 }
+
+// A key's ceiling delays its file, never drops: every line arrives once,
+// in order, after batches were held back; the other key is not slowed by
+// it.
+func TestFairShareCeilingDelays(t *testing.T) {
+	e := newEnv(t)
+	sched := fairshare.New(1 << 20)
+	sched.SetCeilings(8<<10, 0) // 8 KiB/s per key
+	e.tune = func(t *Tailer) { t.ShareFairly(sched, fairshare.Policy{By: "namespace"}) }
+	noisy, quiet := e.path("spam-1", "noisy"), e.path("calm-1", "quiet")
+	want := padMsgs("noisy", 100) // ~12 KiB: a second's burst, then waits
+	lines := make([]string, len(want))
+	for i, l := range want {
+		lines[i] = criLine("stdout", "F", l)
+	}
+	e.write(noisy, lines...)
+	e.start()
+	require.Eventually(t, func() bool { return sched.Stats().CeilingWaited.Load() > 0 }, 10*time.Second, time.Millisecond)
+	e.write(quiet, criLine("stdout", "F", "quiet line"))
+	e.waitLines(len(want) + 1)
+	var got []string
+	for _, r := range e.sink.snapshot() {
+		if r.Namespace == "noisy" {
+			got = append(got, r.Line)
+		}
+	}
+	require.Equal(t, want, got, "every line once, in order")
+	require.Positive(t, sched.Stats().CeilingNanos.Load())
+}
