@@ -1,7 +1,8 @@
 // Package docs_test keeps the documentation true: every config key is in
 // configuration.md and every example there is a config the agent accepts,
-// every series in metrics.md is one the code declares, and every link
-// between the documents leads somewhere.
+// every series in metrics.md is one the code declares, every link
+// between the documents leads somewhere, and architecture.md's Packages
+// block names every package.
 package docs_test
 
 import (
