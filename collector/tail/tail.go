@@ -182,8 +182,9 @@ func (t *Tailer) Run(ctx context.Context) error {
 	ticker := time.NewTicker(max(t.cfg.PollInterval.Duration(), 10*time.Millisecond))
 	defer ticker.Stop()
 	lastPrune := time.Now()
+	t.scan(ctx, &wg, first)
+	t.resumeRotated(ctx, &wg)
 	for {
-		t.scan(ctx, &wg, first)
 		if time.Since(lastPrune) >= t.pruneEvery {
 			t.prune()
 			lastPrune = time.Now()
@@ -195,6 +196,7 @@ func (t *Tailer) Run(ctx context.Context) error {
 		case <-ticker.C:
 		case <-t.scanNow:
 		}
+		t.scan(ctx, &wg, first)
 	}
 }
 
@@ -223,21 +225,25 @@ func (t *Tailer) scan(ctx context.Context, wg *sync.WaitGroup, first bool) {
 			t.reportOpen(path, err)
 			continue
 		}
-		if r == nil {
-			continue
+		if r != nil {
+			t.follow(ctx, wg, r)
 		}
-		t.stats.FilesOpen.Add(1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer t.stats.FilesOpen.Add(-1)
-			defer t.forget(r)
-			r.joinShare()
-			defer r.leaveShare()
-			r.run(ctx)
-			t.noteStopped(r, t.stopReason(r))
-		}()
 	}
+}
+
+// follow runs r until its file is let go of.
+func (t *Tailer) follow(ctx context.Context, wg *sync.WaitGroup, r *fileReader) {
+	t.stats.FilesOpen.Add(1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer t.stats.FilesOpen.Add(-1)
+		defer t.forget(r)
+		r.joinShare()
+		defer r.leaveShare()
+		r.run(ctx)
+		t.noteStopped(r, t.stopReason(r))
+	}()
 }
 
 // match expands the globs and removes excluded paths.
@@ -322,7 +328,14 @@ func (t *Tailer) wake(resolvedPath string) {
 // open starts following path unless its file is already followed, or is
 // an inactive file that has not changed. It returns nil, nil then.
 func (t *Tailer) open(path string, first bool) (*fileReader, error) {
-	fi, err := os.Stat(path) // follows symlinks: the identity is the target
+	return t.openAs(path, path, first)
+}
+
+// openAs follows the file at file under the name path: path gives the
+// record's names and is what the reader watches for a rotation; they
+// differ for a file rotated away while the agent was down (rotated.go).
+func (t *Tailer) openAs(path, file string, first bool) (*fileReader, error) {
+	fi, err := os.Stat(file) // follows symlinks: the identity is the target
 	if err != nil {
 		return nil, fmt.Errorf("stat: %w", err)
 	}
@@ -335,7 +348,7 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 	if busy || wasIdle && idle.size == fi.Size() && idle.mtime.Equal(fi.ModTime()) {
 		return nil, nil
 	}
-	resolved, err := filepath.EvalSymlinks(path)
+	resolved, err := filepath.EvalSymlinks(file)
 	if err != nil {
 		return nil, fmt.Errorf("resolve links: %w", err)
 	}
@@ -349,7 +362,7 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
 	}
-	f, err := os.OpenFile(path, openFlags, 0)
+	f, err := os.OpenFile(file, openFlags, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open: %w", err)
 	}
@@ -385,7 +398,7 @@ func (t *Tailer) open(path string, first bool) (*fileReader, error) {
 		wake:  make(chan struct{}, 1),
 		ackCh: make(chan struct{}, 1),
 	}
-	head, ok, err := readHead(f, path)
+	head, ok, err := readHead(f, file)
 	if err != nil {
 		f.Close()
 		return nil, err
