@@ -14,11 +14,14 @@ import (
 // TestFairShareQuietNotStuck runs the built agent with fair_share behind a
 // store that is the bottleneck (a fake _bulk endpoint answering one request
 // at a time after 50 ms, bench/noisy): four noisy pods with 5,000 lines
-// each, more than the store takes during the window, and two quiet pods
-// writing 10 lines/s. The quiet lines arrive within a bounded latency
-// while the noisy backlog is still being read; then every line of every
-// pod arrives exactly once. Without fair_share the quiet lines wait behind
-// the whole noisy backlog (bench/RESULTS.md, noisy neighbours).
+// each, a backlog written before the agent starts, and two quiet pods
+// writing 10 lines/s. A quiet line waits behind a bounded share of the
+// noisy backlog, counted in noisy documents stored while it waited (about
+// 1,800 here; without fair_share about 19,700 of the 20,000, the whole
+// backlog: bench/RESULTS.md, noisy neighbours); then every line of every pod
+// arrives exactly once. The bound is in documents, not seconds: on a busy
+// 2-core machine a -race agent stores 100 to 2,500 documents a second, and
+// a wall-clock window failed there while fair_share worked.
 func TestFairShareQuietNotStuck(t *testing.T) {
 	bin := agenttest.Binary(t)
 	t.Parallel()
@@ -36,9 +39,9 @@ func TestFairShareQuietNotStuck(t *testing.T) {
 	require.NoError(t, err)
 	t.Log(res)
 	require.Less(t, res.NoisyInWindow, o.NoisyPods*o.NoisyLines, "the store was not the bottleneck: nothing to share")
-	require.GreaterOrEqual(t, res.QuietInWindow, res.QuietWritten/2, "quiet lines stuck behind the noisy backlog")
 	require.True(t, res.Drained, "every line delivered: %s", res)
-	require.Less(t, res.QuietAllP99, 3*time.Second, "quiet lines' latency")
+	backlog := o.NoisyPods * o.NoisyLines
+	require.Less(t, res.QuietOvertaken, backlog/4, "quiet lines waited behind the noisy backlog (%d lines)", backlog)
 	require.Zero(t, res.Duplicates)
 	require.Zero(t, res.Bad)
 }

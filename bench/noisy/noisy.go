@@ -46,14 +46,20 @@ type Result struct {
 	DrainTime                    time.Duration
 	Missing, Duplicates, Bad     int
 	Requests                     int
+	// QuietOvertaken is the p99, over every quiet line (Drain), of the
+	// noisy documents stored while it waited (after it was written, in
+	// an earlier request than its own): the noisy backlog it waited
+	// behind, counted in documents, not seconds, so it does not depend on
+	// how fast a busy machine runs the agent.
+	QuietOvertaken int
 }
 
 func (r Result) String() string {
 	s := fmt.Sprintf("quiet %d/%d lines in the window, latency p50 %.2fs p99 %.2fs max %.2fs; noisy %d lines in the window; %.0f docs/s; %d bulk requests",
 		r.QuietInWindow, r.QuietWritten, r.QuietP50.Seconds(), r.QuietP99.Seconds(), r.QuietMax.Seconds(), r.NoisyInWindow, r.DocsPerSec, r.Requests)
 	if r.Drained || r.Missing > 0 || r.Duplicates > 0 {
-		s += fmt.Sprintf("; drained in %.1fs: %d missing, %d duplicates, %d bad; every quiet line: p50 %.2fs p99 %.2fs",
-			r.DrainTime.Seconds(), r.Missing, r.Duplicates, r.Bad, r.QuietAllP50.Seconds(), r.QuietAllP99.Seconds())
+		s += fmt.Sprintf("; drained in %.1fs: %d missing, %d duplicates, %d bad; every quiet line: p50 %.2fs p99 %.2fs, overtaken by %d noisy (p99)",
+			r.DrainTime.Seconds(), r.Missing, r.Duplicates, r.Bad, r.QuietAllP50.Seconds(), r.QuietAllP99.Seconds(), r.QuietOvertaken)
 	}
 	return s
 }
@@ -162,6 +168,7 @@ outputs:
 	res.Missing, res.Duplicates, res.Bad = store.missing(o, written)
 	res.Drained = res.Missing == 0
 	res.QuietAllP50, res.QuietAllP99 = store.quietLatency()
+	res.QuietOvertaken = store.quietOvertaken()
 	return res, nil
 }
 
@@ -277,4 +284,39 @@ func (s *slowStore) quietLatency() (p50, p99 time.Duration) {
 	}
 	slices.Sort(lat)
 	return lat[len(lat)/2], lat[min(len(lat)*99/100, len(lat)-1)]
+}
+
+// quietOvertaken is the p99 over the quiet lines that arrived of the
+// noisy documents stored between the line's write and its own request.
+func (s *slowStore) quietOvertaken() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var noisy []time.Time // arrival of every noisy document, sorted
+	for pod, m := range s.arrived {
+		if strings.HasPrefix(pod, "noisy-") {
+			for _, at := range m {
+				noisy = append(noisy, at)
+			}
+		}
+	}
+	slices.SortFunc(noisy, time.Time.Compare)
+	// The first noisy document stored at or after t.
+	from := func(t time.Time) int {
+		i, _ := slices.BinarySearchFunc(noisy, t, time.Time.Compare)
+		return i
+	}
+	var over []int
+	for pod, m := range s.arrived {
+		if !strings.HasPrefix(pod, "quiet-") {
+			continue
+		}
+		for seq, at := range m {
+			over = append(over, max(0, from(at)-from(time.Unix(0, s.written[pod][seq]))))
+		}
+	}
+	if len(over) == 0 {
+		return 0
+	}
+	slices.Sort(over)
+	return over[min(len(over)*99/100, len(over)-1)]
 }
