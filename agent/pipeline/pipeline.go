@@ -41,11 +41,6 @@ type Pipeline struct {
 
 	batches atomic.Int64 // batches handed over
 	records atomic.Int64
-
-	// starved counts the times a source said it can send nothing more
-	// until what it sent is acknowledged (Starved); a worker that finds
-	// the ring empty after a change hands its writers' requests over.
-	starved atomic.Uint64
 }
 
 // New returns a pipeline for outputs with the given byte budget.
@@ -123,15 +118,6 @@ func (p *Pipeline) Push(ctx context.Context, b *record.Batch) error {
 	p.records.Add(records)
 	return nil
 }
-
-// Starved tells the workers that a source can send nothing more until
-// what it has sent is acknowledged (a file with its window of batches
-// unacknowledged). Requests the outputs are filling then leave as soon
-// as the ring is empty, not after bulk.flush_interval: nothing may come
-// to fill them, and until they are answered their sources wait. A
-// catch-up of a few files moved one window per flush interval before
-// (bench/RESULTS.md, issue 26 and 27).
-func (p *Pipeline) Starved() { p.starved.Add(1) }
 
 // MemoryUsed is the number of bytes held by batches not yet acknowledged.
 func (p *Pipeline) MemoryUsed() int64 { return p.budget.Used() }
@@ -230,7 +216,6 @@ func (p *Pipeline) write(ctx context.Context, writers []Writer, b *record.Batch)
 func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, tw *transform.Worker, st *workerState) error {
 	const tick = 50 * time.Millisecond
 	lastFlush := time.Now()
-	starved := p.starved.Load()
 	// Documents are needed only until every writer has copied them, so a
 	// worker encodes into its own buffers, reused batch after batch: a
 	// batch waiting for its acknowledgement holds its lines, not also a
@@ -278,13 +263,9 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, tw *trans
 		}
 		if !ok || time.Since(lastFlush) >= tick {
 			lastFlush = time.Now()
-			force := false
-			if s := p.starved.Load(); !ok && s != starved {
-				starved, force = s, true // the ring is empty and a source waits
-			}
 			st.inOutput.Store(true)
 			for _, w := range writers {
-				if err := w.Flush(outCtx, force); err != nil {
+				if err := w.Flush(outCtx, false); err != nil {
 					return cutOr(outCtx, err)
 				}
 			}

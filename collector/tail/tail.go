@@ -27,20 +27,6 @@ type Sink interface {
 	Push(ctx context.Context, b *record.Batch) error
 }
 
-// starver is a Sink that wants to know when a file can send nothing more
-// until what it sent is acknowledged (agent/pipeline: its outputs then
-// send what they hold without waiting for bulk.flush_interval).
-type starver interface {
-	Starved()
-}
-
-// starved tells the sink, if it asks, that a file waits for its acks.
-func (t *Tailer) starved() {
-	if s, ok := t.sink.(starver); ok {
-		s.Starved()
-	}
-}
-
 // Stats are the tailer's counters.
 type Stats struct {
 	FilesOpened  atomic.Int64

@@ -170,9 +170,6 @@ func (r *fileReader) waitAcks(ctx context.Context, n uint64) bool {
 			return true
 		}
 		if t == nil {
-			if n > 0 {
-				r.t.starved()
-			}
 			t = timerpool.Get(100 * time.Millisecond)
 		} else {
 			t.Reset(100 * time.Millisecond)
