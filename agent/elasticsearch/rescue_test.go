@@ -5,8 +5,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -166,4 +169,42 @@ func TestEveryDocumentSettledOnce(t *testing.T) {
 		}
 	}
 	require.Len(t, f.storedKeys(), int(total/10*9), "nothing stored twice")
+}
+
+// An output pointed at a path the store does not serve: VictoriaLogs
+// answers every request there with a plain-text 400 ("unsupported path
+// requested"), which reads like a document it cannot take. Splitting ends
+// with lone dead letters refused as well; those are held and sent again
+// (nothing acknowledged, nothing counted lost) until the path answers.
+func TestWrongPathHoldsInsteadOfDropping(t *testing.T) {
+	f := newFaultyBulk(t)
+	var wrong atomic.Bool
+	wrong.Store(true)
+	f.onRequest = func(int, []bulkOp) *fault {
+		if wrong.Load() {
+			return &fault{status: http.StatusBadRequest, contentType: "text/plain; charset=utf-8",
+				body: "unsupported path requested: /wrong/_bulk\n"}
+		}
+		return nil
+	}
+	o := startOutput(t, testConfig(f.srv.URL))
+	src := testSource("api-1")
+	acks := newAckRecorder()
+	acks.check = storedAll(f, src, 4, nil)
+	write(t, o.NewWriter(), newTestBatch(src, acks, 0, 0, 4, nil))
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.GreaterOrEqual(c, o.Stats().RequestRetries, int64(8), "lone dead letters sent again")
+	}, hangWait, 5*time.Millisecond)
+	require.Zero(t, acks.count(0), "nothing acknowledged while the path refuses")
+	require.Zero(t, o.Stats().DocsFailed)
+	require.Equal(t, "failing", o.Health().State)
+
+	wrong.Store(false)
+	acks.waitAcked(t, 0)
+	st := o.Stats()
+	require.Zero(t, st.DocsFailed)
+	require.Equal(t, int64(4), st.DocsDeadLettered, "the held dead letters are stored")
+	require.Len(t, f.storedKeys(), 4)
+	require.Equal(t, "ok", o.Health().State)
 }

@@ -173,6 +173,17 @@ func (s *sender) try(ctx context.Context, req *request, p span) bool {
 			}
 			return s.again(ctx, p, retryAfter(header, time.Now()))
 		}
+		if req.stage == stageDeadLetter && p.len() == 1 && status != http.StatusRequestEntityTooLarge {
+			// A lone dead letter (strings in an index of its own) refused
+			// as a whole request: the URL is at fault, not the document
+			// (VictoriaLogs answers any path it does not serve with a 400).
+			// Dropping it would drop every line; it waits for a fix.
+			o.stats.requestRetries.Add(1)
+			o.requestFailed(CauseClientError, status, nil, s.resp.Bytes())
+			o.warnRetry("even a lone dead letter is refused as a whole request: check the output's URL and path; holding the documents and sending again", p,
+				"status", status, "response", snippet(s.resp.Bytes()))
+			return s.again(ctx, p, 0)
+		}
 		// Answered, but refused as a whole: counted, not a failing state
 		// (the server works; the documents are at fault).
 		o.health.requests[CauseClientError].Add(1)
