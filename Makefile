@@ -77,7 +77,13 @@ $(BIN)/helmrender: deploy/helmrender/go.mod deploy/helmrender/go.sum deploy/helm
 $(BIN)/promqlnames: deploy/promqlnames/go.mod deploy/promqlnames/go.sum deploy/promqlnames/main.go
 	cd deploy/promqlnames && $(GO) vet . && $(GO) build -o $@ .
 
-tools: $(BIN)/victoria-logs $(BIN)/promtool $(BIN)/helmrender $(BIN)/promqlnames syslog-tools kube-tools
+# test/otlpreceiver: the OpenTelemetry Collector's OTLP receiver with a
+# recording consumer, for the otlp output's tests; its own module (the
+# Collector's dependency tree stays out of ours; a cold build takes minutes).
+$(BIN)/otlpreceiver: test/otlpreceiver/go.mod test/otlpreceiver/go.sum test/otlpreceiver/main.go
+	cd test/otlpreceiver && $(GO) vet . && $(GO) build -o $@ .
+
+tools: $(BIN)/victoria-logs $(BIN)/promtool $(BIN)/helmrender $(BIN)/promqlnames $(BIN)/otlpreceiver syslog-tools kube-tools
 
 # The corpus tests read ../shared/corpus (or $$SLUICE_CORPUS); a clone
 # without it skips them (internal/corpus), and each skip is listed in

@@ -75,7 +75,8 @@ func fieldsOf(t reflect.Type) map[string]field {
 		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if name == "" && opts == "inline" && f.Type.Kind() == reflect.Struct {
 			// An inline struct's keys are the section's own
-			// (Output.ESConventions: elasticsearch keys).
+			// (Output.ESConventions: elasticsearch keys; Output.Kafka and
+			// Output.OTLP: the types of their for tag).
 			for k, v := range fieldsOf(f.Type) {
 				if isOutput {
 					v.types = []string{"elasticsearch"}
@@ -141,7 +142,7 @@ func checkStruct(n *yaml.Node, t reflect.Type, path []any, p *problems) {
 // sectionTypes are the types of each section whose keys differ by type.
 var sectionTypes = map[reflect.Type][]string{
 	reflect.TypeFor[Input]():     {"container_logs", "syslog"},
-	reflect.TypeFor[Output]():    {"elasticsearch", "kafka", "console"},
+	reflect.TypeFor[Output]():    {"elasticsearch", "kafka", "console", "otlp"},
 	reflect.TypeFor[Transform](): transformTypeNames(),
 }
 

@@ -19,8 +19,8 @@ type Output struct {
 	// elasticsearch
 	URLs     []string          `yaml:"urls"`
 	Index    string            `yaml:"index"`
-	Bulk     Bulk              `yaml:"bulk"`
-	Headers  map[string]string `yaml:"headers"`
+	Bulk     Bulk              `yaml:"bulk" for:"elasticsearch otlp"`
+	Headers  map[string]string `yaml:"headers" for:"elasticsearch otlp"`
 	Username string            `yaml:"username"`
 	Password string            `yaml:"password"`
 	APIKey   string            `yaml:"api_key"`
@@ -29,10 +29,10 @@ type Output struct {
 	// IDField also writes each document's _id into this field, for stores
 	// that ignore _id (VictoriaLogs) so replays can still be recognised.
 	IDField string   `yaml:"id_field"`
-	Retry   Retry    `yaml:"retry" for:"elasticsearch kafka"`
-	Timeout Duration `yaml:"timeout"`
+	Retry   Retry    `yaml:"retry" for:"elasticsearch kafka otlp"`
+	Timeout Duration `yaml:"timeout" for:"elasticsearch otlp"`
 	// IdleTimeout closes keep-alive connections unused this long.
-	IdleTimeout Duration `yaml:"idle_timeout"`
+	IdleTimeout Duration `yaml:"idle_timeout" for:"elasticsearch otlp"`
 	// DeadLetterIndex takes documents refused for good whose rescue copy
 	// was refused too.
 	DeadLetterIndex string `yaml:"dead_letter_index"`
@@ -46,10 +46,12 @@ type Output struct {
 	APIKeyFile      string    `yaml:"api_key_file"`
 	BearerToken     string    `yaml:"bearer_token"`
 	BearerTokenFile string    `yaml:"bearer_token_file"`
-	TLS             ClientTLS `yaml:"tls" for:"elasticsearch kafka"`
+	TLS             ClientTLS `yaml:"tls" for:"elasticsearch kafka otlp"`
 	// Compatibility is elasticsearch (default: the output checks the
 	// X-Elastic-Product header) or opensearch (no product check).
 	Compatibility string `yaml:"compatibility"`
+
+	OTLP `yaml:",inline" for:"otlp"` // otlp.go
 
 	// Match limits the output to some batches (filters.go); nil = all.
 	Match *Match `yaml:"match"`
@@ -95,6 +97,9 @@ type Retry struct {
 // DefaultOutput fills the defaults of an output's unset keys, as Parse
 // does; components built from an Output trust them.
 func DefaultOutput(o *Output) {
+	if o.Type == "otlp" {
+		defaultOTLP(o)
+	}
 	if o.Type == "elasticsearch" {
 		// index stays empty unless set: data streams or DefaultIndex,
 		// by the server's version (es_conventions.go).
@@ -165,10 +170,12 @@ func validateOutputs(p *problems, c *Config) {
 		case "console":
 		case "kafka":
 			validateKafka(p, o, at)
+		case "otlp":
+			validateOTLP(p, o, at)
 		case "":
-			p.add("must be set (elasticsearch, kafka or console)", at("type"))
+			p.add("must be set (elasticsearch, kafka, otlp or console)", at("type"))
 		default:
-			p.add("unknown output type %q (want elasticsearch, kafka or console)", at("type"), o.Type)
+			p.add("unknown output type %q (want elasticsearch, kafka, otlp or console)", at("type"), o.Type)
 		}
 		if o.Bulk.MaxBytes < 1024 || o.Bulk.MaxBytes > MaxBulkBytes {
 			p.add("must be between 1Ki and 1Gi, got %v", at("bulk", "max_bytes"), o.Bulk.MaxBytes)

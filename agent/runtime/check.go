@@ -8,6 +8,7 @@ import (
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/elasticsearch"
 	"github.com/sluicelog/sluice/agent/kafka"
+	"github.com/sluicelog/sluice/agent/otlp"
 	"github.com/sluicelog/sluice/agent/transform"
 )
 
@@ -21,15 +22,18 @@ func Check(cfg *config.Config) (warnings []string, err error) {
 	quiet := slog.New(slog.DiscardHandler)
 	var errs []error
 	for _, oc := range cfg.Outputs {
-		if oc.Type == "kafka" {
-			if _, err := kafka.New(oc, quiet); err != nil {
-				errs = append(errs, fmt.Errorf("output %s: %w", oc.Name, err))
-			}
-		}
-		if oc.Type != "elasticsearch" {
+		var err error
+		switch oc.Type {
+		case "elasticsearch":
+			_, err = elasticsearch.New(oc, quiet, elasticsearch.WithInputs(cfg.Inputs))
+		case "kafka":
+			_, err = kafka.New(oc, quiet)
+		case "otlp":
+			_, err = otlp.New(oc, quiet)
+		default:
 			continue
 		}
-		if _, err := elasticsearch.New(oc, quiet, elasticsearch.WithInputs(cfg.Inputs)); err != nil {
+		if err != nil {
 			errs = append(errs, fmt.Errorf("output %s: %w", oc.Name, err))
 		}
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/sluicelog/sluice/agent/kafka"
 	"github.com/sluicelog/sluice/agent/kube"
 	"github.com/sluicelog/sluice/agent/metrics"
+	"github.com/sluicelog/sluice/agent/otlp"
 	"github.com/sluicelog/sluice/agent/pipeline"
 	"github.com/sluicelog/sluice/agent/spool"
 	"github.com/sluicelog/sluice/agent/transform"
@@ -126,6 +127,12 @@ func New(cfg *config.Config, stdout io.Writer, logger *slog.Logger, opts ...Opti
 			a.outputs = append(a.outputs, console.New(oc.Name, stdout))
 		case "kafka":
 			o, err := kafka.New(oc, logger)
+			if err != nil {
+				return nil, fmt.Errorf("output %s: %w", oc.Name, err)
+			}
+			a.outputs = append(a.outputs, o)
+		case "otlp":
+			o, err := otlp.New(oc, logger)
 			if err != nil {
 				return nil, fmt.Errorf("output %s: %w", oc.Name, err)
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/sluicelog/sluice/agent/elasticsearch"
 	"github.com/sluicelog/sluice/agent/kafka"
 	"github.com/sluicelog/sluice/agent/kube"
+	"github.com/sluicelog/sluice/agent/otlp"
 	"github.com/sluicelog/sluice/agent/pipeline"
 	"github.com/sluicelog/sluice/collector/syslog"
 	"github.com/sluicelog/sluice/collector/tail"
@@ -275,6 +276,12 @@ func outputStatus(o pipeline.Output) OutputStatus {
 		return OutputStatus{
 			Name: o.Name(), Type: "kafka", Sent: s.DocsSent, Failed: s.DocsFailed,
 			ItemRetries: s.Retries, Bytes: s.BytesSent, DeadLettered: s.DocsDeadLettered, Pending: s.Pending,
+		}
+	case *otlp.Output:
+		s := o.Stats()
+		return OutputStatus{
+			Name: o.Name(), Type: "otlp", Sent: s.Sent, Failed: s.Failed,
+			RequestRetries: s.RequestRetries, Bytes: s.Bytes, InFlight: s.InFlight,
 		}
 	}
 	return OutputStatus{}

@@ -34,6 +34,9 @@ type Options struct {
 	MemProfile  string        // SLUICE_MEMPROFILE for the agent, if set
 	MemoryLimit string        // the agent's memory_limit (default 256MiB)
 	MaxBytes    string        // the output's bulk.max_bytes (default: unset, sized from memory_limit)
+	// Output is the output's type: elasticsearch (the default) or otlp,
+	// both to the sink.
+	Output string
 	// Kube runs a real kube-apiserver with the workload's pods, and the
 	// agent with Kubernetes enrichment from its informer cache.
 	Kube bool
@@ -159,6 +162,14 @@ outputs:
     bulk: { %sflush_interval: 1s, workers: 2, compress: false }
 `
 
+// otlpOutput replaces the outputs of config for Options.Output otlp.
+const otlpOutput = `outputs:
+  - name: otlp
+    type: otlp
+    endpoint: "%s/v1/logs"
+    bulk: { %sflush_interval: 1s, workers: 2 }
+`
+
 // Run runs the agent once on a fresh data_dir.
 func Run(ctx context.Context, o Options) (Result, error) {
 	logf := o.Log
@@ -210,6 +221,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		fair = ", fair_share: " + o.FairShare
 	}
 	cfg := fmt.Sprintf(config, filepath.Join(work, "data"), limit, api, logs, fair, kube, "http://"+ln.Addr().String(), maxBytes)
+	if o.Output == "otlp" {
+		cfg, _, _ = strings.Cut(cfg, "outputs:\n")
+		cfg += fmt.Sprintf(otlpOutput, "http://"+ln.Addr().String(), maxBytes)
+	}
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return Result{}, err
 	}

@@ -91,13 +91,15 @@ const info = `{"name":"sluice-bench-sink","cluster_name":"bench","version":{"num
 var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 256<<10) }}
 
-// ServeHTTP answers GET / and POST /_bulk.
+// ServeHTTP answers GET / and POST /_bulk, and POST /v1/logs (otlp.go).
 func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
 	w.Header().Set("Content-Type", "application/json")
 	switch {
 	case r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		io.WriteString(w, info)
+	case r.URL.Path == "/v1/logs" && r.Method == http.MethodPost:
+		s.otlp(w, r)
 	case (r.URL.Path == "/_bulk" || bytes.HasSuffix([]byte(r.URL.Path), []byte("/_bulk"))) && (r.Method == http.MethodPost || r.Method == http.MethodPut):
 		s.bulk(w, r)
 	default:
@@ -164,6 +166,11 @@ func (s *Sink) check(doc []byte) {
 	if bytes.Contains(doc, []byte(`"pod_id":"`)) {
 		s.enriched.Add(1)
 	}
+	s.account(f, seq)
+}
+
+// account marks record seq of file f arrived.
+func (s *Sink) account(f, seq int) {
 	word := &s.bits[f][seq/64]
 	bit := uint64(1) << (seq % 64)
 	if atomic.OrUint64(word, bit)&bit != 0 {

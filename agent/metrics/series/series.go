@@ -34,7 +34,7 @@ const (
 )
 
 // Lost is reported by inputs and outputs alike, under ComponentLabel.
-var Lost = Family{Name: "sluice_lost_records_total", Help: "Records read that will never reach any store, by component (the input or output name) and reason: udp_overflow (pipeline full), udp_receive_buffer (dropped by the kernel: the UDP socket's receive buffer was full), shutdown (read but not handed over at stop), spool_full (dropped by a full spool with when_full: drop_newest or drop_oldest), dead_letter_rejected (the document, its rescue copy and its dead letter all refused), write_failed (a console write failed), too_large (a kafka record its topic refused as too large, with no dead-letter topic or refused there too).", Labels: []string{"reason"}}
+var Lost = Family{Name: "sluice_lost_records_total", Help: "Records read that will never reach any store, by component (the input or output name) and reason: udp_overflow (pipeline full), udp_receive_buffer (dropped by the kernel: the UDP socket's receive buffer was full), shutdown (read but not handed over at stop), spool_full (dropped by a full spool with when_full: drop_newest or drop_oldest), dead_letter_rejected (the document, its rescue copy and its dead letter all refused), write_failed (a console write failed), too_large (a kafka record its topic refused as too large, with no dead-letter topic or refused there too), otlp_rejected (refused for good by an OTLP server: a partial success or a 4xx).", Labels: []string{"reason"}}
 
 // Inputs' series, under InputLabel.
 var (
@@ -76,6 +76,7 @@ var (
 	OutputRequestFailures  = Family{Name: "sluice_output_request_failures_total", Help: "Requests to an output that failed as a whole, by cause: connection_refused, connection_reset, timeout, dns, tls, network, unauthorized (401, 407), forbidden (403), throttled (429), unavailable (503), http_5xx, http_4xx (refused as a whole; split to find the documents at fault), bad_response. All but http_4xx are sent again.", Labels: []string{"cause"}}
 	OutputDocumentFailures = Family{Name: "sluice_output_document_failures_total", Help: "Documents an output's server refused in an answered request, by cause: throttled (item 429, sent again), server_error (item 5xx, sent again), rejected (a mapping error and the like: a rescue copy goes), rescue_rejected (a dead letter goes), dead_letter_rejected (lost).", Labels: []string{"cause"}}
 	OutputLastSuccess      = Family{Name: "sluice_output_last_success_timestamp_seconds", Help: "When a request to the output was last answered with success (Unix seconds); 0 before the first since the process started. Stops moving while the output fails."}
+	OutputOTLPRejected     = Family{Name: "sluice_output_otlp_rejected_records_total", Help: "Records an OTLP server refused for good, by reason: partial_success (counted in rejected_log_records of a successful answer), http_4xx (the request was refused as a whole). OTLP names no record, so none can be dead-lettered; each is also in sluice_lost_records_total.", Labels: []string{"reason"}}
 	OutputPending          = Family{Name: "sluice_output_pending_documents", Help: "Documents in requests an output is sending or will send again after a backoff."}
 )
 

@@ -1,0 +1,64 @@
+package config
+
+import (
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sluicelog/sluice/internal/redact"
+)
+
+// OTLP holds the keys only an otlp output has (agent/otlp); headers, tls,
+// bulk, retry, timeout and idle_timeout are shared with elasticsearch.
+// bulk.compress gzips the bodies.
+type OTLP struct {
+	// Endpoint is the full OTLP/HTTP logs URL, .../v1/logs.
+	Endpoint string `yaml:"endpoint"`
+}
+
+// DefaultOTLPMaxBytes is an otlp output's bulk.max_bytes when unset: well
+// under the OpenTelemetry Collector's default request limit (20 MiB).
+const DefaultOTLPMaxBytes = 1 << 20
+
+func defaultOTLP(o *Output) {
+	if o.Bulk.MaxBytes == 0 {
+		o.Bulk.MaxBytes = DefaultOTLPMaxBytes
+	}
+	if o.Timeout == 0 {
+		o.Timeout = Duration(30 * time.Second)
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = Duration(90 * time.Second)
+	}
+}
+
+// validateOTLP checks an otlp output. The endpoint is never quoted whole:
+// it may carry userinfo.
+func validateOTLP(p *problems, o Output, at func(k ...any) []any) {
+	switch u, err := url.Parse(o.Endpoint); {
+	case o.Endpoint == "":
+		p.add("must be set: the OTLP/HTTP logs URL, like http://otel-collector:4318/v1/logs", at("endpoint"))
+	case err != nil || !httpURL(o.Endpoint) || u.Host == "":
+		p.add("must be an http:// or https:// URL with a host, got %q", at("endpoint"), redact.URL(o.Endpoint))
+	case u.User != nil:
+		p.add("must not carry a user or password (%q); send credentials in headers", at("endpoint"), redact.URL(o.Endpoint))
+	case !strings.HasSuffix(u.Path, "/v1/logs"):
+		p.add("must be the full logs URL ending in /v1/logs (OTLP/HTTP sends logs there), got %q", at("endpoint"), redact.URL(o.Endpoint))
+	}
+	for k := range o.Headers {
+		if k == "" || strings.ContainsAny(k, " :\r\n\t") {
+			p.add("header name %q is not a valid HTTP header name", at("headers"), k)
+		}
+	}
+	if (o.TLS.CertFile == "") != (o.TLS.KeyFile == "") {
+		p.add("cert_file and key_file go together", at("tls", "cert_file"))
+	}
+	checkCAFile(p, o.TLS.CAFile, at("tls", "ca_file"))
+	checkKeyPair(p, o.TLS.CertFile, o.TLS.KeyFile, at("tls", "cert_file"))
+	if o.Timeout.Duration() < time.Millisecond {
+		p.add("must be at least 1ms", at("timeout"))
+	}
+	if o.IdleTimeout.Duration() < time.Millisecond {
+		p.add("must be at least 1ms", at("idle_timeout"))
+	}
+}
