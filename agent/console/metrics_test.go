@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/agent/metrics/series"
 )
 
 // The console's collector: what it wrote, and a failed write as a lost
@@ -21,7 +23,7 @@ func TestCollector(t *testing.T) {
 	require.NoError(t, ok.NewWriter().Write(context.Background(), encoded(`{"a":1}`, `{"b":2}`)))
 	require.Error(t, bad.NewWriter().Write(context.Background(), encoded(`{}`)))
 	want := `
-# HELP sluice_lost_records_total Records read that will never reach any store, by component (the input or output name) and reason: udp_overflow (pipeline full), udp_receive_buffer (dropped by the kernel: the UDP socket's receive buffer was full), shutdown (read but not handed over at stop), spool_full (dropped by a full spool with when_full: drop_newest or drop_oldest), dead_letter_rejected (the document, its rescue copy and its dead letter all refused), write_failed (a console write failed), too_large (a kafka record its topic refused as too large, with no dead-letter topic or refused there too), otlp_rejected (refused for good by an OTLP server: a partial success or a 4xx).
+# HELP sluice_lost_records_total ` + series.Lost.Help + `
 # TYPE sluice_lost_records_total counter
 sluice_lost_records_total{component="bad",reason="write_failed"} 1
 sluice_lost_records_total{component="stdout",reason="write_failed"} 0

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicelog/sluice/agent/metrics/series"
 	"github.com/sluicelog/sluice/agent/record"
 )
 
@@ -49,7 +50,7 @@ sluice_input_records_total{input="syslog"} 5
 # TYPE sluice_input_bytes_total counter
 sluice_input_bytes_total{input="quiet"} 0
 sluice_input_bytes_total{input="syslog"} 500
-# HELP sluice_lost_records_total Records read that will never reach any store, by component (the input or output name) and reason: udp_overflow (pipeline full), udp_receive_buffer (dropped by the kernel: the UDP socket's receive buffer was full), shutdown (read but not handed over at stop), spool_full (dropped by a full spool with when_full: drop_newest or drop_oldest), dead_letter_rejected (the document, its rescue copy and its dead letter all refused), write_failed (a console write failed), too_large (a kafka record its topic refused as too large, with no dead-letter topic or refused there too), otlp_rejected (refused for good by an OTLP server: a partial success or a 4xx).
+# HELP sluice_lost_records_total ` + series.Lost.Help + `
 # TYPE sluice_lost_records_total counter
 sluice_lost_records_total{component="quiet",reason="shutdown"} 0
 sluice_lost_records_total{component="quiet",reason="udp_overflow"} 0
