@@ -199,7 +199,7 @@ func (mp *mapper) setValue(v pcommon.Value, raw []byte) {
 }
 
 func (mp *mapper) setNumber(v pcommon.Value, raw []byte) {
-	if bytes.IndexAny(raw, ".eE") < 0 {
+	if !bytes.ContainsAny(raw, ".eE") {
 		if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
 			v.SetInt(n)
 			return
