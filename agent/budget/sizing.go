@@ -17,7 +17,7 @@ package budget
 // other half goes to batches and to garbage between collections. So
 // 40MiB gets 512KiB bodies, 256MiB the largest, 8MiB (with 2 workers;
 // more workers, smaller bodies). On this machine's harness, bodies from
-// 512KiB to 5MiB cost the same CPU (bench/RESULTS.md, issue 27).
+// 512KiB to 5MiB cost the same CPU (bench/RESULTS.md, memory_limit sizing).
 
 const (
 	// maxSizedBody caps a body sized from memory_limit: beyond a few MB

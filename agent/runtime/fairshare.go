@@ -7,7 +7,6 @@ import (
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/fairshare"
-	"github.com/sluicelog/sluice/agent/metrics"
 	"github.com/sluicelog/sluice/collector/tail"
 )
 
@@ -19,7 +18,7 @@ const defaultFairInFlight = 1 << 20
 // half of what the outputs hold in flight ((workers + bulk.workers) ×
 // bulk.max_bytes each). The budget counts the lines' bytes, and a line's
 // document is two to four times its size, so half still fills every bulk
-// body (bench/RESULTS.md, issue 28: at the whole, quiet keys waited twice
+// body (bench/RESULTS.md, fair share: at the whole, quiet keys waited twice
 // as long for the same throughput; at a quarter, throughput fell 17%).
 func (a *Agent) shareFairly(t *tail.Tailer, in config.Input) error {
 	f := in.FairShare
@@ -48,7 +47,7 @@ func (a *Agent) shareFairly(t *tail.Tailer, in config.Input) error {
 		p.Pods = a.kube.PodMeta
 	}
 	t.ShareFairly(s, p)
-	if err := a.registry.Register(metrics.NewFairShareCollector(in.Name, s)); err != nil {
+	if err := a.registry.Register(s.Collector(in.Name)); err != nil {
 		return fmt.Errorf("fair share metrics: %w", err)
 	}
 	if a.fair == nil {

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/internal/loglimit"
 )
 
 // Sink takes the batches read back (agent/pipeline): Push may block to
@@ -91,7 +92,10 @@ type Spool struct {
 	cfg  Config
 	sink Sink
 	log  *slog.Logger
-	key  cipher.Block
+	// limit keeps write errors to one line a second per message, with
+	// the count held back.
+	limit *loglimit.Limiter
+	key   cipher.Block
 
 	mu       sync.Mutex
 	st       state
@@ -100,8 +104,7 @@ type Spool struct {
 	room     chan struct{}
 	dirty    bool   // written since the last fsync
 	readSeg  uint64 // the segment the reader is in (drop_oldest spares it)
-	lastLog  time.Time
-	saved    pos // the position in state.json
+	saved    pos    // the position in state.json
 	closed   bool
 	wake     chan struct{} // a write for the reader
 	acks     acks
@@ -136,7 +139,7 @@ func Open(cfg Config, sink Sink, logger *slog.Logger) (*Spool, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Spool{cfg: cfg, sink: sink, log: logger, key: key, st: st, segs: segs,
+	s := &Spool{cfg: cfg, sink: sink, log: logger, limit: loglimit.New(logger, time.Second), key: key, st: st, segs: segs,
 		room: make(chan struct{}), wake: make(chan struct{}, 1)}
 	s.saved = pos{seg: st.Segment, off: st.Offset}
 	s.acks.init(s.saved)
@@ -219,12 +222,9 @@ func (s *Spool) syncActive() {
 	s.dirty = false
 }
 
-// logError logs a write problem at most once a second; caller holds mu.
+// logError logs a write problem at most once a second per message.
 func (s *Spool) logError(msg string, err error) {
-	if now := time.Now(); now.Sub(s.lastLog) >= time.Second {
-		s.lastLog = now
-		s.log.Error(msg, "dir", s.cfg.Dir, "err", err)
-	}
+	s.limit.Error(msg, "dir", s.cfg.Dir, "err", err)
 }
 
 // errClosed is Push's answer once the spool is closed.

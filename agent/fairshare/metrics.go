@@ -1,29 +1,25 @@
-package metrics
+package fairshare
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/sluicelog/sluice/agent/fairshare"
 )
 
-// FairShareCollector exports a container_logs input's fair_share
-// scheduler. Keys (namespaces, pods) stay out of labels: they are on the
-// status page.
-type FairShareCollector struct {
-	input string
-	s     *fairshare.Scheduler
+// collector exports a container_logs input's scheduler. Keys
+// (namespaces, pods) stay out of labels: they are on the status page.
+type collector struct {
+	s *Scheduler
 
 	inFlight, limit, waiting, admitted, admittedBytes, delayed, delay *prometheus.Desc
 	ceilingDelayed, ceilingDelay                                      *prometheus.Desc
 }
 
-// NewFairShareCollector returns the collector of input's scheduler s.
-func NewFairShareCollector(input string, s *fairshare.Scheduler) *FairShareCollector {
+// Collector returns the collector of s, the scheduler of input.
+func (s *Scheduler) Collector(input string) prometheus.Collector {
 	d := func(name, help string) *prometheus.Desc {
 		return prometheus.NewDesc(name, help, nil, prometheus.Labels{"input": input})
 	}
-	return &FairShareCollector{
-		input: input, s: s,
+	return &collector{
+		s:              s,
 		inFlight:       d("sluice_fair_share_in_flight_bytes", "Bytes read and admitted by fair_share, not yet acknowledged."),
 		limit:          d("sluice_fair_share_limit_bytes", "fair_share's budget of bytes in flight (in_flight)."),
 		waiting:        d("sluice_fair_share_waiting_batches", "Batches waiting for fair_share to admit them (their files are not read meanwhile)."),
@@ -37,14 +33,14 @@ func NewFairShareCollector(input string, s *fairshare.Scheduler) *FairShareColle
 }
 
 // Describe implements prometheus.Collector.
-func (c *FairShareCollector) Describe(ch chan<- *prometheus.Desc) {
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.inFlight, c.limit, c.waiting, c.admitted, c.admittedBytes, c.delayed, c.delay, c.ceilingDelayed, c.ceilingDelay} {
 		ch <- d
 	}
 }
 
 // Collect implements prometheus.Collector.
-func (c *FairShareCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	st := c.s.Stats()
 	g := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
 	n := func(d *prometheus.Desc, v float64) {
