@@ -85,3 +85,7 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 func (w *writer) Flush(context.Context, bool) error { return nil }
 
 var emptySource record.Source
+
+// Skip tells the output that b will not come (pipeline.Skipper), so the
+// source's next batch need not wait for it.
+func (w *writer) Skip(b *record.Batch) { w.o.order.skip(b) }

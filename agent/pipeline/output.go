@@ -32,3 +32,11 @@ type Writer interface {
 	// otherwise only data older than the output's flush interval.
 	Flush(ctx context.Context, force bool) error
 }
+
+// A Skipper is a Writer that is told of each batch it will not be given:
+// its route does not take it, or enrichment or the filters left no
+// record. A writer that hands a source's batches on in order (kafka)
+// then need not wait for them.
+type Skipper interface {
+	Skip(b *record.Batch)
+}

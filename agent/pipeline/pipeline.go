@@ -190,6 +190,7 @@ func (p *Pipeline) write(ctx context.Context, writers []Writer, b *record.Batch)
 	routed := false
 	for j, w := range writers {
 		if p.routes != nil && !p.routes[j].Match(b) {
+			skip(w, b)
 			continue
 		}
 		routed = true
@@ -203,6 +204,13 @@ func (p *Pipeline) write(ctx context.Context, writers []Writer, b *record.Batch)
 		p.unrouted.Add(int64(len(b.Records)))
 	}
 	return nil
+}
+
+// skip tells w, if it asks, that it will not be given b.
+func skip(w Writer, b *record.Batch) {
+	if s, ok := w.(Skipper); ok {
+		s.Skip(b)
+	}
 }
 
 // work is one worker. It stamps st.beat on every turn of its loop (at
@@ -227,6 +235,7 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, tw *trans
 		st.beat.Store(time.Now().UnixNano())
 		b, ok := p.ring.Pop(context.Background(), tick)
 		encoded := ok && len(b.Records) > 0 && len(b.DocEnds) == len(b.Records)
+		written := false
 		if ok && (encoded || p.enrich == nil || p.enrich.Enrich(b)) {
 			if !encoded {
 				b.Docs, b.DocEnds = docs[:0], ends[:0]
@@ -242,6 +251,7 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, tw *trans
 					return cutOr(outCtx, err)
 				}
 				st.inOutput.Store(false)
+				written = true
 			}
 			if !encoded {
 				docs, ends = b.Docs[:0], b.DocEnds[:0]
@@ -249,6 +259,11 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, tw *trans
 			}
 		}
 		if ok {
+			if !written {
+				for _, w := range writers {
+					skip(w, b)
+				}
+			}
 			b.Done()
 		}
 		closed := ctx.Err() != nil

@@ -17,9 +17,10 @@ import (
 // heldOutput keeps every batch until release is called, like an output
 // waiting for its server.
 type heldOutput struct {
-	mu   sync.Mutex
-	docs []string
-	held []*record.Batch
+	mu      sync.Mutex
+	docs    []string
+	held    []*record.Batch
+	skipped []string // pods of the batches it was told it will not get
 }
 
 func (o *heldOutput) Name() string                  { return "held" }
@@ -50,6 +51,12 @@ func (w heldWriter) Write(_ context.Context, b *record.Batch) error {
 }
 
 func (heldWriter) Flush(context.Context, bool) error { return nil }
+
+func (w heldWriter) Skip(b *record.Batch) {
+	w.o.mu.Lock()
+	w.o.skipped = append(w.o.skipped, b.Source.Pod)
+	w.o.mu.Unlock()
+}
 
 func TestBatchesAckedOnlyWhenEveryOutputIsDone(t *testing.T) {
 	a, b := &heldOutput{}, &heldOutput{}
@@ -155,6 +162,9 @@ func TestEnricherSetsMetaAndDrops(t *testing.T) {
 	require.Eventually(t, func() bool { return acked.Load() == 2 }, 5*time.Second, time.Millisecond, "dropped batches are acked")
 	require.Eventually(t, func() bool { o.mu.Lock(); defer o.mu.Unlock(); return len(o.docs) == 1 }, 5*time.Second, time.Millisecond)
 	require.JSONEq(t, `{"@timestamp":"1970-01-01T00:00:00.000000001Z","a":"1","kubernetes":{"pod_name":"loud","labels":{"app":"x"}}}`, o.docs[0])
+	o.mu.Lock()
+	require.Equal(t, []string{"quiet", "quiet"}, o.skipped, "the output is told of the batches it will not get")
+	o.mu.Unlock()
 	o.release()
 	require.Equal(t, int64(3), acked.Load())
 	cancel()
