@@ -113,11 +113,7 @@ func validateKafka(p *problems, o Output, at func(k ...any) []any) {
 		p.add("must be between 64Ki and 1Gi, got %v", at("buffer_bytes"), k.BufferBytes)
 	}
 	validateKafkaSASL(p, k.SASL, at)
-	if (o.TLS.CertFile == "") != (o.TLS.KeyFile == "") {
-		p.add("cert_file and key_file go together", at("tls", "cert_file"))
-	}
-	checkCAFile(p, o.TLS.CAFile, at("tls", "ca_file"))
-	checkKeyPair(p, o.TLS.CertFile, o.TLS.KeyFile, at("tls", "cert_file"))
+	checkClientTLS(p, o.TLS, at)
 }
 
 func validateKafkaSASL(p *problems, s KafkaSASL, at func(k ...any) []any) {

@@ -50,11 +50,7 @@ func validateOTLP(p *problems, o Output, at func(k ...any) []any) {
 			p.add("header name %q is not a valid HTTP header name", at("headers"), k)
 		}
 	}
-	if (o.TLS.CertFile == "") != (o.TLS.KeyFile == "") {
-		p.add("cert_file and key_file go together", at("tls", "cert_file"))
-	}
-	checkCAFile(p, o.TLS.CAFile, at("tls", "ca_file"))
-	checkKeyPair(p, o.TLS.CertFile, o.TLS.KeyFile, at("tls", "cert_file"))
+	checkClientTLS(p, o.TLS, at)
 	if o.Timeout.Duration() < time.Millisecond {
 		p.add("must be at least 1ms", at("timeout"))
 	}

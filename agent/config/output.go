@@ -216,9 +216,6 @@ func validateESOutput(p *problems, o Output, at func(k ...any) []any) {
 	if (o.BearerToken != "" || o.BearerTokenFile != "") && (o.APIKey != "" || o.APIKeyFile != "" || o.Username != "") {
 		p.add("set either bearer_token or username/api_key, not both", at("bearer_token"))
 	}
-	if (o.TLS.CertFile == "") != (o.TLS.KeyFile == "") {
-		p.add("cert_file and key_file go together", at("tls", "cert_file"))
-	}
 	if o.TLS.Enabled {
 		p.add("is for kafka outputs; an elasticsearch output uses TLS for https:// URLs", at("tls", "enabled"))
 	}
@@ -246,8 +243,7 @@ func validateESOutput(p *problems, o Output, at func(k ...any) []any) {
 	checkSecretFile(p, o.APIKeyFile, at("api_key_file"))
 	checkSecretFile(p, o.BearerTokenFile, at("bearer_token_file"))
 	checkTemplateFile(p, o.Template.File, at("template", "file"))
-	checkCAFile(p, o.TLS.CAFile, at("tls", "ca_file"))
-	checkKeyPair(p, o.TLS.CertFile, o.TLS.KeyFile, at("tls", "cert_file"))
+	checkClientTLS(p, o.TLS, at)
 	switch o.Compatibility {
 	case "elasticsearch", "opensearch":
 	default:

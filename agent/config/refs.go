@@ -107,6 +107,16 @@ func checkKeyPair(p *problems, cert, key string, at []any) {
 	}
 }
 
+// checkClientTLS checks an output's tls block: cert_file and key_file
+// together, and each file readable and what it should be.
+func checkClientTLS(p *problems, t ClientTLS, at func(k ...any) []any) {
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		p.add("cert_file and key_file go together", at("tls", "cert_file"))
+	}
+	checkCAFile(p, t.CAFile, at("tls", "ca_file"))
+	checkKeyPair(p, t.CertFile, t.KeyFile, at("tls", "cert_file"))
+}
+
 // checkCAFile checks a file of PEM CA certificates.
 func checkCAFile(p *problems, path string, at []any) {
 	b, ok := readRef(p, path, at)

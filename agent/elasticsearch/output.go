@@ -119,7 +119,7 @@ func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error
 	if err != nil {
 		errs = append(errs, err)
 	}
-	tlsCfg, err := loadTLS(cfg.TLS)
+	tlsCfg, err := cfg.TLS.Load()
 	if err != nil {
 		errs = append(errs, err)
 	}

@@ -2,8 +2,6 @@ package kafka
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"os"
@@ -50,11 +48,11 @@ func clientOpts(cfg config.Output, logger *slog.Logger) ([]kgo.Opt, error) {
 	if mech != nil {
 		opts = append(opts, kgo.SASL(mech))
 	}
-	tc, err := loadTLS(cfg.TLS)
-	if err != nil {
-		return nil, err
-	}
-	if tc != nil {
+	if cfg.TLS.Enabled {
+		tc, err := cfg.TLS.Load()
+		if err != nil {
+			return nil, err
+		}
 		opts = append(opts, kgo.DialTLSConfig(tc))
 	}
 	return opts, nil
@@ -97,36 +95,6 @@ func saslMechanism(s config.KafkaSASL) (sasl.Mechanism, error) {
 		return scram.Auth{User: s.Username, Pass: pass}.AsSha512Mechanism(), nil
 	}
 	return nil, fmt.Errorf("sasl.mechanism: unknown %q", s.Mechanism)
-}
-
-// loadTLS builds the client TLS config; nil when TLS is off.
-func loadTLS(t config.ClientTLS) (*tls.Config, error) {
-	if !t.Enabled {
-		return nil, nil
-	}
-	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // only when asked
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls.ca_file: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls.ca_file %q: no PEM certificate in it", t.CAFile)
-		}
-		c.RootCAs = pool
-	}
-	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls.cert_file/key_file: %w", err)
-		}
-		c.Certificates = []tls.Certificate{cert}
-	}
-	return c, nil
 }
 
 // kgoLogger passes franz-go's warnings and errors to slog. Its messages

@@ -10,14 +10,10 @@ package otlp
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,7 +52,7 @@ var _ pipeline.Output = (*Output)(nil)
 // New builds the output from a config that config.Parse checked and
 // filled with defaults. It contacts nothing.
 func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
-	tlsCfg, err := loadTLS(cfg.TLS)
+	tlsCfg, err := cfg.TLS.Load()
 	if err != nil {
 		return nil, fmt.Errorf("output %q: %w", cfg.Name, err)
 	}
@@ -131,35 +127,4 @@ func (o *Output) BufferBytes(writers int) int64 {
 // InFlightBytes bounds the bytes of batches that requests refer to.
 func (o *Output) InFlightBytes(writers int) int64 {
 	return int64(writers+o.workers) * int64(o.maxBytes)
-}
-
-// loadTLS builds the client TLS config; nil when the defaults do. Errors
-// name the key and file, never a key's content.
-func loadTLS(t config.ClientTLS) (*tls.Config, error) {
-	if t == (config.ClientTLS{}) {
-		return nil, nil
-	}
-	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // only when asked
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls.ca_file: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls.ca_file %q: no PEM certificate in it", t.CAFile)
-		}
-		c.RootCAs = pool
-	}
-	if t.CertFile != "" || t.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, errors.New("tls.cert_file/key_file: " + err.Error())
-		}
-		c.Certificates = []tls.Certificate{cert}
-	}
-	return c, nil
 }
