@@ -23,6 +23,7 @@ import (
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/pipeline"
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/internal/backoff"
 	"github.com/sluicelog/sluice/internal/loglimit"
 )
 
@@ -42,7 +43,7 @@ type Output struct {
 	timeout       time.Duration
 	compress      bool
 	workers       int
-	backoff       backoff
+	backoff       backoff.Exponential
 
 	queue    chan *request
 	requests requestPool
@@ -160,7 +161,7 @@ func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error
 		timeout:       cfg.Timeout.Duration(),
 		compress:      cfg.Bulk.Compress,
 		workers:       cfg.Bulk.Workers,
-		backoff:       backoff{initial: cfg.Retry.Initial.Duration(), max: cfg.Retry.Max.Duration()},
+		backoff:       backoff.Exponential{Initial: cfg.Retry.Initial.Duration(), Max: cfg.Retry.Max.Duration()},
 		// Unbuffered: a full body waits in its writer for a free sender
 		// rather than in a queue, so at most writers + bulk.workers bodies
 		// exist, not writers + 2 × bulk.workers (5 MiB each by default).

@@ -178,7 +178,7 @@ func (o *Output) sendRedrive(ctx context.Context, body []byte, ids []string, opt
 				sum.Failing += int64(len(ids))
 				return acked, nil
 			}
-			if !o.backoff.wait(ctx, attempt, 0) {
+			if !o.backoff.Wait(ctx, attempt, 0) {
 				return acked, ctx.Err()
 			}
 			continue
@@ -211,7 +211,7 @@ func (o *Output) sendRedrive(ctx context.Context, body []byte, ids []string, opt
 		if len(again) == 0 {
 			break
 		}
-		if attempt+1 >= opts.Attempts || !o.backoff.wait(ctx, attempt, 0) {
+		if attempt+1 >= opts.Attempts || !o.backoff.Wait(ctx, attempt, 0) {
 			sum.Failing += int64(len(again))
 			break
 		}

@@ -257,7 +257,7 @@ func (s *sender) try(ctx context.Context, req *request, p span) bool {
 // queues p to be sent again. It returns false when ctx ends first.
 func (s *sender) again(ctx context.Context, p span, floor time.Duration) bool {
 	s.o.health.backoffs.Add(1)
-	waited := s.o.backoff.wait(ctx, p.attempt, floor)
+	waited := s.o.backoff.Wait(ctx, p.attempt, floor)
 	s.o.health.backoffs.Add(-1)
 	if !waited {
 		return false

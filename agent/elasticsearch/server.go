@@ -88,7 +88,7 @@ func (o *Output) detectServer(ctx context.Context) (serverInfo, bool) {
 		if attempt == 0 || attempt%10 == 9 {
 			o.log.Warn("cannot ask the server its version yet; documents wait", "attempt", attempt+1, "status", status, "error", err)
 		}
-		if !o.backoff.wait(ctx, attempt, 0) {
+		if !o.backoff.Wait(ctx, attempt, 0) {
 			return serverInfo{}, false
 		}
 	}

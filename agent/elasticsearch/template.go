@@ -79,7 +79,7 @@ func (o *Output) install(ctx context.Context, api, name, file string, body []byt
 				"api", api, "template", name, "attempts", attempt+1, "status", status, "error", err)
 			return false
 		}
-		if !o.backoff.wait(ctx, attempt, 0) {
+		if !o.backoff.Wait(ctx, attempt, 0) {
 			return false
 		}
 	}

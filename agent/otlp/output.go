@@ -20,6 +20,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/pipeline"
+	"github.com/sluicelog/sluice/internal/backoff"
 	"github.com/sluicelog/sluice/internal/loglimit"
 )
 
@@ -37,7 +38,7 @@ type Output struct {
 	maxBytes      int
 	flushInterval time.Duration
 	workers       int
-	backoff       backoff
+	backoff       backoff.Exponential
 
 	// queue is unbuffered: a full request waits in its writer for a free
 	// sender, so at most writers + bulk.workers requests exist.
@@ -87,7 +88,7 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 		maxBytes:      int(cfg.Bulk.MaxBytes),
 		flushInterval: cfg.Bulk.FlushInterval.Duration(),
 		workers:       cfg.Bulk.Workers,
-		backoff:       backoff{initial: cfg.Retry.Initial.Duration(), max: cfg.Retry.Max.Duration()},
+		backoff:       backoff.Exponential{Initial: cfg.Retry.Initial.Duration(), Max: cfg.Retry.Max.Duration()},
 		queue:         make(chan *request),
 	}
 	o.limit = loglimit.New(o.log, time.Second)

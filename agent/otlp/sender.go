@@ -80,7 +80,7 @@ func (s *sender) deliver(ctx context.Context, req *request) {
 			o.finish(req, 0, req.records)
 			return
 		}
-		if ctx.Err() != nil || !o.backoff.wait(ctx, attempt, floor) {
+		if ctx.Err() != nil || !o.backoff.Wait(ctx, attempt, floor) {
 			return // abandoned: never acknowledged
 		}
 		o.stats.requestRetries.Add(1)

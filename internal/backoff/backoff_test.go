@@ -1,4 +1,4 @@
-package elasticsearch
+package backoff
 
 import (
 	"context"
@@ -9,12 +9,12 @@ import (
 )
 
 func TestBackoffDelay(t *testing.T) {
-	b := backoff{initial: 100 * time.Millisecond, max: 30 * time.Second}
+	b := Exponential{Initial: 100 * time.Millisecond, Max: 30 * time.Second}
 	f := func(attempt int, lo, hi time.Duration) {
 		t.Helper()
 		seen := map[time.Duration]bool{}
 		for range 200 {
-			d := b.delay(attempt)
+			d := b.Delay(attempt)
 			require.GreaterOrEqual(t, d, lo, "attempt %d", attempt)
 			require.LessOrEqual(t, d, hi, "attempt %d", attempt)
 			seen[d] = true
@@ -30,22 +30,22 @@ func TestBackoffDelay(t *testing.T) {
 }
 
 func TestBackoffWait(t *testing.T) {
-	b := backoff{initial: time.Hour, max: time.Hour}
+	b := Exponential{Initial: time.Hour, Max: time.Hour}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
 	start := time.Now()
-	require.False(t, b.wait(ctx, 0, 0), "shutdown interrupts the wait")
+	require.False(t, b.Wait(ctx, 0, 0), "shutdown interrupts the wait")
 	require.Less(t, time.Since(start), 5*time.Second)
 
 	// A deadline that would pass before the retry gives up at once.
 	dctx, dcancel := context.WithTimeout(context.Background(), time.Minute)
 	defer dcancel()
 	start = time.Now()
-	require.False(t, b.wait(dctx, 0, 0))
+	require.False(t, b.Wait(dctx, 0, 0))
 	require.Less(t, time.Since(start), time.Second)
 
-	short := backoff{initial: time.Millisecond, max: time.Millisecond}
+	short := Exponential{Initial: time.Millisecond, Max: time.Millisecond}
 	start = time.Now()
-	require.True(t, short.wait(context.Background(), 0, 50*time.Millisecond))
+	require.True(t, short.Wait(context.Background(), 0, 50*time.Millisecond))
 	require.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond, "Retry-After is a floor")
 }
