@@ -23,12 +23,14 @@ type Options struct {
 	Agent      string // the sluice binary
 	Dir        string // work directory (logs, data, config)
 	NoisyPods  int
-	NoisyLines int // pre-written per noisy pod
+	NoisyLines int     // pre-written per noisy pod
+	NoisyRate  float64 // lines per second per noisy pod written during the window; 0: none
 	QuietPods  int
 	QuietRate  float64       // lines per second per quiet pod
 	Window     time.Duration // quiet pods write for this long
 	Delay      time.Duration // the store's time per bulk request
 	MaxBytes   string        // bulk.max_bytes
+	Flush      time.Duration // bulk.flush_interval; 0: 1s
 	FairShare  string        // the input's fair_share value, "" = off
 	Drain      bool          // after the window, wait for every line
 	DrainLimit time.Duration
@@ -38,12 +40,15 @@ type Options struct {
 // Result is what the store saw.
 type Result struct {
 	QuietWritten, QuietInWindow  int
+	NoisyWritten                 int           // every noisy pod's lines, pre-written and live
 	QuietP50, QuietP99, QuietMax time.Duration // latency of the quiet lines that arrived in the window
+	QuietP90                     time.Duration
 	NoisyInWindow                int
 	DocsPerSec                   float64       // documents stored per second during the window
 	Drained                      bool          // every line arrived (Drain)
 	QuietAllP50, QuietAllP99     time.Duration // latency of every quiet line (Drain)
 	DrainTime                    time.Duration
+	DrainRate                    float64 // every line over DrainTime: the run's throughput (Drain)
 	Missing, Duplicates, Bad     int
 	Requests                     int
 	// QuietOvertaken is the p99, over every quiet line (Drain), of the
@@ -55,11 +60,11 @@ type Result struct {
 }
 
 func (r Result) String() string {
-	s := fmt.Sprintf("quiet %d/%d lines in the window, latency p50 %.2fs p99 %.2fs max %.2fs; noisy %d lines in the window; %.0f docs/s; %d bulk requests",
-		r.QuietInWindow, r.QuietWritten, r.QuietP50.Seconds(), r.QuietP99.Seconds(), r.QuietMax.Seconds(), r.NoisyInWindow, r.DocsPerSec, r.Requests)
+	s := fmt.Sprintf("quiet %d/%d lines in the window, latency p50 %.2fs p90 %.2fs p99 %.2fs max %.2fs; noisy %d lines in the window (%d written); %.0f docs/s; %d bulk requests",
+		r.QuietInWindow, r.QuietWritten, r.QuietP50.Seconds(), r.QuietP90.Seconds(), r.QuietP99.Seconds(), r.QuietMax.Seconds(), r.NoisyInWindow, r.NoisyWritten, r.DocsPerSec, r.Requests)
 	if r.Drained || r.Missing > 0 || r.Duplicates > 0 {
-		s += fmt.Sprintf("; drained in %.1fs: %d missing, %d duplicates, %d bad; every quiet line: p50 %.2fs p99 %.2fs, overtaken by %d noisy (p99)",
-			r.DrainTime.Seconds(), r.Missing, r.Duplicates, r.Bad, r.QuietAllP50.Seconds(), r.QuietAllP99.Seconds(), r.QuietOvertaken)
+		s += fmt.Sprintf("; drained in %.1fs (%.0f docs/s): %d missing, %d duplicates, %d bad; every quiet line: p50 %.2fs p99 %.2fs, overtaken by %d noisy (p99)",
+			r.DrainTime.Seconds(), r.DrainRate, r.Missing, r.Duplicates, r.Bad, r.QuietAllP50.Seconds(), r.QuietAllP99.Seconds(), r.QuietOvertaken)
 	}
 	return s
 }
@@ -105,6 +110,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	go srv.Serve(ln)
 	defer srv.Close()
 
+	flush := o.Flush
+	if flush == 0 {
+		flush = time.Second
+	}
 	fair := ""
 	if o.FairShare != "" {
 		fair = ", fair_share: " + o.FairShare
@@ -121,8 +130,8 @@ outputs:
     type: elasticsearch
     urls: ["http://%s"]
     index: noisy-bench
-    bulk: { max_bytes: %s, flush_interval: 1s, workers: 2, compress: false }
-`, data, logs, fair, ln.Addr(), o.MaxBytes)
+    bulk: { max_bytes: %s, flush_interval: %s, workers: 2, compress: false }
+`, data, logs, fair, ln.Addr(), o.MaxBytes, flush)
 	cfgPath := filepath.Join(o.Dir, "sluice.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return Result{}, err
@@ -144,16 +153,20 @@ outputs:
 	logf("agent started; quiet pods write for %s", o.Window)
 
 	start := time.Now()
+	live := make(chan int, 1)
+	go func() { live <- writeNoisy(ctx, logs, o) }()
 	written := writeQuiet(ctx, logs, o)
+	noisyLines := o.NoisyLines + <-live
 	if ctx.Err() != nil {
 		return Result{}, ctx.Err()
 	}
 	end := time.Now()
 	res := measure(store, o, written, start, end)
+	res.NoisyWritten = noisyLines * o.NoisyPods
 	if !o.Drain {
 		return res, nil
 	}
-	want := o.NoisyPods*o.NoisyLines + written*o.QuietPods
+	want := o.NoisyPods*noisyLines + written*o.QuietPods
 	deadline := time.Now().Add(o.DrainLimit)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -165,7 +178,8 @@ outputs:
 		}
 	}
 	res.DrainTime = time.Since(start)
-	res.Missing, res.Duplicates, res.Bad = store.missing(o, written)
+	res.DrainRate = float64(store.count()) / res.DrainTime.Seconds()
+	res.Missing, res.Duplicates, res.Bad = store.missing(o, noisyLines, written)
 	res.Drained = res.Missing == 0
 	res.QuietAllP50, res.QuietAllP99 = store.quietLatency()
 	res.QuietOvertaken = store.quietOvertaken()
@@ -204,6 +218,50 @@ func writeQuiet(ctx context.Context, logs string, o Options) int {
 	}
 }
 
+// writeNoisy appends NoisyRate lines a second to each noisy pod's file
+// for the window, after its pre-written ones, in one write per pod every
+// 10 ms (a pod logging as fast as it can, paced to a known rate), and
+// returns how many each wrote.
+func writeNoisy(ctx context.Context, logs string, o Options) int {
+	if o.NoisyRate <= 0 || o.NoisyPods == 0 {
+		return 0
+	}
+	files := make([]*os.File, o.NoisyPods)
+	for p := range files {
+		f, err := os.OpenFile(logPath(logs, fmt.Sprintf("noisy-%d", p), "noisy"), os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return 0
+		}
+		defer f.Close()
+		files[p] = f
+	}
+	pad := strings.Repeat("x", 60)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	start := time.Now()
+	stop := time.After(o.Window)
+	n := 0
+	var b []byte
+	for {
+		select {
+		case <-ctx.Done():
+			return n
+		case <-stop:
+			return n
+		case <-tick.C:
+		}
+		due := int(o.NoisyRate * time.Since(start).Seconds())
+		for p, f := range files {
+			b = b[:0]
+			for i := n; i < due; i++ {
+				b = fmt.Appendf(b, "2026-12-06T10:00:00.000000000Z stdout F noisy-%d %d 0 %s\n", p, o.NoisyLines+i, pad)
+			}
+			_, _ = f.Write(b)
+		}
+		n = max(n, due)
+	}
+}
+
 func (s *slowStore) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -215,7 +273,7 @@ func (s *slowStore) count() int {
 }
 
 // missing counts the lines that never arrived.
-func (s *slowStore) missing(o Options, quiet int) (missing, dups, bad int) {
+func (s *slowStore) missing(o Options, noisy, quiet int) (missing, dups, bad int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	check := func(pod string, n int) {
@@ -226,7 +284,7 @@ func (s *slowStore) missing(o Options, quiet int) (missing, dups, bad int) {
 		}
 	}
 	for p := range o.NoisyPods {
-		check(fmt.Sprintf("noisy-%d", p), o.NoisyLines)
+		check(fmt.Sprintf("noisy-%d", p), noisy)
 	}
 	for p := range o.QuietPods {
 		check(fmt.Sprintf("quiet-%d", p), quiet)
@@ -261,6 +319,7 @@ func measure(s *slowStore, o Options, quiet int, start, end time.Time) Result {
 		r.QuietP50 = lat[len(lat)/2]
 		r.QuietP99 = lat[min(len(lat)*99/100, len(lat)-1)]
 		r.QuietMax = lat[len(lat)-1]
+		r.QuietP90 = lat[min(len(lat)*90/100, len(lat)-1)]
 	}
 	return r
 }
