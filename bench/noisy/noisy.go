@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -33,6 +34,10 @@ type Options struct {
 	Flush      time.Duration // bulk.flush_interval; 0: 1s
 	FairShare  string        // the input's fair_share value, "" = off
 	Drain      bool          // after the window, wait for every line
+	// Starve stops the agent this fraction of every 20 ms (SIGSTOP,
+	// SIGCONT): a machine whose other processes leave the agent that
+	// little CPU, without burning any. 0: never.
+	Starve     float64
 	DrainLimit time.Duration
 	Log        func(format string, args ...any)
 }
@@ -151,6 +156,11 @@ outputs:
 		_ = cmd.Wait()
 	}()
 	logf("agent started; quiet pods write for %s", o.Window)
+	if o.Starve > 0 {
+		sctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go starve(sctx, cmd.Process, o.Starve)
+	}
 
 	start := time.Now()
 	live := make(chan int, 1)
@@ -215,6 +225,20 @@ func writeQuiet(ctx context.Context, logs string, o Options) int {
 			}
 			n++
 		}
+	}
+}
+
+// starve stops p for fraction f of every 20 ms until ctx ends, and leaves
+// it running.
+func starve(ctx context.Context, p *os.Process, f float64) {
+	const cycle = 20 * time.Millisecond
+	off := time.Duration(f * float64(cycle))
+	defer p.Signal(syscall.SIGCONT)
+	for ctx.Err() == nil {
+		_ = p.Signal(syscall.SIGSTOP)
+		time.Sleep(off)
+		_ = p.Signal(syscall.SIGCONT)
+		time.Sleep(cycle - off)
 	}
 }
 

@@ -29,6 +29,7 @@ func main() {
 	flag.DurationVar(&o.Delay, "delay", 50*time.Millisecond, "the store's time per bulk request")
 	flag.StringVar(&o.MaxBytes, "max-bytes", "64KiB", "bulk.max_bytes")
 	flag.DurationVar(&o.Flush, "flush-interval", time.Second, "bulk.flush_interval")
+	flag.Float64Var(&o.Starve, "starve", 0, "stop the agent this fraction of every 20 ms (a machine leaving it little CPU)")
 	flag.BoolVar(&o.Drain, "drain", false, "after the window, wait until every line arrived and check")
 	flag.DurationVar(&o.DrainLimit, "drain-limit", 5*time.Minute, "give up draining after")
 	fair := flag.String("fair-share", "{ by: namespace }", "the input's fair_share for the second run")
