@@ -32,6 +32,11 @@ type Entry struct {
 	Offset      int64  `json:"offset"`      // everything before it is delivered
 	Generation  uint64 `json:"generation"`  // bumped on every detected truncation
 	Updated     int64  `json:"updated"`     // Unix seconds of the last change
+	// Size is the file's size when the checkpoint was written, in its
+	// generation; 0: unknown. If the file is gone at the next start,
+	// Size − Offset is a lower bound of the bytes it took away unread
+	// (what was written after the checkpoint is not known).
+	Size int64 `json:"size,omitempty"`
 }
 
 type fileFormat struct {

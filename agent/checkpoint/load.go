@@ -150,6 +150,8 @@ func (e Entry) check(key string) error {
 		return errors.New("empty key")
 	case e.Offset < 0:
 		return fmt.Errorf("negative offset %d", e.Offset)
+	case e.Size < 0:
+		return fmt.Errorf("negative size %d", e.Size)
 	case len(e.Fingerprint) > maxFingerprint:
 		return fmt.Errorf("fingerprint of %d characters (at most %d)", len(e.Fingerprint), maxFingerprint)
 	}

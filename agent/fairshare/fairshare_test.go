@@ -1,7 +1,10 @@
 package fairshare
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -287,4 +290,45 @@ func TestCeilingDelays(t *testing.T) {
 	require.Zero(t, c.Delay(1<<30, 1000), "a batch over the burst takes the burst")
 	require.InDelta(t, 500*time.Millisecond, c.Delay(10, 50), float64(100*time.Millisecond))
 	require.Zero(t, New(1).Join("d", 1).Delay(1<<30, 1<<20), "no ceiling")
+}
+
+// An annotation that is not a weight is logged once per pod and value,
+// naming both, however often the pod's files ask; the pod's files take the
+// configured weight.
+func TestPolicyLogsAnInvalidWeightOnce(t *testing.T) {
+	ann := map[string]map[string]string{
+		"shop/api-1": {AnnotationWeight: "heavy"},
+		"shop/api-2": {AnnotationWeight: "0"},
+		"shop/ok-1":  {AnnotationWeight: "4"},
+	}
+	var out bytes.Buffer
+	p := Policy{
+		Weights: map[string]int{"shop": 2}, DefaultWeight: 1,
+		Pods: func(ns, pod string) (map[string]string, map[string]string, bool) {
+			a, ok := ann[ns+"/"+pod]
+			return nil, a, ok
+		},
+		Invalid: NewInvalid(slog.New(slog.NewJSONHandler(&out, nil))),
+	}
+	for range 5 {
+		require.Equal(t, 2, p.Weight("shop", "api-1"))
+		require.Equal(t, 2, p.Weight("shop", "api-2"))
+		require.Equal(t, 4, p.Weight("shop", "ok-1"))
+	}
+	ann["shop/api-1"] = map[string]string{AnnotationWeight: "9999"}
+	require.Equal(t, 2, p.Weight("shop", "api-1"))
+
+	type line struct{ Level, Namespace, Pod, Value string }
+	var got []line
+	dec := json.NewDecoder(&out)
+	for dec.More() {
+		var l line
+		require.NoError(t, dec.Decode(&l))
+		got = append(got, l)
+	}
+	require.Equal(t, []line{
+		{"WARN", "shop", "api-1", "heavy"},
+		{"WARN", "shop", "api-2", "0"},
+		{"WARN", "shop", "api-1", "9999"},
+	}, got)
 }

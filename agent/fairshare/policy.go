@@ -44,6 +44,8 @@ type Policy struct {
 	// pod up (nil: Kubernetes metadata off, config weights only).
 	LabelWeights []LabelWeight
 	Pods         PodMeta
+	// Invalid logs an annotation that is not a weight (nil: silent).
+	Invalid *Invalid
 }
 
 // Resolved reports whether Weight can say more once the pod is cached: a
@@ -67,6 +69,7 @@ func (p Policy) Weight(ns, pod string) int {
 				if w, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && w >= 1 && w <= maxWeight {
 					return w
 				}
+				p.Invalid.note(ns, pod, v)
 			}
 			for _, lw := range p.LabelWeights {
 				if lw.Selector.Matches(labels.Set(lbls)) {

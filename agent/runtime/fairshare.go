@@ -45,6 +45,7 @@ func (a *Agent) shareFairly(t *tail.Tailer, in config.Input) error {
 	}
 	if a.kube != nil {
 		p.Pods = a.kube.PodMeta
+		p.Invalid = fairshare.NewInvalid(a.logger.With("input", in.Name))
 	}
 	t.ShareFairly(s, p)
 	if err := a.registry.Register(s.Collector(in.Name)); err != nil {

@@ -85,7 +85,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 // namespace, summed over the container_logs inputs (no input label: an
 // operator asks what a namespace lost, whichever input read it).
 var rotatedUnread = prometheus.NewDesc("sluice_rotated_unread_bytes_total",
-	"Bytes that left container log files before they were read, by namespace: a copytruncate with no copy that held them (also in sluice_input_rotated_unread_bytes_total{result=\"lost\"}), or a file deleted while more than fair_share's max_lag behind and let go of (on_max_lag: drop_oldest).",
+	"Bytes that left container log files before they were read, by namespace: a copytruncate with no copy that held them (also in sluice_input_rotated_unread_bytes_total{result=\"lost\"}), a file deleted while more than fair_share's max_lag behind and let go of (on_max_lag: drop_oldest), or a file deleted while the agent was down (its size at the last checkpoint minus the checkpoint: a lower bound).",
 	[]string{"namespace"}, nil)
 
 // UnreadCollector exports sluice_rotated_unread_bytes_total over ts.

@@ -111,6 +111,9 @@ type Tailer struct {
 	// bytes rotated away unread by namespace.
 	released []releasedFile
 	unreadNS map[string]int64
+	// This input's checkpoints as the last run left them, until a reader
+	// of this run takes one or prune drops it (gone.go).
+	before map[string]checkpoint.Entry
 }
 
 // New returns a tailer for cfg.
@@ -165,6 +168,7 @@ func (t *Tailer) Run(ctx context.Context) error {
 	// start_at applies to the files found on the agent's first start only;
 	// after a restart, a file without a checkpoint is new and read whole.
 	first := t.store.Len() == 0
+	t.noteCheckpointsBefore()
 	ticker := time.NewTicker(max(t.cfg.PollInterval.Duration(), 10*time.Millisecond))
 	defer ticker.Stop()
 	lastPrune := time.Now()
@@ -438,6 +442,7 @@ func (t *Tailer) openAs(path, file string, first bool) (*fileReader, error) {
 	}
 	t.readers[key] = r
 	t.wakers[resolved] = r
+	delete(t.before, key) // read in this run: its losses are counted by its reader
 	delete(t.idle, key)
 	t.dropReleased(key)
 	delete(t.failed, path)
@@ -489,6 +494,7 @@ func (t *Tailer) prune() {
 				continue
 			}
 		}
+		t.goneWhileDown(key, e)
 		t.store.Delete(key)
 		t.mu.Lock()
 		delete(t.idle, key)

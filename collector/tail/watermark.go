@@ -153,6 +153,7 @@ func (r *fileReader) Ack(b *record.Batch) {
 		return
 	}
 	cp.Path, cp.Dev, cp.Inode = r.path, r.dev, r.ino
+	cp.Size = r.sizeFor(cp)
 	r.t.store.Set(r.key, cp)
 }
 
