@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -305,5 +306,68 @@ func TestSyslogSpoolDiskFull(t *testing.T) {
 	requireEachOnce(t, s, n, 0)
 	assert.Zero(t, a.Metric(t, "sluice_lost_records_total", "component", "syslog", "reason", "spool_full"))
 	assert.Zero(t, a.Metric(t, "sluice_spool_corrupt_bytes_total", "input", "syslog"), "the failed writes were cut back")
+	require.Equal(t, 0, a.Stop(t))
+}
+
+// A full spool with when_full: drop_newest, the store down: the TCP
+// sender is read on at once, what does not fit is dropped and counted,
+// and summary records say how many (the first at once, the rest at the
+// stop). After a restart with the store back, the store holds every
+// message spooled and the summaries, whose counts add up to
+// sluice_lost_records_total{reason="spool_full"} of the first life.
+func TestSyslogSpoolDropSummary(t *testing.T) {
+	agenttest.Binary(t)
+	s := vlstore.Start(t)
+	u, err := url.Parse(s.URL)
+	require.NoError(t, err)
+	proxy := startCutProxy(t, u.Host)
+	proxy.cut()
+	u.Host = proxy.l.Addr().String()
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	cfg := filepath.Join(dir, "sluice.yaml")
+	conf := spoolConfig(filepath.Join(dir, "data"), addr, u.String())
+	conf = strings.Replace(conf, "max_bytes: 256MiB,", "max_bytes: 1MiB, when_full: drop_newest,", 1)
+	conf = "shutdown_timeout: 1s\n" + conf
+	require.NoError(t, os.WriteFile(cfg, []byte(conf), 0o600))
+
+	a := agenttest.Start(t, cfg, agenttest.Options{Name: "sluice-1"})
+	a.WaitReady(t)
+	const n = 10000 // 2 MB: twice max_bytes
+	sendTCP(t, addr, 0, n)
+	var spooled, dropped float64
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		spooled = a.Metric(c, "sluice_spool_records_total", "input", "syslog", "event", "spooled")
+		dropped = a.Metric(c, "sluice_lost_records_total", "component", "syslog", "reason", "spool_full")
+		assert.Equal(c, float64(n), spooled+dropped)
+	}, time.Minute, 50*time.Millisecond, "every message spooled or dropped")
+	require.Positive(t, dropped)
+	require.Equal(t, 3, a.Stop(t), "exit 3: delivery cut at shutdown_timeout (the spool keeps it for the next run)")
+
+	proxy.restore()
+	a = agenttest.Start(t, cfg, agenttest.Options{Name: "sluice-2"})
+	a.WaitReady(t)
+	var told int
+	var sums []row
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		stored, err := s.Count(t.Context(), `"spool tcp seq="`)
+		require.NoError(c, err)
+		assert.Equal(c, int(spooled), stored)
+		sums, err = s.Query(t.Context(), `sluice.spool.input:syslog`)
+		require.NoError(c, err)
+		told = 0
+		for _, r := range sums {
+			v, err := strconv.Atoi(r["sluice.spool.dropped"])
+			require.NoError(c, err)
+			told += v
+		}
+		assert.Equal(c, int(dropped), told, "the summaries tell every drop")
+	}, 2*time.Minute, 100*time.Millisecond)
+	for _, r := range sums {
+		assert.Regexp(t, `^sluice spool of input syslog dropped \d+ records \(\d+ bytes\) in the last [0-9.]+s: new records were dropped while it was full \(max_bytes 1048576 or a full disk; when_full: drop_newest\)$`, r["_msg"])
+		assert.Equal(t, "warn", r["level"])
+		assert.Equal(t, "drop_newest", r["sluice.spool.when_full"])
+		assert.NotEmpty(t, r["sluice_id"])
+	}
 	require.Equal(t, 0, a.Stop(t))
 }

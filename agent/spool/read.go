@@ -180,7 +180,9 @@ func (r *reader) handOver(ctx context.Context, e entry, n int) error {
 		return err
 	}
 	r.s.nextSpooled.Store(0)
-	r.s.stats.Replayed.Add(int64(e.count))
+	if string(e.path) != SummaryPath {
+		r.s.stats.Replayed.Add(int64(e.count))
+	}
 	r.off = end.off
 	return nil
 }

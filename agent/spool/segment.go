@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"github.com/sluicelog/sluice/agent/record"
 )
 
 // segment is one file of the spool. Only the newest is written; the
@@ -21,6 +23,10 @@ type segment struct {
 	size    atomic.Int64 // bytes written (committed to the file)
 	records atomic.Int64 // records in it, for what drop_oldest loses
 	sealed  atomic.Bool  // no more writes: what is short at its end is torn
+
+	// Its summary records (under Spool.mu): the drops they tell, and
+	// their entries' bytes, for drop_oldest to tell again when it goes.
+	toldRecords, toldBytes, summaryBytes int64
 }
 
 const segmentSuffix = ".seg"
@@ -87,6 +93,10 @@ func (s *segment) scan() error {
 			break
 		}
 		pathLen := int64(binary.LittleEndian.Uint16(hdr[headerLen+8:]))
+		if pathLen == int64(len(SummaryPath)) && s.scanSummary(f, off, plen) {
+			off += headerLen + int64(plen)
+			continue
+		}
 		var cnt [4]byte
 		if _, err := f.ReadAt(cnt[:], off+headerLen+10+pathLen); err != nil && err != io.EOF {
 			break
@@ -96,4 +106,29 @@ func (s *segment) scan() error {
 	}
 	s.records.Store(n)
 	return nil
+}
+
+// scanSummary counts the entry at off (plen bytes of payload) as a
+// summary if it is one, and reports whether it was.
+func (s *segment) scanSummary(f *os.File, off int64, plen int) bool {
+	buf := make([]byte, headerLen+plen)
+	if _, err := f.ReadAt(buf, off); err != nil {
+		return false
+	}
+	e, err := decode(buf[:headerLen], buf[headerLen:])
+	if err != nil || string(e.path) != SummaryPath {
+		return false
+	}
+	b := record.NewBatch(nil, nil)
+	defer b.Discard()
+	if addRecords(b, e, 0) != nil {
+		return false
+	}
+	for _, r := range b.Records {
+		records, bytes := summaryCounts(r.Extra)
+		s.toldRecords += records
+		s.toldBytes += bytes
+	}
+	s.summaryBytes += int64(len(buf))
+	return true
 }

@@ -57,6 +57,8 @@ type Config struct {
 	Sync         string
 	SyncEvery    time.Duration
 	WhenFull     string
+	// SummaryEvery spaces the summary records of drops (default 10s).
+	SummaryEvery time.Duration
 }
 
 // Stats are the spool's counters and gauges.
@@ -113,6 +115,7 @@ type Spool struct {
 	// nextSpooled is when the entry the reader is about to hand over was
 	// spooled (Unix ns; 0: the reader has caught up).
 	nextSpooled atomic.Int64
+	untold      untold // drops not yet in a summary record
 }
 
 // Open opens or creates the spool in cfg.Dir, finds what an earlier run
@@ -123,6 +126,9 @@ func Open(cfg Config, sink Sink, logger *slog.Logger) (*Spool, error) {
 	}
 	if cfg.SyncEvery <= 0 {
 		cfg.SyncEvery = time.Second
+	}
+	if cfg.SummaryEvery <= 0 {
+		cfg.SummaryEvery = summaryEvery
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
@@ -258,9 +264,11 @@ func (s *Spool) Push(ctx context.Context, b *record.Batch) error {
 			continue
 		}
 		if full && s.cfg.WhenFull != Block {
-			s.mu.Unlock()
 			s.stats.DroppedFull.Add(int64(len(b.Records)))
-			b.Done() // finished with: lost, and counted
+			s.droppedLocked(int64(len(b.Records)), n)
+			s.summarizeLocked(time.Now(), false)
+			s.mu.Unlock()
+			b.Done() // finished with: lost, counted and told
 			return nil
 		}
 		// Full, or the write failed: wait for acknowledged segments to be
@@ -280,15 +288,21 @@ func (s *Spool) Push(ctx context.Context, b *record.Batch) error {
 		t.Stop()
 		s.mu.Lock()
 	}
+	s.summarizeLocked(time.Now(), false) // drop_oldest's, when due
 	s.mu.Unlock()
 	s.stats.Spooled.Add(int64(len(b.Records)))
 	// Safe on disk: for the input, the batch is delivered.
 	b.Done()
+	s.wakeReader()
+	return nil
+}
+
+// wakeReader tells the reader there is more to read.
+func (s *Spool) wakeReader() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
 // writeLocked appends one entry to the newest segment, starting a new one
@@ -347,6 +361,8 @@ func (s *Spool) dropOldestLocked() bool {
 			return false
 		}
 		s.stats.DroppedFull.Add(g.records.Load())
+		// Its summaries are lost with it: what they told is told again.
+		s.droppedLocked(g.records.Load()+g.toldRecords, g.size.Load()-g.summaryBytes+g.toldBytes)
 		s.stats.Bytes.Add(-g.size.Load())
 		s.segs = append(s.segs[:i], s.segs[i+1:]...)
 		s.stats.Segments.Store(int64(len(s.segs)))
@@ -401,6 +417,9 @@ func (s *Spool) housekeep(ctx context.Context) {
 func (s *Spool) checkpoint() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.closed {
+		s.summarizeLocked(time.Now(), false)
+	}
 	if s.dirty && s.active != nil {
 		s.syncActive()
 	}
@@ -471,6 +490,8 @@ func (s *Spool) dropAcked(p pos) bool {
 func (s *Spool) Close() error {
 	var err error
 	s.mu.Lock()
+	// What is untold is written for the next run to send.
+	s.summarizeLocked(time.Now(), true)
 	s.closed = true
 	if s.active != nil {
 		if serr := s.active.Sync(); serr != nil {

@@ -30,6 +30,7 @@ type got struct {
 type sink struct {
 	mu   sync.Mutex
 	recs []got
+	sums []got // summary records, apart from recs
 	held []*record.Batch
 	hold func(n int) bool // n: the number of batches seen before
 	seen int
@@ -42,7 +43,11 @@ func (k *sink) Push(ctx context.Context, b *record.Batch) error {
 	k.mu.Lock()
 	for i := range b.Records {
 		r := &b.Records[i]
-		k.recs = append(k.recs, got{id: string(record.AppendID(nil, b.Source, r)), line: string(r.Line),
+		to := &k.recs
+		if IsSummary(b.Source) {
+			to = &k.sums
+		}
+		*to = append(*to, got{id: string(record.AppendID(nil, b.Source, r)), line: string(r.Line),
 			extra: string(r.Extra), time: r.Time, flags: r.Flags, stream: r.Stream})
 	}
 	hold := k.hold != nil && k.hold(k.seen)

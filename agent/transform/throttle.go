@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/agent/spool"
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
 
@@ -292,11 +293,15 @@ func (s *throttleStep) top(n int) (int, []KeyDrops) {
 }
 
 // SummaryPath is the Source.Path of throttle summary records. Filters
-// (drop, keep, throttle) leave batches from it alone.
+// (drop, keep, throttle) leave batches from it, and the spool's
+// summaries (spool.SummaryPath), alone.
 const SummaryPath = "sluice:throttle-summary"
 
-// IsSummary reports whether src is the source of throttle summaries.
-func IsSummary(src *record.Source) bool { return src != nil && src.Path == SummaryPath }
+// IsSummary reports whether src is the source of throttle or spool
+// summaries.
+func IsSummary(src *record.Source) bool {
+	return src != nil && (src.Path == SummaryPath || spool.IsSummary(src))
+}
 
 // Sink takes summary batches: the pipeline's Push.
 type Sink interface {
