@@ -32,7 +32,7 @@ func TestOTLPOutputFromBinary(t *testing.T) {
 	out := config.Output{Name: "otel", Type: "otlp", OTLP: config.OTLP{Endpoint: rcv.Endpoint}}
 	out.Bulk.FlushInterval = config.Duration(100 * time.Millisecond)
 	out.Bulk.Compress = true
-	c.MemoryLimit = 128 << 20 // an otlp request counts four times bulk.max_bytes (pdata objects)
+	c.MemoryLimit = 128 << 20
 	c.Outputs = []config.Output{out}
 	cfgPath := agenttest.WriteConfig(t, dir, c)
 	file := filepath.Join(logs, "api-7d9f8c6b5-x2x9q_payments_api-"+strings.Repeat("ab", 32)+".log")

@@ -61,9 +61,9 @@ func (c *Config) memoryPlan(p *problems) (budget.Plan, bool) {
 	plan := budget.Plan{Limit: int64(c.MemoryLimit), Writers: max(c.Workers, 1), Frames: c.HasSyslogTCP()}
 	for i, o := range c.Outputs {
 		if o.Type == "otlp" {
-			// Never sized: an otlp request is built as pdata objects,
-			// about four times its protobuf bytes (agent/otlp BufferBytes).
-			plan.Outputs = append(plan.Outputs, budget.Bulk{MaxBytes: 4 * int64(o.Bulk.MaxBytes), Workers: o.Bulk.Workers})
+			// Never sized: an otlp request is its records' groups and
+			// then its body, each up to max_bytes (agent/otlp BufferBytes).
+			plan.Outputs = append(plan.Outputs, budget.Bulk{MaxBytes: 2 * int64(o.Bulk.MaxBytes), Workers: o.Bulk.Workers})
 			continue
 		}
 		if o.Type != "elasticsearch" {

@@ -2,10 +2,10 @@
 // OpenTelemetry log record (logs data model; resource attributes from the
 // pod's Kubernetes object per the semantic conventions), groups the
 // records of a request by resource, sends ExportLogsServiceRequest
-// protobuf bodies (go.opentelemetry.io/collector/pdata), gzipped, with
-// several senders, retries with backoff (Retry-After honoured) what the
-// OTLP specification calls retryable, and acknowledges a batch once every
-// request holding part of it was answered for good.
+// protobuf bodies (encoded by hand straight from the documents, wire.go),
+// gzipped, with several senders, retries with backoff (Retry-After
+// honoured) what the OTLP specification calls retryable, and acknowledges
+// a batch once every request holding part of it was answered for good.
 package otlp
 
 import (
@@ -42,10 +42,11 @@ type Output struct {
 
 	// queue is unbuffered: a full request waits in its writer for a free
 	// sender, so at most writers + bulk.workers requests exist.
-	queue   chan *request
-	stats   counters
-	running atomic.Bool
-	wg      sync.WaitGroup
+	queue    chan *request
+	requests sync.Pool // *request, reused with their bodies
+	stats    counters
+	running  atomic.Bool
+	wg       sync.WaitGroup
 }
 
 var _ pipeline.Output = (*Output)(nil)
@@ -118,11 +119,28 @@ func (o *Output) Run(ctx context.Context) error {
 }
 
 // BufferBytes is what the output holds besides the batches, for the
-// memory_limit split: a request under construction per writer and one
-// per sender, each up to bulk.max_bytes of protobuf and about three times
-// that as pdata objects while built, and a compressed copy per sender.
+// memory_limit split: per writer the groups of the request it builds and
+// that request's body, per sender a body and its compressed copy, each up
+// to bulk.max_bytes.
 func (o *Output) BufferBytes(writers int) int64 {
-	return int64(writers+o.workers)*4*int64(o.maxBytes) + int64(o.workers)*int64(o.maxBytes)
+	return int64(writers+o.workers) * 2 * int64(o.maxBytes)
+}
+
+// newRequest returns an empty request, reusing one if it can.
+func (o *Output) newRequest() *request {
+	req, _ := o.requests.Get().(*request)
+	if req == nil {
+		req = &request{}
+	}
+	req.born = time.Now()
+	return req
+}
+
+// release empties req for reuse; its batches were dealt with.
+func (o *Output) release(req *request) {
+	clear(req.batches)
+	req.body, req.batches, req.records, req.size = req.body[:0], req.batches[:0], 0, 0
+	o.requests.Put(req)
 }
 
 // InFlightBytes bounds the bytes of batches that requests refer to.

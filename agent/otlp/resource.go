@@ -1,42 +1,48 @@
 package otlp
 
 import (
-	"go.opentelemetry.io/collector/pdata/pcommon"
+	"bytes"
 
 	"github.com/sluicelog/sluice/agent/document"
 	"github.com/sluicelog/sluice/internal/jsonbytes"
 )
 
-// resourceAttrs puts a pod's resource attributes, from its Kubernetes
-// object (fluentd form, agent/kube), into attrs: the names of the
-// OpenTelemetry semantic conventions (k8s.namespace.name, k8s.pod.name,
-// k8s.pod.uid, k8s.container.name, k8s.node.name, container.id,
-// container.image.name and .tags, k8s.<workload>.name, k8s.pod.label.*,
-// k8s.pod.annotation.*, k8s.namespace.label.*), as the otel schema of the
-// Elasticsearch output names them (agent/document: one mapping for both).
-// It runs once per pod and request, not per record.
-func (mp *mapper) resourceAttrs(attrs pcommon.Map, sh *document.Shaper, meta []byte) {
+// resource returns the content of a Resource message for a pod, from
+// its Kubernetes object (fluentd form, agent/kube): attributes named by
+// the OpenTelemetry semantic conventions (k8s.namespace.name,
+// k8s.pod.name, k8s.pod.uid, k8s.container.name, k8s.node.name,
+// container.id, container.image.name and .tags, k8s.<workload>.name,
+// k8s.pod.label.*, k8s.pod.annotation.*, k8s.namespace.label.*), as the
+// otel schema of the Elasticsearch output names them (agent/document: one
+// mapping for both). A meta that does not decode is kept whole as
+// k8s.metadata. The writer keeps what it returns per pod (writer.go), so
+// this runs once per pod, not per record or request.
+func (e *encoder) resource(sh *document.Shaper, meta []byte) []byte {
+	saved := e.b
+	e.b = e.res[:0]
+	defer func() { e.res, e.b = e.b, saved }()
 	if len(meta) == 0 {
-		return
+		return nil
 	}
 	m := sh.Meta(meta)
 	// m.Members is `"resource":{"attributes":{...}}` for the otel schema,
 	// or `"kubernetes":<meta>` for a meta that did not decode.
 	obj := append(append([]byte{'{'}, m.Members...), '}')
+	base := len(e.ents)
 	for at := 1; ; {
 		mb, next, ok := jsonbytes.NextMember(obj, at)
 		if !ok {
-			return
+			break
 		}
 		at = next
 		val := obj[mb.ValStart:mb.ValEnd]
 		if string(mb.Key(obj)) != "resource" {
-			mp.setValue(attrs.PutEmpty("k8s.metadata"), val)
+			e.keyValue(fieldResourceAttributes, "k8s.metadata", nil, false, val)
 			continue
 		}
 		inner, _, ok := jsonbytes.NextMember(val, 1)
 		if !ok {
-			return
+			break
 		}
 		a := val[inner.ValStart:inner.ValEnd]
 		for at2 := 1; ; {
@@ -45,7 +51,9 @@ func (mp *mapper) resourceAttrs(attrs pcommon.Map, sh *document.Shaper, meta []b
 				break
 			}
 			at2 = next2
-			mp.setValue(attrs.PutEmpty(mp.keyString(kv.Key(a))), a[kv.ValStart:kv.ValEnd])
+			e.keyValue(fieldResourceAttributes, "", kv.Key(a), true, a[kv.ValStart:kv.ValEnd])
 		}
 	}
+	e.endList(base, e.mapOrder(base))
+	return bytes.Clone(e.b)
 }

@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"time"
-
-	"go.opentelemetry.io/collector/pdata/plog"
 )
 
 // maxResponseBytes bounds what is read of an answer: an export response
@@ -18,11 +16,10 @@ const maxResponseBytes = 64 << 10
 
 // sender sends requests one at a time; its buffers are reused.
 type sender struct {
-	o         *Output
-	marshaler plog.ProtoMarshaler
-	gz        *gzip.Writer
-	zbuf      bytes.Buffer
-	resp      []byte
+	o    *Output
+	gz   *gzip.Writer
+	zbuf bytes.Buffer
+	resp []byte
 }
 
 func newSender(o *Output) *sender {
@@ -58,14 +55,15 @@ const (
 // never acknowledged, so their lines are read again after a restart.
 func (s *sender) deliver(ctx context.Context, req *request) {
 	o := s.o
+	defer o.release(req)
 	o.stats.flights.Add(1)
 	defer o.stats.flights.Add(-1)
 	o.stats.pending.Add(int64(req.records))
 	defer o.stats.pending.Add(-int64(req.records))
 	body, err := s.encode(req)
 	if err != nil {
-		// pdata marshals what it built; this is a bug, not input.
-		o.log.Error("cannot encode an export request; its records are lost", "records", req.records, "error", err)
+		// gzip into memory does not fail; this is a bug, not input.
+		o.log.Error("cannot compress an export request; its records are lost", "records", req.records, "error", err)
 		o.finish(req, 0, req.records)
 		return
 	}
@@ -89,12 +87,7 @@ func (s *sender) deliver(ctx context.Context, req *request) {
 
 // encode returns req's ExportLogsServiceRequest, gzipped when configured.
 func (s *sender) encode(req *request) ([]byte, error) {
-	// LogsData and ExportLogsServiceRequest are the same message on the
-	// wire (resource_logs, field 1); plogotlp would link in gRPC.
-	raw, err := s.marshaler.MarshalLogs(req.logs)
-	if err != nil {
-		return nil, err
-	}
+	raw := req.body
 	if s.gz == nil {
 		return raw, nil
 	}

@@ -1,9 +1,23 @@
 package otlp
 
-import (
-	"bytes"
+import "bytes"
 
-	"go.opentelemetry.io/collector/pdata/plog"
+// severityNumber is LogRecord.severity_number (logs.proto, enum
+// SeverityNumber): 1-4 TRACE, 5-8 DEBUG, 9-12 INFO, 13-16 WARN, 17-20
+// ERROR, 21-24 FATAL, 0 unspecified (not written).
+type severityNumber int32
+
+const (
+	severityUnspecified severityNumber = 0
+	severityTrace       severityNumber = 1
+	severityDebug       severityNumber = 5
+	severityInfo        severityNumber = 9
+	severityInfo2       severityNumber = 10
+	severityWarn        severityNumber = 13
+	severityError       severityNumber = 17
+	severityError2      severityNumber = 18
+	severityFatal       severityNumber = 21
+	severityFatal2      severityNumber = 22
 )
 
 // textSeverity maps a level's text to a SeverityNumber, after the logs
@@ -12,10 +26,10 @@ import (
 // collector/syslog writes them) and the common logger levels, in any
 // case. An unknown text is Unspecified; the text itself is kept as
 // severity_text either way.
-func textSeverity(text []byte) plog.SeverityNumber {
+func textSeverity(text []byte) severityNumber {
 	var low [16]byte
 	if len(text) > len(low) {
-		return plog.SeverityNumberUnspecified
+		return severityUnspecified
 	}
 	l := low[:len(text)]
 	for i, c := range text {
@@ -26,46 +40,46 @@ func textSeverity(text []byte) plog.SeverityNumber {
 	}
 	switch string(l) {
 	case "trace", "trc", "t", "finest":
-		return plog.SeverityNumberTrace
+		return severityTrace
 	case "debug", "dbg", "d", "fine", "finer", "verbose":
-		return plog.SeverityNumberDebug
+		return severityDebug
 	case "info", "information", "informational", "i":
-		return plog.SeverityNumberInfo
+		return severityInfo
 	case "notice", "config":
-		return plog.SeverityNumberInfo2
+		return severityInfo2
 	case "warn", "warning", "w":
-		return plog.SeverityNumberWarn
+		return severityWarn
 	case "error", "err", "eror", "e", "severe":
-		return plog.SeverityNumberError
+		return severityError
 	case "crit", "critical", "dpanic":
-		return plog.SeverityNumberError2
+		return severityError2
 	case "fatal", "alert", "panic", "f":
-		return plog.SeverityNumberFatal
+		return severityFatal
 	case "emerg", "emergency":
-		return plog.SeverityNumberFatal2
+		return severityFatal2
 	}
 	if bytes.HasPrefix(l, []byte("warn")) {
-		return plog.SeverityNumberWarn
+		return severityWarn
 	}
-	return plog.SeverityNumberUnspecified
+	return severityUnspecified
 }
 
 // numberSeverity maps pino's and bunyan's numeric levels (10 trace … 60
 // fatal).
-func numberSeverity(n int) plog.SeverityNumber {
+func numberSeverity(n int) severityNumber {
 	switch n {
 	case 10:
-		return plog.SeverityNumberTrace
+		return severityTrace
 	case 20:
-		return plog.SeverityNumberDebug
+		return severityDebug
 	case 30:
-		return plog.SeverityNumberInfo
+		return severityInfo
 	case 40:
-		return plog.SeverityNumberWarn
+		return severityWarn
 	case 50:
-		return plog.SeverityNumberError
+		return severityError
 	case 60:
-		return plog.SeverityNumberFatal
+		return severityFatal
 	}
-	return plog.SeverityNumberUnspecified
+	return severityUnspecified
 }

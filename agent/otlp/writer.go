@@ -4,8 +4,7 @@ import (
 	"context"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/plog"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/sluicelog/sluice/agent/document"
 	"github.com/sluicelog/sluice/agent/record"
@@ -18,33 +17,58 @@ const recordOverhead = 64 + record.IDLen
 // scopeName is the instrumentation scope of every record.
 const scopeName = "sluice"
 
+// maxResources bounds the resources a writer keeps between requests; past
+// it they are made again (pods come and go on a node).
+const maxResources = 4096
+
 var emptySource record.Source
 
-// request is one export: records grouped by resource (one ResourceLogs
-// per pod, keyed by its Kubernetes object), the batches it holds a
-// reference on, and the estimated protobuf size.
+// request is one export: the ExportLogsServiceRequest body, the batches
+// it holds a reference on, and its records. Requests are reused
+// (Output.requests), body and all.
 type request struct {
-	logs    plog.Logs
-	groups  map[string]plog.LogRecordSlice
+	body    []byte
 	batches []*record.Batch
 	records int
-	size    int
+	size    int // bytes so far, while it is built
 	born    time.Time
 }
 
-// writer builds requests for one pipeline worker.
+// resource is a pod's Resource message, kept by its Kubernetes object,
+// and the group of the current request that holds its records.
+type resource struct {
+	pb    []byte
+	req   uint64 // the request whose group is group
+	group int
+}
+
+// group is the records of one resource in the current request: the
+// ScopeLogs.log_records fields, in the order they came.
+type group struct {
+	res  *resource
+	recs []byte
+}
+
+// writer builds requests for one pipeline worker: records are encoded as
+// they come into their resource's group, and the groups are put together
+// into one body when the request is handed to the senders.
 type writer struct {
 	o      *Output
 	req    *request
-	mp     mapper
+	reqs   uint64 // requests started
+	enc    encoder
 	shaper document.Shaper
+
+	resources map[string]*resource
+	groups    []group // the current request's: [:ngroups]
+	ngroups   int
 }
 
 func newWriter(o *Output) *writer {
-	return &writer{o: o, shaper: document.Shaper{Schema: document.SchemaOTel}}
+	return &writer{o: o, shaper: document.Shaper{Schema: document.SchemaOTel}, resources: map[string]*resource{}}
 }
 
-// Write maps every record of b into the current request, handing the
+// Write encodes every record of b into the current request, handing the
 // request to the senders whenever it reaches bulk.max_bytes (which blocks
 // while they are all busy). Each request holding part of b holds one
 // reference on it. If ctx ends part way, Write returns ctx.Err() and
@@ -57,15 +81,15 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 		src = &emptySource
 	}
 	meta := b.Kubernetes()
-	observed := pcommon.NewTimestampFromTime(time.Now())
+	observed := uint64(time.Now().UnixNano())
+	var g *group
 	for i := range b.Records {
 		doc := b.Doc(i)
 		if len(doc) < 2 || doc[0] != '{' {
 			o.stats.empty.Add(1)
 			continue
 		}
-		size := len(doc) + recordOverhead
-		if w.req != nil && w.req.size+size > o.maxBytes {
+		if w.req != nil && w.req.size+len(doc)+recordOverhead > o.maxBytes {
 			if err := w.handOver(ctx); err != nil {
 				b.Retain(1) // never dropped: b stays unacknowledged
 				return err
@@ -76,13 +100,19 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 			b.Retain(1)
 			req.batches = append(req.batches, b)
 		}
-		w.mp.mapRecord(w.group(meta).AppendEmpty(), b, src, i, observed)
+		if g == nil || w.req.records == 0 {
+			g = w.group(meta)
+		}
+		before := len(g.recs)
+		w.enc.b = g.recs
+		w.enc.logRecord(b, src, i, observed)
+		g.recs, w.enc.b = w.enc.b, nil
 		req.records++
-		req.size += size
+		req.size += len(g.recs) - before
 		if req.size >= o.maxBytes {
 			if err := w.handOver(ctx); err != nil {
 				if i+1 < len(b.Records) {
-					b.Retain(1) // the rest of b is not mapped: never ack it
+					b.Retain(1) // the rest of b is not encoded: never ack it
 				}
 				return err
 			}
@@ -94,26 +124,57 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 // start returns the current request, a new one if there is none.
 func (w *writer) start() *request {
 	if w.req == nil {
-		w.req = &request{logs: plog.NewLogs(), groups: map[string]plog.LogRecordSlice{}, born: time.Now()}
+		w.req = w.o.newRequest()
+		w.reqs++
 	}
 	return w.req
 }
 
-// group returns the log records of meta's resource in the current
-// request, adding the resource the first time.
-func (w *writer) group(meta []byte) plog.LogRecordSlice {
-	req := w.req
-	if recs, ok := req.groups[string(meta)]; ok {
-		return recs
+// group returns meta's group in the current request, adding it the
+// first time.
+func (w *writer) group(meta []byte) *group {
+	res := w.resources[string(meta)]
+	if res == nil {
+		res = &resource{pb: w.enc.resource(&w.shaper, meta)}
+		w.resources[string(meta)] = res
 	}
-	rl := req.logs.ResourceLogs().AppendEmpty()
-	w.mp.resourceAttrs(rl.Resource().Attributes(), &w.shaper, meta)
-	sl := rl.ScopeLogs().AppendEmpty()
-	sl.Scope().SetName(scopeName)
-	recs := sl.LogRecords()
-	req.groups[string(meta)] = recs
-	req.size += len(meta) + 16
-	return recs
+	if res.req == w.reqs && res.group < w.ngroups {
+		return &w.groups[res.group]
+	}
+	if w.ngroups == len(w.groups) {
+		w.groups = append(w.groups, group{})
+	}
+	res.req, res.group = w.reqs, w.ngroups
+	g := &w.groups[w.ngroups]
+	w.ngroups++
+	g.res, g.recs = res, g.recs[:0]
+	w.req.size += fieldSize(len(res.pb)) + len(scopeField) + 16
+	return g
+}
+
+// assemble appends the groups to the request body and empties them: one
+// ResourceLogs per resource, in the order they came, each with one
+// ScopeLogs. (Appended: a request whose hand-over was cut short by ctx
+// may take more records, and ResourceLogs is a repeated field.)
+func (w *writer) assemble(req *request) {
+	body := req.body
+	for i := range w.ngroups {
+		g := &w.groups[i]
+		scopeLogs := len(scopeField) + len(g.recs)
+		rl := fieldSize(len(g.res.pb)) + fieldSize(scopeLogs)
+		body = protowire.AppendTag(body, fieldRequestResourceLogs, protowire.BytesType)
+		body = protowire.AppendVarint(body, uint64(rl))
+		body = appendField(body, fieldResourceLogsResource, g.res.pb)
+		body = protowire.AppendTag(body, fieldResourceLogsScopeLogs, protowire.BytesType)
+		body = protowire.AppendVarint(body, uint64(scopeLogs))
+		body = append(append(body, scopeField...), g.recs...)
+		g.res = nil
+	}
+	req.body = body
+	w.ngroups = 0
+	if len(w.resources) > maxResources {
+		clear(w.resources)
+	}
 }
 
 // Flush hands the current request over if force is set or its oldest
@@ -132,6 +193,9 @@ func (w *writer) Flush(ctx context.Context, force bool) error {
 func (w *writer) handOver(ctx context.Context) error {
 	if w.req == nil {
 		return nil
+	}
+	if w.ngroups > 0 {
+		w.assemble(w.req)
 	}
 	select {
 	case w.o.queue <- w.req:
