@@ -6,7 +6,7 @@ BIN           := $(CURDIR)/bin
 DEMO          := $(CURDIR)/.demo
 FUZZTIME      ?= 5s
 
-.PHONY: build image run test test-unit test-alloc corpus-skips fuzz-short bench bench-e2e chaos chaos-syslog-outage lint tools syslog-tools kube-tools clean
+.PHONY: build image run test test-unit test-alloc corpus-skips fuzz-short bench bench-e2e bench-kafka-clients chaos chaos-syslog-outage lint tools syslog-tools kube-tools clean
 
 # What `sluice -version` and sluice_build_info show: the nearest tag (or
 # the commit) and the commit, from git. Without git the binary falls back
@@ -83,7 +83,14 @@ $(BIN)/promqlnames: deploy/promqlnames/go.mod deploy/promqlnames/go.sum deploy/p
 $(BIN)/otlpreceiver: test/otlpreceiver/go.mod test/otlpreceiver/go.sum test/otlpreceiver/main.go
 	cd test/otlpreceiver && $(GO) vet . && $(GO) build -o $@ .
 
-tools: $(BIN)/victoria-logs $(BIN)/promtool $(BIN)/helmrender $(BIN)/promqlnames $(BIN)/otlpreceiver syslog-tools kube-tools
+# bench/kafkaclients: franz-go against IBM/sarama on the agent's records
+# (issue 33, `make bench-kafka-clients`), its own module (sarama stays out
+# of ours); built and its short test run when its files change.
+KAFKACLIENTS_SRC := $(wildcard bench/kafkaclients/*.go) bench/kafkaclients/go.mod bench/kafkaclients/go.sum
+$(BIN)/kafkaclients: $(KAFKACLIENTS_SRC)
+	cd bench/kafkaclients && $(GO) vet . && $(GO) test -count=1 . && $(GO) build -o $@ .
+
+tools: $(BIN)/victoria-logs $(BIN)/promtool $(BIN)/helmrender $(BIN)/promqlnames $(BIN)/otlpreceiver $(BIN)/kafkaclients syslog-tools kube-tools
 
 # The corpus tests read ../shared/corpus (or $$SLUICE_CORPUS); a clone
 # without it skips them (internal/corpus), and each skip is listed in
@@ -145,6 +152,13 @@ bench:
 bench-e2e: build
 	$(GO) run ./bench/harness -agent $(BIN)/sluice $(BENCH_E2E_FLAGS)
 
+# franz-go against IBM/sarama producing the agent's own records (the
+# documents, keys and id headers of the tail workload, captured by
+# bench/kafkarun from the built agent) into kfake; medians of 3 (issue 33).
+bench-kafka-clients: build $(BIN)/kafkaclients
+	$(GO) run ./bench/kafkarun -agent $(BIN)/sluice -records 25000 -dump $(CURDIR)/.kafka-records.bin
+	$(BIN)/kafkaclients -dump $(CURDIR)/.kafka-records.bin $(KAFKA_CLIENTS_FLAGS)
+
 # The whole agent under load, SIGKILLs, a store outage, 429s, resets and
 # hostile input against the real store; prints the scorecard (issue 12).
 # `make test` runs a short one (bench/chaos TestChaosShort).
@@ -166,4 +180,4 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 
 clean:
-	rm -rf $(BIN) $(DEMO)
+	rm -rf $(BIN) $(DEMO) $(CURDIR)/.kafka-records.bin

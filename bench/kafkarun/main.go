@@ -4,13 +4,19 @@
 // acknowledged, and the agent's CPU-seconds per million records.
 //
 //	go build -o /tmp/sluice ./cmd/sluice && go run ./bench/kafkarun -agent /tmp/sluice
+//
+// With -dump FILE it then reads every record back from the broker and
+// writes them (topic, key, value, headers) to FILE, the records that
+// bench/kafkaclients produces with each client.
 package main
 
 import (
 	"bufio"
+	"context"
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,6 +35,7 @@ func main() {
 	files := flag.Int("files", 8, "files")
 	records := flag.Int("records", 250_000, "records per file")
 	compression := flag.String("compression", "snappy", "the output's compression")
+	dump := flag.String("dump", "", "write every record the agent produced to this file (bench/kafkaclients reads it)")
 	flag.Parse()
 	spec := workload.Spec{Files: *files, Records: *records, Seed: 1}
 	dir, err := os.MkdirTemp("", "kafkarun")
@@ -40,15 +47,16 @@ func main() {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(8, "logs"))
 	check(err)
 	defer c.Close()
+	api := freePort()
 	cfg := fmt.Sprintf(`node_name: bench
 data_dir: %s/data
 memory_limit: 256MiB
-http: { listen: 127.0.0.1:29281 }
+http: { listen: %s }
 kubernetes: { enabled: false }
 inputs: [{ name: containers, type: container_logs, paths: [%s/*.log], start_at: head }]
 transforms: [{ type: json }]
 outputs: [{ name: kafka, type: kafka, brokers: [%s], topic: logs, compression: %s }]
-`, dir, logs, c.ListenAddrs()[0], *compression)
+`, dir, api, logs, c.ListenAddrs()[0], *compression)
 	cfgPath := filepath.Join(dir, "sluice.yaml")
 	check(os.WriteFile(cfgPath, []byte(cfg), 0o600))
 	cmd := exec.Command(*agent, "-config", cfgPath)
@@ -56,18 +64,33 @@ outputs: [{ name: kafka, type: kafka, brokers: [%s], topic: logs, compression: %
 	start := time.Now()
 	check(cmd.Start())
 	defer cmd.Process.Kill()
-	for sent(`sluice_output_documents_total{output="kafka",result="sent"}`) < float64(spec.Total()) {
+	for sent(api, `sluice_output_documents_total{output="kafka",result="sent"}`) < float64(spec.Total()) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	wall := time.Since(start)
 	cpu := cpuSeconds(cmd.Process.Pid)
 	fmt.Printf("kafka output, %d records (%d files), compression %s: %.0f records/s, %.2f CPU-s per million\n",
 		spec.Total(), spec.Files, *compression, float64(spec.Total())/wall.Seconds(), cpu/float64(spec.Total())*1e6)
+	if *dump != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		n, err := dumpRecords(ctx, c.ListenAddrs(), "logs", spec.Total(), *dump)
+		check(err)
+		fmt.Printf("wrote %d records to %s\n", n, *dump)
+	}
+}
+
+// freePort is a free loopback address for the agent's http.listen.
+func freePort() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	defer l.Close()
+	return l.Addr().String()
 }
 
 // sent reads one series from the agent's /metrics (0 while it starts).
-func sent(series string) float64 {
-	resp, err := http.Get("http://127.0.0.1:29281/metrics")
+func sent(api, series string) float64 {
+	resp, err := http.Get("http://" + api + "/metrics")
 	if err != nil {
 		return 0
 	}
