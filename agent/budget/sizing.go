@@ -45,6 +45,11 @@ type Plan struct {
 	Writers int
 	Outputs []Bulk
 	Frames  bool
+	// Buffers and InFlight are what outputs of a set size hold besides:
+	// outside the batches, and of the batches at once (a kafka output:
+	// twice buffer_bytes and buffer_bytes, agent/kafka BufferBytes and
+	// InFlightBytes).
+	Buffers, InFlight int64
 }
 
 // OutputBytes bounds what an output with bodies of maxBytes keeps outside
@@ -88,7 +93,7 @@ func (p Plan) split(bodies int64) (Split, int64) {
 		inFlight += InFlightBytes(mb, w, o.Workers)
 	}
 	// The tap's share is held outside the batches, as the outputs' is.
-	return NewSplit(p.Limit, outputs+TapShare(p.Limit), inFlight, p.Frames), outputs
+	return NewSplit(p.Limit, outputs+p.Buffers+TapShare(p.Limit), inFlight+p.InFlight, p.Frames), outputs
 }
 
 // BulkBytes is bulk.max_bytes for the outputs that leave it unset: the

@@ -31,8 +31,10 @@ type Kafka struct {
 	// topics' max.message.bytes.
 	MaxMessageBytes ByteSize `yaml:"max_message_bytes"`
 	// BufferBytes bounds the documents the output holds until the brokers
-	// acknowledge them (part of memory_limit's share for outputs).
+	// acknowledge them (part of memory_limit's share for outputs); sized
+	// from memory_limit when unset (BufferSized).
 	BufferBytes ByteSize `yaml:"buffer_bytes"`
+	BufferSized bool     `yaml:"-"` // BufferBytes came from memory_limit
 	// DeadLetterTopic takes a record that its topic refuses as too large;
 	// "" counts and logs it as lost instead.
 	DeadLetterTopic string    `yaml:"dead_letter_topic"`
@@ -52,6 +54,10 @@ type KafkaSASL struct {
 const (
 	DefaultKafkaMaxMessageBytes = 1000012 // Kafka's own default of max.message.bytes
 	DefaultKafkaBufferBytes     = 8 << 20
+	// MinSizedKafkaBufferBytes is the smallest buffer_bytes sized from
+	// memory_limit: about one full record batch of the default
+	// max_message_bytes.
+	MinSizedKafkaBufferBytes = 1 << 20
 )
 
 func defaultKafka(o *Output) {
@@ -73,7 +79,10 @@ func defaultKafka(o *Output) {
 		k.MaxMessageBytes = DefaultKafkaMaxMessageBytes
 	}
 	if k.BufferBytes == 0 {
-		k.BufferBytes = DefaultKafkaBufferBytes
+		// The largest; sizeMemory lowers it when memory_limit cannot
+		// hold it. A refused value comes here too, and is not sized
+		// (memoryPlan skips an output whose value was refused).
+		k.BufferBytes, k.BufferSized = DefaultKafkaBufferBytes, true
 	}
 }
 

@@ -3,20 +3,26 @@ package config
 import "github.com/sluicelog/sluice/agent/budget"
 
 // sizeMemory sizes from memory_limit what the config leaves unset (an
-// Elasticsearch output's bulk.max_bytes, agent/budget.Plan.BulkBytes) and
+// Elasticsearch output's bulk.max_bytes, agent/budget.Plan.BulkBytes; a
+// kafka output's buffer_bytes, sizeKafkaBuffers) and
 // refuses a config whose memory_limit cannot hold what it asks for: the
 // agent would go over memory_limit under load, which it promises never to
 // do. Skipped when a value the rule reads was refused already.
 func (c *Config) sizeMemory(p *problems) {
-	plan, ok := c.memoryPlan(p)
+	base, ok := c.memoryPlan(p)
 	if !ok {
 		return
 	}
+	kafkaBuffer, plan := c.sizeKafkaBuffers(base)
 	bodies := plan.BulkBytes()
 	if plan.Fits() {
 		for i := range c.Outputs {
-			if o := &c.Outputs[i]; o.Type == "elasticsearch" && o.Bulk.Sized {
+			o := &c.Outputs[i]
+			switch {
+			case o.Type == "elasticsearch" && o.Bulk.Sized:
 				o.Bulk.MaxBytes = ByteSize(bodies)
+			case o.Type == "kafka" && o.Kafka.BufferSized:
+				o.Kafka.BufferBytes = ByteSize(kafkaBuffer)
 			}
 		}
 		return
@@ -28,8 +34,64 @@ func (c *Config) sizeMemory(p *problems) {
 			[]any{"outputs", i, "bulk", "max_bytes"}, o.Bulk.MaxBytes, need, c.MemoryLimit, max(c.Workers, 1), o.Bulk.Workers, bodiesHeld(max(c.Workers, 1), o.Bulk.Workers))
 		return
 	}
-	p.add("%v is too small to run: with these inputs and outputs (%d workers) the agent needs %v or more (its binary's pages, its working set, the tap's share, the smallest bulk bodies and the batches they refer to)",
+	if i := c.kafkaBufferTooLarge(base); i >= 0 {
+		o := c.Outputs[i]
+		p.add("%v needs memory_limit: %v or more here (memory_limit is %v; a kafka output holds buffer_bytes of documents until the brokers acknowledge them and as much again for the producer's record batches, and batches for those in flight): raise memory_limit, or lower buffer_bytes or leave it unset to size it from memory_limit",
+			[]any{"outputs", i, "buffer_bytes"}, o.Kafka.BufferBytes, need, c.MemoryLimit)
+		return
+	}
+	p.add("%v is too small to run: with these inputs and outputs (%d workers) the agent needs %v or more (its binary's pages, its working set, the tap's share, the smallest bulk bodies and kafka buffers and the batches they refer to)",
 		[]any{"memory_limit"}, c.MemoryLimit, max(c.Workers, 1), need)
+}
+
+// sizeKafkaBuffers is base with the kafka outputs' buffers: those set
+// as they are, those unset at the largest size from 8MiB down to 1MiB
+// (halving) with which the plan fits, or the smallest if none does.
+func (c *Config) sizeKafkaBuffers(base budget.Plan) (int64, budget.Plan) {
+	size := int64(DefaultKafkaBufferBytes)
+	plan := c.withKafkaBuffers(base, size, true)
+	for !plan.Fits() && size > MinSizedKafkaBufferBytes {
+		size /= 2
+		plan = c.withKafkaBuffers(base, size, true)
+	}
+	return size, plan
+}
+
+// withKafkaBuffers adds the kafka outputs' buffers to plan as their
+// runtime counts them (agent/kafka BufferBytes and InFlightBytes): twice
+// buffer_bytes outside the batches, buffer_bytes in flight. Unset ones
+// are at sized; set ones count only if set is true.
+func (c *Config) withKafkaBuffers(plan budget.Plan, sized int64, set bool) budget.Plan {
+	for _, o := range c.Outputs {
+		if o.Type != "kafka" {
+			continue
+		}
+		b := int64(o.Kafka.BufferBytes)
+		switch {
+		case o.Kafka.BufferSized:
+			b = sized
+		case !set:
+			continue
+		}
+		plan.Buffers += 2 * b
+		plan.InFlight += b
+	}
+	return plan
+}
+
+// kafkaBufferTooLarge is the first kafka output whose buffer_bytes is
+// set, when base would fit without the set ones (and unset ones at their
+// smallest); -1 if none.
+func (c *Config) kafkaBufferTooLarge(base budget.Plan) int {
+	if !c.withKafkaBuffers(base, MinSizedKafkaBufferBytes, false).Fits() {
+		return -1
+	}
+	for i, o := range c.Outputs {
+		if o.Type == "kafka" && !o.Kafka.BufferSized {
+			return i
+		}
+	}
+	return -1
 }
 
 // bodiesTooLarge is the first output whose bulk.max_bytes is set, when
@@ -65,6 +127,13 @@ func (c *Config) memoryPlan(p *problems) (budget.Plan, bool) {
 			// then its body, each up to max_bytes (agent/otlp BufferBytes).
 			plan.Outputs = append(plan.Outputs, budget.Bulk{MaxBytes: 2 * int64(o.Bulk.MaxBytes), Workers: o.Bulk.Workers})
 			continue
+		}
+		if o.Type == "kafka" {
+			key := keyPath([]any{"outputs", i, "buffer_bytes"})
+			if p.seen[key] || o.Kafka.BufferBytes < 64<<10 || o.Kafka.BufferBytes > 1<<30 {
+				return budget.Plan{}, false
+			}
+			continue // withKafkaBuffers
 		}
 		if o.Type != "elasticsearch" {
 			continue

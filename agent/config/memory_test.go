@@ -51,3 +51,35 @@ func TestMemoryLimitTooSmallToRunIsAnError(t *testing.T) {
 	require.ErrorContains(t, err, "memory_limit")
 	require.NotContains(t, err.Error(), "too small to run")
 }
+
+// kafkaMemBase has one kafka output and two pipeline workers.
+const kafkaMemBase = "data_dir: /tmp/x\nworkers: 2\ninputs: [{ name: c, type: container_logs, paths: [/x] }]\noutputs:\n  - name: k\n    type: kafka\n    brokers: [kafka-0:9092]\n    topic: logs\n"
+
+// A kafka output's buffer_bytes counts in the memory plan as it does at
+// the start (twice it outside the batches, once in flight): a set one
+// that memory_limit cannot hold is an error naming the memory_limit it
+// would need, and that one is accepted; an unset one is sized from
+// memory_limit, from 8MiB down to 1MiB.
+func TestKafkaBufferInTheMemoryPlan(t *testing.T) {
+	_, err := Parse([]byte("memory_limit: 40MiB\n"+kafkaMemBase+"    buffer_bytes: 32MiB\n"), env(nil))
+	require.EqualError(t, err, "outputs[0].buffer_bytes (line 10): 32Mi needs memory_limit: 168Mi or more here "+
+		"(memory_limit is 40Mi; a kafka output holds buffer_bytes of documents until the brokers acknowledge them and as much again for the producer's record batches, and batches for those in flight): "+
+		"raise memory_limit, or lower buffer_bytes or leave it unset to size it from memory_limit")
+	_, err = Parse([]byte("memory_limit: 168MiB\n"+kafkaMemBase+"    buffer_bytes: 32MiB\n"), env(nil))
+	require.NoError(t, err)
+	_, err = Parse([]byte("memory_limit: 167MiB\n"+kafkaMemBase+"    buffer_bytes: 32MiB\n"), env(nil))
+	require.ErrorContains(t, err, "outputs[0].buffer_bytes (line 10): 32Mi needs memory_limit: 168Mi")
+	for limit, want := range map[string]ByteSize{"256MiB": 8 << 20, "64MiB": 8 << 20, "48MiB": 4 << 20, "40MiB": 2 << 20} {
+		cfg, err := Parse([]byte("memory_limit: "+limit+"\n"+kafkaMemBase), env(nil))
+		require.NoError(t, err, limit)
+		require.Equal(t, want, cfg.Outputs[0].Kafka.BufferBytes, limit)
+	}
+	// Under the smallest buffer, memory_limit is the problem.
+	_, err = Parse([]byte("memory_limit: 24MiB\n"+kafkaMemBase), env(nil))
+	require.ErrorContains(t, err, "memory_limit (line 1): 24Mi is too small to run")
+	// Beside an elasticsearch output whose bodies are sized, both fit.
+	cfg, err := Parse([]byte("memory_limit: 64MiB\n"+kafkaMemBase+"  - { name: es, type: elasticsearch, urls: [http://a:9200] }\n"), env(nil))
+	require.NoError(t, err)
+	require.NotZero(t, cfg.Outputs[1].Bulk.MaxBytes)
+	require.NotZero(t, cfg.Outputs[0].Kafka.BufferBytes)
+}
