@@ -135,7 +135,7 @@ func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error
 	}
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           dialBodyConn((&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConnsPerHost:   cfg.Bulk.Workers,
 		IdleConnTimeout:       idle,

@@ -303,7 +303,7 @@ func (s *sender) send(ctx context.Context, body []byte) (status int, header http
 	defer cancel()
 	o.stats.requests.Add(1)
 	start := time.Now()
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, bulkPath, bytes.NewReader(wire))
+	req, err := newBodyRequest(rctx, http.MethodPost, bulkPath, wire)
 	if err != nil {
 		return 0, nil, fmt.Errorf("post _bulk: %w", err)
 	}
