@@ -1,6 +1,9 @@
 package jsonbytes
 
 import (
+	"encoding/binary"
+	"math/bits"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -63,14 +66,47 @@ func TestPlain8(t *testing.T) {
 			}
 			want := c < 0x80 && plainASCII[c]
 			require.Equal(t, want, plain8(w), "byte %#x at %d", c, pos)
-			// stringPlain8 may say false for a plain run, never true for
-			// a run with a special byte.
-			if stringPlain8(w) {
-				require.True(t, stringPlain[c], "byte %#x at %d", c, pos)
+			require.Equal(t, firstSpecial(b[:]), special8At(w), "byte %#x at %d", c, pos)
+		}
+	}
+}
+
+// firstSpecial is the index of the first byte of b that does not stand
+// for itself in a JSON string, or len(b).
+func firstSpecial(b []byte) int {
+	for i, c := range b {
+		if !stringPlain[c] {
+			return i
+		}
+	}
+	return len(b)
+}
+
+// special8At is the byte index special8 points at, or 8.
+func special8At(w uint64) int {
+	if m := special8(w); m != 0 {
+		return bits.TrailingZeros64(m) >> 3
+	}
+	return 8
+}
+
+// special8 finds the first special byte of any word, whatever bytes
+// (high ones that might borrow, other special ones) come before and after.
+func TestSpecial8FirstByteExact(t *testing.T) {
+	interesting := []byte{0, 0x01, 0x1f, 0x20, 0x21, '"', 0x23, '\\', 0x5d, 'a', 0x7f, 0x80, 0x81, 0x9f, 0xa0, 0xa2, 0xdc, 0xff}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var b [8]byte
+	for range 300000 {
+		for i := range b {
+			if rng.IntN(3) == 0 {
+				b[i] = byte(rng.IntN(256))
+			} else {
+				b[i] = interesting[rng.IntN(len(interesting))]
 			}
-			if stringPlain[c] && c < 0x80 {
-				require.True(t, stringPlain8(w), "byte %#x at %d", c, pos)
-			}
+		}
+		w := binary.LittleEndian.Uint64(b[:])
+		if got, want := special8At(w), firstSpecial(b[:]); got != want {
+			t.Fatalf("% x: special8 points at %d, the first special byte is at %d", b, got, want)
 		}
 	}
 }

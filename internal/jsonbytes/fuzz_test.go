@@ -262,3 +262,59 @@ func FuzzMembers(f *testing.F) {
 		}
 	})
 }
+
+// scanStringBytes is scanString one byte at a time, as it was before it
+// jumped eight bytes at a time (special8): the reference for
+// FuzzScanString.
+func scanStringBytes(b []byte, i int) (end int, escaped bool) {
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, escaped
+		case c < 0x20:
+			return -1, false
+		case c == '\\':
+			escaped = true
+			if i+1 >= len(b) {
+				return -1, false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				if _, ok := hex4(b[i+2:]); !ok {
+					return -1, false
+				}
+				i += 5
+			default:
+				return -1, false
+			}
+		}
+	}
+	return -1, false
+}
+
+// FuzzScanString checks scanString against the byte-at-a-time reference
+// at every start, on the UTF-8 that Members passes it.
+//
+//	go test -run '^$' -fuzz FuzzScanString -fuzztime 20s ./internal/jsonbytes
+func FuzzScanString(f *testing.F) {
+	for _, s := range []string{`abc"`, `a\"b"x`, "\x80\xa2\"", `é"`, `\u00e9x"`, `\u12"`, "01234567\x1f\"", `0123456789abcdef\\\\"`, `"`, `\`} {
+		f.Add([]byte(s))
+	}
+	for _, line := range seedLines(f) {
+		f.Add(line)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !utf8.Valid(b) {
+			return
+		}
+		for i := 0; i <= len(b); i++ {
+			end, esc := scanString(b, i)
+			wantEnd, wantEsc := scanStringBytes(b, i)
+			if end != wantEnd || esc != wantEsc {
+				t.Fatalf("%q from %d: scanString = %d, %v; byte by byte %d, %v", b, i, end, esc, wantEnd, wantEsc)
+			}
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
 	"sync"
 	"unicode/utf8"
 )
@@ -237,16 +238,11 @@ var stringPlain = func() (t [256]bool) {
 // string holds escapes.
 func scanString(b []byte, i int) (end int, escaped bool) {
 	for {
-		for i+8 <= len(b) && stringPlain8(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
-		}
-		for i < len(b) && stringPlain[b[i]] {
-			i++
-		}
+		i = nextSpecial(b, i)
 		if i >= len(b) {
 			return -1, false
 		}
-		switch b[i] { // i < len(b) here
+		switch b[i] {
 		case '"':
 			return i + 1, escaped
 		case '\\':
@@ -271,16 +267,31 @@ func scanString(b []byte, i int) (end int, escaped bool) {
 	}
 }
 
-// stringPlain8 reports whether w holds 8 stringPlain bytes. Unlike plain8,
-// bytes >= 0x80 count as plain: the tests run on the low 7 bits and their
-// results are ignored for high bytes. A high byte can still borrow into the
-// byte above it and make this return false for a plain run, which only sends
-// the caller down the byte-by-byte path; a special byte is never missed.
-func stringPlain8(w uint64) bool {
-	high := w & highs
-	w &^= highs
-	t := (w - 0x20*ones) | ((w ^ '"'*ones) - ones) | ((w ^ '\\'*ones) - ones)
-	return t&highs&^high == 0
+// nextSpecial returns the index of the first byte at or after i that does
+// not stand for itself in a string ('"', '\\' or a control character), or
+// len(b): eight bytes at a time, jumping straight to the byte that
+// special8 flags.
+func nextSpecial(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if m := special8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(b) && stringPlain[b[i]] {
+		i++
+	}
+	return i
+}
+
+// special8 sets the high bit of the first (lowest) byte of w that is '"',
+// '\\' or below 0x20, and maybe of bytes after it; it is 0 when there is
+// none. Bytes >= 0x80 are plain (Members has checked UTF-8 for the whole
+// line): the &^w drops them, and they borrow nowhere. A byte that is not
+// special borrows in none of the three subtractions, so nothing below the
+// first special byte is flagged: the lowest set bit is exact (bits above
+// it may be set by its borrow and are ignored).
+func special8(w uint64) uint64 {
+	return ((w - 0x20*ones) | ((w ^ '"'*ones) - ones) | ((w ^ '\\'*ones) - ones)) &^ w & highs
 }
 
 // scanNumber checks the number at b[i:] and returns the index just past it,
