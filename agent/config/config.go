@@ -141,6 +141,9 @@ func decode(root *yaml.Node, env *envText, lookup func(string) (string, bool), d
 	}
 	for i := range cfg.Outputs {
 		cfg.Outputs[i].Bulk.Sized = cfg.Outputs[i].Bulk.MaxBytes == 0 && !p.seen[keyPath([]any{"outputs", i, "bulk", "max_bytes"})]
+		if cfg.Outputs[i].Type == "otlp" && compressUnset(root, i) {
+			cfg.Outputs[i].Bulk.Compress = true // otlp.go
+		}
 		DefaultOutput(&cfg.Outputs[i])
 	}
 	for i, t := range cfg.Transforms {

@@ -84,8 +84,10 @@ type Bulk struct {
 	MaxBytes      ByteSize `yaml:"max_bytes"`
 	FlushInterval Duration `yaml:"flush_interval"`
 	Workers       int      `yaml:"workers"`
-	Compress      bool     `yaml:"compress"`
-	Sized         bool     `yaml:"-"` // MaxBytes came from memory_limit
+	// Compress gzips bodies: off by default for elasticsearch, on for
+	// otlp when the file leaves it out (otlp.go, compressUnset).
+	Compress bool `yaml:"compress"`
+	Sized    bool `yaml:"-"` // MaxBytes came from memory_limit
 }
 
 // Retry is the backoff for retried requests and items.
