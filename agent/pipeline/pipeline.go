@@ -41,6 +41,8 @@ type Pipeline struct {
 
 	batches atomic.Int64 // batches handed over
 	records atomic.Int64
+
+	heldBack func() bool // nil: never (FlushWhenHeld)
 }
 
 // New returns a pipeline for outputs with the given byte budget.
@@ -56,6 +58,15 @@ func New(enc *document.Encoder, outputs []Output, workers int, memoryLimit int64
 		states:  make([]workerState, max(workers, 1)),
 	}
 }
+
+// FlushWhenHeld makes an idle worker hand its outputs' partly filled
+// requests over at once, not after flush_interval, while held reports
+// that sources hold batches back until earlier ones are acknowledged
+// (fair_share's budget is full): the next batch then comes only after an
+// acknowledgement, which the partly filled request itself holds up, and
+// waiting for flush_interval only stalls every source behind it
+// (bench/RESULTS.md, noisy neighbours). Call it before Run.
+func (p *Pipeline) FlushWhenHeld(held func() bool) { p.heldBack = held }
 
 // Enricher sets a batch's Kubernetes metadata before it is encoded
 // (agent/kube). Enrich returns false when the batch is to be dropped
@@ -278,9 +289,10 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, tw *trans
 		}
 		if !ok || time.Since(lastFlush) >= tick {
 			lastFlush = time.Now()
+			force := !ok && p.heldBack != nil && p.heldBack()
 			st.inOutput.Store(true)
 			for _, w := range writers {
-				if err := w.Flush(outCtx, false); err != nil {
+				if err := w.Flush(outCtx, force); err != nil {
 					return cutOr(outCtx, err)
 				}
 			}

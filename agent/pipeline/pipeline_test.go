@@ -170,3 +170,50 @@ func TestEnricherSetsMetaAndDrops(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 }
+
+// flushOutput counts the forced flushes its writers get.
+type flushOutput struct {
+	heldOutput
+	forced atomic.Int64
+}
+
+func (o *flushOutput) NewWriter() Writer { return flushWriter{heldWriter{&o.heldOutput}, o} }
+
+type flushWriter struct {
+	heldWriter
+	o *flushOutput
+}
+
+func (w flushWriter) Flush(_ context.Context, force bool) error {
+	if force {
+		w.o.forced.Add(1)
+	}
+	return nil
+}
+
+// While sources are held back (FlushWhenHeld), an idle worker forces its
+// writers' flush, so a partly filled request does not wait for
+// flush_interval; otherwise an idle worker's flush is not forced.
+func TestFlushWhenHeld(t *testing.T) {
+	for _, held := range []bool{true, false} {
+		o := &flushOutput{}
+		p := New(document.New(nil, func() int64 { return 1 }), []Output{o}, 1, 1<<20, slog.New(slog.DiscardHandler))
+		var asked atomic.Int64
+		p.FlushWhenHeld(func() bool { asked.Add(1); return held })
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- p.Run(ctx, context.Background()) }()
+		bt := record.NewBatch(&record.Source{}, nil)
+		bt.Add(record.Record{Time: 1}, []byte("line"))
+		require.NoError(t, p.Push(context.Background(), bt))
+		require.Eventually(t, func() bool { return asked.Load() >= 3 }, 5*time.Second, time.Millisecond, "idle workers ask")
+		if held {
+			require.Positive(t, o.forced.Load(), "held back: an idle worker forces the flush")
+		} else {
+			require.Zero(t, o.forced.Load(), "not held back: flush_interval decides")
+		}
+		cancel()
+		require.NoError(t, <-done)
+		o.release()
+	}
+}

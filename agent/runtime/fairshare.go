@@ -15,11 +15,14 @@ import (
 const defaultFairInFlight = 1 << 20
 
 // shareFairly turns an input's fair_share on: its budget is in_flight, or
-// half of what the outputs hold in flight ((workers + bulk.workers) ×
-// bulk.max_bytes each). The budget counts the lines' bytes, and a line's
-// document is two to four times its size, so half still fills every bulk
-// body (bench/RESULTS.md, fair share: at the whole, quiet keys waited twice
-// as long for the same throughput; at a quarter, throughput fell 17%).
+// a quarter of what the outputs hold in flight ((workers + bulk.workers)
+// × bulk.max_bytes each). The budget counts the lines' bytes, and a
+// line's document is two to four times its size, so a quarter still fills
+// the bulk bodies being sent and the next one; a quiet key waits behind
+// about the budget, so more only adds latency (bench/RESULTS.md, noisy
+// neighbours: a half doubled the quiet lines' latency for the same
+// throughput). Partly filled bodies go as soon as the workers are idle
+// while batches wait (FlushWhenHeld), not after flush_interval.
 func (a *Agent) shareFairly(t *tail.Tailer, in config.Input) error {
 	f := in.FairShare
 	if f == nil {
@@ -27,7 +30,7 @@ func (a *Agent) shareFairly(t *tail.Tailer, in config.Input) error {
 	}
 	limit := int64(f.InFlight)
 	if limit == 0 {
-		limit = a.outputsInFlight() / 2
+		limit = a.outputsInFlight() / 4
 	}
 	limit = max(limit, int64(in.BatchBytes))
 	s := fairshare.New(limit)
@@ -55,8 +58,20 @@ func (a *Agent) shareFairly(t *tail.Tailer, in config.Input) error {
 		a.fair = map[string]*fairshare.Scheduler{}
 	}
 	a.fair[in.Name] = s
+	a.pipe.FlushWhenHeld(a.fairHeld)
 	a.logger.Info("fair share on", "input", in.Name, "by", f.By, "in_flight_bytes", limit)
 	return nil
+}
+
+// fairHeld reports whether a fair_share input holds batches back for
+// its budget (the pipeline then flushes at once when idle).
+func (a *Agent) fairHeld() bool {
+	for _, s := range a.fair {
+		if s.Stats().Waiting.Load() > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // outputsInFlight sums what the outputs hold in flight.

@@ -36,7 +36,7 @@ func TestFairShareStatusAndMetrics(t *testing.T) {
 		require.Zero(c, fs.InFlightBytes, "every admitted byte given back on ack")
 		require.Len(c, fs.Keys, 2)
 	}, 10*time.Second, 10*time.Millisecond)
-	require.Equal(t, int64(defaultFairInFlight/2), fs.LimitBytes, "a console output holds no bulk bodies: the default budget, halved")
+	require.Equal(t, int64(defaultFairInFlight/4), fs.LimitBytes, "a console output holds no bulk bodies: a quarter of the default")
 	weights := map[string]int{}
 	for _, k := range fs.Keys {
 		weights[k.Key] = k.Weight
@@ -48,7 +48,7 @@ func TestFairShareStatusAndMetrics(t *testing.T) {
 	code, body := httpGet(t, base+"/metrics", "")
 	require.Equal(t, http.StatusOK, code)
 	for _, m := range []string{
-		`sluice_fair_share_limit_bytes{input="containers"} 524288`,
+		`sluice_fair_share_limit_bytes{input="containers"} 262144`,
 		`sluice_fair_share_in_flight_bytes{input="containers"} 0`,
 		`sluice_fair_share_admitted_batches_total{input="containers"}`,
 		`sluice_fair_share_delayed_batches_total{input="containers"}`,

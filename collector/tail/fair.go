@@ -22,11 +22,11 @@ type fairShare struct {
 }
 
 // share is a reader's ticket and what each of its batches in flight was
-// charged, by sequence number (at most maxInFlight are in flight).
+// charged, by sequence number (at most maxInFlightFair are in flight).
 type share struct {
 	sched   *fairshare.Scheduler
 	ticket  *fairshare.Ticket
-	charged [maxInFlight]atomic.Int64
+	charged [maxInFlightFair]atomic.Int64
 	// While the file's pod is not in the metadata cache its weight is the
 	// config's; the reader asks again, once a second (the reader's own).
 	unresolved int
@@ -64,10 +64,12 @@ func (r *fileReader) joinShare() {
 }
 
 // resolve gives the key its pod's weight once the pod is cached (the
-// annotation sluice.io/weight or label_weights).
+// annotation sluice.io/weight or label_weights). The reader asks before a
+// batch and while it waits at its file's end, so a file written once
+// before its pod was cached still shows its weight (/api/v1/status).
 func (r *fileReader) resolve() {
 	s := r.share
-	if s.unresolved == 0 || time.Since(s.asked) < time.Second {
+	if s == nil || s.unresolved == 0 || time.Since(s.asked) < time.Second {
 		return
 	}
 	s.unresolved--
@@ -157,10 +159,25 @@ func (r *fileReader) admit(ctx context.Context, b *record.Batch, n int64) (adm a
 	}
 }
 
+// maxInFlightFair bounds the unacknowledged batches of one file under
+// fair_share: as many as the budget holds (chunk), so that a key of one
+// file can take the whole budget when it is alone (work-conserving) or its
+// weight's share of it. maxInFlight's bound on memory is the budget's
+// here.
+const maxInFlightFair = 16
+
+// inFlightCap is how many batches of the file may be unacknowledged.
+func (r *fileReader) inFlightCap() uint64 {
+	if r.share != nil {
+		return maxInFlightFair
+	}
+	return maxInFlight
+}
+
 // charge notes the bytes admitted for batch seq.
 func (r *fileReader) charge(seq uint64, n int64) {
 	if r.share != nil {
-		r.share.charged[seq%maxInFlight].Store(n)
+		r.share.charged[seq%maxInFlightFair].Store(n)
 	}
 }
 
@@ -170,7 +187,7 @@ func (r *fileReader) refund(seq uint64) {
 	if r.share == nil {
 		return
 	}
-	if n := r.share.charged[seq%maxInFlight].Swap(0); n > 0 {
+	if n := r.share.charged[seq%maxInFlightFair].Swap(0); n > 0 {
 		r.share.sched.Release(n)
 	}
 }
@@ -179,7 +196,7 @@ func (r *fileReader) refund(seq uint64) {
 const minChunk = 4 << 10
 
 // chunk is the size of a read and of a batch: batch_bytes, or with
-// fair_share a sixteenth of its budget if that is less. Batches small
+// fair_share a sixteenth of its budget (maxInFlightFair) if that is less. Batches small
 // beside the budget keep several in flight, so the outputs' partly filled
 // bulk bodies are pushed out by the next batch rather than by
 // flush_interval, and a quiet key never waits behind one huge batch.

@@ -113,6 +113,7 @@ func (r *fileReader) atEnd(ctx context.Context, timer *time.Timer) bool {
 		r.t.closedIdle(r, fi)
 		return false
 	}
+	r.resolve()
 	timer.Reset(max(wait, time.Millisecond))
 	r.idle.Store(true)
 	defer r.idle.Store(false)
@@ -268,7 +269,7 @@ func (r *fileReader) flush(ctx context.Context, end int64) bool {
 		b.Discard()
 		return true
 	}
-	if !r.waitAcks(ctx, maxInFlight-1) {
+	if !r.waitAcks(ctx, r.inFlightCap()-1) {
 		b.Discard()
 		return false
 	}
