@@ -1,10 +1,5 @@
 package budget
 
-import (
-	"os"
-	"runtime/debug"
-)
-
 // Split shares memory_limit out so that the whole process, not only the
 // batches, stays under it. Charging batches alone let the agent reach
 // 2.9× memory_limit under the chaos run (bench/RESULTS.md): the outputs'
@@ -84,16 +79,4 @@ func NewSplit(limit, outputs, inFlight int64, frames bool) Split {
 	s.Tight = s.Soft > natural
 	s.Batches = min(batches, max(limit, minBatches))
 	return s
-}
-
-// SetSoftLimit sets the Go runtime's soft memory limit to soft, so the
-// collector runs more often as the heap nears it instead of letting it
-// reach twice the live bytes. A GOMEMLIMIT in the environment is the
-// operator's choice and wins; the limit in effect is returned either way.
-func SetSoftLimit(soft int64) int64 {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return debug.SetMemoryLimit(-1)
-	}
-	debug.SetMemoryLimit(soft)
-	return soft
 }

@@ -155,6 +155,14 @@ func run() int {
 		return a, err
 	}
 	logger.Info("starting", "version", version, "revision", revision, "config", *cfgPath)
+	// The soft limit follows the binary's resident pages (agent/budget).
+	guardCtx, stopGuard := context.WithCancel(context.Background())
+	guarded := make(chan struct{})
+	go func() {
+		defer close(guarded)
+		budget.GuardSoftLimit(guardCtx, logger)
+	}()
+	defer func() { stopGuard(); <-guarded }()
 	err = runtime.Supervise(ctx, cfg, reload, load, build, logger)
 	code := runtime.ExitCode(err)
 	switch code {
