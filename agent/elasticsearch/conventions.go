@@ -116,6 +116,7 @@ func (o *Output) settle(ctx context.Context) bool {
 // shapeCache holds one pod's Kubernetes object in the output's schema.
 type shapeCache struct {
 	shaper document.Shaper
+	metas  document.MetaCache
 	meta   []byte // the batch's Kubernetes object it was made from
 	done   bool
 	m      document.Meta
@@ -128,7 +129,7 @@ type shapeCache struct {
 func (o *Output) shape(c *shapeCache, meta, doc, name []byte, ds bool) []byte {
 	if !c.done || !sameBytes(c.meta, meta) {
 		c.shaper.Schema, c.shaper.MaxLabels = o.conv.schema, o.conv.maxLabels
-		c.m = c.shaper.Meta(meta)
+		c.m = c.metas.Get(&c.shaper, meta)
 		c.meta, c.done = meta, true
 	}
 	if c.m.Dropped > 0 {
