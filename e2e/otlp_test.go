@@ -88,3 +88,134 @@ func waitForRecords(t *testing.T, rcv *otlptest.Receiver, a *agenttest.Agent, n 
 		time.Sleep(50 * time.Millisecond) // poll interval
 	}
 }
+
+// The built binary ships two pods' files to the Collector's own OTLP
+// receiver, is killed with SIGKILL while requests are in flight, and
+// restarts while more lines are written: every line arrives at least
+// once, and the log.record.uid values dedupe to exactly the lines written
+// (one uid per line, never two lines under one uid, never two uids for
+// one line), which is how a receiver drops what the replay sent again.
+// The config leaves bulk.compress out: the bodies go gzipped.
+func TestOTLPKillAndRestart(t *testing.T) {
+	agenttest.Binary(t)
+	rcv := otlptest.Start(t)
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	require.NoError(t, os.MkdirAll(logs, 0o755))
+	c := agentConfig(configParams{DataDir: filepath.Join(dir, "data"), Paths: []string{filepath.Join(logs, "*.log")}})
+	out := config.Output{Name: "otel", Type: "otlp", OTLP: config.OTLP{Endpoint: rcv.Endpoint}}
+	out.Bulk.FlushInterval = config.Duration(50 * time.Millisecond)
+	out.Bulk.MaxBytes = 16 << 10 // many requests: some delivered but not checkpointed at the kill
+	out.Retry = config.Retry{Initial: config.Duration(20 * time.Millisecond), Max: config.Duration(200 * time.Millisecond)}
+	c.Outputs = []config.Output{out}
+	cfgPath := agenttest.WriteConfig(t, dir, c)
+	raw, err := os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), "compress", "gzip is the otlp default, not set here")
+
+	pods := []string{"api-0", "web-0"}
+	pad := strings.Repeat("x", 200)
+	line := func(pod string) func(int) string {
+		return func(i int) string {
+			return fmt.Sprintf(`{"level":"info","msg":"%s line %d","pad":"%s"}`, pod, i, pad)
+		}
+	}
+	// Lines keep coming while the agent runs and when it is killed: a
+	// writer appends a chunk to each pod's file every 20ms (up to 2,000
+	// lines) until after the kill, then a last chunk goes in for the
+	// restarted agent.
+	written := 0 // per pod
+	appendChunk := func(n int) error {
+		for _, pod := range pods {
+			f, err := os.OpenFile(criFile(logs, "shop", pod), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+			if err != nil {
+				return err
+			}
+			var b strings.Builder
+			for i := written; i < written+n; i++ {
+				fmt.Fprintf(&b, "%s stdout F %s\n", time.Now().UTC().Format(time.RFC3339Nano), line(pod)(i))
+			}
+			_, err = f.WriteString(b.String())
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+		}
+		written += n
+		return nil
+	}
+	require.NoError(t, appendChunk(200))
+	stop, stopped := make(chan struct{}), make(chan error, 1)
+	go func() { // owned by this test; ends when stop closes
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				stopped <- nil
+				return
+			case <-tick.C:
+				if written >= 2000 {
+					continue
+				}
+				if err := appendChunk(10); err != nil {
+					stopped <- err
+					return
+				}
+			}
+		}
+	}()
+	a := agenttest.Start(t, cfgPath, agenttest.Options{Name: "agent#1"})
+	waitForRecords(t, rcv, a, 300)
+	a.Kill(t)
+	close(stop)
+	require.NoError(t, <-stopped)
+	t.Logf("killed at %d records received, %d lines written", rcv.Count(t), len(pods)*written)
+	require.NoError(t, appendChunk(500))
+	a = agenttest.Start(t, cfgPath, agenttest.Options{Name: "agent#2"})
+	want := len(pods) * written
+	uidOf := map[string]string{}  // body -> uid
+	bodyOf := map[string]string{} // uid -> body
+	total := 0
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		a.RequireRunning(t)
+		clear(uidOf)
+		clear(bodyOf)
+		total = 0
+		rcv.Each(t, func(_ map[string]any, lr plog.LogRecord) {
+			total++
+			body := lr.Body().Str()
+			uid, ok := lr.Attributes().Get("log.record.uid")
+			require.True(t, ok, "record %q without log.record.uid", body)
+			if u, seen := uidOf[body]; seen {
+				require.Equal(t, u, uid.Str(), "line %q sent again under another uid", body)
+			}
+			if b, seen := bodyOf[uid.Str()]; seen {
+				require.Equal(t, b, body, "two lines under uid %s", uid.Str())
+			}
+			uidOf[body], bodyOf[uid.Str()] = uid.Str(), body
+		})
+		if len(uidOf) == want || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // poll interval
+	}
+	require.Len(t, uidOf, want, "distinct lines received")
+	for _, pod := range pods {
+		for i := range written {
+			_, ok := uidOf[fmt.Sprintf("%s line %d", pod, i)]
+			require.True(t, ok, "%s line %d never arrived", pod, i)
+		}
+	}
+	require.Len(t, bodyOf, want, "the uids dedupe to exactly the lines written")
+	t.Logf("%d records for %d lines: %d sent again after the kill", total, want, total-want)
+
+	sent := a.Metric(t, "sluice_output_documents_total", "output", "otel", "result", "sent")
+	bytes := a.Metric(t, "sluice_output_bytes_total", "output", "otel")
+	require.Positive(t, sent)
+	require.Less(t, bytes/sent, float64(len(pad)), "bytes per record on the wire: gzipped")
+	require.Zero(t, a.Stop(t))
+}

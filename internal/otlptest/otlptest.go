@@ -8,7 +8,9 @@ package otlptest
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -29,6 +31,10 @@ type Receiver struct {
 	// Endpoint is its OTLP/HTTP logs URL.
 	Endpoint string
 	out      string
+
+	mu   sync.Mutex
+	read int64       // bytes of out decoded into got
+	got  []plog.Logs // the exports decoded so far
 }
 
 var binary = sync.OnceValues(func() (string, error) {
@@ -94,25 +100,39 @@ func freeAddr(t testing.TB) string {
 	return addr
 }
 
-// Received decodes every export the receiver accepted, in order.
+// Received decodes every export the receiver accepted, in order. Each
+// call decodes only the exports that came since the last one, so tests
+// can poll it.
 func (r *Receiver) Received(t testing.TB) []plog.Logs {
 	t.Helper()
-	raw, err := os.ReadFile(r.out)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, err := os.Open(r.out)
 	if os.IsNotExist(err) {
 		return nil
 	}
 	require.NoError(t, err)
-	var out []plog.Logs
+	defer f.Close()
+	_, err = f.Seek(r.read, io.SeekStart)
+	require.NoError(t, err)
+	raw, err := io.ReadAll(f)
+	require.NoError(t, err)
 	var u plog.JSONUnmarshaler
-	for line := range strings.SplitSeq(string(raw), "\n") {
-		if line == "" {
+	for {
+		line, rest, ok := bytes.Cut(raw, []byte("\n"))
+		if !ok {
+			break // a line being written: read it next time
+		}
+		raw = rest
+		r.read += int64(len(line)) + 1
+		if len(line) == 0 {
 			continue
 		}
-		ld, err := u.UnmarshalLogs([]byte(line))
+		ld, err := u.UnmarshalLogs(line)
 		require.NoError(t, err)
-		out = append(out, ld)
+		r.got = append(r.got, ld)
 	}
-	return out
+	return r.got[:len(r.got):len(r.got)]
 }
 
 // Count is the number of log records received.
