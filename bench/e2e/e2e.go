@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,8 +36,11 @@ type Options struct {
 	MemoryLimit string        // the agent's memory_limit (default 256MiB)
 	MaxBytes    string        // the output's bulk.max_bytes (default: unset, sized from memory_limit)
 	// Output is the output's type: elasticsearch (the default) or otlp,
-	// both to the sink.
+	// both to the sink, or kafka, to a kfake broker whose records the
+	// sink reads back (kafka.go).
 	Output string
+	// Compression is the kafka output's compression (default snappy).
+	Compression string
 	// Kube runs a real kube-apiserver with the workload's pods, and the
 	// agent with Kubernetes enrichment from its informer cache.
 	Kube bool
@@ -224,6 +228,15 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.Output == "otlp" {
 		cfg, _, _ = strings.Cut(cfg, "outputs:\n")
 		cfg += fmt.Sprintf(otlpOutput, "http://"+ln.Addr().String(), maxBytes)
+	}
+	if o.Output == "kafka" {
+		broker, stop, err := startKafka(sk)
+		if err != nil {
+			return Result{}, err
+		}
+		defer stop()
+		cfg, _, _ = strings.Cut(cfg, "outputs:\n")
+		cfg += fmt.Sprintf(kafkaOutput, broker, cmp.Or(o.Compression, "snappy"))
 	}
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return Result{}, err

@@ -32,7 +32,8 @@ func main() {
 	conns := flag.Int("conns", 4, "syslog connections")
 	spoolSync := flag.String("spool", "", "with -syslog: the input's disk spool, with this sync policy (interval or batch)")
 	fair := flag.String("fair-share", "", "the input's fair_share (issue 28), e.g. '{ by: namespace }'; empty: off")
-	output := flag.String("output", "elasticsearch", "the output to the sink: elasticsearch (_bulk) or otlp (OTLP/HTTP, gzip)")
+	output := flag.String("output", "elasticsearch", "the output to the sink: elasticsearch (_bulk), otlp (OTLP/HTTP, gzip) or kafka (a kfake broker in the harness, read back and checked)")
+	compression := flag.String("compression", "snappy", "with -output kafka: the output's compression")
 	kube := flag.Bool("kube", false, "Kubernetes enrichment from a real kube-apiserver holding the workload's pods (bin/kube, `make kube-tools`)")
 	flag.Parse()
 
@@ -56,7 +57,7 @@ func main() {
 	}
 	o := e2e.Options{
 		Agent: *agent, Spec: spec, CacheDir: *cache, Timeout: *timeout,
-		CPUProfile: abs(*cpu), MemProfile: abs(*mem), MemoryLimit: *limit, MaxBytes: *maxBytes, Output: *output, Kube: *kube, FairShare: *fair, Log: logf,
+		CPUProfile: abs(*cpu), MemProfile: abs(*mem), MemoryLimit: *limit, MaxBytes: *maxBytes, Output: *output, Compression: *compression, Kube: *kube, FairShare: *fair, Log: logf,
 	}
 	var res e2e.Result
 	var err error
