@@ -104,6 +104,11 @@ type kgoLogger struct{ l *slog.Logger }
 func (kgoLogger) Level() kgo.LogLevel { return kgo.LogLevelWarn }
 
 func (g kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
+	for _, kv := range keyvals {
+		if err, ok := kv.(error); ok && saslRefusal(err) {
+			return // on every try; the output's auth logs it once
+		}
+	}
 	lv := slog.LevelWarn
 	if level == kgo.LogLevelError {
 		lv = slog.LevelError

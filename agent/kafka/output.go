@@ -58,6 +58,7 @@ type Output struct {
 	singles *queue // records to send on their own (solo)
 
 	stats   counters
+	auth    *auth // SASL refusals, logged once
 	running atomic.Bool
 
 	requestTimes Observer // produce request durations, or nil
@@ -99,6 +100,7 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 		retries:    newQueue(),
 		singles:    newQueue(),
 	}
+	o.auth = &auth{o: o, mechanism: cfg.Kafka.SASL.Mechanism, username: cfg.Kafka.SASL.Username}
 	o.limit = loglimit.New(o.log, time.Second)
 	return o, nil
 }
@@ -162,7 +164,11 @@ func abandoned(err error) bool {
 }
 
 // Stats returns a snapshot of the output's counters.
-func (o *Output) Stats() Stats { return o.stats.snapshot() }
+func (o *Output) Stats() Stats {
+	s := o.stats.snapshot()
+	s.AuthRefusals, s.AuthError = o.auth.refusals.Load(), o.auth.error()
+	return s
+}
 
 // warn logs msg at a rate limit.
 func (o *Output) warn(msg string, args ...any) {

@@ -19,6 +19,12 @@ type Stats struct {
 	Requests         int64 // produce requests answered
 	Pending          int64 // records handed to the producer and not finished
 	LastSuccess      time.Time
+	// AuthRefusals counts connections a broker refused at SASL
+	// authentication; AuthError is the last refusal in words (mechanism,
+	// username, broker, error; never the password), "" once a connection
+	// authenticated again.
+	AuthRefusals int64
+	AuthError    string
 	// Failures counts failed produce attempts by cause (a Kafka error
 	// code's name, network or timeout).
 	Failures map[string]int64

@@ -139,6 +139,8 @@ type OutputStatus struct {
 	// topic, and handed to the producer and not acknowledged yet.
 	DeadLettered int64 `json:"documents_dead_lettered,omitempty"`
 	Pending      int64 `json:"documents_pending,omitempty"`
+	// AuthError: a kafka output's last SASL refusal while refusals go on.
+	AuthError string `json:"auth_error,omitempty"`
 	// Health is the output's state in words (elasticsearch outputs).
 	Health *elasticsearch.State `json:"health,omitempty"`
 }
@@ -276,6 +278,7 @@ func outputStatus(o pipeline.Output) OutputStatus {
 		return OutputStatus{
 			Name: o.Name(), Type: "kafka", Sent: s.DocsSent, Failed: s.DocsFailed,
 			ItemRetries: s.Retries, Bytes: s.BytesSent, DeadLettered: s.DocsDeadLettered, Pending: s.Pending,
+			AuthError: s.AuthError,
 		}
 	case *otlp.Output:
 		s := o.Stats()
