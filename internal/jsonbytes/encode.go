@@ -7,6 +7,7 @@ package jsonbytes
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -38,36 +39,42 @@ func AppendString(dst, s []byte) []byte {
 	start := 0 // s[start:i] is waiting to be copied
 	i := 0
 	for i < len(s) {
-		if i+8 <= len(s) && plain8(binary.LittleEndian.Uint64(s[i:])) {
-			i += 8
-			continue
-		}
-		// Something in these 8 bytes needs a look: go through them one by
-		// one (a multi-byte character may take i past end).
-		for end := min(i+8, len(s)); i < end; {
-			c := s[i]
-			if c < utf8.RuneSelf {
-				if plainASCII[c] {
-					i++
-					continue
-				}
-				dst = append(dst, s[start:i]...)
-				switch c {
-				case '"', '\\':
-					dst = append(dst, '\\', c)
-				case '\n':
-					dst = append(dst, '\\', 'n')
-				case '\r':
-					dst = append(dst, '\\', 'r')
-				case '\t':
-					dst = append(dst, '\\', 't')
-				default:
-					dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-				}
-				i++
-				start = i
+		if i+8 <= len(s) {
+			m := escape8(binary.LittleEndian.Uint64(s[i:]))
+			if m == 0 {
+				i += 8
 				continue
 			}
+			// Straight to the first byte that needs a look; the rest of
+			// the word is read again from there.
+			i += bits.TrailingZeros64(m) >> 3
+		}
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if plainASCII[c] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		// A run of non-ASCII characters is decoded here, not through the
+		// word scan, which would stop at each of their bytes.
+		for i < len(s) && s[i] >= utf8.RuneSelf {
 			r, size := utf8.DecodeRune(s[i:])
 			switch {
 			case r == utf8.RuneError && size == 1:
@@ -100,10 +107,11 @@ const (
 	highs = 0x8080808080808080
 )
 
-// plain8 reports whether all 8 bytes of w are plainASCII. Once bytes >= 0x80
-// are ruled out (the w term), x-k*ones sets the high bit of the lowest byte
-// of x that is below k, and borrows nowhere if there is none; so w-0x20*ones
-// finds control characters, and (w^c*ones)-ones finds bytes equal to c.
-func plain8(w uint64) bool {
-	return (w|(w-0x20*ones)|((w^'"'*ones)-ones)|((w^'\\'*ones)-ones))&highs == 0
+// escape8 sets the high bit of the first (lowest) byte of w that
+// AppendString does not copy as it is ('"', '\\', below 0x20, or >= 0x80),
+// and maybe of bytes after it; it is 0 when there is none. A plain byte
+// borrows in none of the three subtractions, so nothing below the first
+// such byte is flagged: the lowest set bit is exact.
+func escape8(w uint64) uint64 {
+	return (w | (w - 0x20*ones) | ((w ^ '"'*ones) - ones) | ((w ^ '\\'*ones) - ones)) & highs
 }

@@ -51,7 +51,7 @@ func TestAppendString(t *testing.T) {
 	}
 }
 
-func TestPlain8(t *testing.T) {
+func TestEscape8AndSpecial8(t *testing.T) {
 	// Every byte value in every position, against the table.
 	for pos := 0; pos < 8; pos++ {
 		for c := 0; c < 256; c++ {
@@ -64,8 +64,11 @@ func TestPlain8(t *testing.T) {
 			for i := 7; i >= 0; i-- {
 				w = w<<8 | uint64(b[i])
 			}
-			want := c < 0x80 && plainASCII[c]
-			require.Equal(t, want, plain8(w), "byte %#x at %d", c, pos)
+			want := 8
+			if c >= 0x80 || !plainASCII[c] {
+				want = pos
+			}
+			require.Equal(t, want, escape8At(w), "byte %#x at %d", c, pos)
 			require.Equal(t, firstSpecial(b[:]), special8At(w), "byte %#x at %d", c, pos)
 		}
 	}
@@ -90,9 +93,28 @@ func special8At(w uint64) int {
 	return 8
 }
 
-// special8 finds the first special byte of any word, whatever bytes
+// firstEscaped is the index of the first byte of b that AppendString
+// does not copy as it is, or len(b).
+func firstEscaped(b []byte) int {
+	for i, c := range b {
+		if c >= 0x80 || !plainASCII[c] {
+			return i
+		}
+	}
+	return len(b)
+}
+
+// escape8At is the byte index escape8 points at, or 8.
+func escape8At(w uint64) int {
+	if m := escape8(w); m != 0 {
+		return bits.TrailingZeros64(m) >> 3
+	}
+	return 8
+}
+
+// special8 and escape8 find the first special byte of any word, whatever bytes
 // (high ones that might borrow, other special ones) come before and after.
-func TestSpecial8FirstByteExact(t *testing.T) {
+func TestSpecial8AndEscape8FirstByteExact(t *testing.T) {
 	interesting := []byte{0, 0x01, 0x1f, 0x20, 0x21, '"', 0x23, '\\', 0x5d, 'a', 0x7f, 0x80, 0x81, 0x9f, 0xa0, 0xa2, 0xdc, 0xff}
 	rng := rand.New(rand.NewPCG(1, 2))
 	var b [8]byte
@@ -107,6 +129,9 @@ func TestSpecial8FirstByteExact(t *testing.T) {
 		w := binary.LittleEndian.Uint64(b[:])
 		if got, want := special8At(w), firstSpecial(b[:]); got != want {
 			t.Fatalf("% x: special8 points at %d, the first special byte is at %d", b, got, want)
+		}
+		if got, want := escape8At(w), firstEscaped(b[:]); got != want {
+			t.Fatalf("% x: escape8 points at %d, the first byte to escape is at %d", b, got, want)
 		}
 	}
 }

@@ -20,8 +20,8 @@ func mustRead(b *testing.B, path string) []byte {
 	return data
 }
 
-// BenchmarkAppendString quotes plain ASCII, text with many escapes, and
-// CJK text.
+// BenchmarkAppendString quotes plain ASCII, text with many escapes, CJK
+// text, and syslog structured data.
 //
 //	go test -run '^$' -bench 'BenchmarkAppendString' -count 6 -benchmem ./internal/jsonbytes | tee appendstring.txt
 func BenchmarkAppendString(b *testing.B) {
@@ -29,6 +29,8 @@ func BenchmarkAppendString(b *testing.B) {
 		{"ascii", strings.Repeat("GET /api/v1/items?id=42 HTTP/1.1 200 1234 curl/8.0 ", 4)},
 		{"escapes", strings.Repeat("\tat \"Foo\".bar(C:\\x\\Foo.java:1)\n", 6)},
 		{"cjk", strings.Repeat("日本語のログメッセージです。", 8)},
+		// RFC 5424 structured data as the syslog workload sends it.
+		{"syslog-sd", `[req@32473 id="r123456"]`},
 	} {
 		in := []byte(c.s)
 		buf := make([]byte, 0, 4*len(in))
