@@ -91,6 +91,14 @@ func TestSyslogSpoolThroughOutageAndKills(t *testing.T) {
 		}, 2*time.Minute, 50*time.Millisecond, "life %d: every message read is in the spool", life)
 		assert.Zero(t, a.Metric(t, "sluice_lost_records_total", "component", "syslog", "reason", "udp_overflow"))
 		assert.Positive(t, a.Metric(t, "sluice_spool_oldest_age_seconds", "input", "syslog"), "nothing is delivered while the store is down")
+		st := inputSpoolStatus(t, a, "syslog")
+		assert.Equal(t, int64(spooled), st.Spooled, "/api/v1/status: spooled in this life")
+		assert.Equal(t, int64(a.Metric(t, "sluice_spool_bytes", "input", "syslog")), st.Bytes, "/api/v1/status: bytes as the metric")
+		assert.GreaterOrEqual(t, st.Bytes, int64(spooled)*int64(len(spoolMsg("tcp", 0))), "/api/v1/status: bytes hold the messages")
+		assert.Positive(t, st.Segments)
+		assert.Positive(t, st.OldestAgeSeconds)
+		assert.Zero(t, st.Dropped)
+		assert.Zero(t, st.WriteErrors)
 		if life < 3 {
 			// After the spool's fsync interval: SIGKILL costs nothing
 			// written, with or without it; a power loss would.
@@ -104,6 +112,11 @@ func TestSyslogSpoolThroughOutageAndKills(t *testing.T) {
 		require.EventuallyWithT(t, func(c *assert.CollectT) {
 			assert.Zero(c, a.Metric(c, "sluice_spool_oldest_age_seconds", "input", "syslog"))
 		}, time.Minute, 50*time.Millisecond, "all acknowledged")
+		st = inputSpoolStatus(t, a, "syslog")
+		assert.Zero(t, st.OldestAgeSeconds, "/api/v1/status: nothing waits")
+		// This life read back what the two before it left, and its own.
+		assert.GreaterOrEqual(t, st.Replayed, int64(want), "/api/v1/status: replayed")
+		assert.Zero(t, st.CorruptBytes, "SIGKILL after the writes: no torn entry")
 		require.Equal(t, 0, a.Stop(t))
 	}
 	segs, err := filepath.Glob(filepath.Join(dir, "data", "spool", "syslog", "*.seg"))
@@ -342,6 +355,9 @@ func TestSyslogSpoolDropSummary(t *testing.T) {
 		assert.Equal(c, float64(n), spooled+dropped)
 	}, time.Minute, 50*time.Millisecond, "every message spooled or dropped")
 	require.Positive(t, dropped)
+	st := inputSpoolStatus(t, a, "syslog")
+	assert.Equal(t, int64(dropped), st.Dropped, "/api/v1/status: spool.dropped")
+	assert.Equal(t, int64(spooled), st.Spooled, "/api/v1/status: spool.spooled")
 	require.Equal(t, 3, a.Stop(t), "exit 3: delivery cut at shutdown_timeout (the spool keeps it for the next run)")
 
 	proxy.restore()
@@ -370,4 +386,39 @@ func TestSyslogSpoolDropSummary(t *testing.T) {
 		assert.NotEmpty(t, r["sluice_id"])
 	}
 	require.Equal(t, 0, a.Stop(t))
+}
+
+// spoolStatus is an input's spool in /api/v1/status.
+type spoolStatus struct {
+	Bytes            int64   `json:"bytes"`
+	Segments         int64   `json:"segments"`
+	OldestAgeSeconds float64 `json:"oldest_age_seconds"`
+	Spooled          int64   `json:"spooled"`
+	Replayed         int64   `json:"replayed"`
+	Dropped          int64   `json:"dropped"`
+	CorruptBytes     int64   `json:"corrupt_bytes"`
+	WriteErrors      int64   `json:"write_errors"`
+}
+
+// inputSpoolStatus is the spool that /api/v1/status shows for input,
+// which must have one; its drops are in the input's lost.spool_full too.
+func inputSpoolStatus(t *testing.T, a *agenttest.Agent, input string) spoolStatus {
+	t.Helper()
+	var st struct {
+		Inputs []struct {
+			Name  string           `json:"name"`
+			Lost  map[string]int64 `json:"lost"`
+			Spool *spoolStatus     `json:"spool"`
+		} `json:"inputs"`
+	}
+	getJSON(t, a.URL(t)+"/api/v1/status", &st)
+	for _, in := range st.Inputs {
+		if in.Name == input {
+			require.NotNil(t, in.Spool, "input %s shows no spool", input)
+			require.Equal(t, in.Spool.Dropped, in.Lost["spool_full"], "spool.dropped and lost.spool_full")
+			return *in.Spool
+		}
+	}
+	require.Failf(t, "no input in /api/v1/status", "%s", input)
+	return spoolStatus{}
 }
