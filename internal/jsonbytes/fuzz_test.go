@@ -294,8 +294,9 @@ func scanStringBytes(b []byte, i int) (end int, escaped bool) {
 	return -1, false
 }
 
-// FuzzScanString checks scanString against the byte-at-a-time reference
-// at every start, on the UTF-8 that Members passes it.
+// FuzzScanString checks scanString, and scanPlain on plain lines (with
+// plainLine itself), against the byte-at-a-time reference at every start,
+// on the UTF-8 that Members passes it.
 //
 //	go test -run '^$' -fuzz FuzzScanString -fuzztime 20s ./internal/jsonbytes
 func FuzzScanString(f *testing.F) {
@@ -306,6 +307,10 @@ func FuzzScanString(f *testing.F) {
 		f.Add(line)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		wantPlain := !bytes.ContainsFunc(b, func(r rune) bool { return r < 0x20 || r >= 0x80 || r == '\\' })
+		if plain := plainLine(b); plain != wantPlain {
+			t.Fatalf("%q: plainLine = %v", b, plain)
+		}
 		if !utf8.Valid(b) {
 			return
 		}
@@ -314,6 +319,11 @@ func FuzzScanString(f *testing.F) {
 			wantEnd, wantEsc := scanStringBytes(b, i)
 			if end != wantEnd || esc != wantEsc {
 				t.Fatalf("%q from %d: scanString = %d, %v; byte by byte %d, %v", b, i, end, esc, wantEnd, wantEsc)
+			}
+			if wantPlain {
+				if end := scanPlain(b, i); end != wantEnd {
+					t.Fatalf("%q from %d: scanPlain = %d; byte by byte %d", b, i, end, wantEnd)
+				}
 			}
 		}
 	})

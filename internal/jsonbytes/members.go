@@ -48,7 +48,12 @@ const MaxDepth = 64
 // pool for objects with escaped keys or more than a few keys).
 func Members(line []byte, reserved func(key []byte) bool) (members []byte, conflict, ok bool) {
 	b := trimSpace(line)
-	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' || !utf8.Valid(b) {
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return nil, false, false
+	}
+	// Most log lines are plain: their strings then end at the next quote.
+	plain := plainLine(b)
+	if !plain && !utf8.Valid(b) {
 		return nil, false, false
 	}
 
@@ -73,7 +78,7 @@ func Members(line []byte, reserved func(key []byte) bool) (members []byte, confl
 		if at(b, i) != '"' {
 			return nil, false, false
 		}
-		end, escaped := scanString(b, i+1)
+		end, escaped := scan(b, i+1, plain)
 		if end < 0 {
 			return nil, false, false
 		}
@@ -108,7 +113,7 @@ func Members(line []byte, reserved func(key []byte) bool) (members []byte, confl
 			return nil, false, false
 		}
 		i = skipSpace(b, i+1)
-		if i = scanValue(b, i, 1); i < 0 {
+		if i = scanValue(b, i, 1, plain); i < 0 {
 			return nil, false, false
 		}
 		i = skipSpace(b, i)
@@ -140,15 +145,15 @@ func Members(line []byte, reserved func(key []byte) bool) (members []byte, confl
 // enclosing containers nest depth deep, and returns the index just past it,
 // or -1 if it is not valid. Reads past the end of b go through at, which
 // returns 0, a byte that is never valid where it is read.
-func scanValue(b []byte, i, depth int) int {
+func scanValue(b []byte, i, depth int, plain bool) int {
 	switch c := at(b, i); c {
 	case '"':
-		end, _ := scanString(b, i+1)
+		end, _ := scan(b, i+1, plain)
 		return end
 	case '{':
-		return scanObject(b, i+1, depth+1)
+		return scanObject(b, i+1, depth+1, plain)
 	case '[':
-		return scanArray(b, i+1, depth+1)
+		return scanArray(b, i+1, depth+1, plain)
 	case 't':
 		return literal(b, i, "true")
 	case 'f':
@@ -164,7 +169,7 @@ func scanValue(b []byte, i, depth int) int {
 }
 
 // scanObject checks the rest of an object whose '{' is at i-1.
-func scanObject(b []byte, i, depth int) int {
+func scanObject(b []byte, i, depth int, plain bool) int {
 	if depth > MaxDepth {
 		return -1
 	}
@@ -176,14 +181,14 @@ func scanObject(b []byte, i, depth int) int {
 		if at(b, i) != '"' {
 			return -1
 		}
-		if i, _ = scanString(b, i+1); i < 0 {
+		if i, _ = scan(b, i+1, plain); i < 0 {
 			return -1
 		}
 		i = skipSpace(b, i)
 		if at(b, i) != ':' {
 			return -1
 		}
-		if i = scanValue(b, skipSpace(b, i+1), depth); i < 0 {
+		if i = scanValue(b, skipSpace(b, i+1), depth, plain); i < 0 {
 			return -1
 		}
 		i = skipSpace(b, i)
@@ -199,7 +204,7 @@ func scanObject(b []byte, i, depth int) int {
 }
 
 // scanArray checks the rest of an array whose '[' is at i-1.
-func scanArray(b []byte, i, depth int) int {
+func scanArray(b []byte, i, depth int, plain bool) int {
 	if depth > MaxDepth {
 		return -1
 	}
@@ -208,7 +213,7 @@ func scanArray(b []byte, i, depth int) int {
 		return i + 1
 	}
 	for {
-		if i = scanValue(b, i, depth); i < 0 {
+		if i = scanValue(b, i, depth, plain); i < 0 {
 			return -1
 		}
 		i = skipSpace(b, i)
@@ -232,6 +237,52 @@ var stringPlain = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// scan is scanString, or scanPlain when plainLine said the line is plain.
+func scan(b []byte, i int, plain bool) (end int, escaped bool) {
+	if plain {
+		return scanPlain(b, i), false
+	}
+	return scanString(b, i)
+}
+
+// plainLine reports whether b is all ASCII with no control character and
+// no backslash. Its strings then hold no escape and nothing a JSON string
+// may not hold, so each ends at the next quote (scanPlain). A word of
+// plain bytes sets no high bit in any term (none borrows); the lowest byte
+// that is not plain always does, so the answer is exact.
+func plainLine(b []byte) bool {
+	var acc uint64
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		acc |= w | (w - 0x20*ones) | ((w ^ '\\'*ones) - ones)
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 || c >= 0x80 || c == '\\' {
+			return false
+		}
+	}
+	return acc&highs == 0
+}
+
+// scanPlain returns the index just past the quote that closes a string
+// of a plain line (plainLine) whose opening quote is at i-1, or -1.
+func scanPlain(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:]) ^ '"'*ones
+		// The high bit of the lowest zero byte of x, exactly.
+		if m := (x - ones) &^ x & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3 + 1
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] == '"' {
+			return i + 1
+		}
+	}
+	return -1
+}
 
 // scanString checks the rest of a string whose opening quote is at i-1 and
 // returns the index just past the closing quote, or -1, and whether the
@@ -375,29 +426,33 @@ func trimSpace(b []byte) []byte {
 	return b
 }
 
-// hasDuplicatesSmall compares every pair of keys, first by a word made
-// of each key's length and first and last bytes, so that most pairs cost
-// one integer comparison instead of a call to bytes.Equal (a hash set,
-// hasDuplicates, costs more below a few dozen keys: 12 keys were 3% of
-// the tail workload's CPU through the hash set).
+// hasDuplicatesSmall looks for a repeated key among at most 16. Each key
+// gets a word made of its length and first and last bytes, and one bit of
+// 64 chosen by that word: only a key whose bit is already set is compared
+// with the ones before it, first by word, then by bytes.Equal. (A hash set,
+// hasDuplicates, costs more below a few dozen keys; comparing every pair
+// costs 66 comparisons for the tail workload's 12 keys.)
 func hasDuplicatesSmall(keys [][]byte) bool {
 	var sigs [16]uint64
 	if len(keys) > len(sigs) {
 		panic("BUG: json: hasDuplicatesSmall called with too many keys")
 	}
+	var seen uint64
 	for i, k := range keys {
 		s := uint64(len(k))
 		if len(k) > 0 {
 			s |= uint64(k[0])<<40 | uint64(k[len(k)-1])<<48
 		}
-		sigs[i] = s
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := 0; j < i; j++ {
-			if sigs[i] == sigs[j] && bytes.Equal(keys[i], keys[j]) {
-				return true
+		bit := uint64(1) << ((s * 0x9e3779b97f4a7c15) >> 58)
+		if seen&bit != 0 {
+			for j := range i {
+				if sigs[j] == s && bytes.Equal(k, keys[j]) {
+					return true
+				}
 			}
 		}
+		seen |= bit
+		sigs[i] = s
 	}
 	return false
 }
