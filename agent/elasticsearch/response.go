@@ -101,10 +101,21 @@ var (
 // proxy or a server that ignored the body); the caller sends it again.
 func parseBulkResponse(dst []outcome, body []byte, n int) ([]outcome, error) {
 	start := len(dst)
-	anyError := bytes.Contains(body, errorKey)
-	anyFS := bytes.Contains(body, failureStoreKey)
+	// Whether the body holds an error or a failure-store item anywhere is
+	// asked only once an item is not the plain createdItem, which most
+	// answers hold nothing but.
+	var anyError, anyFS, looked bool
 	var decodeErr error
 	count, err := scanItems(body, func(raw []byte) {
+		if string(raw) == string(createdItem) {
+			dst = append(dst, outcome{verdict: delivered})
+			return
+		}
+		if !looked {
+			anyError = bytes.Contains(body, errorKey)
+			anyFS = bytes.Contains(body, failureStoreKey)
+			looked = true
+		}
 		if (!anyError || !bytes.Contains(raw, errorKey)) && (!anyFS || !bytes.Contains(raw, failureStoreKey)) {
 			dst = append(dst, outcome{verdict: delivered})
 			return
