@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,7 +16,8 @@ import (
 
 // tracker is one batch on its way to Kafka: the copies of its documents
 // and ids the records point at, and the count of records not finished
-// yet. The batch is acknowledged when the count reaches zero.
+// yet. The batch is acknowledged when the count reaches zero. Trackers
+// are reused (trackers), so a batch's records cost no allocation.
 type tracker struct {
 	out  *Output
 	b    *record.Batch
@@ -27,17 +29,25 @@ type tracker struct {
 	left atomic.Int32 // records not finished, plus the writer's hold
 }
 
+// trackers keeps finished trackers' buffers for the next batches.
+var trackers = sync.Pool{New: func() any { return new(tracker) }}
+
+// maxPooledDocs is the largest document buffer a finished tracker keeps:
+// a rare huge batch must not leave its buffer behind unaccounted.
+const maxPooledDocs = 1 << 20
+
 func newTracker(o *Output, b *record.Batch) *tracker {
 	n := len(b.Records)
-	t := &tracker{
-		out:  o,
-		b:    b,
-		docs: make([]byte, 0, len(b.Docs)),
-		ids:  make([]byte, 0, n*record.IDLen),
-		hdrs: make([]kgo.RecordHeader, 0, n),
-		msgs: make([]msg, n),
+	t := trackers.Get().(*tracker)
+	t.out, t.b = o, b
+	t.docs = slices.Grow(t.docs[:0], len(b.Docs))
+	t.ids = slices.Grow(t.ids[:0], n*record.IDLen)
+	t.hdrs = slices.Grow(t.hdrs[:0], n)
+	if cap(t.msgs) < n {
+		t.msgs = make([]msg, n)
 	}
-	t.held = int64(cap(t.docs) + cap(t.ids) + n*msgSize)
+	t.msgs = t.msgs[:n]
+	t.held = int64(len(b.Docs) + n*record.IDLen + n*msgSize)
 	t.left.Store(int32(n + 1))
 	return t
 }
@@ -69,12 +79,20 @@ func (t *tracker) header(id []byte) []kgo.RecordHeader {
 }
 
 // done finishes one record (or the writer's hold); the last one
-// acknowledges the batch.
+// acknowledges the batch and gives the tracker back: no record of it is
+// in the producer any more (franz-go is done with a record once its
+// promise has run).
 func (t *tracker) done(o *Output) {
-	if t.left.Add(-1) == 0 {
-		o.mem.Release(t.held)
-		t.b.Done()
+	if t.left.Add(-1) != 0 {
+		return
 	}
+	o.mem.Release(t.held)
+	b := t.b
+	t.out, t.b = nil, nil
+	if cap(t.docs) <= maxPooledDocs {
+		trackers.Put(t)
+	}
+	b.Done()
 }
 
 // msg is one record of a tracker.
@@ -96,8 +114,20 @@ const (
 	stageDeadLetter
 )
 
-// promise is the producer's answer for m.
-func (m *msg) promise(_ *kgo.Record, err error) { m.t.out.answer(m, err) }
+// A msg is its own record's Context (which franz-go carries for the
+// producer's use and never cancels on by itself: the Produce ctx does),
+// so that one promise function finds the msg of every record; a method
+// value per record would be an allocation per record.
+func (m *msg) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (m *msg) Done() <-chan struct{}       { return nil }
+func (m *msg) Err() error                  { return nil }
+func (m *msg) Value(any) any               { return nil }
+
+// promise is the producer's answer for a record of a msg.
+func promise(r *kgo.Record, err error) {
+	m := r.Context.(*msg)
+	m.t.out.answer(m, err)
+}
 
 // answer handles the producer's result for m.
 func (o *Output) answer(m *msg, err error) {
@@ -130,7 +160,7 @@ func (o *Output) tooLarge(m *msg, err error) {
 	if m.stage == stageSolo && o.deadLetter != "" {
 		orig := m.rec.Topic
 		m.rec = kgo.Record{
-			Topic: o.deadLetter, Key: m.rec.Key, Value: m.rec.Value,
+			Topic: o.deadLetter, Key: m.rec.Key, Value: m.rec.Value, Timestamp: m.rec.Timestamp, Context: m,
 			Headers: append(m.rec.Headers[:len(m.rec.Headers):len(m.rec.Headers)],
 				kgo.RecordHeader{Key: ErrorHeader, Value: []byte("record too large for its topic: " + err.Error())},
 				kgo.RecordHeader{Key: TopicHeader, Value: []byte(orig)}),
@@ -222,7 +252,7 @@ func (o *Output) retryLoop(ctx context.Context) {
 				o.singles.push(m)
 				continue
 			}
-			o.client.Produce(ctx, &m.rec, m.promise)
+			o.client.Produce(ctx, &m.rec, promise)
 		}
 	}
 }

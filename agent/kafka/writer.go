@@ -51,7 +51,9 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 		src = &emptySource
 	}
 	key := partitionKey(o.keyKind, b)
-	var now int64
+	// One clock reading for the batch's Kafka timestamps (franz-go reads
+	// the clock for each record that has none).
+	now := time.Now()
 	for i := range b.Records {
 		r := &b.Records[i]
 		doc := t.addDoc(b.Doc(i))
@@ -62,19 +64,16 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 		}
 		ts := r.Time
 		if ts == 0 {
-			if now == 0 {
-				now = time.Now().UnixNano()
-			}
-			ts = now
+			ts = now.UnixNano()
 		}
 		m := &t.msgs[i]
-		m.t = t
-		m.rec = kgo.Record{Topic: w.topics.lookup(o.topic, src, r.Stream, ts), Key: key, Value: doc}
+		*m = msg{t: t, rec: kgo.Record{Topic: w.topics.lookup(o.topic, src, r.Stream, ts), Key: key, Value: doc, Timestamp: now}}
+		m.rec.Context = m
 		if id := t.addID(src, r); len(id) > 0 {
 			m.rec.Headers = t.header(id)
 		}
 		o.stats.pending.Add(1)
-		o.client.Produce(ctx, &m.rec, m.promise)
+		o.client.Produce(ctx, &m.rec, promise)
 	}
 	t.done(o) // the writer's own hold
 	return nil
