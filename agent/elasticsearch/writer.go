@@ -24,6 +24,11 @@ type writer struct {
 	ds    dsCache
 	shape shapeCache
 	id    []byte // scratch for one document id
+	// ids holds the ids of the whole batch being written when its source
+	// numbers its records in a run (record.AppendNumberedIDs, syslog),
+	// computed at once; ks is that computation's scratch.
+	ids, ks []byte
+	runIDs  bool
 }
 
 // Write appends an action line and the document of every record of b to
@@ -48,6 +53,10 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 			b.Retain(1) // never dropped: b stays unacknowledged
 			return ctx.Err()
 		}
+	}
+	w.runIDs = false
+	if o.ids && src.IDKey != nil {
+		w.ids, w.ks, w.runIDs = record.AppendNumberedIDs(w.ids[:0], w.ks, src, b.Records)
 	}
 	var now int64
 	for i := range b.Records {
@@ -118,7 +127,10 @@ func (w *writer) place(b *record.Batch, src *record.Source, i int, now *int64) (
 		doc = o.shape(&w.shape, meta, doc, index, o.useStreams || o.fixedDS)
 	}
 	w.id = w.id[:0]
-	if o.ids {
+	switch {
+	case w.runIDs:
+		w.id = append(w.id, w.ids[i*record.IDLen:(i+1)*record.IDLen]...)
+	case o.ids:
 		w.id = record.AppendID(w.id, src, r)
 	}
 	return index, doc, true

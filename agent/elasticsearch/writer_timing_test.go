@@ -2,7 +2,9 @@ package elasticsearch
 
 import (
 	"context"
+	"crypto/aes"
 	"encoding/json"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -127,4 +129,36 @@ func TestWriteAllocatesNothing(t *testing.T) {
 		drain(w)
 	})
 	require.Zero(t, allocs, "allocations per 500-record Write")
+}
+
+// TestWriteNumberedIDs: a batch whose source numbers its records (syslog)
+// gets the ids AppendID gives each record, whether the numbers run without
+// a gap (computed for the whole batch at once) or not.
+func TestWriteNumberedIDs(t *testing.T) {
+	key, err := aes.NewCipher([]byte("fedcba9876543210"))
+	require.NoError(t, err)
+	for _, gap := range []bool{false, true} {
+		src := testSource("syslog")
+		src.IDSeed, src.IDKey, src.IDConn = nil, key, 12
+		b := newTestBatch(src, nil, 0, 0, 50, nil)
+		for i := range b.Records {
+			b.Records[i].Offset = 1000 + int64(i)
+			if gap && i >= 30 {
+				b.Records[i].Offset += 7
+			}
+		}
+		w := benchWriter(t, true, "")
+		require.NoError(t, w.Write(context.Background(), b))
+		require.Equal(t, !gap, w.runIDs, "ids of the batch computed at once")
+		var want []string
+		for i := range b.Records {
+			want = append(want, string(record.AppendID(nil, src, &b.Records[i])))
+		}
+		var got []string
+		for _, m := range regexp.MustCompile(`"_id":"([^"]+)"`).FindAllSubmatch(w.req.body, -1) {
+			got = append(got, string(m[1]))
+		}
+		require.Equal(t, want, got, "gap %v", gap)
+		drain(w)
+	}
 }

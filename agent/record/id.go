@@ -76,3 +76,37 @@ func appendNumberedID(dst []byte, key cipher.Block, conn, n uint64) []byte {
 	base64.RawURLEncoding.Encode(dst[at:at+IDLen], block)
 	return dst[:at+IDLen]
 }
+
+// AppendNumberedIDs appends the ids of recs, IDLen bytes each in order,
+// when src is numbered (IDKey) and their offsets are n, n+1, n+2, … with
+// n ≥ 0, as a syslog connection numbers its messages: the same ids that
+// AppendID gives one by one. A run of consecutive numbers is encrypted
+// as AES-CTR keystream from (IDConn ‖ n): counter block i is
+// (IDConn ‖ n+i), whose low half cannot carry into IDConn because n+i
+// stays below 2^63 + len(recs). ks is scratch space for the keystream,
+// returned for reuse. ok is false, with dst unchanged, for anything else;
+// the caller then asks AppendID per record.
+func AppendNumberedIDs(dst, ks []byte, src *Source, recs []Record) (_, _ []byte, ok bool) {
+	if src.IDKey == nil || len(recs) == 0 || recs[0].Offset < 0 {
+		return dst, ks, false
+	}
+	first := recs[0].Offset
+	for i := range recs {
+		if recs[i].Offset != first+int64(i) {
+			return dst, ks, false
+		}
+	}
+	n := len(recs) * aes.BlockSize
+	ks = slices.Grow(ks[:0], n)[:n]
+	clear(ks)
+	var iv [aes.BlockSize]byte
+	binary.BigEndian.PutUint64(iv[:8], src.IDConn)
+	binary.BigEndian.PutUint64(iv[8:], uint64(first))
+	cipher.NewCTR(src.IDKey, iv[:]).XORKeyStream(ks, ks)
+	at := len(dst)
+	dst = slices.Grow(dst, len(recs)*IDLen)[:at+len(recs)*IDLen]
+	for i := range recs {
+		base64.RawURLEncoding.Encode(dst[at+i*IDLen:at+(i+1)*IDLen], ks[i*aes.BlockSize:(i+1)*aes.BlockSize])
+	}
+	return dst, ks, true
+}
