@@ -46,6 +46,10 @@ type life struct {
 	ended   string
 	metrics metricSet // last scrape
 	hwm     int64     // KiB
+	// At the highest VmRSS sampled: RssAnon (heap, stacks) and RssFile
+	// (the binary's pages, which the Go runtime's limit does not see),
+	// KiB, so a life over memory_limit says which of them grew.
+	rss, anon, file int64
 }
 
 // metricSet is one scrape: "name{k=v,...}" → value, labels sorted.
@@ -159,10 +163,15 @@ func (a *agentRunner) sample() {
 	}
 	rss, err1 := procStatusKiB(l.pid, "VmRSS")
 	hwm, err2 := procStatusKiB(l.pid, "VmHWM")
+	anon, err3 := procStatusKiB(l.pid, "RssAnon")
+	file, err4 := procStatusKiB(l.pid, "RssFile")
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err1 == nil && rss > a.peakRSS {
 		a.peakRSS = rss
+	}
+	if err1 == nil && err3 == nil && err4 == nil && rss > l.rss {
+		l.rss, l.anon, l.file = rss, anon, file
 	}
 	if err2 == nil {
 		if hwm > l.hwm {
@@ -228,7 +237,7 @@ func (a *agentRunner) end(sig syscall.Signal, name string, wait time.Duration) e
 	return nil
 }
 
-// procStatusKiB reads a kB field (VmRSS, VmHWM) of /proc/PID/status.
+// procStatusKiB reads a kB field (VmRSS, VmHWM, RssAnon) of /proc/PID/status.
 func procStatusKiB(pid int, field string) (int64, error) {
 	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {

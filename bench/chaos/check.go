@@ -280,7 +280,8 @@ func (r *runner) counters() {
 				sum[k] += v
 			}
 		}
-		res.Lives = append(res.Lives, fmt.Sprintf("pid %d: %s, VmHWM %d MiB", l.pid, l.ended, l.hwm>>10))
+		res.Lives = append(res.Lives, fmt.Sprintf("pid %d: %s, VmHWM %d MiB (highest VmRSS sampled %.1f MiB: RssAnon %.1f, RssFile %.1f)",
+			l.pid, l.ended, l.hwm>>10, float64(l.rss)/1024, float64(l.anon)/1024, float64(l.file)/1024))
 	}
 	res.PeakRSS, res.PeakHWM = r.agent.peakRSS, r.agent.peakHWM
 	res.Crashes = append(res.Crashes, r.agent.crashes...)
