@@ -192,6 +192,13 @@ func (s *Spool) startSegment() error {
 	if err != nil {
 		return fmt.Errorf("spool segment: %w", err)
 	}
+	// An fsync of the file does not make its name durable: without the
+	// folder's, a power loss can take the whole segment with it.
+	if err := syncDir(s.cfg.Dir); err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("spool segment: %w", err)
+	}
 	if s.active != nil {
 		s.sealActive()
 	}

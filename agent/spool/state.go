@@ -85,7 +85,9 @@ func saveState(dir string, st state) error {
 	return syncDir(dir)
 }
 
-func syncDir(dir string) error {
+// syncDir fsyncs dir, so names created or renamed in it survive a power
+// loss; a variable so a test can see when it runs.
+var syncDir = func(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
