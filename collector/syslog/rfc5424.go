@@ -2,6 +2,8 @@ package syslog
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 
 	"github.com/sluicelog/sluice/parsers/timestamp"
 )
@@ -83,22 +85,65 @@ func fast5424(frame []byte, ts *timestamp.Parser) (f fields, ok bool) {
 func token(b []byte, i, max int) ([]byte, int, bool) {
 	start := i
 	end := min(len(b), start+max+1)
-	// One table load per byte: SP and every non-PRINTUSASCII byte stop the
-	// loop (which one it was is checked once after), and the classes of
-	// the others are or-ed together.
-	var seen byte
-	for i < end {
-		c := headerClass[b[i]]
-		if c == 0 {
-			break
+	// Eight bytes at a time while they fit in b (the frame goes on past
+	// a field, so words may reach beyond end; a stop found there means
+	// the token is too long): stop8 flags the first byte outside
+	// PRINTUSASCII (SP among them) exactly, quote8 flags '"' and '\\'
+	// (exactly from the lowest; only those below the stop count).
+	var esc uint64
+	for i < end && i+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q := quote8(w)
+		if m := stop8(w); m != 0 {
+			esc |= q & (m&-m - 1)
+			i = min(i+bits.TrailingZeros64(m)>>3, end)
+			goto found
 		}
-		seen |= c
-		i++
+		esc |= q
+		i += 8
 	}
+	if i >= end {
+		return nil, 0, false
+	}
+	// One table load per byte for the rest: SP and every non-PRINTUSASCII
+	// byte stop the loop (which one it was is checked once after), and the
+	// classes of the others are or-ed together.
+	{
+		var seen byte
+		for i < end {
+			c := headerClass[b[i]]
+			if c == 0 {
+				break
+			}
+			seen |= c
+			i++
+		}
+		if seen&classEscaped != 0 {
+			esc = 1
+		}
+	}
+found:
 	if i == start || i == end || b[i] != ' ' {
 		return nil, 0, false
 	}
-	return b[start:i], i + 1, seen&classEscaped == 0
+	return b[start:i], i + 1, esc == 0
+}
+
+// stop8 sets the high bit of the first (lowest) byte of w outside
+// PRINTUSASCII (below 33 or above 126), and maybe of bytes after it; 0
+// when there is none. A byte in 33..126 neither borrows (w-33) nor carries
+// (w+1), so nothing below the first such byte is flagged.
+func stop8(w uint64) uint64 {
+	const ones = 0x0101010101010101
+	return ((w - 33*ones) | w | (w + ones)) & 0x8080808080808080
+}
+
+// quote8 sets the high bit of every byte of w that is '"' or '\\' (and
+// maybe of bytes just above one: never below the lowest).
+func quote8(w uint64) uint64 {
+	const ones = 0x0101010101010101
+	x, y := w^'"'*ones, w^'\\'*ones
+	return ((x-ones)&^x | (y-ones)&^y) & 0x8080808080808080
 }
 
 const (

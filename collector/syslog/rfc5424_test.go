@@ -395,3 +395,47 @@ func TestFast5424_EscapesHeaderFields(t *testing.T) {
 	require.True(t, ok)
 	require.True(t, f.plainHeader)
 }
+
+// tokenBytes is token one byte at a time through headerClass, as it was
+// before it read eight bytes at a time: the reference for FuzzToken.
+func tokenBytes(b []byte, i, max int) ([]byte, int, bool) {
+	start := i
+	end := min(len(b), start+max+1)
+	var seen byte
+	for i < end {
+		c := headerClass[b[i]]
+		if c == 0 {
+			break
+		}
+		seen |= c
+		i++
+	}
+	if i == start || i == end || b[i] != ' ' {
+		return nil, 0, false
+	}
+	return b[start:i], i + 1, seen&classEscaped == 0
+}
+
+// FuzzToken checks token against the byte-at-a-time reference at every
+// start and for every RFC 5424 header field limit.
+//
+//	go test -run '^$' -fuzz FuzzToken -fuzztime 20s ./collector/syslog
+func FuzzToken(f *testing.F) {
+	for _, s := range []string{
+		"host-1 bench 1 m12 - msg", `a"b\c d`, "0123456789abcdef ", "ab\x7f ", "é ", "x\x00 y", "        ",
+		"<134>1 2026-11-26T10:00:00.123456Z host-0 bench 0 m0 [req@32473 id=\"r0\"] GET /api",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, max := range []int{1, 7, 8, 9, maxMsgID, maxAppName, maxProcID, maxHostname} {
+			for i := 0; i <= len(b); i++ {
+				tok, next, plain := token(b, i, max)
+				wtok, wnext, wplain := tokenBytes(b, i, max)
+				if !bytes.Equal(tok, wtok) || (tok == nil) != (wtok == nil) || next != wnext || plain != wplain {
+					t.Fatalf("%q from %d, max %d: token = %q, %d, %v; byte by byte %q, %d, %v", b, i, max, tok, next, plain, wtok, wnext, wplain)
+				}
+			}
+		}
+	})
+}
