@@ -46,6 +46,7 @@ type Options struct {
 type Result struct {
 	QuietWritten, QuietInWindow  int
 	NoisyWritten                 int           // every noisy pod's lines, pre-written and live
+	NoisyWriteRate               float64       // live noisy lines written per second in the window, all noisy pods
 	QuietP50, QuietP99, QuietMax time.Duration // latency of the quiet lines that arrived in the window
 	QuietP90                     time.Duration
 	NoisyInWindow                int
@@ -70,6 +71,10 @@ func (r Result) String() string {
 	if r.Drained || r.Missing > 0 || r.Duplicates > 0 {
 		s += fmt.Sprintf("; drained in %.1fs (%.0f docs/s): %d missing, %d duplicates, %d bad; every quiet line: p50 %.2fs p99 %.2fs, overtaken by %d noisy (p99)",
 			r.DrainTime.Seconds(), r.DrainRate, r.Missing, r.Duplicates, r.Bad, r.QuietAllP50.Seconds(), r.QuietAllP99.Seconds(), r.QuietOvertaken)
+		if r.NoisyWriteRate > 0 && r.DrainRate > 0 {
+			// The store's capacity is what the drain reached.
+			s += fmt.Sprintf("; noisy wrote %.0f lines/s live, %.1f× that", r.NoisyWriteRate, r.NoisyWriteRate/r.DrainRate)
+		}
 	}
 	return s
 }
@@ -173,6 +178,7 @@ outputs:
 	end := time.Now()
 	res := measure(store, o, written, start, end)
 	res.NoisyWritten = noisyLines * o.NoisyPods
+	res.NoisyWriteRate = float64((noisyLines-o.NoisyLines)*o.NoisyPods) / end.Sub(start).Seconds()
 	if !o.Drain {
 		return res, nil
 	}

@@ -4,6 +4,11 @@
 // request at a time after 50 ms, bulk.max_bytes 64KiB.
 //
 //	go build -o /tmp/sluice ./cmd/sluice && go run ./bench/noisyrun -agent /tmp/sluice
+//
+// The issue's own scenario (one noisy pod writing over 20× what the store
+// takes, five quiet pods at 20 lines/s, every line checked once):
+//
+//	go run ./bench/noisyrun -agent /tmp/sluice -noisy-pods 1 -noisy-lines 0 -noisy-rate 70000 -quiet-pods 5 -quiet-rate 20 -window 10s -drain
 package main
 
 import (
