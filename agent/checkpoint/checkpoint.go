@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -44,10 +45,25 @@ type fileFormat struct {
 	Entries map[string]Entry `json:"entries"`
 }
 
+// lockDir takes the exclusive lock of data_dir dir.
+func lockDir(dir string) (*os.File, error) {
+	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("open data_dir lock: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("lock data_dir %s (is another agent using it?): %w", dir, err)
+	}
+	return lock, nil
+}
+
 // Store holds the checkpoints of every input. It is safe for concurrent use.
 type Store struct {
-	dir  string
-	lock *os.File
+	dir string
+
+	saveMu sync.Mutex // one save at a time; guards lock
+	lock   *os.File
 
 	mu      sync.Mutex
 	entries map[string]Entry
@@ -70,13 +86,9 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data_dir: %w", err)
 	}
-	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o640)
+	lock, err := lockDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("open data_dir lock: %w", err)
-	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("lock data_dir %s (is another agent using it?): %w", dir, err)
+		return nil, err
 	}
 	s := &Store{dir: dir, lock: lock, entries: map[string]Entry{}, loadErrors: map[string]int64{},
 		log: slog.New(slog.DiscardHandler), early: newEarlySave()}
@@ -162,7 +174,7 @@ func (s *Store) Sync() error {
 	if err != nil {
 		return fmt.Errorf("encode checkpoints: %w", err)
 	}
-	if err := writeAtomic(s.dir, fileName, raw); err != nil {
+	if err := s.write(raw); err != nil {
 		s.mu.Lock()
 		s.dirty = true
 		s.mu.Unlock()
@@ -221,7 +233,39 @@ func (s *Store) Run(ctx context.Context, interval time.Duration, logger *slog.Lo
 // Close syncs and releases the data_dir lock.
 func (s *Store) Close() error {
 	err := s.Sync()
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
 	return errors.Join(err, s.lock.Close())
+}
+
+// write saves raw as the checkpoint file. A data_dir that was removed
+// while the agent runs (someone cleaned /var/lib, a volume was reset) is
+// created again, with its lock, and the positions saved in it: the
+// alternative, saving nothing until a restart, would have that restart
+// find no checkpoints and read every file by start_at again. Only the
+// folder itself is created: a missing parent means the volume is gone,
+// and a tree made on whatever is mounted there instead would hide that.
+func (s *Store) write(raw []byte) error {
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	err := writeAtomic(s.dir, fileName, raw)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if _, serr := os.Stat(s.dir); !errors.Is(serr, fs.ErrNotExist) {
+		return err
+	}
+	if merr := os.Mkdir(s.dir, 0o750); merr != nil {
+		return fmt.Errorf("%w; data_dir %s is gone and cannot be created again: %w", err, s.dir, merr)
+	}
+	lock, lerr := lockDir(s.dir)
+	if lerr != nil {
+		return fmt.Errorf("%w; data_dir %s was created again but not locked: %w", err, s.dir, lerr)
+	}
+	_ = s.lock.Close() // the lock of the removed folder
+	s.lock = lock
+	s.log.Warn("data_dir was removed while the agent ran; created it again and saving the checkpoints there", "data_dir", s.dir)
+	return writeAtomic(s.dir, fileName, raw)
 }
 
 func writeAtomic(dir, name string, data []byte) error {

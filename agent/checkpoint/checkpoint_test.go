@@ -92,3 +92,35 @@ func TestSaveFailuresAreCountedAndLogged(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(raw), `"offset":42`, "the change made while failing was saved")
 }
+
+// A data_dir removed while the agent runs is created again at the next
+// save, locked, and holds the positions; with its parent gone too it is
+// not (the volume is gone: no tree is made in its place), and the save
+// fails, counted.
+func TestRemovedDataDirIsCreatedAgain(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "data")
+	var logs bytes.Buffer
+	s, err := Open(dir, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	require.NoError(t, err)
+	defer s.Close()
+	s.Set("in|1:2", Entry{Path: "/a.log", Offset: 42})
+	require.NoError(t, s.Sync())
+
+	require.NoError(t, os.RemoveAll(dir))
+	s.Set("in|1:2", Entry{Path: "/a.log", Offset: 84})
+	require.NoError(t, s.Sync())
+	raw, err := os.ReadFile(filepath.Join(dir, fileName))
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"offset":84`)
+	require.Contains(t, logs.String(), "data_dir was removed")
+	require.Contains(t, logs.String(), dir)
+	_, err = Open(dir)
+	require.ErrorContains(t, err, "another agent", "the new folder is locked too")
+
+	require.NoError(t, os.RemoveAll(parent))
+	s.Set("in|1:2", Entry{Path: "/a.log", Offset: 126})
+	require.ErrorContains(t, s.Sync(), "cannot be created again")
+	require.NoDirExists(t, parent)
+	require.Equal(t, int64(1), s.SaveErrors())
+}
