@@ -2,12 +2,13 @@ package otlp
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // maxResponseBytes bounds what is read of an answer: an export response
