@@ -368,7 +368,10 @@ func runAgent(ctx context.Context, o Options, cfgPath, work, api string, sk *sin
 	}
 	res.Sink = sk.Report()
 	if runErr == nil && !res.Sink.OK() {
-		runErr = fmt.Errorf("correctness: %s; first bad document: %.400s", res.Sink, res.Sink.FirstBad)
+		// The log (warnings and up) says whether the agent sent records
+		// again, and why: what a duplicate needs to be explained.
+		log, _ := os.ReadFile(stderr.Name())
+		runErr = fmt.Errorf("correctness: %s; first bad document: %.400s; the agent's log ends: %s", res.Sink, res.Sink.FirstBad, tailOf(log))
 	}
 	return res, runErr
 }
