@@ -1,10 +1,15 @@
 package config
 
-import "github.com/sluicelog/sluice/agent/budget"
+import (
+	"slices"
+
+	"github.com/sluicelog/sluice/agent/budget"
+)
 
 // sizeMemory sizes from memory_limit what the config leaves unset (an
 // Elasticsearch output's bulk.max_bytes, agent/budget.Plan.BulkBytes; a
-// kafka output's buffer_bytes, sizeKafkaBuffers) and
+// kafka output's buffer_bytes, sizeKafkaBuffers; an otlp output's
+// bulk.max_bytes, from 1MiB halved down to 64KiB) and
 // refuses a config whose memory_limit cannot hold what it asks for: the
 // agent would go over memory_limit under load, which it promises never to
 // do. Skipped when a value the rule reads was refused already.
@@ -13,7 +18,14 @@ func (c *Config) sizeMemory(p *problems) {
 	if !ok {
 		return
 	}
-	kafkaBuffer, plan := c.sizeKafkaBuffers(base)
+	// Unset otlp bodies shrink only once the kafka buffers are at their
+	// smallest: an otlp request's fixed cost is a receiver's.
+	otlpBody := int64(DefaultOTLPMaxBytes)
+	kafkaBuffer, plan := c.sizeKafkaBuffers(c.withOTLPBodies(base, otlpBody))
+	for !plan.Fits() && otlpBody > MinSizedOTLPMaxBytes {
+		otlpBody /= 2
+		kafkaBuffer, plan = c.sizeKafkaBuffers(c.withOTLPBodies(base, otlpBody))
+	}
 	bodies := plan.BulkBytes()
 	if plan.Fits() {
 		for i := range c.Outputs {
@@ -21,6 +33,8 @@ func (c *Config) sizeMemory(p *problems) {
 			switch {
 			case o.Type == "elasticsearch" && o.Bulk.Sized:
 				o.Bulk.MaxBytes = ByteSize(bodies)
+			case o.Type == "otlp" && o.Bulk.Sized:
+				o.Bulk.MaxBytes = ByteSize(otlpBody)
 			case o.Type == "kafka" && o.Kafka.BufferSized:
 				o.Kafka.BufferBytes = ByteSize(kafkaBuffer)
 			}
@@ -43,6 +57,31 @@ func (c *Config) sizeMemory(p *problems) {
 	p.add("%v is too small to run: with these inputs and outputs (%d workers) the agent needs %v or more (its binary's pages, its working set, the tap's share, the smallest bulk bodies and kafka buffers and the batches they refer to)",
 		[]any{"memory_limit"}, c.MemoryLimit, max(c.Workers, 1), need)
 }
+
+// withOTLPBodies is plan with the otlp outputs that leave bulk.max_bytes
+// unset at size (memoryPlan puts every otlp output in plan.Outputs, in
+// the order of c.Outputs, as elasticsearch outputs are).
+func (c *Config) withOTLPBodies(plan budget.Plan, size int64) budget.Plan {
+	plan.Outputs = slices.Clone(plan.Outputs)
+	j := 0
+	for _, o := range c.Outputs {
+		switch o.Type {
+		case "otlp":
+			if o.Bulk.Sized {
+				plan.Outputs[j].MaxBytes = otlpHeld(size)
+			}
+			j++
+		case "elasticsearch":
+			j++
+		}
+	}
+	return plan
+}
+
+// otlpHeld is what an otlp request of maxBytes costs the plan: its
+// records' groups and then its body, each up to maxBytes (agent/otlp
+// BufferBytes).
+func otlpHeld(maxBytes int64) int64 { return 2 * maxBytes }
 
 // sizeKafkaBuffers is base with the kafka outputs' buffers: those set
 // as they are, those unset at the largest size from 8MiB down to 1MiB
@@ -103,11 +142,21 @@ func (c *Config) bodiesTooLarge(plan budget.Plan) int {
 	for i, o := range plan.Outputs {
 		sized.Outputs[i] = budget.Bulk{Workers: o.Workers}
 	}
+	j := 0
+	for _, o := range c.Outputs {
+		switch o.Type {
+		case "otlp":
+			sized.Outputs[j].MaxBytes = otlpHeld(MinSizedOTLPMaxBytes)
+			j++
+		case "elasticsearch":
+			j++
+		}
+	}
 	if !sized.Fits() {
 		return -1
 	}
 	for i, o := range c.Outputs {
-		if o.Type == "elasticsearch" && !o.Bulk.Sized {
+		if (o.Type == "elasticsearch" || o.Type == "otlp") && !o.Bulk.Sized {
 			return i
 		}
 	}
@@ -125,7 +174,7 @@ func (c *Config) memoryPlan(p *problems) (budget.Plan, bool) {
 		if o.Type == "otlp" {
 			// Never sized: an otlp request is its records' groups and
 			// then its body, each up to max_bytes (agent/otlp BufferBytes).
-			plan.Outputs = append(plan.Outputs, budget.Bulk{MaxBytes: 2 * int64(o.Bulk.MaxBytes), Workers: o.Bulk.Workers})
+			plan.Outputs = append(plan.Outputs, budget.Bulk{MaxBytes: otlpHeld(int64(o.Bulk.MaxBytes)), Workers: o.Bulk.Workers})
 			continue
 		}
 		if o.Type == "kafka" {

@@ -83,3 +83,32 @@ func TestKafkaBufferInTheMemoryPlan(t *testing.T) {
 	require.NotZero(t, cfg.Outputs[1].Bulk.MaxBytes)
 	require.NotZero(t, cfg.Outputs[0].Kafka.BufferBytes)
 }
+
+// otlpMemBase has one otlp output and two pipeline workers.
+const otlpMemBase = "data_dir: /tmp/x\nworkers: 2\ninputs: [{ name: c, type: container_logs, paths: [/x] }]\noutputs:\n  - name: o\n    type: otlp\n    endpoint: http://collector:4318/v1/logs\n"
+
+// An otlp output's bulk.max_bytes, unset, is sized from memory_limit:
+// 1MiB where it fits, halved down to 64KiB, so small limits run (at 1MiB
+// it needs 69MiB with 2 workers); beside a kafka output the kafka buffers
+// shrink first. Set, one that memory_limit cannot hold is an error on
+// bulk.max_bytes naming the memory_limit it needs, which is accepted.
+func TestOTLPBodiesInTheMemoryPlan(t *testing.T) {
+	for limit, want := range map[string]ByteSize{"256MiB": 1 << 20, "72MiB": 1 << 20, "64MiB": 512 << 10, "40MiB": 256 << 10, "32MiB": 64 << 10} {
+		cfg, err := Parse([]byte("memory_limit: "+limit+"\n"+otlpMemBase), env(nil))
+		require.NoError(t, err, limit)
+		require.Equal(t, want, cfg.Outputs[0].Bulk.MaxBytes, limit)
+	}
+	_, err := Parse([]byte("memory_limit: 24MiB\n"+otlpMemBase), env(nil))
+	require.ErrorContains(t, err, "memory_limit (line 1): 24Mi is too small to run")
+
+	_, err = Parse([]byte("memory_limit: 40MiB\n"+otlpMemBase+"    bulk: { max_bytes: 1MiB }\n"), env(nil))
+	require.ErrorContains(t, err, "outputs[0].bulk.max_bytes (line 9): 1Mi needs memory_limit: 69Mi or more here (memory_limit is 40Mi;")
+	cfg, err := Parse([]byte("memory_limit: 69MiB\n"+otlpMemBase+"    bulk: { max_bytes: 1MiB }\n"), env(nil))
+	require.NoError(t, err)
+	require.Equal(t, ByteSize(1<<20), cfg.Outputs[0].Bulk.MaxBytes)
+
+	cfg, err = Parse([]byte("memory_limit: 64MiB\n"+otlpMemBase+"  - { name: k, type: kafka, brokers: [kafka-0:9092], topic: logs }\n"), env(nil))
+	require.NoError(t, err)
+	require.Equal(t, ByteSize(512<<10), cfg.Outputs[0].Bulk.MaxBytes)
+	require.Equal(t, ByteSize(MinSizedKafkaBufferBytes*2), cfg.Outputs[1].Kafka.BufferBytes)
+}

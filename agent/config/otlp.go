@@ -22,6 +22,10 @@ type OTLP struct {
 // under the OpenTelemetry Collector's default request limit (20 MiB).
 const DefaultOTLPMaxBytes = 1 << 20
 
+// MinSizedOTLPMaxBytes is the smallest bulk.max_bytes sized from
+// memory_limit: still hundreds of records a request.
+const MinSizedOTLPMaxBytes = 64 << 10
+
 // compressUnset says whether the file leaves outputs[i].bulk.compress out
 // (or null). An otlp output then gzips, as the OpenTelemetry Collector's
 // otlphttp exporter does by default: OTLP protobuf of log lines shrinks
