@@ -158,7 +158,10 @@ func (r *fileReader) Ack(b *record.Batch) {
 }
 
 // waitAcks waits until at most n batches are unacknowledged; false when
-// ctx ended first. While it waits it looks at the file (look).
+// ctx ended first. While it waits it looks at the file (look) every
+// poll_interval, which is as often as look reads it: every ack wakes it
+// anyway, so a longer sleep costs no latency, and a file whose output is
+// down does not wake more often than one at its end.
 func (r *fileReader) waitAcks(ctx context.Context, n uint64) bool {
 	var t *time.Timer
 	defer func() {
@@ -166,14 +169,18 @@ func (r *fileReader) waitAcks(ctx context.Context, n uint64) bool {
 			timerpool.Put(t)
 		}
 	}()
+	wait := 100 * time.Millisecond // n == 0: a check at idle time
+	if n > 0 {
+		wait = max(wait, r.t.cfg.PollInterval.Duration())
+	}
 	for {
 		if r.acks.pending() <= n {
 			return true
 		}
 		if t == nil {
-			t = timerpool.Get(100 * time.Millisecond)
+			t = timerpool.Get(wait)
 		} else {
-			t.Reset(100 * time.Millisecond)
+			t.Reset(wait)
 		}
 		select {
 		case <-ctx.Done():
