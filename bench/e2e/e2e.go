@@ -230,7 +230,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		cfg += fmt.Sprintf(otlpOutput, "http://"+ln.Addr().String(), maxBytes)
 	}
 	if o.Output == "kafka" {
-		broker, stop, err := startKafka(sk)
+		broker, stop, err := startKafka(sk, logf)
 		if err != nil {
 			return Result{}, err
 		}

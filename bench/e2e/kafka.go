@@ -26,7 +26,7 @@ const kafkaOutput = `outputs:
 // so its CPU is not the agent's) and a consumer that hands every record
 // to sk, which checks each once as it checks bulk documents. stop ends
 // both.
-func startKafka(sk *sink.Sink) (broker string, stop func(), err error) {
+func startKafka(sk *sink.Sink, logf func(format string, args ...any)) (broker string, stop func(), err error) {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(8, "logs"))
 	if err != nil {
 		return "", nil, fmt.Errorf("kfake: %w", err)
@@ -41,6 +41,10 @@ func startKafka(sk *sink.Sink) (broker string, stop func(), err error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		// The next offset of each partition: a record below it is the
+		// consumer reading again (say, an offset reset), not a
+		// duplicate the agent produced, and is said so.
+		next := map[int32]int64{}
 		for {
 			fs := cl.PollFetches(ctx)
 			if ctx.Err() != nil {
@@ -48,6 +52,10 @@ func startKafka(sk *sink.Sink) (broker string, stop func(), err error) {
 			}
 			var n int64
 			fs.EachRecord(func(r *kgo.Record) {
+				if want, ok := next[r.Partition]; ok && r.Offset < want {
+					logf("kafka consumer: partition %d read again from offset %d (next was %d): duplicates from here are the consumer's", r.Partition, r.Offset, want)
+				}
+				next[r.Partition] = r.Offset + 1
 				n += int64(len(r.Value))
 				var id []byte
 				for _, h := range r.Headers {
