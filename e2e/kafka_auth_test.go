@@ -17,7 +17,7 @@ import (
 	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
-// TestKafkaSASLRefusedShown (issue 33): the built agent with a wrong
+// TestKafkaSASLRefusedShown: the built agent with a wrong
 // SCRAM password in its password file. The operator sees why nothing
 // arrives: one error line with the mechanism and the broker,
 // sluice_output_kafka_auth_refusals_total rising, and the refusal as

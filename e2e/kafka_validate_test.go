@@ -11,7 +11,7 @@ import (
 	"github.com/sluicelog/sluice/internal/agenttest"
 )
 
-// TestValidate_KafkaBuffer (issue 33): a kafka output's buffer_bytes
+// TestValidate_KafkaBuffer: a kafka output's buffer_bytes
 // counts in memory_limit as elasticsearch bodies do. A set one that
 // memory_limit cannot hold is refused by -validate (exit 1) with the
 // memory_limit it needs, which is then accepted; an unset one is sized

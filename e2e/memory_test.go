@@ -46,7 +46,7 @@ outputs:
 %s`, nodeName, dataDir, filepath.Join(logs, "*.log"), addr, url, vlstore.HeadersYAML("      "))
 }
 
-// TestPeakRSSUnderMemoryLimit (issue 27): with only memory_limit set, at
+// TestPeakRSSUnderMemoryLimit: with only memory_limit set, at
 // 32MiB, the agent's peak RSS (VmHWM) stays under it while a file of
 // JSON lines is read from its head and four TCP connections send syslog
 // as fast as the agent reads, first with the store cut off (batches fill

@@ -141,11 +141,11 @@ func procMemKiB(pid int, field string) (int64, error) {
 func TestStoreOutage(t *testing.T) {
 	agenttest.Binary(t)
 	const (
-		memoryLimit = 40 << 20 // small: 256KiB bodies need 33MiB (issue 27)
+		memoryLimit = 40 << 20 // small: 256KiB bodies need 33MiB
 		outage      = 5 * time.Second
 	)
 	// Peak RSS allowed beyond memory_limit: none, since memory_limit
-	// counts the binary and the runtime too (issue 27); the race
+	// counts the binary and the runtime too; the race
 	// detector multiplies heap and adds its own shadow memory.
 	overhead := int64(0)
 	if raceEnabled {

@@ -189,7 +189,7 @@ func TestValidate_Warnings(t *testing.T) {
 	require.Contains(t, stderr, "is valid\n")
 }
 
-// TestValidate_MemoryLimit (issue 27): a memory_limit too small to run
+// TestValidate_MemoryLimit: a memory_limit too small to run
 // and a bulk.max_bytes it cannot hold are errors (exit 1) that name the
 // memory_limit needed, and that memory_limit is then accepted (exit 0).
 func TestValidate_MemoryLimit(t *testing.T) {
