@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sluicelog/sluice/internal/klogroute"
 	"github.com/sluicelog/sluice/internal/redact"
 	"github.com/sluicelog/sluice/logscli/entry"
 	"github.com/sluicelog/sluice/logscli/kubelogs"
@@ -58,6 +59,7 @@ func Main(ctx context.Context, version string, args []string, stdout, stderr io.
 				return a
 			},
 		}))
+		klogroute.To(klogroute.Demoted(log.Handler()))
 		if o.Status {
 			return status(ctx, o, stdout, stderr)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/metrics"
 	"github.com/sluicelog/sluice/agent/runtime"
+	"github.com/sluicelog/sluice/internal/klogroute"
 	"github.com/sluicelog/sluice/internal/redact"
 )
 
@@ -91,6 +92,7 @@ func run() int {
 		fmt.Fprintf(stderr, "sluice: %v\n", err)
 		return 2
 	}
+	klogroute.To(logger.With("component", "client-go").Handler())
 
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
