@@ -2,9 +2,9 @@ package elasticsearch
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
+	"github.com/klauspost/compress/gzip"
 	"io"
 	"net/http"
 	"time"
@@ -285,6 +285,15 @@ func (s *sender) bodyOf(req *request, p *span) []byte {
 	return s.sub
 }
 
+// gzip compresses body into s.zbuf, which it returns until the next call.
+func (s *sender) gzip(body []byte) []byte {
+	s.zbuf.Reset()
+	s.gz.Reset(&s.zbuf)
+	_, _ = s.gz.Write(body) // writes to a bytes.Buffer do not fail
+	_ = s.gz.Close()
+	return s.zbuf.Bytes()
+}
+
 // send POSTs body to <url>/_bulk and reads the response into s.resp. An
 // error means no usable answer arrived (transport failure, timeout).
 func (s *sender) send(ctx context.Context, body []byte) (status int, header http.Header, err error) {
@@ -292,11 +301,7 @@ func (s *sender) send(ctx context.Context, body []byte) (status int, header http
 	wire := body
 	h := http.Header{"Content-Type": {"application/x-ndjson"}}
 	if s.gz != nil {
-		s.zbuf.Reset()
-		s.gz.Reset(&s.zbuf)
-		_, _ = s.gz.Write(body) // writes to a bytes.Buffer do not fail
-		_ = s.gz.Close()
-		wire = s.zbuf.Bytes()
+		wire = s.gzip(body)
 		h["Content-Encoding"] = []string{"gzip"}
 	}
 	rctx, cancel := context.WithTimeout(ctx, o.timeout)
