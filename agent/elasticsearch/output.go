@@ -45,7 +45,11 @@ type Output struct {
 	workers       int
 	backoff       backoff.Exponential
 
-	queue    chan *request
+	queue chan *request
+	// handed counts requests handed to the senders and not yet finished
+	// (being sent, retried, or waiting for a free sender); FlushIdle sends
+	// a partly filled request only while it is 0.
+	handed   atomic.Int64
 	requests requestPool
 	senders  []*sender // set by Run; their buffers are read by tests after it
 	stats    counters

@@ -579,3 +579,54 @@ func (c countingConn) Write(p []byte) (int, error) {
 	c.writes.Add(1)
 	return c.Conn.Write(p)
 }
+
+// FlushIdle sends a writer's partly filled request only while no request
+// of the output is handed over and unfinished, and only one writer's at a
+// time: it never adds a small request while the store has one to answer.
+func TestFlushIdleAddsNoRequestWhileOneIsInFlight(t *testing.T) {
+	f := newFaultyBulk(t)
+	release := make(chan struct{})
+	f.block = release
+	cfg := testConfig(f.srv.URL)
+	cfg.Bulk.Workers = 2
+	cfg.Bulk.FlushInterval = config.Duration(time.Hour)
+	o := startOutput(t, cfg)
+	src := testSource("api-1")
+	acks := newAckRecorder()
+	ctx := context.Background()
+	w1, w2 := o.NewWriter().(*writer), o.NewWriter().(*writer)
+	idle := func(w *writer, b *record.Batch) {
+		t.Helper()
+		if b != nil {
+			require.NoError(t, w.Write(ctx, b))
+			b.Done()
+		}
+		require.NoError(t, w.FlushIdle(ctx))
+	}
+
+	idle(w1, newTestBatch(src, acks, 0, 0, 2, nil))
+	require.Nil(t, w1.req, "nothing in flight: the request goes")
+	require.Eventually(t, func() bool { return o.Stats().InFlight == 1 }, hangWait, time.Millisecond)
+	idle(w2, newTestBatch(src, acks, 1, 2, 2, nil))
+	idle(w1, newTestBatch(src, acks, 2, 4, 2, nil))
+	require.NotNil(t, w2.req, "a request is in flight: a second sender is free, but the request stays")
+	require.NotNil(t, w1.req)
+	require.Len(t, w2.req.items, 2)
+	require.NoError(t, w2.Flush(ctx, false), "young: the flush interval does not send it either")
+	require.NotNil(t, w2.req)
+
+	close(release)
+	acks.waitAcked(t, 0)
+	// Once it is answered, the others go, each when nothing else is.
+	for _, w := range []*writer{w2, w1} {
+		require.Eventually(t, func() bool {
+			require.NoError(t, w.FlushIdle(ctx))
+			return w.req == nil
+		}, hangWait, time.Millisecond)
+	}
+	acks.waitAcked(t, 0, 1, 2)
+	requireStoredOnce(t, f, src, 6, nil)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	require.Equal(t, 3, f.calls, "three requests, one per FlushIdle that sent")
+}

@@ -102,6 +102,9 @@ func (s *sender) run(ctx context.Context) {
 // least once).
 func (s *sender) deliver(ctx context.Context, req *request) {
 	o := s.o
+	// After finish has acknowledged the batches: a worker that then sees
+	// nothing handed over knows that their sources have been told.
+	defer o.handed.Add(-1)
 	o.stats.flights.Add(1)
 	defer o.stats.flights.Add(-1)
 	o.health.pendingDocs.Add(int64(len(req.items)))

@@ -150,16 +150,37 @@ func (w *writer) Flush(ctx context.Context, force bool) error {
 	return w.handOver(ctx)
 }
 
-func (w *writer) handOver(ctx context.Context) error {
-	req := w.req
-	if req == nil {
+// FlushIdle hands the current request over, however little it holds,
+// if no request of the output is handed over and unfinished: the
+// pipeline calls it when its sources wait for acknowledgements that this
+// request may be holding up, and nothing else would fill it. While a
+// request is being sent its answer lets the sources go on, and the one
+// being filled grows meanwhile, so nothing is added to a busy store; at
+// most one writer's request goes this way at a time.
+func (w *writer) FlushIdle(ctx context.Context) error {
+	if w.req == nil || !w.o.handed.CompareAndSwap(0, 1) {
 		return nil
 	}
+	return w.send(ctx)
+}
+
+func (w *writer) handOver(ctx context.Context) error {
+	if w.req == nil {
+		return nil
+	}
+	w.o.handed.Add(1)
+	return w.send(ctx)
+}
+
+// send passes the current request, counted in o.handed already, to a
+// sender; if ctx ends first it stays with the writer, uncounted.
+func (w *writer) send(ctx context.Context) error {
 	select {
-	case w.o.queue <- req:
+	case w.o.queue <- w.req:
 		w.req = nil
 		return nil
 	case <-ctx.Done():
+		w.o.handed.Add(-1)
 		return ctx.Err()
 	}
 }

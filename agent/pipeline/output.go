@@ -40,3 +40,15 @@ type Writer interface {
 type Skipper interface {
 	Skip(b *record.Batch)
 }
+
+// An IdleFlusher is a Writer that can hand its partly filled request over
+// only while its output has no other request handed over and unfinished
+// (FlushIdle). The workers call it when sources wait for acknowledgements
+// and the ring is empty: the request may be what holds those
+// acknowledgements up, and nothing would come to fill it before
+// bulk.flush_interval. A request already being sent lets the sources go
+// on when it is answered, so the output adds none then, and a store that
+// is the bottleneck gets no more, smaller requests.
+type IdleFlusher interface {
+	FlushIdle(ctx context.Context) error
+}

@@ -43,6 +43,10 @@ type Pipeline struct {
 	records atomic.Int64
 
 	heldBack func() bool // nil: never (FlushWhenHeld)
+
+	// waiting counts the sources that wait for acknowledgements before
+	// they may hand more over (AckWait).
+	waiting atomic.Int64
 }
 
 // New returns a pipeline for outputs with the given byte budget.
@@ -67,6 +71,20 @@ func New(enc *document.Encoder, outputs []Output, workers int, memoryLimit int64
 // waiting for flush_interval only stalls every source behind it
 // (bench/RESULTS.md, noisy neighbours). Call it before Run.
 func (p *Pipeline) FlushWhenHeld(held func() bool) { p.heldBack = held }
+
+// AckWait tells the workers that a source waits, until batches it
+// handed over are acknowledged, before it hands over more (a file with
+// its window of batches unacknowledged); AckWaitDone that it no longer
+// does. While one waits, a worker that finds the ring empty hands over
+// the requests its writers are filling (IdleFlusher) instead of leaving
+// them to bulk.flush_interval: the acknowledgements may be held up by
+// those very requests, which nothing would come to fill. Without it a
+// memory_limit large enough for bodies bigger than the sources' windows
+// moved one window per flush interval (bench/RESULTS.md).
+func (p *Pipeline) AckWait() { p.waiting.Add(1) }
+
+// AckWaitDone ends what AckWait began.
+func (p *Pipeline) AckWaitDone() { p.waiting.Add(-1) }
 
 // Enricher sets a batch's Kubernetes metadata before it is encoded
 // (agent/kube). Enrich returns false when the batch is to be dropped
@@ -242,6 +260,12 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, tw *trans
 	// buffer; whichever b.Docs holds at the end comes back here.)
 	var docs []byte
 	var ends []int32
+	var idle []IdleFlusher
+	for _, w := range writers {
+		if f, ok := w.(IdleFlusher); ok {
+			idle = append(idle, f)
+		}
+	}
 	for {
 		st.beat.Store(time.Now().UnixNano())
 		b, ok := p.ring.Pop(context.Background(), tick)
@@ -286,6 +310,15 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, tw *trans
 				}
 			}
 			return nil
+		}
+		if len(idle) > 0 && p.waiting.Load() > 0 && p.ring.Len() == 0 {
+			st.inOutput.Store(true)
+			for _, f := range idle {
+				if err := f.FlushIdle(outCtx); err != nil {
+					return cutOr(outCtx, err)
+				}
+			}
+			st.inOutput.Store(false)
 		}
 		if !ok || time.Since(lastFlush) >= tick {
 			lastFlush = time.Now()

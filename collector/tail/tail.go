@@ -27,6 +27,14 @@ type Sink interface {
 	Push(ctx context.Context, b *record.Batch) error
 }
 
+// ackWaiter is a Sink that wants to know while a file waits for its
+// window of batches to be acknowledged (agent/pipeline: its outputs then
+// send what they are filling without waiting for bulk.flush_interval).
+type ackWaiter interface {
+	AckWait()
+	AckWaitDone()
+}
+
 // Stats are the tailer's counters.
 type Stats struct {
 	FilesOpened  atomic.Int64
@@ -77,6 +85,7 @@ type Tailer struct {
 	cfg    config.Input
 	node   string
 	sink   Sink
+	waiter ackWaiter // sink, if it asks; else nil
 	store  *checkpoint.Store
 	logger *slog.Logger
 	now    func() int64
@@ -140,6 +149,7 @@ func New(cfg config.Input, node string, sink Sink, store *checkpoint.Store, logg
 		unreadNS:     map[string]int64{},
 	}
 	t.limit = loglimit.New(t.logger, time.Second)
+	t.waiter, _ = sink.(ackWaiter)
 	return t
 }
 

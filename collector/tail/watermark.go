@@ -167,6 +167,9 @@ func (r *fileReader) waitAcks(ctx context.Context, n uint64) bool {
 	defer func() {
 		if t != nil {
 			timerpool.Put(t)
+			if n > 0 && r.t.waiter != nil {
+				r.t.waiter.AckWaitDone()
+			}
 		}
 	}()
 	wait := 100 * time.Millisecond // n == 0: a check at idle time
@@ -178,6 +181,9 @@ func (r *fileReader) waitAcks(ctx context.Context, n uint64) bool {
 			return true
 		}
 		if t == nil {
+			if n > 0 && r.t.waiter != nil {
+				r.t.waiter.AckWait() // AckWaitDone on the way out, with t
+			}
 			t = timerpool.Get(wait)
 		} else {
 			t.Reset(wait)
