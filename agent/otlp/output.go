@@ -42,7 +42,10 @@ type Output struct {
 
 	// queue is unbuffered: a full request waits in its writer for a free
 	// sender, so at most writers + bulk.workers requests exist.
-	queue    chan *request
+	queue chan *request
+	// handed counts requests handed to the senders and not yet finished;
+	// FlushIdle sends a partly filled request only while it is 0.
+	handed   atomic.Int64
 	requests sync.Pool // *request, reused with their bodies
 	stats    counters
 	running  atomic.Bool

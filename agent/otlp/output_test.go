@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/sluicelog/sluice/agent/config"
 )
 
 // TestCollectorReceivesRecords sends two pods' records to the
@@ -154,4 +156,39 @@ func TestPartialSuccessCounted(t *testing.T) {
 	assert.Equal(t, int64(2), st.Failed)
 	assert.Equal(t, int64(3), st.Sent)
 	_ = got
+}
+
+// FlushIdle sends a writer's partly filled request only while no request
+// of the output is handed over and unfinished (here one the collector
+// throttled, waiting out its Retry-After): a second sender is free, but
+// no small request is added for the collector while it has one to answer.
+func TestFlushIdleAddsNoRequestWhileOneIsInFlight(t *testing.T) {
+	rcv := startReceiver(t, "-throttle", "1", "-retry-after", "3s")
+	cfg := testConfig(rcv.Endpoint)
+	cfg.Bulk.FlushInterval = config.Duration(time.Hour)
+	o, err := New(cfg, quietLogger())
+	require.NoError(t, err)
+	running(t, o)
+	var a acks
+	ctx := context.Background()
+	w1, w2 := o.NewWriter().(*writer), o.NewWriter().(*writer)
+
+	write(t, w1, newTestBatch(testSource("api-1"), &a, 0, 5))
+	require.NoError(t, w1.FlushIdle(ctx))
+	require.Nil(t, w1.req, "nothing in flight: the request goes")
+	waitFor(t, "the first request in flight", 15*time.Second, func() bool { return o.Stats().InFlight == 1 })
+	write(t, w2, newTestBatch(testSource("api-2"), &a, 5, 5))
+	require.NoError(t, w2.FlushIdle(ctx))
+	require.NotNil(t, w2.req, "a request is in flight: the second stays")
+	require.NoError(t, w2.Flush(ctx, false))
+	require.NotNil(t, w2.req, "young: the flush interval does not send it either")
+
+	waitFor(t, "the first request answered", 15*time.Second, func() bool { return a.n.Load() == 1 })
+	waitFor(t, "the second request sent", 15*time.Second, func() bool {
+		require.NoError(t, w2.FlushIdle(ctx))
+		return w2.req == nil
+	})
+	waitFor(t, "both acknowledged", 15*time.Second, func() bool { return a.n.Load() == 2 })
+	assert.Equal(t, 10, rcv.Count(t))
+	assert.Equal(t, int64(1), o.Stats().RequestRetries)
 }

@@ -56,6 +56,9 @@ const (
 // never acknowledged, so their lines are read again after a restart.
 func (s *sender) deliver(ctx context.Context, req *request) {
 	o := s.o
+	// Last, after the batches are acknowledged: a worker that then sees
+	// nothing handed over knows that their sources have been told.
+	defer o.handed.Add(-1)
 	defer o.release(req)
 	o.stats.flights.Add(1)
 	defer o.stats.flights.Add(-1)

@@ -190,10 +190,28 @@ func (w *writer) Flush(ctx context.Context, force bool) error {
 	return w.handOver(ctx)
 }
 
+// FlushIdle hands the current request over, however little it holds,
+// if no request of the output is handed over and unfinished (see
+// pipeline.IdleFlusher): at most one writer's request goes this way at a
+// time, and none while the collector has one to answer.
+func (w *writer) FlushIdle(ctx context.Context) error {
+	if w.req == nil || !w.o.handed.CompareAndSwap(0, 1) {
+		return nil
+	}
+	return w.send(ctx)
+}
+
 func (w *writer) handOver(ctx context.Context) error {
 	if w.req == nil {
 		return nil
 	}
+	w.o.handed.Add(1)
+	return w.send(ctx)
+}
+
+// send passes the current request, counted in o.handed already, to a
+// sender; if ctx ends first it stays with the writer, uncounted.
+func (w *writer) send(ctx context.Context) error {
 	if w.ngroups > 0 {
 		w.assemble(w.req)
 	}
@@ -202,6 +220,7 @@ func (w *writer) handOver(ctx context.Context) error {
 		w.req = nil
 		return nil
 	case <-ctx.Done():
+		w.o.handed.Add(-1)
 		return ctx.Err()
 	}
 }
