@@ -107,7 +107,7 @@ func (r *fileReader) atEnd(ctx context.Context, timer *time.Timer) bool {
 		return false
 	}
 	if err == nil && time.Since(r.lastData) >= r.t.cfg.CloseInactive.Duration() && !r.asm.held() &&
-		r.readToEnd(fi) && r.waitAcks(ctx, 0) {
+		r.readToEnd(fi) && r.waitAcks(ctx, 0, false) {
 		// Inactive and fully delivered: release the handle. The
 		// checkpoint is exact, so a reopen on change resumes there.
 		r.t.closedIdle(r, fi)
@@ -269,7 +269,11 @@ func (r *fileReader) flush(ctx context.Context, end int64) bool {
 		b.Discard()
 		return true
 	}
-	if !r.waitAcks(ctx, r.inFlightCap()-1) {
+	// A full batch comes from a file read faster than its window lets it
+	// hand over (a backlog); one cut short at the file's end, from a file
+	// being written as it is read, waits for flush_interval like any
+	// young data.
+	if !r.waitAcks(ctx, r.inFlightCap()-1, len(b.Buf) >= r.t.chunk()) {
 		b.Discard()
 		return false
 	}

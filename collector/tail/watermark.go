@@ -161,15 +161,19 @@ func (r *fileReader) Ack(b *record.Batch) {
 // ctx ended first. While it waits it looks at the file (look) every
 // poll_interval, which is as often as look reads it: every ack wakes it
 // anyway, so a longer sleep costs no latency, and a file whose output is
-// down does not wake more often than one at its end.
-func (r *fileReader) waitAcks(ctx context.Context, n uint64) bool {
+// down does not wake more often than one at its end. behind says that the
+// file has more to read than its window lets it hand over: the sink is
+// told while the wait lasts (ackWaiter), so that its outputs do not hold
+// the acknowledgements up until bulk.flush_interval.
+func (r *fileReader) waitAcks(ctx context.Context, n uint64, behind bool) bool {
 	var t *time.Timer
+	told := false
 	defer func() {
 		if t != nil {
 			timerpool.Put(t)
-			if n > 0 && r.t.waiter != nil {
-				r.t.waiter.AckWaitDone()
-			}
+		}
+		if told {
+			r.t.waiter.AckWaitDone()
 		}
 	}()
 	wait := 100 * time.Millisecond // n == 0: a check at idle time
@@ -181,8 +185,9 @@ func (r *fileReader) waitAcks(ctx context.Context, n uint64) bool {
 			return true
 		}
 		if t == nil {
-			if n > 0 && r.t.waiter != nil {
-				r.t.waiter.AckWait() // AckWaitDone on the way out, with t
+			if behind && r.t.waiter != nil {
+				r.t.waiter.AckWait()
+				told = true
 			}
 			t = timerpool.Get(wait)
 		} else {
