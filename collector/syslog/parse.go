@@ -45,9 +45,11 @@ type parser struct {
 	// libraryOnly turns the RFC 5424 fast path off (rfc3164 format, and
 	// tests and benchmarks that compare the two paths).
 	libraryOnly bool
-	// ts reads the fast path's timestamps (one parser per connection or
-	// UDP reader, so not shared).
-	ts timestamp.Parser
+	// ts reads the fast path's timestamps, and last is the header of the
+	// last message it read (one parser per connection or UDP reader, so
+	// neither is shared).
+	ts   timestamp.Parser
+	last lastHeader
 }
 
 func newParser(format string) *parser {
@@ -70,9 +72,13 @@ type fields struct {
 	hostname, appName, procID, msgID, sd []byte
 	msg                                  []byte
 	malformed                            bool
-	// plainHeader: hostname, app_name, proc_id and msg_id hold no byte
-	// that JSON escapes (fast path only).
-	plainHeader bool
+	// plainHeader: hostname, app_name and proc_id hold no byte that JSON
+	// escapes; plainMsgID: msg_id neither (fast path only).
+	plainHeader, plainMsgID bool
+	// header is HOSTNAME SP APP-NAME SP PROCID in the frame, and
+	// sameHeader says it repeats the parser's lastHeader (fast path only).
+	header     []byte
+	sameHeader bool
 }
 
 // add parses frame and appends its record to b. An incomplete frame (cut
@@ -106,15 +112,24 @@ func (p *parser) add(b *record.Batch, frame []byte, truncated, incomplete bool, 
 		r.Time = recv
 		out.noTimestamp++
 	}
-	x := append(scratch[:0], `"syslog":{`...)
-	first := len(x)
-	if f.pri >= 0 {
-		x = append(x, priMembers[f.pri]...)
+	const open = `"syslog":{`
+	first := len(open)
+	x := scratch[:0]
+	if f.sameHeader && f.pri == p.last.pri {
+		x = append(x, p.last.enc...)
+	} else {
+		x = append(x, open...)
+		if f.pri >= 0 {
+			x = append(x, priMembers[f.pri]...)
+		}
+		x = member(x, first, `"hostname":`, f.hostname, f.plainHeader)
+		x = member(x, first, `"app_name":`, f.appName, f.plainHeader)
+		x = member(x, first, `"proc_id":`, f.procID, f.plainHeader)
+		if f.header != nil {
+			p.last.remember(&f, x)
+		}
 	}
-	x = member(x, first, `"hostname":`, f.hostname, f.plainHeader)
-	x = member(x, first, `"app_name":`, f.appName, f.plainHeader)
-	x = member(x, first, `"proc_id":`, f.procID, f.plainHeader)
-	x = member(x, first, `"msg_id":`, f.msgID, f.plainHeader)
+	x = member(x, first, `"msg_id":`, f.msgID, f.plainMsgID)
 	x = member(x, first, `"structured_data":`, f.sd, false)
 	if noTS {
 		if len(x) > first {
@@ -169,7 +184,7 @@ var priMembers = func() (m [maxPRI + 1][]byte) {
 // and marked malformed, with its PRI when it had a valid one.
 func (p *parser) parse(frame []byte, recv int64) fields {
 	if !p.libraryOnly {
-		if f, ok := fast5424(frame, &p.ts); ok {
+		if f, ok := fast5424(frame, &p.ts, &p.last); ok {
 			return f
 		}
 	}

@@ -18,7 +18,9 @@ const (
 )
 
 // fast5424 reads a well-formed RFC 5424 frame without go-syslog.v2 and
-// without allocating: every field is a view into frame.
+// without allocating: every field is a view into frame. last is the
+// connection's previous header (see lastHeader); a frame that repeats it
+// is not read token by token.
 //
 //	<PRI>1 SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP STRUCTURED-DATA [SP MSG]
 //
@@ -28,7 +30,7 @@ const (
 // library reads differently or rejects (see stamp5424), structured data
 // that does not follow the RFC's grammar or that the library would cut
 // short, a VERSION other than 1. FuzzFast5424 holds it to that.
-func fast5424(frame []byte, ts *timestamp.Parser) (f fields, ok bool) {
+func fast5424(frame []byte, ts *timestamp.Parser, last *lastHeader) (f fields, ok bool) {
 	pri, n, ok := parsePRI(frame)
 	if !ok || len(frame) < n+2 || frame[n] != '1' || frame[n+1] != ' ' {
 		return f, false
@@ -45,20 +47,33 @@ func fast5424(frame []byte, ts *timestamp.Parser) (f fields, ok bool) {
 			return f, false
 		}
 	}
-	var plainHost, plainApp, plainProc, plainMsgID bool
-	if f.hostname, i, plainHost = token(frame, i, maxHostname); f.hostname == nil {
+	start := i
+	if n := len(last.raw); n > 0 && len(frame) > i+n && frame[i+n] == ' ' && string(frame[i:i+n]) == string(last.raw) {
+		// The previous frame's HOSTNAME SP APP-NAME SP PROCID: three
+		// tokens without SP, so the same bytes split the same way.
+		app := i + last.host + 1
+		proc := app + last.app + 1
+		f.hostname, f.appName, f.procID = frame[i:app-1], frame[app:proc-1], frame[proc:i+n]
+		f.plainHeader, f.sameHeader = last.plain, true
+		last.misses = 0
+		i += n + 1
+	} else {
+		var plainHost, plainApp, plainProc bool
+		if f.hostname, i, plainHost = token(frame, i, maxHostname); f.hostname == nil {
+			return f, false
+		}
+		if f.appName, i, plainApp = token(frame, i, maxAppName); f.appName == nil {
+			return f, false
+		}
+		if f.procID, i, plainProc = token(frame, i, maxProcID); f.procID == nil {
+			return f, false
+		}
+		f.plainHeader = plainHost && plainApp && plainProc
+	}
+	f.header = frame[start : i-1]
+	if f.msgID, i, f.plainMsgID = token(frame, i, maxMsgID); f.msgID == nil {
 		return f, false
 	}
-	if f.appName, i, plainApp = token(frame, i, maxAppName); f.appName == nil {
-		return f, false
-	}
-	if f.procID, i, plainProc = token(frame, i, maxProcID); f.procID == nil {
-		return f, false
-	}
-	if f.msgID, i, plainMsgID = token(frame, i, maxMsgID); f.msgID == nil {
-		return f, false
-	}
-	f.plainHeader = plainHost && plainApp && plainProc && plainMsgID
 
 	end := structuredData(frame, i)
 	if end < 0 {
@@ -74,6 +89,44 @@ func fast5424(frame []byte, ts *timestamp.Parser) (f fields, ok bool) {
 		return f, false
 	}
 	return f, true
+}
+
+// lastHeader is the HOSTNAME SP APP-NAME SP PROCID of a connection's (or
+// UDP reader's) last message that took the fast path, with the encoded
+// syslog members of that header under one PRI. One connection's messages
+// mostly come from one process on one host: a frame that repeats the
+// header is checked with one comparison instead of three tokens, and from
+// the second repeat on its members are copied already encoded. A frame
+// that does not repeat it costs the copy of its header; on a connection
+// whose headers keep changing (a relay's) only one in rememberEvery is
+// copied.
+type lastHeader struct {
+	raw       []byte // HOSTNAME SP APP-NAME SP PROCID
+	host, app int    // the lengths of HOSTNAME and APP-NAME in raw
+	plain     bool   // none of the three needs escaping in JSON
+	pri       int    // the PRI enc is for; -1 for none
+	enc       []byte // `"syslog":{` and the members of pri and the three
+	misses    int    // frames in a row that did not repeat the header
+}
+
+const rememberEvery = 16
+
+// remember keeps the fast path's header of f, whose encoded members
+// (`"syslog":{` onwards) are enc: the header itself when it is new, its
+// encoding when it repeats.
+func (l *lastHeader) remember(f *fields, enc []byte) {
+	if f.sameHeader {
+		l.pri = f.pri
+		l.enc = append(l.enc[:0], enc...)
+		return
+	}
+	l.misses++
+	if l.misses > 2 && l.misses%rememberEvery != 0 {
+		return
+	}
+	l.raw = append(l.raw[:0], f.header...)
+	l.host, l.app, l.plain = len(f.hostname), len(f.appName), f.plainHeader
+	l.pri = -1
 }
 
 // token returns the 1..max PRINTUSASCII bytes at b[i:], the index after

@@ -3,6 +3,7 @@ package syslog
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -222,7 +223,7 @@ func fast5424Seeds(tb testing.TB) [][]byte {
 // and as the record's JSON. It reports whether the fast path accepted.
 func checkFast5424(t *testing.T, frame []byte) bool {
 	t.Helper()
-	fast, ok := fast5424(frame, &testTS)
+	fast, ok := fast5424(frame, &testTS, &lastHeader{})
 	if !ok {
 		return false
 	}
@@ -291,7 +292,7 @@ func TestFast5424_Differential(t *testing.T) {
 		string(benchMessage(nil, 7)),
 		`<13>1 2026-01-02T03:04:05Z h"st a\p "p\ m\" - x`,
 	} {
-		_, ok := fast5424([]byte(s), &testTS)
+		_, ok := fast5424([]byte(s), &testTS, &lastHeader{})
 		require.True(t, ok, "fast path declines %q", s)
 	}
 	for _, s := range []string{
@@ -307,7 +308,7 @@ func TestFast5424_Differential(t *testing.T) {
 		"<13>1 - - - - -",
 		"<13>2 - h a p m - x",
 	} {
-		_, ok := fast5424([]byte(s), &testTS)
+		_, ok := fast5424([]byte(s), &testTS, &lastHeader{})
 		require.False(t, ok, "fast path takes %q", s)
 	}
 }
@@ -344,7 +345,7 @@ func TestFast5424AllocatesNothing(t *testing.T) {
 	}
 	frame := benchMessage(nil, 123456)
 	require.Zero(t, testing.AllocsPerRun(100, func() {
-		if _, ok := fast5424(frame, &testTS); !ok {
+		if _, ok := fast5424(frame, &testTS, &lastHeader{}); !ok {
 			t.Fatal("declined")
 		}
 	}))
@@ -377,7 +378,7 @@ func FuzzFast5424(f *testing.F) {
 // as they are only when they hold nothing to escape.
 func TestFast5424_EscapesHeaderFields(t *testing.T) {
 	frame := []byte(`<13>1 2026-01-02T03:04:05Z h"st a\p "p\ m\" - x`)
-	f, ok := fast5424(frame, &testTS)
+	f, ok := fast5424(frame, &testTS, &lastHeader{})
 	require.True(t, ok)
 	require.False(t, f.plainHeader)
 	got := addOne(t, newParser("auto"), frame)
@@ -391,7 +392,7 @@ func TestFast5424_EscapesHeaderFields(t *testing.T) {
 		"hostname": `h"st`, "app_name": `a\p`, "proc_id": `"p\`, "msg_id": `m\"`,
 	}, doc.Syslog)
 
-	f, ok = fast5424([]byte(`<13>1 2026-01-02T03:04:05Z host app 12 m1 - x`), &testTS)
+	f, ok = fast5424([]byte(`<13>1 2026-01-02T03:04:05Z host app 12 m1 - x`), &testTS, &lastHeader{})
 	require.True(t, ok)
 	require.True(t, f.plainHeader)
 }
@@ -437,5 +438,86 @@ func FuzzToken(f *testing.F) {
 				}
 			}
 		}
+	})
+}
+
+// checkSequence adds frames in turn through one parser, which remembers
+// their headers (lastHeader), and asserts that each record is the one a
+// fresh parser makes of that frame alone.
+func checkSequence(t *testing.T, frames ...[]byte) {
+	t.Helper()
+	p := newParser("auto")
+	b := record.NewBatch(&record.Source{Input: "t"}, nil)
+	defer b.Discard()
+	var out outcome
+	var scratch []byte
+	for _, frame := range frames {
+		scratch = p.add(b, frame, false, false, recv, []byte(`"source_ip":"10.0.0.1"`), scratch, &out)
+	}
+	require.Len(t, b.Records, len(frames))
+	for i, frame := range frames {
+		r := b.Records[i]
+		got := strconv.FormatInt(r.Time, 10) + " " + strconv.Itoa(int(r.Flags)) + " " + string(r.Line) + " {" + string(r.Extra) + "}"
+		require.Equal(t, addOne(t, newParser("auto"), frame), got, "frame %d of %q", i, frames)
+	}
+}
+
+// TestLastHeader_RepeatsAndChanges: messages that repeat the previous
+// header, under the same PRI or another, and ones that change it in every
+// way a memory of the last header could get wrong, are recorded as a
+// fresh parser records them.
+func TestLastHeader_RepeatsAndChanges(t *testing.T) {
+	f := func(s ...string) [][]byte {
+		out := make([][]byte, len(s))
+		for i := range s {
+			out[i] = []byte(s[i])
+		}
+		return out
+	}
+	for _, seq := range [][][]byte{
+		f("<13>1 - h a p m1 - x", "<13>1 - h a p m2 - y", "<13>1 - h a p m3 - z", "<13>1 - h a p m4 - z"),
+		// Another PRI with the same header, and back.
+		f("<13>1 - h a p m - x", "<13>1 - h a p m - x", "<14>1 - h a p m - x", "<14>1 - h a p m - x", "<13>1 - h a p m - x"),
+		// The remembered header a prefix of the next one, and the other
+		// way round; fields moved across the SPs.
+		f("<13>1 - h a p m - x", "<13>1 - h a pp m - x", "<13>1 - h a p m - x", "<13>1 - h a p - - x", "<13>1 - h ap p m - x", "<13>1 - ha p p m - x"),
+		// NILVALUEs, fields to escape, one field to escape in MSGID only.
+		f("<13>1 - - - - - - x", "<13>1 - - - - - - x", `<13>1 - h"st a\p "p\ m\" - x`, `<13>1 - h"st a\p "p\ m\" - x`, `<13>1 - h"st a\p "p\ m - x`, `<13>1 - h a p m\" - x`, `<13>1 - h a p m\" - x`),
+		// Frames the fast path declines in between, and a repeat after.
+		f("<13>1 - h a p m - x", "not syslog", "<13>1 - h a p m [bad - x", "<13>Jan  2 03:04:05 h a: x", "<13>1 - h a p m - x"),
+		// A frame that ends right after the header.
+		f("<13>1 - h a p m - x", "<13>1 - h a p", "<13>1 - h a p ", "<13>1 - h a p m - x"),
+	} {
+		checkSequence(t, seq...)
+	}
+	// A header that keeps changing is remembered one frame in
+	// rememberEvery, and a repeat is still found after that.
+	var relay [][]byte
+	for i := range 3 * rememberEvery {
+		relay = append(relay, fmt.Appendf(nil, "<13>1 - h%d a p m - x", i%5), fmt.Appendf(nil, "<13>1 - h%d a p m - x", i%5))
+	}
+	checkSequence(t, relay...)
+	seeds := fast5424Seeds(t)
+	var all [][]byte
+	for _, s := range seeds {
+		all = append(all, s, s, s)
+	}
+	checkSequence(t, all...)
+}
+
+// FuzzLastHeader: whatever two frames follow each other, each is recorded
+// as a fresh parser records it.
+//
+//	go test -run '^$' -fuzz FuzzLastHeader -fuzztime 30s ./collector/syslog
+func FuzzLastHeader(f *testing.F) {
+	seeds := fast5424Seeds(f)
+	for i, s := range seeds {
+		f.Add(s, seeds[(i+1)%len(seeds)])
+		f.Add(s, bytes.Replace(s, []byte(" "), []byte("  "), 1))
+	}
+	f.Add([]byte("<13>1 - h a p m - x"), []byte("<13>1 - h a pp m - x"))
+	f.Add([]byte("<13>1 - h a p m - x"), []byte("<14>1 - h a p m - y"))
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		checkSequence(t, a, b, b, a, a, b)
 	})
 }

@@ -1,6 +1,8 @@
 package syslog
 
 import (
+	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
@@ -26,6 +28,31 @@ func BenchmarkFast5424(b *testing.B) {
 				if f := p.parse(frame, recvNow); f.malformed {
 					b.Fatal("malformed")
 				}
+			}
+		})
+		// Messages from four hosts in turn, as a relay sends them: the
+		// header of the last one is never repeated (lastHeader misses).
+		b.Run("step=add-relay/path="+path, func(b *testing.B) {
+			var frames [4][]byte
+			for h := range frames {
+				frames[h] = bytes.Replace(frame, []byte(" host-01."), fmt.Appendf(nil, " host-%02d.", h+1), 1)
+			}
+			batch := record.NewBatch(&record.Source{Input: "b"}, nil)
+			var out outcome
+			var scratch []byte
+			ip := appendSourceIP(nil, mustAddr("10.1.2.3"))
+			b.ReportAllocs()
+			b.SetBytes(int64(len(frame)))
+			i := 0
+			for b.Loop() {
+				if len(batch.Records) == 400 {
+					batch.Records, batch.Buf = batch.Records[:0], batch.Buf[:0]
+				}
+				scratch = p.add(batch, frames[i&3], false, false, recvNow, ip, scratch, &out)
+				i++
+			}
+			if out.malformed != 0 {
+				b.Fatal("malformed")
 			}
 		})
 		b.Run("step=add/path="+path, func(b *testing.B) {
