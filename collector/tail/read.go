@@ -248,11 +248,17 @@ func (r *fileReader) copyRead(ctx context.Context, err error) bool {
 func (r *fileReader) batch() *record.Batch {
 	if r.b == nil {
 		r.b = record.NewBatch(r.src, r)
-		// A batch fills to a chunk and a line; sized once, a new one does
-		// not grow by append a dozen times (growslice was 3% of the tail
-		// workload). One from the pool has the room already.
+		// A batch goes once it holds a chunk after a read (consume): it
+		// takes the lines of the read in r.buf and, while under a chunk,
+		// those of one more read of up to a chunk. Sized for that, a new
+		// one does not grow by append (growslice was 3% of the tail
+		// workload, and a batch sized for one chunk grew three times on
+		// nearly every second read of a file being caught up, leaving
+		// the smaller buffers to the collector), and one that a small
+		// read starts is not charged for two chunks. One from the pool
+		// has the room already.
 		chunk := r.t.chunk()
-		r.b.Reserve(chunk+chunk/16, chunk/128)
+		r.b.Reserve(chunk+len(r.buf), chunk/128)
 	}
 	return r.b
 }
