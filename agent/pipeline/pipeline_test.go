@@ -217,3 +217,60 @@ func TestFlushWhenHeld(t *testing.T) {
 		o.release()
 	}
 }
+
+// idleOutput is a heldOutput whose writers count their flushes: FlushIdle
+// calls, and idle turns (Flush without force).
+type idleOutput struct {
+	heldOutput
+	idle, turns atomic.Int64
+}
+
+func (o *idleOutput) NewWriter() Writer { return idleWriter{heldWriter{&o.heldOutput}, o} }
+
+type idleWriter struct {
+	heldWriter
+	o *idleOutput
+}
+
+func (w idleWriter) Flush(context.Context, bool) error { w.o.turns.Add(1); return nil }
+
+func (w idleWriter) FlushIdle(context.Context) error { w.o.idle.Add(1); return nil }
+
+// While a source waits for acknowledgements (AckWait), a worker that
+// finds the ring empty offers its writers' requests (FlushIdle); before
+// and after (AckWaitDone) it leaves them to flush_interval.
+func TestAckWaitOffersIdleFlush(t *testing.T) {
+	o := &idleOutput{}
+	p := New(document.New(nil, func() int64 { return 1 }), []Output{o}, 1, 1<<20, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, context.Background()) }()
+	push := func() {
+		bt := record.NewBatch(&record.Source{}, nil)
+		bt.Add(record.Record{Time: 1}, []byte("line"))
+		require.NoError(t, p.Push(context.Background(), bt))
+	}
+	turns := func(n int64) {
+		at := o.turns.Load()
+		require.Eventually(t, func() bool { return o.turns.Load() >= at+n }, 5*time.Second, time.Millisecond)
+	}
+
+	push()
+	turns(4)
+	require.Zero(t, o.idle.Load(), "no source waits: flush_interval decides")
+
+	p.AckWait()
+	require.Eventually(t, func() bool { return o.idle.Load() > 0 }, 5*time.Second, time.Millisecond)
+	push()
+	turns(4)
+
+	p.AckWaitDone()
+	turns(2) // the turn that loaded the count before it fell may still offer
+	offered := o.idle.Load()
+	push()
+	turns(4)
+	require.Equal(t, offered, o.idle.Load(), "no source waits any more")
+	cancel()
+	require.NoError(t, <-done)
+	o.release()
+}
