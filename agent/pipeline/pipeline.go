@@ -72,10 +72,10 @@ func New(enc *document.Encoder, outputs []Output, workers int, memoryLimit int64
 // (bench/RESULTS.md, noisy neighbours). Call it before Run.
 func (p *Pipeline) FlushWhenHeld(held func() bool) { p.heldBack = held }
 
-// AckWait tells the workers that a source waits, until batches it
-// handed over are acknowledged, before it hands over more (a file with
-// its window of batches unacknowledged); AckWaitDone that it no longer
-// does. While one waits, a worker that finds the ring empty hands over
+// AckWait tells the workers that a source with more to hand over waits
+// until batches it handed over are acknowledged (a file with a backlog
+// and its window of batches unacknowledged); AckWaitDone that it no
+// longer does. While one waits, a worker that finds the ring empty hands over
 // the requests its writers are filling (IdleFlusher) instead of leaving
 // them to bulk.flush_interval: the acknowledgements may be held up by
 // those very requests, which nothing would come to fill. Without it a
