@@ -114,6 +114,54 @@ func BenchmarkWrite(b *testing.B) {
 	})
 }
 
+// syslogBatch is a batch of n records like the syslog input's: a numbered
+// source (ids for the whole batch at once) and ~300-byte documents
+// without Kubernetes metadata.
+func syslogBatch(tb testing.TB, n int) *record.Batch {
+	key, err := aes.NewCipher([]byte("fedcba9876543210"))
+	require.NoError(tb, err)
+	src := &record.Source{Input: "syslog", IDKey: key, IDConn: 3}
+	b := newTestBatch(src, nil, 0, 0, n, func(i int) string {
+		ts := baseTime.Add(time.Duration(i) * time.Millisecond).Format(time.RFC3339Nano)
+		return `{"@timestamp":"` + ts + `","log":"user alice logged in from 10.1.2.3 port ` + strconv.Itoa(40000+i) +
+			` ssh2","syslog":{"facility":4,"severity":6,"hostname":"host-1.example.com","app_name":"sshd","proc_id":"1234",` +
+			`"msg_id":"ID47","structured_data":{"exampleSDID@32473":{"iut":"3","eventSource":"Application"}}},"source_ip":"127.0.0.1"}`
+	})
+	for i := range b.Records {
+		b.Records[i].Offset = 5000 + int64(i)
+	}
+	return b
+}
+
+// BenchmarkWriteSyslog is BenchmarkWrite on syslog's batches, written to
+// an index named by the day as the syslog workload's output is.
+//
+//	go test -run '^$' -bench BenchmarkWriteSyslog -count 6 ./agent/elasticsearch/
+func BenchmarkWriteSyslog(b *testing.B) {
+	const n = 500
+	batch := syslogBatch(b, n)
+	cfg := testConfig("http://127.0.0.1:1")
+	cfg.Index = "syslog-%Y.%m.%d"
+	o, err := New(cfg, nil)
+	require.NoError(b, err)
+	w := o.NewWriter().(*writer)
+	ctx := context.Background()
+	require.NoError(b, w.Write(ctx, batch))
+	require.True(b, w.runIDs, "ids of the batch computed at once")
+	b.SetBytes(int64(len(w.req.body)))
+	drain(w)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		if err := w.Write(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		drain(w)
+	}
+	b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N*n), "ns/record")
+}
+
 // TestWriteAllocatesNothing pins the encoder at zero allocations per record once its
 // buffers have grown, so `make test` catches a regression.
 func TestWriteAllocatesNothing(t *testing.T) {
@@ -161,4 +209,33 @@ func TestWriteNumberedIDs(t *testing.T) {
 		require.Equal(t, want, got, "gap %v", gap)
 		drain(w)
 	}
+}
+
+// TestWriteActionLinesFollowTheIndex: a writer keeps the start of the
+// action line of the index it last wrote to; each line still names the
+// index of its own record when the index changes between batches (another
+// namespace) and within one (a record of the next day).
+func TestWriteActionLinesFollowTheIndex(t *testing.T) {
+	w := benchWriter(t, true, "")
+	a := newTestBatch(testSource("api-1"), nil, 0, 0, 3, nil)
+	other := testSource("web-1")
+	other.Namespace = "shop"
+	b := newTestBatch(other, nil, 0, 0, 3, nil)
+	b.Records[2].Time = baseTime.Add(24 * time.Hour).UnixNano()
+	c := newTestBatch(testSource("api-2"), nil, 0, 3, 2, nil)
+	var want []byte
+	for _, batch := range []*record.Batch{a, b, c} {
+		require.NoError(t, w.Write(context.Background(), batch))
+		for i := range batch.Records {
+			day := time.Unix(0, batch.Records[i].Time).UTC().Format("2006.01.02")
+			index := "logs-" + batch.Source.Namespace + "-" + day
+			id := record.AppendID(nil, batch.Source, &batch.Records[i])
+			want = appendAction(want, []byte(index), id)
+			want = append(want, batch.Doc(i)...)
+			want = append(want, '\n')
+		}
+	}
+	require.Equal(t, string(want), string(w.req.body))
+	require.Contains(t, string(w.req.body), `"_index":"logs-shop-`+baseTime.Add(24*time.Hour).UTC().Format("2006.01.02")+`"`)
+	drain(w)
 }
