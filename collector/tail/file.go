@@ -37,6 +37,11 @@ type fileReader struct {
 	names    podNames
 	asm      *assembler
 
+	// A read slot (slots.go) and, while the reader holds none, the
+	// unfinished line its read buffer ended with.
+	slot  bool
+	spare []byte
+
 	// The generation being read; only the reader's goroutine touches it.
 	fp    string // hex fingerprint; "" until the first line is complete
 	head  []byte // the first line that fp is of, to see it change
@@ -121,11 +126,22 @@ func lastLineEnd(f *os.File, size int64) (int64, error) {
 // run reads the file until it is gone and drained, or ctx ends.
 func (r *fileReader) run(ctx context.Context) {
 	defer r.closeFiles()
-	r.buf = make([]byte, 0, r.t.chunk())
+	defer r.giveSlot()
 	r.lastData = time.Now()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		if !r.slot {
+			if r.nothingNew() {
+				if !r.atEnd(ctx, timer) {
+					return
+				}
+				continue
+			}
+			if !r.takeSlot(ctx) {
+				return
+			}
+		}
 		r.buf = grow(r.buf)
 		n, err := r.read(r.buf[len(r.buf):cap(r.buf)])
 		var goOn bool
@@ -146,6 +162,9 @@ func (r *fileReader) run(ctx context.Context) {
 		}
 		if !goOn {
 			return
+		}
+		if r.b == nil {
+			r.giveSlot()
 		}
 	}
 }

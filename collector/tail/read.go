@@ -114,6 +114,7 @@ func (r *fileReader) atEnd(ctx context.Context, timer *time.Timer) bool {
 		return false
 	}
 	r.resolve()
+	r.giveSlot()
 	timer.Reset(max(wait, time.Millisecond))
 	r.idle.Store(true)
 	defer r.idle.Store(false)

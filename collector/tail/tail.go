@@ -116,6 +116,8 @@ type Tailer struct {
 
 	fair *fairShare // nil: fair_share off (fair.go)
 
+	slots readSlots // set by Run (slots.go)
+
 	// The ledger's (ledger.go): files let go of, oldest first, and the
 	// bytes rotated away unread by namespace.
 	released []releasedFile
@@ -178,6 +180,7 @@ func (t *Tailer) Run(ctx context.Context) error {
 	// start_at applies to the files found on the agent's first start only;
 	// after a restart, a file without a checkpoint is new and read whole.
 	first := t.store.Len() == 0
+	t.slots = newReadSlots(t.sink, t.chunk())
 	t.noteCheckpointsBefore()
 	ticker := time.NewTicker(max(t.cfg.PollInterval.Duration(), 10*time.Millisecond))
 	defer ticker.Stop()

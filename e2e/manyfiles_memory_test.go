@@ -1,0 +1,60 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/agenttest"
+	"github.com/sluicelog/sluice/internal/vlstore"
+)
+
+// TestManyFilesUnderMemoryLimit: a node with hundreds of container log
+// files, each read at once from its head, keeps the agent's peak RSS
+// under memory_limit (32MiB), and every line reaches the store. What a
+// file holds while it is open (its read buffer) is memory too.
+func TestManyFilesUnderMemoryLimit(t *testing.T) {
+	bin := agenttest.Bin(t, "./cmd/sluice", false)
+	t.Parallel()
+	const files, lines = 300, 300
+	s := vlstore.Start(t)
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	require.NoError(t, os.MkdirAll(logs, 0o755))
+	for f := range files {
+		name := fmt.Sprintf("many-%d_payments_api-%s.log", f, strings.Repeat("b", 64))
+		writeJSONLines(t, filepath.Join(logs, name), lines)
+	}
+	cfg := filepath.Join(dir, "sluice.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`node_name: %s
+data_dir: %q
+memory_limit: 32MiB
+workers: 2
+http: { listen: 127.0.0.1:0 }
+inputs:
+  - { name: containers, type: container_logs, paths: [%q], start_at: head }
+kubernetes: { enabled: false }
+transforms:
+  - { type: json, field: log }
+outputs:
+  - name: es
+    type: elasticsearch
+    urls: [%q]
+    index: "logs-many"
+    headers:
+%s`, nodeName, filepath.Join(dir, "data"), filepath.Join(logs, "*.log"), s.URL, vlstore.HeadersYAML("      "))), 0o600))
+
+	a := agenttest.Start(t, cfg, agenttest.Options{Name: "sluice-many", Bin: bin})
+	a.WaitReady(t)
+	got := waitForCount(t, s, a, files*lines, 3*time.Minute)
+	hwm, err := procMemKiB(a.Pid(), "VmHWM")
+	require.NoError(t, err)
+	t.Logf("peak RSS %d KiB (VmHWM) at memory_limit 32MiB with %d files open; %d rows stored", hwm, files, got)
+	require.Equal(t, files*lines, got, "rows in the store")
+	require.Less(t, hwm, int64(32<<10), "peak RSS (KiB) over memory_limit")
+}
