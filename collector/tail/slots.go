@@ -56,6 +56,9 @@ func (r *fileReader) takeSlot(ctx context.Context) bool {
 		}
 		r.buf = append(r.buf, r.spare...)
 		r.spare = r.spare[:0]
+		if cap(r.spare) > r.t.chunk() {
+			r.spare = nil // what a huge line grew is not kept (shrink)
+		}
 	}
 	return true
 }
