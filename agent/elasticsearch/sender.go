@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/klauspost/compress/gzip"
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/sluicelog/sluice/internal/httpbody"
 )
 
 // bulkPath is where bodies are sent; the transport puts the server's
@@ -311,10 +314,11 @@ func (s *sender) send(ctx context.Context, body []byte) (status int, header http
 	defer cancel()
 	o.stats.requests.Add(1)
 	start := time.Now()
-	req, err := newBodyRequest(rctx, http.MethodPost, bulkPath, wire)
+	req, held, err := httpbody.NewRequest(rctx, http.MethodPost, bulkPath, wire)
 	if err != nil {
 		return 0, nil, fmt.Errorf("post _bulk: %w", err)
 	}
+	defer held.Detach() // last: wire is reused once send returns
 	req.Header = h
 	res, err := o.client.Perform(req)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+
+	"github.com/sluicelog/sluice/internal/httpbody"
 )
 
 // writeLog records the Writes a connection was given.
@@ -90,7 +92,7 @@ func TestWireBodyWrittenWithoutCopy(t *testing.T) {
 		log.mu.Lock()
 		log.writes = nil
 		log.mu.Unlock()
-		req, err := newBodyRequest(context.Background(), http.MethodPost, srv.URL+"/_bulk", body)
+		req, _, err := httpbody.NewRequest(context.Background(), http.MethodPost, srv.URL+"/_bulk", body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +133,7 @@ func TestWireBodyTLSAndEmpty(t *testing.T) {
 	defer tr.CloseIdleConnections()
 	for _, n := range []int{0, 700 << 10} {
 		body := testBody(n)
-		req, err := newBodyRequest(context.Background(), http.MethodPost, srv.URL+"/_bulk", body)
+		req, _, err := httpbody.NewRequest(context.Background(), http.MethodPost, srv.URL+"/_bulk", body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +152,7 @@ func TestWireBodyTLSAndEmpty(t *testing.T) {
 // request on a fresh connection.
 func TestWireBodyGetBody(t *testing.T) {
 	body := testBody(1000)
-	req, err := newBodyRequest(context.Background(), http.MethodPost, "http://127.0.0.1:1/_bulk", body)
+	req, _, err := httpbody.NewRequest(context.Background(), http.MethodPost, "http://127.0.0.1:1/_bulk", body)
 	if err != nil {
 		t.Fatal(err)
 	}

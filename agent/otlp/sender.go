@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/sluicelog/sluice/internal/httpbody"
 )
 
 // maxResponseBytes bounds what is read of an answer: an export response
@@ -110,11 +112,12 @@ func (s *sender) encode(req *request) ([]byte, error) {
 // Retry-After when it asks to wait.
 func (s *sender) try(ctx context.Context, req *request, body []byte) (res outcome, floor time.Duration, rejected int) {
 	o := s.o
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, o.endpoint, bytes.NewReader(body))
+	hr, held, err := httpbody.NewRequest(ctx, http.MethodPost, o.endpoint, body)
 	if err != nil {
 		o.log.Error("cannot build the request", "error", err)
 		return refused, 0, 0
 	}
+	defer held.Detach() // last: body is reused once try returns
 	hr.Header = o.header.Clone()
 	resp, err := o.client.Do(hr)
 	if err != nil {
