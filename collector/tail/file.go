@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -74,6 +75,7 @@ type fileReader struct {
 	awaiting atomic.Bool
 
 	acks  *watermark
+	ackMu sync.Mutex    // one ack's checkpoint saved at a time (publish)
 	share *share        // fair_share's ticket; nil when off (fair.go)
 	wake  chan struct{} // the file grew (inotify)
 	ackCh chan struct{} // an ack arrived

@@ -137,12 +137,23 @@ func (w *watermark) close() bool {
 
 // Ack implements record.Acker.
 func (r *fileReader) Ack(b *record.Batch) {
-	cp, moved, done := r.acks.ack(b.Seq, mark{gen: b.Source.Generation, end: b.End})
+	r.publish(b)
 	r.refund(b.Seq)
 	select {
 	case r.ackCh <- struct{}{}:
 	default:
 	}
+}
+
+// publish moves the watermark past b and saves the checkpoint it gives.
+// Acks come from several goroutines at once (the outputs' senders, a
+// sink's own); one at a time here, or an older checkpoint computed first
+// could be saved after a newer one, and stay: the position went back,
+// and a restart read again what was delivered.
+func (r *fileReader) publish(b *record.Batch) {
+	r.ackMu.Lock()
+	defer r.ackMu.Unlock()
+	cp, moved, done := r.acks.ack(b.Seq, mark{gen: b.Source.Generation, end: b.End})
 	if !moved || !r.t.owns(r) {
 		// A newer reader of a reused inode owns the checkpoint now.
 		return
