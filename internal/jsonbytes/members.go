@@ -51,8 +51,13 @@ func Members(line []byte, reserved func(key []byte) bool) (members []byte, confl
 	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
 		return nil, false, false
 	}
-	// Most log lines are plain: their strings then end at the next quote.
-	plain := plainLine(b)
+	// Most log lines are plain: their strings then end at the next quote,
+	// found in a bitmap of the line's quotes when classify made one.
+	var q quoteBits
+	plain, haveBits := classify(b, &q)
+	if plain && haveBits {
+		return membersQuoted(b, &q, reserved)
+	}
 	if !plain && !utf8.Valid(b) {
 		return nil, false, false
 	}
@@ -78,7 +83,7 @@ func Members(line []byte, reserved func(key []byte) bool) (members []byte, confl
 		if at(b, i) != '"' {
 			return nil, false, false
 		}
-		end, escaped := scan(b, i+1, plain)
+		end, escaped := scan(b, i+1, plain, nil)
 		if end < 0 {
 			return nil, false, false
 		}
@@ -113,7 +118,7 @@ func Members(line []byte, reserved func(key []byte) bool) (members []byte, confl
 			return nil, false, false
 		}
 		i = skipSpace(b, i+1)
-		if i = scanValue(b, i, 1, plain); i < 0 {
+		if i = scanValue(b, i, 1, plain, nil); i < 0 {
 			return nil, false, false
 		}
 		i = skipSpace(b, i)
@@ -141,19 +146,123 @@ func Members(line []byte, reserved func(key []byte) bool) (members []byte, confl
 	return members, conflict, true
 }
 
+// membersQuoted is Members for a plain line b (trimmed, from '{' to '}')
+// whose quotes q holds: each string ends at the next quote in q, and the
+// keys, all slices of b, are checked for duplicates as they come.
+func membersQuoted(b []byte, q *quoteBits, reserved func(key []byte) bool) (members []byte, conflict, ok bool) {
+	var (
+		sigs  [16]uint64 // length and first and last bytes of each key
+		spans [16]uint64 // start<<32 | end of each key in b
+		seen  uint64     // one bit of 64 per key, from its sig
+		n     int
+		hit   bool     // reserved said true for a key
+		dup   bool     // a key repeats among the first 16
+		sc    *scratch // all keys, past 16 of them
+	)
+	defer func() {
+		if sc != nil {
+			putScratch(sc)
+		}
+	}()
+	i := skipSpace(b, 1)
+	start := i
+	if at(b, i) == '}' {
+		if i != len(b)-1 {
+			return nil, false, false
+		}
+		return b[i:i], false, true
+	}
+	for {
+		if at(b, i) != '"' {
+			return nil, false, false
+		}
+		end := q.next(i + 1)
+		if end < 0 {
+			return nil, false, false
+		}
+		if !hit {
+			key := b[i+1 : end-1]
+			switch {
+			case reserved != nil && reserved(key):
+				hit = true
+			case sc != nil:
+				sc.keys = append(sc.keys, key)
+			case n < len(sigs):
+				s := uint64(len(key))
+				if len(key) > 0 {
+					s |= uint64(key[0])<<40 | uint64(key[len(key)-1])<<48
+				}
+				bit := uint64(1) << ((s * 0x9e3779b97f4a7c15) >> 58)
+				if seen&bit != 0 && !dup {
+					for j := range n {
+						if sigs[j] == s && string(key) == string(b[spans[j]>>32:uint32(spans[j])]) {
+							dup = true
+							break
+						}
+					}
+				}
+				seen |= bit
+				sigs[n] = s
+				spans[n] = uint64(i+1)<<32 | uint64(end-1)
+				n++
+			default:
+				sc = getScratch()
+				for _, sp := range spans {
+					sc.keys = append(sc.keys, b[sp>>32:uint32(sp)])
+				}
+				sc.keys = append(sc.keys, key)
+			}
+		}
+		i = skipSpace(b, end)
+		if at(b, i) != ':' {
+			return nil, false, false
+		}
+		i = skipSpace(b, i+1)
+		switch c := at(b, i); {
+		case c == '"':
+			i = q.next(i + 1)
+		case c == '-' || (c >= '0' && c <= '9'):
+			i = scanNumber(b, i)
+		default:
+			i = scanValue(b, i, 1, true, q)
+		}
+		if i < 0 {
+			return nil, false, false
+		}
+		i = skipSpace(b, i)
+		switch at(b, i) {
+		case ',':
+			i = skipSpace(b, i+1)
+			continue
+		case '}':
+		default:
+			return nil, false, false
+		}
+		if i != len(b)-1 {
+			return nil, false, false
+		}
+		break
+	}
+	conflict = hit || dup
+	if !conflict && sc != nil {
+		conflict = hasDuplicates(sc)
+	}
+	return trimSpace(b[start:i]), conflict, true
+}
+
 // scanValue checks the JSON value at b[i:] (i is at its first byte), whose
 // enclosing containers nest depth deep, and returns the index just past it,
 // or -1 if it is not valid. Reads past the end of b go through at, which
 // returns 0, a byte that is never valid where it is read.
-func scanValue(b []byte, i, depth int, plain bool) int {
+func scanValue(b []byte, i, depth int, plain bool, q *quoteBits) int {
 	switch c := at(b, i); c {
 	case '"':
-		end, _ := scan(b, i+1, plain)
+		end, _ := scan(b, i+1, plain, q)
 		return end
 	case '{':
-		return scanObject(b, i+1, depth+1, plain)
+		return scanObject(b, i+1, depth+1, plain, q)
 	case '[':
-		return scanArray(b, i+1, depth+1, plain)
+		return scanArray(b, i+1, depth+1, plain, q)
 	case 't':
 		return literal(b, i, "true")
 	case 'f':
@@ -169,7 +278,7 @@ func scanValue(b []byte, i, depth int, plain bool) int {
 }
 
 // scanObject checks the rest of an object whose '{' is at i-1.
-func scanObject(b []byte, i, depth int, plain bool) int {
+func scanObject(b []byte, i, depth int, plain bool, q *quoteBits) int {
 	if depth > MaxDepth {
 		return -1
 	}
@@ -181,14 +290,14 @@ func scanObject(b []byte, i, depth int, plain bool) int {
 		if at(b, i) != '"' {
 			return -1
 		}
-		if i, _ = scan(b, i+1, plain); i < 0 {
+		if i, _ = scan(b, i+1, plain, q); i < 0 {
 			return -1
 		}
 		i = skipSpace(b, i)
 		if at(b, i) != ':' {
 			return -1
 		}
-		if i = scanValue(b, skipSpace(b, i+1), depth, plain); i < 0 {
+		if i = scanValue(b, skipSpace(b, i+1), depth, plain, q); i < 0 {
 			return -1
 		}
 		i = skipSpace(b, i)
@@ -204,7 +313,7 @@ func scanObject(b []byte, i, depth int, plain bool) int {
 }
 
 // scanArray checks the rest of an array whose '[' is at i-1.
-func scanArray(b []byte, i, depth int, plain bool) int {
+func scanArray(b []byte, i, depth int, plain bool, q *quoteBits) int {
 	if depth > MaxDepth {
 		return -1
 	}
@@ -213,7 +322,7 @@ func scanArray(b []byte, i, depth int, plain bool) int {
 		return i + 1
 	}
 	for {
-		if i = scanValue(b, i, depth, plain); i < 0 {
+		if i = scanValue(b, i, depth, plain, q); i < 0 {
 			return -1
 		}
 		i = skipSpace(b, i)
@@ -238,8 +347,12 @@ var stringPlain = func() (t [256]bool) {
 	return t
 }()
 
-// scan is scanString, or scanPlain when plainLine said the line is plain.
-func scan(b []byte, i int, plain bool) (end int, escaped bool) {
+// scan is scanString, or on a plain line (plainLine) the next quote: from
+// q when the line's quote bitmap is there, else by scanPlain.
+func scan(b []byte, i int, plain bool, q *quoteBits) (end int, escaped bool) {
+	if q != nil {
+		return q.next(i), false
+	}
 	if plain {
 		return scanPlain(b, i), false
 	}
@@ -410,7 +523,8 @@ func isSpace(c byte) bool {
 // skipSpace returns the index of the first non-whitespace byte at or after
 // i, or len(b).
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
+	// Every JSON space is at most ' ': one comparison for the usual byte.
+	for i < len(b) && b[i] <= ' ' && isSpace(b[i]) {
 		i++
 	}
 	return i

@@ -1,0 +1,158 @@
+package jsonbytes
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// membersSeeds are lines for the edges of the new scan: around the 64-byte
+// blocks of the quote bitmap and its length limit, invalid UTF-8, escapes
+// and control bytes (lines that are not plain), deep nesting, duplicate
+// and reserved keys, unterminated strings.
+func membersSeeds() [][]byte {
+	var seeds [][]byte
+	add := func(s string) { seeds = append(seeds, []byte(s)) }
+	for _, n := range []int{0, 1, 40, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 118, 119, 120, 127, 128, 129, 500, 2030, 2031, 2032, 2033, 2034, 2040, 2047, 2048, 2049, 4096, 70000} {
+		s := strings.Repeat("x", n)
+		add(`{"k":"` + s + `"}`)
+		add(`{"` + s + `":1,"b":"` + s + `"}`)
+		add(`{"k":"` + s + `}`)       // unterminated
+		add(`{"k":"` + s + `\n"}`)    // escape at the end
+		add(`{"k":"` + s + "\x01\"}") // raw control byte
+		add(`{"k":"` + s + "é\"}")    // non-ASCII
+		add(`{"k":"` + s + "\xff\"}") // invalid UTF-8
+		add(`{"k":"` + s + "\xc3\"}") // cut UTF-8
+		add(` {"k" : "` + s + `" } `) // spaces outside and in
+		add(`{"a":1,"` + s + `":2,"a":3}`)
+		add(`{"k":["` + s + `",{"q":"\""}]}`)
+	}
+	add(`{"a":1,"a":2}`)
+	add(`{"a":1,"\u0061":2}`)
+	add(`{"log":1}`)
+	add(`{"lo\u0067":1}`)
+	add(`{"x":1,"kubernetes":{"a":1,"a":2}}`)
+	add(`{"ké":1,"ké":2}`)
+	var many strings.Builder
+	many.WriteString("{")
+	for i := range 40 {
+		fmt.Fprintf(&many, `"key%d":%d,`, i%23, i)
+	}
+	many.WriteString(`"end":0}`)
+	add(many.String())
+	add(`{"a":` + strings.Repeat(`[`, MaxDepth-1) + strings.Repeat(`]`, MaxDepth-1) + `}`)
+	add(`{"a":` + strings.Repeat(`[`, MaxDepth) + strings.Repeat(`]`, MaxDepth) + `}`)
+	add(`{"a":` + strings.Repeat(`{"b":`, MaxDepth) + `1` + strings.Repeat(`}`, MaxDepth) + `}`)
+	add(`{"a":"\ud800","b":"\u12"}`)
+	add(`{"a":"\ud800\udc00","b":"\\\"\/\b\f\n\r\t"}`)
+	add(`{"a":-0.5e+10,"b":01}`)
+	add(`{"a":true,"b":false,"c":null,"d":nul}`)
+	add(`{"a":1,}`)
+	add(`{"a":1}x`)
+	add(`{"a" 1}`)
+	add(`{"a":"b""c":1}`)
+	add(`{"level":"warn","logger":"http.access","file":0,"seq":0,"method":"POST","path":"/api/v2/carts/59033","status":300,"latency_ms":131.49,"trace_id":"7fc3c883e54390b3132fa386175e5502","msg":"request served the quick brown fox jumps over the laz","end":0}`)
+	return seeds
+}
+
+// membersResult is what a caller of Members sees: the returned values and
+// the keys reserved was called with, in order.
+type membersResult struct {
+	members        string
+	isNil          bool
+	conflict, ok   bool
+	reservedCalled []string
+}
+
+func runMembers(f func([]byte, func([]byte) bool) ([]byte, bool, bool), line []byte, reserved []string) membersResult {
+	var r membersResult
+	fn := func(key []byte) bool {
+		r.reservedCalled = append(r.reservedCalled, string(key))
+		return slices.Contains(reserved, string(key))
+	}
+	m, conflict, ok := f(line, fn)
+	r.members, r.isNil, r.conflict, r.ok = string(m), m == nil, conflict, ok
+	return r
+}
+
+// FuzzMembersMatchesOld holds Members, with and without the quote bitmap,
+// to the implementation before it (members_old_test.go): the same
+// acceptance, members, conflict, and keys passed to reserved.
+//
+//	go test -run '^$' -fuzz FuzzMembersMatchesOld -fuzztime 60s ./internal/jsonbytes
+func FuzzMembersMatchesOld(f *testing.F) {
+	for _, line := range membersSeeds() {
+		f.Add(line)
+	}
+	for _, line := range seedLines(f) {
+		f.Add(line)
+	}
+	reserved := []string{"log", "@timestamp", "kubernetes"}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		want := runMembers(oldMembers, line, reserved)
+		got := runMembers(Members, line, reserved)
+		if !equalResults(got, want) {
+			t.Fatalf("%q:\nMembers %+v\nold     %+v", line, got, want)
+		}
+		withoutQuoteBits(func() { got = runMembers(Members, line, reserved) })
+		if !equalResults(got, want) {
+			t.Fatalf("%q without quote bits:\nMembers %+v\nold     %+v", line, got, want)
+		}
+		wm, wc, wok := oldMembers(line, nil)
+		gm, gc, gok := Members(line, nil)
+		if !bytes.Equal(gm, wm) || (gm == nil) != (wm == nil) || gc != wc || gok != wok {
+			t.Fatalf("%q, reserved nil: Members %q %v %v, old %q %v %v", line, gm, gc, gok, wm, wc, wok)
+		}
+	})
+}
+
+func equalResults(a, b membersResult) bool {
+	return a.members == b.members && a.isNil == b.isNil && a.conflict == b.conflict && a.ok == b.ok && slices.Equal(a.reservedCalled, b.reservedCalled)
+}
+
+// quoteBitsBytes is the quote bitmap byte by byte.
+func quoteBitsBytes(b []byte) (q quoteBits) {
+	for i, c := range b {
+		if c == '"' {
+			q[i/64] |= 1 << (i % 64)
+		}
+	}
+	return q
+}
+
+// FuzzClassify checks classify's plain against plainLine and its bitmap,
+// when it makes one, against quoteBitsBytes, and quoteBits.next at every
+// index against a search for the next quote.
+//
+//	go test -run '^$' -fuzz FuzzClassify -fuzztime 30s ./internal/jsonbytes
+func FuzzClassify(f *testing.F) {
+	for _, line := range membersSeeds() {
+		f.Add(line)
+	}
+	f.Add([]byte(strings.Repeat(`"\`, 700)))
+	f.Add([]byte(strings.Repeat("\"\x7f\x80\x1f ", 300)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var q quoteBits
+		plain, haveBits := classify(b, &q)
+		if want := plainLine(b); plain != want {
+			t.Fatalf("%q: plain %v, plainLine %v", b, plain, want)
+		}
+		if !haveBits {
+			return
+		}
+		if want := quoteBitsBytes(b); q != want {
+			t.Fatalf("%q: bits %x, want %x", b, q, want)
+		}
+		for i := 0; i <= len(b); i++ {
+			want := bytes.IndexByte(b[i:], '"')
+			if want >= 0 {
+				want += i + 1
+			}
+			if got := q.next(i); got != want {
+				t.Fatalf("%q: next(%d) = %d, want %d", b, i, got, want)
+			}
+		}
+	})
+}

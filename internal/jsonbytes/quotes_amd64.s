@@ -1,0 +1,84 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func quoteBitsAVX2(b []byte, q *quoteBits) (special bool)
+//
+// Each 64 bytes of b give one word of q: the mask of the bytes equal to
+// '"'. Bytes that are '\\', or below 0x20 or 0x80 and up (both are below
+// 0x20 as signed bytes), are OR-ed into Y15, tested at the end. The last
+// partial block is read as the last 64 bytes of b, overlapping the block
+// before it, and its mask shifted down to the block's start.
+TEXT ·quoteBitsAVX2(SB), NOSPLIT, $0-33
+	MOVQ b_base+0(FP), SI
+	MOVQ b_len+8(FP), CX
+	MOVQ q+24(FP), DI
+	MOVL $0x22, AX
+	VMOVD AX, X10
+	VPBROADCASTB X10, Y10
+	MOVL $0x5c, AX
+	VMOVD AX, X11
+	VPBROADCASTB X11, Y11
+	MOVL $0x20, AX
+	VMOVD AX, X12
+	VPBROADCASTB X12, Y12
+	VPXOR Y15, Y15, Y15
+	MOVQ CX, DX
+	SHRQ $6, DX
+	JZ   tail
+
+loop:
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VPCMPEQB Y10, Y0, Y2
+	VPCMPEQB Y10, Y1, Y3
+	VPMOVMSKB Y2, AX
+	VPMOVMSKB Y3, BX
+	SHLQ $32, BX
+	ORQ  BX, AX
+	MOVQ AX, (DI)
+	VPCMPEQB Y11, Y0, Y4
+	VPCMPEQB Y11, Y1, Y5
+	VPCMPGTB Y0, Y12, Y6
+	VPCMPGTB Y1, Y12, Y7
+	VPOR Y4, Y5, Y4
+	VPOR Y6, Y7, Y6
+	VPOR Y4, Y15, Y15
+	VPOR Y6, Y15, Y15
+	ADDQ $64, SI
+	ADDQ $8, DI
+	DECQ DX
+	JNZ  loop
+
+tail:
+	ANDQ $63, CX
+	JZ   done
+	LEAQ -64(SI)(CX*1), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VPCMPEQB Y10, Y0, Y2
+	VPCMPEQB Y10, Y1, Y3
+	VPMOVMSKB Y2, AX
+	VPMOVMSKB Y3, BX
+	SHLQ $32, BX
+	ORQ  BX, AX
+	VPCMPEQB Y11, Y0, Y4
+	VPCMPEQB Y11, Y1, Y5
+	VPCMPGTB Y0, Y12, Y6
+	VPCMPGTB Y1, Y12, Y7
+	VPOR Y4, Y5, Y4
+	VPOR Y6, Y7, Y6
+	VPOR Y4, Y15, Y15
+	VPOR Y6, Y15, Y15
+	// Keep the top CX bits: the bytes past the last full block.
+	MOVQ CX, R8
+	MOVQ $64, CX
+	SUBQ R8, CX
+	SHRQ CX, AX
+	MOVQ AX, (DI)
+
+done:
+	VPTEST Y15, Y15
+	SETNE  special+32(FP)
+	VZEROUPPER
+	RET
