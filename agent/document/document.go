@@ -213,12 +213,12 @@ type stamps struct {
 	rec, field timestamp.Formatter
 }
 
+// reservedKeys are the top-level keys the document writes itself: a
+// parsed line's members that hold one of them go under its target.
+var reservedKeys = jsonbytes.NewKeySet("@timestamp", "stream", "log", "kubernetes", "sluice", "syslog", "source_ip")
+
 func reserved(key []byte) bool {
-	switch string(key) {
-	case "@timestamp", "stream", "log", "kubernetes", "sluice", "syslog", "source_ip":
-		return true
-	}
-	return false
+	return reservedKeys.Has(key)
 }
 
 // merge parses line and, if it parses, appends its members to dst: at the
@@ -243,7 +243,7 @@ func (p *parser) merge(dst, line []byte, ref int64) (out []byte, ok bool, res fi
 	switch p.kind {
 	case "json":
 		var members []byte
-		if members, conflict, ok = jsonbytes.Members(line, reserved); ok {
+		if members, conflict, ok = jsonbytes.MembersReserved(line, reservedKeys); ok {
 			dst = append(dst, members...)
 		}
 	case "logfmt":

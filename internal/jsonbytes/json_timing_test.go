@@ -120,6 +120,19 @@ func BenchmarkMembers(b *testing.B) {
 				}
 			}
 		})
+		// As agent/document calls it: the reserved keys as a KeySet.
+		set := NewKeySet("@timestamp", "stream", "kubernetes")
+		b.Run(c.name+"/sluice-keyset", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(size)
+			for b.Loop() {
+				for _, line := range c.lines {
+					if _, _, ok := MembersReserved(line, set); !ok {
+						b.Fatal("not ok")
+					}
+				}
+			}
+		})
 		b.Run(c.name+"/encoding-json-Valid", func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(size)

@@ -77,9 +77,10 @@ func runMembers(f func([]byte, func([]byte) bool) ([]byte, bool, bool), line []b
 	return r
 }
 
-// FuzzMembersMatchesOld holds Members, with and without the quote bitmap,
-// to the implementation before it (members_old_test.go): the same
-// acceptance, members, conflict, and keys passed to reserved.
+// FuzzMembersMatchesOld holds Members and MembersReserved, with and
+// without the quote bitmap, to the implementation before them
+// (members_old_test.go): the same acceptance, members, conflict, and keys
+// passed to reserved.
 //
 //	go test -run '^$' -fuzz FuzzMembersMatchesOld -fuzztime 60s ./internal/jsonbytes
 func FuzzMembersMatchesOld(f *testing.F) {
@@ -100,8 +101,17 @@ func FuzzMembersMatchesOld(f *testing.F) {
 		if !equalResults(got, want) {
 			t.Fatalf("%q without quote bits:\nMembers %+v\nold     %+v", line, got, want)
 		}
+		set := NewKeySet(reserved...)
+		gm, gc, gok := MembersReserved(line, set)
+		if string(gm) != want.members || (gm == nil) != want.isNil || gc != want.conflict || gok != want.ok {
+			t.Fatalf("%q: MembersReserved %q %v %v, old %+v", line, gm, gc, gok, want)
+		}
+		withoutQuoteBits(func() { gm, gc, gok = MembersReserved(line, set) })
+		if string(gm) != want.members || (gm == nil) != want.isNil || gc != want.conflict || gok != want.ok {
+			t.Fatalf("%q without quote bits: MembersReserved %q %v %v, old %+v", line, gm, gc, gok, want)
+		}
 		wm, wc, wok := oldMembers(line, nil)
-		gm, gc, gok := Members(line, nil)
+		gm, gc, gok = Members(line, nil)
 		if !bytes.Equal(gm, wm) || (gm == nil) != (wm == nil) || gc != wc || gok != wok {
 			t.Fatalf("%q, reserved nil: Members %q %v %v, old %q %v %v", line, gm, gc, gok, wm, wc, wok)
 		}
@@ -153,6 +163,19 @@ func FuzzClassify(f *testing.F) {
 			if got := q.next(i); got != want {
 				t.Fatalf("%q: next(%d) = %d, want %d", b, i, got, want)
 			}
+		}
+	})
+}
+
+// FuzzKeySet checks KeySet.Has against a search of its keys.
+func FuzzKeySet(f *testing.F) {
+	f.Add("log\x00stream\x00@timestamp", "log")
+	f.Add("a\x00ab\x00", "")
+	f.Add("", "x")
+	f.Fuzz(func(t *testing.T, keys, key string) {
+		list := strings.Split(keys, "\x00")
+		if got, want := NewKeySet(list...).Has([]byte(key)), slices.Contains(list, key); got != want {
+			t.Fatalf("%q in %q: Has %v, want %v", key, list, got, want)
 		}
 	})
 }
