@@ -24,9 +24,9 @@ type writer struct {
 	ds    dsCache
 	shape shapeCache
 	id    []byte // scratch for one document id
-	// ids holds the ids of the whole batch being written when its source
-	// numbers its records in a run (record.AppendNumberedIDs, syslog),
-	// computed at once; ks is that computation's scratch.
+	// ids holds the ids of the whole batch being written, computed at
+	// once (record.AppendIDs: a numbered run for syslog, two hashes at a
+	// time for files), when runIDs; ks is that computation's scratch.
 	ids, ks []byte
 	runIDs  bool
 }
@@ -55,8 +55,8 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 		}
 	}
 	w.runIDs = false
-	if o.ids && src.IDKey != nil {
-		w.ids, w.ks, w.runIDs = record.AppendNumberedIDs(w.ids[:0], w.ks, src, b.Records)
+	if o.ids {
+		w.ids, w.ks, w.runIDs = record.AppendIDs(w.ids[:0], w.ks, src, b.Records)
 	}
 	var now int64
 	for i := range b.Records {

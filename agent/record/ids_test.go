@@ -1,0 +1,247 @@
+package record
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/sluicelog/sluice/bench/workload"
+	"github.com/sluicelog/sluice/internal/sha256x2"
+)
+
+// bothPaths runs f with the SHA extensions (where the CPU has them) and
+// with crypto/sha256 per record, the path of CPUs without them.
+func bothPaths(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	for _, pairs := range []bool{true, false} {
+		t.Run(fmt.Sprintf("pairs=%v", pairs), func(t *testing.T) {
+			if pairs && !sha256x2.Supported() {
+				t.Skip("no SHA extensions on this CPU")
+			}
+			defer func(was bool) { hashInPairs = was }(hashInPairs)
+			hashInPairs = pairs
+			f(t)
+		})
+	}
+}
+
+// oneByOne returns the ids AppendID gives recs, concatenated.
+func oneByOne(src *Source, recs []Record) []byte {
+	var want []byte
+	for i := range recs {
+		want = AppendID(want, src, &recs[i])
+	}
+	return want
+}
+
+// checkIDs asserts that AppendIDs gives recs the ids AppendID gives them,
+// appended after what dst held.
+func checkIDs(t *testing.T, src *Source, recs []Record) {
+	t.Helper()
+	dst := []byte("kept")
+	got, _, ok := AppendIDs(dst, nil, src, recs)
+	if !ok {
+		t.Fatalf("seed of %d bytes, %d records: not ok", len(src.IDSeed), len(recs))
+	}
+	if want := append([]byte("kept"), oneByOne(src, recs)...); !bytes.Equal(got, want) {
+		for i := range recs {
+			if g, w := got[4+i*IDLen:4+(i+1)*IDLen], want[4+i*IDLen:4+(i+1)*IDLen]; !bytes.Equal(g, w) {
+				t.Fatalf("seed of %d bytes, record %d of %d (line of %d bytes, offset %d): id %s, want %s",
+					len(src.IDSeed), i, len(recs), len(recs[i].Line), recs[i].Offset, g, w)
+			}
+		}
+		t.Fatalf("ids %q, want %q", got, want)
+	}
+}
+
+func randomBytes(rng *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	return b
+}
+
+// Every line length 0..2100, each paired with a line of another random
+// length (so both lanes run out first, and both alone), under seeds that
+// share no, one and two whole blocks across the batch, at random offsets.
+func TestAppendIDsEveryLengthMatchesAppendID(t *testing.T) {
+	bothPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		text := randomBytes(rng, 4200)
+		for _, seedLen := range []int{1, 24, 59, 60, 61, 92, 123, 124, 125, 200} {
+			src := &Source{IDSeed: randomBytes(rng, seedLen)}
+			recs := make([]Record, 0, 2)
+			for n := 0; n <= 2100; n++ {
+				m := rng.IntN(2101)
+				recs = append(recs[:0],
+					Record{Offset: rng.Int64(), Line: text[:n]},
+					Record{Offset: int64(rng.IntN(1 << 20)), Line: text[4200-m:]})
+				if n%2 == 1 {
+					recs[0], recs[1] = recs[1], recs[0]
+				}
+				checkIDs(t, src, recs)
+			}
+		}
+	})
+}
+
+// Odd and even batches of lines of mixed lengths, offsets 0 and up.
+func TestAppendIDsBatchSizes(t *testing.T) {
+	bothPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		src := &Source{IDSeed: []byte("node-a\x002049:1835029:9f86d081884c7d659a2feaa0c55ad015:0")}
+		for size := 1; size <= 17; size++ {
+			recs := make([]Record, size)
+			var off int64
+			for i := range recs {
+				recs[i] = Record{Offset: off, Line: randomBytes(rng, rng.IntN(700))}
+				off += int64(len(recs[i].Line)) + 1
+			}
+			checkIDs(t, src, recs)
+		}
+	})
+}
+
+// Batches as the tail workload's files give them (bench/workload, W1):
+// lines at their byte offsets, a seed like the tailer's.
+func TestAppendIDsWorkloadBatches(t *testing.T) {
+	bothPaths(t, func(t *testing.T) {
+		spec := workload.Default()
+		for f := range spec.Files {
+			src := &Source{IDSeed: fmt.Appendf(nil, "ip-10-0-12-34.eu-west-1.compute.internal\x002049:%d:9f86d081884c7d659a2feaa0c55ad015:0", 1835029+f)}
+			gen := workload.NewGen(spec, f)
+			var text []byte
+			var off int64
+			for range 5 {
+				recs := make([]Record, 0, 1001)
+				for range cap(recs) - f%2 {
+					text = gen.Next(text[:0])
+					for line := range bytes.Lines(text) {
+						line = bytes.TrimSuffix(line, []byte("\n"))
+						recs = append(recs, Record{Offset: off, Line: bytes.Clone(line)})
+						off += int64(len(line)) + 1
+					}
+				}
+				checkIDs(t, src, recs)
+			}
+		}
+	})
+}
+
+// Where a record gets no id, or the source is numbered, AppendIDs leaves
+// the batch to AppendID and AppendNumberedIDs.
+func TestAppendIDsDeclines(t *testing.T) {
+	bothPaths(t, func(t *testing.T) {
+		seeded := &Source{IDSeed: []byte("n\x001:2:fp:0")}
+		line := []byte("hello")
+		for name, c := range map[string]struct {
+			src  *Source
+			recs []Record
+		}{
+			"no records":        {seeded, nil},
+			"no seed":           {&Source{}, []Record{{Offset: 1, Line: line}}},
+			"an offset below 0": {seeded, []Record{{Offset: 1, Line: line}, {Offset: -1, Line: line}, {Offset: 3, Line: line}}},
+			"numbered, gaps":    {&Source{IDKey: mustAES(t), IDConn: 1}, []Record{{Offset: 1}, {Offset: 3}}},
+		} {
+			dst := []byte("kept")
+			got, _, ok := AppendIDs(dst, nil, c.src, c.recs)
+			if ok || string(got) != "kept" {
+				t.Errorf("%s: ok %v, dst %q; want false, %q", name, ok, got, "kept")
+			}
+		}
+		numbered := &Source{IDKey: mustAES(t), IDConn: 9}
+		recs := []Record{{Offset: 7}, {Offset: 8}, {Offset: 9}}
+		got, _, ok := AppendIDs(nil, nil, numbered, recs)
+		if want := oneByOne(numbered, recs); !ok || !bytes.Equal(got, want) {
+			t.Errorf("numbered run: ok %v, ids %q; want true, %q", ok, got, want)
+		}
+	})
+}
+
+func mustAES(t *testing.T) cipher.Block {
+	t.Helper()
+	k, err := aes.NewCipher([]byte("0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// With dst and scratch kept from the batch before, as the output's
+// writer keeps them, a batch's ids allocate nothing.
+func TestAppendIDsAllocatesNothing(t *testing.T) {
+	bothPaths(t, func(t *testing.T) {
+		recs := make([]Record, 101)
+		for i := range recs {
+			recs[i] = Record{Offset: int64(i) * 400, Line: benchRecord.Line[:180+i]}
+		}
+		ids, scratch, _ := AppendIDs(nil, nil, benchSource, recs)
+		if n := testing.AllocsPerRun(100, func() {
+			ids, scratch, _ = AppendIDs(ids[:0], scratch, benchSource, recs)
+		}); n != 0 {
+			t.Errorf("%.1f allocations per batch of %d records, want 0", n, len(recs))
+		}
+	})
+}
+
+// Lines and seeds from the fuzzer, split into a batch at its choice:
+// AppendIDs must give every record the id AppendID gives it.
+func FuzzAppendIDs(f *testing.F) {
+	f.Add([]byte("n\x001:2:fp:0"), []byte("hello"), uint8(1), int64(10))
+	f.Add(make([]byte, 60), make([]byte, 700), uint8(3), int64(0))
+	f.Add(make([]byte, 124), make([]byte, 129), uint8(2), int64(1<<62))
+	f.Fuzz(func(t *testing.T, seed, text []byte, parts uint8, off int64) {
+		if len(seed) == 0 || off < 0 || parts == 0 {
+			return
+		}
+		recs := make([]Record, 0, parts)
+		for i := range int(parts) {
+			cut := len(text) * (i + 1) / int(parts)
+			recs = append(recs, Record{Offset: off + int64(i), Line: text[:cut]})
+			text = text[cut:]
+		}
+		for _, pairs := range []bool{sha256x2.Supported(), false} {
+			hashInPairs = pairs
+			checkIDs(t, &Source{IDSeed: seed}, recs)
+		}
+		hashInPairs = sha256x2.Supported()
+	})
+}
+
+// CPU per record of a batch's ids against AppendID one by one, W1's lines
+// (bench/RESULTS.md measures the CPU time of the process, not ns/op).
+//
+//	go test -c -o /tmp/record.test ./agent/record/
+//	/tmp/cpu/cpuop.sh /tmp/record.test 'BenchmarkAppendIDs/batch$' 4000 (÷ 1000 records)
+func BenchmarkAppendIDs(b *testing.B) {
+	gen := workload.NewGen(workload.Default(), 0)
+	src := &Source{IDSeed: []byte("ip-10-0-12-34.eu-west-1.compute.internal\x002049:1835029:9f86d081884c7d659a2feaa0c55ad015:0")}
+	recs := make([]Record, 1000)
+	var off int64
+	for i := range recs {
+		line := bytes.TrimSuffix(gen.Next(nil), []byte("\n"))
+		recs[i] = Record{Offset: off, Line: line}
+		off += int64(len(line)) + 1
+	}
+	b.Run("one-by-one", func(b *testing.B) {
+		b.ReportAllocs()
+		var ids []byte
+		for b.Loop() {
+			ids = ids[:0]
+			for i := range recs {
+				ids = AppendID(ids, src, &recs[i])
+			}
+		}
+	})
+	b.Run("batch", func(b *testing.B) {
+		b.ReportAllocs()
+		var ids, scratch []byte
+		for b.Loop() {
+			ids, scratch, _ = AppendIDs(ids[:0], scratch, src, recs)
+		}
+	})
+}

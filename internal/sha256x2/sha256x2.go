@@ -1,0 +1,77 @@
+// Package sha256x2 runs the SHA-256 compression function of two messages
+// at once with the x86 SHA extensions (SHA-NI). One message's rounds are a
+// chain in which each SHA256RNDS2 waits for the one before it, so a single
+// message leaves the unit idle most of the time; the rounds of a second,
+// independent message fill those gaps, and two messages cost little more
+// than one.
+//
+// It gives the plain SHA-256 of a message: the caller pads the message
+// (AppendPadding) and feeds its blocks. Where the extensions are missing
+// (other CPUs, other architectures) Supported reports false and the caller uses
+// crypto/sha256.
+package sha256x2
+
+import "encoding/binary"
+
+// BlockSize is the size of a SHA-256 block in bytes.
+const BlockSize = 64
+
+// State is the chaining value of one message, in the order the SHA
+// instructions keep it: abef holds the words f, e, b, a from the low
+// dword up, cdgh holds h, g, d, c.
+type State struct {
+	abef, cdgh [4]uint32
+}
+
+// Init returns the state before the first block (FIPS 180-4, 5.3.3).
+func Init() State {
+	return State{
+		abef: [4]uint32{0x9b05688c, 0x510e527f, 0xbb67ae85, 0x6a09e667},
+		cdgh: [4]uint32{0x5be0cd19, 0x1f83d9ab, 0xa54ff53a, 0x3c6ef372},
+	}
+}
+
+// AppendSum appends the first n bytes (n ≤ 32) of the digest that s holds
+// after a message's last block.
+func (s *State) AppendSum(dst []byte, n int) []byte {
+	h := [8]uint32{s.abef[3], s.abef[2], s.cdgh[3], s.cdgh[2], s.abef[1], s.abef[0], s.cdgh[1], s.cdgh[0]}
+	var sum [32]byte
+	for i, w := range h {
+		binary.BigEndian.PutUint32(sum[4*i:], w)
+	}
+	return append(dst, sum[:n]...)
+}
+
+// AppendPadding appends the padding that ends a message of n bytes: 0x80,
+// zeros up to 8 bytes short of a block boundary, and the message's length
+// in bits. dst must hold the message's last n mod 64 bytes (or any
+// multiple of 64 more), so that the result is whole blocks.
+func AppendPadding(dst []byte, n uint64) []byte {
+	dst = append(dst, 0x80)
+	for len(dst)%BlockSize != BlockSize-8 {
+		dst = append(dst, 0)
+	}
+	return binary.BigEndian.AppendUint64(dst, n<<3)
+}
+
+// Blocks runs p's blocks through s. len(p) must be a multiple of
+// BlockSize, and Supported() true.
+func Blocks(s *State, p []byte) {
+	if len(p)%BlockSize != 0 {
+		panic("sha256x2: partial block")
+	}
+	blocks(s, p)
+}
+
+// Blocks2 runs p0's blocks through s0 and p1's through s1, two at a time.
+// p0 and p1 must be the same length, a multiple of BlockSize, and
+// Supported() true.
+func Blocks2(s0, s1 *State, p0, p1 []byte) {
+	if len(p0) != len(p1) || len(p0)%BlockSize != 0 {
+		panic("sha256x2: lanes of different lengths or a partial block")
+	}
+	pair(s0, s1, p0, p1)
+}
+
+// Supported reports whether Blocks and Blocks2 can run on this CPU.
+func Supported() bool { return supported }
