@@ -1,6 +1,7 @@
 package jsonbytes
 
 import (
+	"bytes"
 	stdjson "encoding/json"
 	"os"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	jsoniter "github.com/json-iterator/go"
 
+	"github.com/sluicelog/sluice/bench/workload"
 	"github.com/sluicelog/sluice/internal/corpus"
 )
 
@@ -81,7 +83,20 @@ func BenchmarkMembers(b *testing.B) {
 	twitter := mustRead(b, corpusDir+"/json/sonic/twitterescaped.json")
 	// A line of the bench harness's tail workload (bench/workload): twelve
 	// keys, more than the scan keeps inline before borrowing scratch space.
-	workload := []byte(`{"level":"warn","logger":"http.access","file":0,"seq":0,"method":"POST","path":"/api/v2/carts/59033","status":300,"latency_ms":131.49,"trace_id":"7fc3c883e54390b3132fa386175e5502","msg":"request served the quick brown fox jumps over the laz","end":0}`)
+	w1Line := []byte(`{"level":"warn","logger":"http.access","file":0,"seq":0,"method":"POST","path":"/api/v2/carts/59033","status":300,"latency_ms":131.49,"trace_id":"7fc3c883e54390b3132fa386175e5502","msg":"request served the quick brown fox jumps over the laz","end":0}`)
+	// 1,000 of the workload's JSON messages as its generator writes them:
+	// lines that differ in their values and lengths, so that the branches
+	// of the scan are not all learnt from one line.
+	var mix [][]byte
+	gen := workload.NewGen(workload.Default(), 0)
+	for line := []byte(nil); len(mix) < 1000; {
+		line = gen.Next(line[:0])
+		// "<time> <stream> <P|F> <message>\n"; split lines skipped
+		f := bytes.SplitN(bytes.TrimSuffix(line, []byte("\n")), []byte(" "), 4)
+		if len(f) == 4 && f[2][0] == 'F' && f[3][0] == '{' && !bytes.Contains(f[3], []byte("\n")) {
+			mix = append(mix, bytes.Clone(f[3]))
+		}
+	}
 	reserved := func(key []byte) bool {
 		switch string(key) {
 		case "@timestamp", "stream", "kubernetes":
@@ -103,7 +118,8 @@ func BenchmarkMembers(b *testing.B) {
 		{"ecs", [][]byte{ecs}},
 		{"bunyan", splitLines(bunyan)},
 		{"twitter", [][]byte{twitter}},
-		{"workload", [][]byte{workload}},
+		{"workload", [][]byte{w1Line}},
+		{"workload-mix", mix},
 	} {
 		var size int64
 		for _, line := range c.lines {
