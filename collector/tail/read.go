@@ -42,10 +42,14 @@ func (r *fileReader) consume(ctx context.Context, n int) bool {
 // cutLines adds every complete line in r.buf to the batch; it returns the
 // bytes used.
 func (r *fileReader) cutLines(base int64) int {
-	consumed := 0
+	consumed, lines := 0, int64(0)
+	var b *record.Batch // started at the first line: a read without one starts none
 	for {
 		i := bytes.IndexByte(r.buf[consumed:], '\n')
 		if i < 0 {
+			// Counted once per read: the counter is shared by every file,
+			// and an atomic add per line was a third of this loop.
+			r.t.stats.Lines.Add(lines)
 			return consumed
 		}
 		line := r.buf[consumed : consumed+i]
@@ -55,8 +59,11 @@ func (r *fileReader) cutLines(base int64) int {
 			r.skipping = false
 			continue
 		}
-		r.t.stats.Lines.Add(1)
-		r.asm.add(r.batch(), line, off, 0)
+		lines++
+		if b == nil {
+			b = r.batch()
+		}
+		r.asm.add(b, line, off, 0)
 	}
 }
 

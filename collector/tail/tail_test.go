@@ -243,6 +243,7 @@ func TestCRIWithPartialsAndNames(t *testing.T) {
 	require.Equal(t, "", recs[3].Line)
 	first := int64(len(criLine("stdout", "F", `{"a":1}`)) + 1)
 	require.Equal(t, first, recs[2].Offset, "a joined record starts at its first partial line")
+	require.Equal(t, int64(5), e.tailer.Stats().Lines.Load(), "physical lines, partials each")
 	for _, r := range recs {
 		require.Equal(t, "payments", r.Namespace)
 		require.Equal(t, "api-7d9f", r.Pod)
@@ -359,6 +360,7 @@ func TestLongLineCut(t *testing.T) {
 	require.Equal(t, strings.Repeat("y", 1024-len(criLine("stdout", "F", ""))), recs[0].Line)
 	require.Equal(t, "next", recs[1].Line)
 	require.Equal(t, int64(1), e.tailer.Stats().Truncated.Load())
+	require.Equal(t, int64(2), e.tailer.Stats().Lines.Load(), "the cut line once, its dropped rest not at all")
 }
 
 func TestDeletedWhileReadAndNewFilesPickedUp(t *testing.T) {
