@@ -231,13 +231,20 @@ func TestMembersAllocatesNothing(t *testing.T) {
 	}
 	sb.WriteString("}")
 	lines = append(lines, sb.String())
+	// A line of the tail workload, and one past the quote bitmap's limit.
+	lines = append(lines, `{"level":"warn","logger":"http.access","file":0,"seq":0,"method":"POST","path":"/api/v2/carts/59033","status":300,"latency_ms":131.49,"trace_id":"7fc3c883e54390b3132fa386175e5502","msg":"request served the quick brown fox jumps over the laz","end":0}`)
+	lines = append(lines, `{"long":"`+strings.Repeat("x", 3000)+`","a":1}`)
 	reserved := reservedKeys("@timestamp", "kubernetes", "stream")
+	set := NewKeySet("@timestamp", "kubernetes", "stream")
 	for _, s := range lines {
 		line := []byte(s)
 		Members(line, reserved) // fill the pool
 		n := testing.AllocsPerRun(100, func() {
 			if _, _, ok := Members(line, reserved); !ok {
 				t.Fatalf("not ok: %.80s", line)
+			}
+			if _, _, ok := MembersReserved(line, set); !ok {
+				t.Fatalf("MembersReserved not ok: %.80s", line)
 			}
 		})
 		require.Zero(t, n, "%.80s", line)
