@@ -130,16 +130,16 @@ func membersOf(line []byte, fn func(key []byte) bool, set *KeySet) (members []by
 	var inline [16][]byte // keys of small objects, without the pool
 	keys := inline[:0]
 
-	i := skipSpace(b, 1)
+	i, c := token(b, 1)
 	start := i
-	if at(b, i) == '}' {
+	if c == '}' {
 		if i != len(b)-1 {
 			return nil, false, false
 		}
 		return b[i:i], false, true
 	}
 	for {
-		if at(b, i) != '"' {
+		if c != '"' {
 			return nil, false, false
 		}
 		end, escaped := scan(b, i+1, plain, nil)
@@ -172,18 +172,17 @@ func membersOf(line []byte, fn func(key []byte) bool, set *KeySet) (members []by
 				sc.keys = append(sc.keys, key)
 			}
 		}
-		i = skipSpace(b, end)
-		if at(b, i) != ':' {
+		if i, c = token(b, end); c != ':' {
 			return nil, false, false
 		}
 		i = skipSpace(b, i+1)
 		if i = scanValue(b, i, 1, plain, nil); i < 0 {
 			return nil, false, false
 		}
-		i = skipSpace(b, i)
-		switch at(b, i) {
+		i, c = token(b, i)
+		switch c {
 		case ',':
-			i = skipSpace(b, i+1)
+			i, c = token(b, i+1)
 			continue
 		case '}':
 		default:
@@ -223,16 +222,16 @@ func membersQuoted(b []byte, q *quoteBits, fn func(key []byte) bool, set *KeySet
 			putScratch(sc)
 		}
 	}()
-	i := skipSpace(b, 1)
+	i, c := token(b, 1)
 	start := i
-	if at(b, i) == '}' {
+	if c == '}' {
 		if i != len(b)-1 {
 			return nil, false, false
 		}
 		return b[i:i], false, true
 	}
 	for {
-		if at(b, i) != '"' {
+		if c != '"' {
 			return nil, false, false
 		}
 		end := q.next(i + 1)
@@ -269,12 +268,11 @@ func membersQuoted(b []byte, q *quoteBits, fn func(key []byte) bool, set *KeySet
 				sc.keys = append(sc.keys, key)
 			}
 		}
-		i = skipSpace(b, end)
-		if at(b, i) != ':' {
+		if i, c = token(b, end); c != ':' {
 			return nil, false, false
 		}
-		i = skipSpace(b, i+1)
-		switch c := at(b, i); {
+		i, c = token(b, i+1)
+		switch {
 		case c == '"':
 			i = q.next(i + 1)
 		case c == '-' || (c >= '0' && c <= '9'):
@@ -285,10 +283,10 @@ func membersQuoted(b []byte, q *quoteBits, fn func(key []byte) bool, set *KeySet
 		if i < 0 {
 			return nil, false, false
 		}
-		i = skipSpace(b, i)
-		switch at(b, i) {
+		i, c = token(b, i)
+		switch c {
 		case ',':
-			i = skipSpace(b, i+1)
+			i, c = token(b, i+1)
 			continue
 		case '}':
 		default:
@@ -338,28 +336,27 @@ func scanObject(b []byte, i, depth int, plain bool, q *quoteBits) int {
 	if depth > MaxDepth {
 		return -1
 	}
-	i = skipSpace(b, i)
-	if at(b, i) == '}' {
+	i, c := token(b, i)
+	if c == '}' {
 		return i + 1
 	}
 	for {
-		if at(b, i) != '"' {
+		if c != '"' {
 			return -1
 		}
 		if i, _ = scan(b, i+1, plain, q); i < 0 {
 			return -1
 		}
-		i = skipSpace(b, i)
-		if at(b, i) != ':' {
+		if i, c = token(b, i); c != ':' {
 			return -1
 		}
 		if i = scanValue(b, skipSpace(b, i+1), depth, plain, q); i < 0 {
 			return -1
 		}
-		i = skipSpace(b, i)
-		switch at(b, i) {
+		i, c = token(b, i)
+		switch c {
 		case ',':
-			i = skipSpace(b, i+1)
+			i, c = token(b, i+1)
 		case '}':
 			return i + 1
 		default:
@@ -373,16 +370,16 @@ func scanArray(b []byte, i, depth int, plain bool, q *quoteBits) int {
 	if depth > MaxDepth {
 		return -1
 	}
-	i = skipSpace(b, i)
-	if at(b, i) == ']' {
+	i, c := token(b, i)
+	if c == ']' {
 		return i + 1
 	}
 	for {
 		if i = scanValue(b, i, depth, plain, q); i < 0 {
 			return -1
 		}
-		i = skipSpace(b, i)
-		switch at(b, i) {
+		i, c = token(b, i)
+		switch c {
 		case ',':
 			i = skipSpace(b, i+1)
 		case ']':
@@ -584,6 +581,17 @@ func skipSpace(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// token returns the index of the first non-whitespace byte at or after i
+// and that byte, or len(b) and 0.
+func token(b []byte, i int) (int, byte) {
+	for ; i < len(b); i++ {
+		if c := b[i]; c > ' ' || !isSpace(c) {
+			return i, c
+		}
+	}
+	return i, 0
 }
 
 func trimSpace(b []byte) []byte {
