@@ -6,9 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"math"
 	"slices"
 
-	"github.com/sluicelog/sluice/internal/sha256x2"
+	"github.com/sluicelog/sluice/internal/sha256x"
 )
 
 // IDLen is the length of an id written by AppendID.
@@ -43,7 +44,7 @@ const IDLen = 22
 // line answered with 409 and never stored, silent loss, so ids must differ
 // for different lines even when someone crafts lines on purpose. SHA-256 is
 // collision resistant; a polynomial MAC with a known key is not. What
-// made it cheaper instead is hashing a batch's records two at a time
+// makes it cheaper instead is hashing a batch's records several at a time
 // (AppendIDs), which gives the same ids.
 func AppendID(dst []byte, src *Source, r *Record) []byte {
 	if r.Offset < 0 {
@@ -117,15 +118,24 @@ func AppendNumberedIDs(dst, ks []byte, src *Source, recs []Record) (_, _ []byte,
 
 // hashInPairs is whether AppendIDs hashes with the SHA extensions; where
 // they are missing it asks crypto/sha256 per record (AppendID), as the
-// tests do to check that path.
-var hashInPairs = sha256x2.Supported()
+// tests do to check that path. hashIn16 is whether it hashes sixteen
+// records at a time with AVX-512 where there are eight or more left.
+var (
+	hashInPairs = sha256x.Supported()
+	hashIn16    = hashInPairs && sha256x.Supported16()
+)
+
+// min16 is the fewest records hashed sixteen at a time: the lanes left
+// empty cost as much as the others.
+const min16 = 8
 
 // AppendIDs appends the ids of recs, IDLen bytes each in order: the same
 // ids that AppendID gives one by one, when every record gets one. A
 // numbered source's are AppendNumberedIDs'; a seeded source's are hashed
-// two records at a time (internal/sha256x2), whose rounds share the CPU's
-// SHA unit better than one message's chain of rounds, and the blocks of
-// seed that begin every record's message are hashed once per call.
+// sixteen records at a time with AVX-512, or two at a time with the SHA
+// extensions, whose rounds share the CPU's SHA unit better than one
+// message's chain of rounds (internal/sha256x); the blocks of seed that
+// begin every record's message are hashed once per call.
 // scratch is working space, returned for reuse. ok is false, with dst
 // unchanged, when a record gets no id (no seed, or an offset below 0) or
 // a numbered run does not apply; the caller then asks AppendID per record.
@@ -153,18 +163,26 @@ func AppendIDs(dst, scratch []byte, src *Source, recs []Record) (_, _ []byte, ok
 	binary.BigEndian.PutUint32(seedLen[:], uint32(len(seed)))
 	// Every message begins with the seed's length and the seed; the
 	// whole blocks of that are the same for all of recs.
-	mid := sha256x2.Init()
+	mid := sha256x.Init()
 	head, rest := seedLen[:], seed
-	if shared := (len(seedLen) + len(seed)) / sha256x2.BlockSize * sha256x2.BlockSize; shared > 0 {
+	if shared := (len(seedLen) + len(seed)) / sha256x.BlockSize * sha256x.BlockSize; shared > 0 {
 		scratch = append(append(scratch[:0], seedLen[:]...), seed[:shared-len(seedLen)]...)
-		sha256x2.Blocks(&mid, scratch)
+		sha256x.Blocks(&mid, scratch)
 		head, rest = nil, seed[shared-len(seedLen):]
+	}
+	for hashIn16 && len(recs) >= min16 {
+		k := min(16, len(recs))
+		var done bool
+		if dst, scratch, done = appendIDs16(dst, scratch, &mid, head, rest, len(seed), recs[:k]); !done {
+			break
+		}
+		recs = recs[k:]
 	}
 	for i := 0; i < len(recs); i += 2 {
 		scratch = appendIDTail(scratch[:0], head, rest, len(seed), &recs[i])
 		if i+1 == len(recs) {
 			s := mid
-			sha256x2.Blocks(&s, scratch)
+			sha256x.Blocks(&s, scratch)
 			dst = appendIDSum(dst, &s)
 			break
 		}
@@ -173,10 +191,53 @@ func AppendIDs(dst, scratch []byte, src *Source, recs []Record) (_, _ []byte, ok
 		p0, p1 := scratch[:n0], scratch[n0:]
 		n := min(len(p0), len(p1))
 		s0, s1 := mid, mid
-		sha256x2.Blocks2(&s0, &s1, p0[:n], p1[:n])
-		sha256x2.Blocks(&s0, p0[n:])
-		sha256x2.Blocks(&s1, p1[n:])
+		sha256x.Blocks2(&s0, &s1, p0[:n], p1[:n])
+		sha256x.Blocks(&s0, p0[n:])
+		sha256x.Blocks(&s1, p1[n:])
 		dst = appendIDSum(appendIDSum(dst, &s0), &s1)
+	}
+	return dst, scratch, true
+}
+
+// appendIDs16 appends the ids of recs (up to sixteen) from their messages'
+// blocks after the shared ones, which mid has taken: as many blocks as
+// the shortest message has are hashed sixteen at a time (the lanes past
+// len(recs) repeat the first record's), the rest one message at a time.
+// done is false, with dst unchanged, if the messages are too long for
+// that (2 GiB).
+func appendIDs16(dst, scratch []byte, mid *sha256x.State, head, rest []byte, seedLen int, recs []Record) (_, _ []byte, done bool) {
+	var offs [16]int32
+	scratch = scratch[:0]
+	n := -1
+	for j := range recs {
+		if len(scratch) > math.MaxInt32 {
+			return dst, scratch, false
+		}
+		offs[j] = int32(len(scratch))
+		scratch = appendIDTail(scratch, head, rest, seedLen, &recs[j])
+		if b := (len(scratch) - int(offs[j])) / sha256x.BlockSize; n < 0 || b < n {
+			n = b
+		}
+	}
+	if len(scratch) > math.MaxInt32 {
+		return dst, scratch, false
+	}
+	var lanes sha256x.Lanes
+	for j := range offs {
+		if j >= len(recs) {
+			offs[j] = offs[0]
+		}
+		lanes.Set(j, mid)
+	}
+	sha256x.Blocks16(&lanes, scratch, &offs, n)
+	for j := range recs {
+		end := len(scratch)
+		if j+1 < len(recs) {
+			end = int(offs[j+1])
+		}
+		s := lanes.Get(j)
+		sha256x.Blocks(&s, scratch[int(offs[j])+n*sha256x.BlockSize:end])
+		dst = appendIDSum(dst, &s)
 	}
 	return dst, scratch, true
 }
@@ -189,11 +250,11 @@ func appendIDTail(dst, head, rest []byte, seedLen int, r *Record) []byte {
 	dst = append(dst, rest...)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(r.Offset))
 	dst = append(dst, r.Line...)
-	return sha256x2.AppendPadding(dst, uint64(4+seedLen+8+len(r.Line)))
+	return sha256x.AppendPadding(dst, uint64(4+seedLen+8+len(r.Line)))
 }
 
 // appendIDSum appends the id of a message whose last block s has taken.
-func appendIDSum(dst []byte, s *sha256x2.State) []byte {
+func appendIDSum(dst []byte, s *sha256x.State) []byte {
 	var sum [16]byte
 	return base64.RawURLEncoding.AppendEncode(dst, s.AppendSum(sum[:0], len(sum)))
 }

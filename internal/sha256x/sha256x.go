@@ -1,17 +1,22 @@
-// Package sha256x2 runs the SHA-256 compression function of two messages
-// at once with the x86 SHA extensions (SHA-NI). One message's rounds are a
-// chain in which each SHA256RNDS2 waits for the one before it, so a single
-// message leaves the unit idle most of the time; the rounds of a second,
-// independent message fill those gaps, and two messages cost little more
-// than one.
+// Package sha256x runs the SHA-256 compression function of several
+// messages at once on amd64: two with the SHA extensions (SHA-NI,
+// Blocks2), sixteen with AVX-512 (Blocks16). One message's SHA256RNDS2
+// instructions form a chain, each waiting for the one before; a second,
+// independent message's rounds run in the gaps the chain leaves, as far
+// as the CPU's SHA unit has room (bench/RESULTS.md has the figures).
+// AVX-512 runs the plain rounds of FIPS 180-4 on sixteen messages per
+// instruction instead, with no SHA unit at all.
 //
 // It gives the plain SHA-256 of a message: the caller pads the message
 // (AppendPadding) and feeds its blocks. Where the extensions are missing
-// (other CPUs, other architectures) Supported reports false and the caller uses
-// crypto/sha256.
-package sha256x2
+// (other CPUs, other architectures) Supported and Supported16 report
+// false, and the caller uses crypto/sha256.
+package sha256x
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // BlockSize is the size of a SHA-256 block in bytes.
 const BlockSize = 64
@@ -47,31 +52,37 @@ func (s *State) AppendSum(dst []byte, n int) []byte {
 // in bits. dst must hold the message's last n mod 64 bytes (or any
 // multiple of 64 more), so that the result is whole blocks.
 func AppendPadding(dst []byte, n uint64) []byte {
-	dst = append(dst, 0x80)
-	for len(dst)%BlockSize != BlockSize-8 {
-		dst = append(dst, 0)
-	}
-	return binary.BigEndian.AppendUint64(dst, n<<3)
+	at := len(dst)
+	zeros := (2*BlockSize - 8 - (at+1)%BlockSize) % BlockSize
+	dst = slices.Grow(dst, 1+zeros+8)[:at+1+zeros+8]
+	dst[at] = 0x80
+	clear(dst[at+1 : at+1+zeros])
+	binary.BigEndian.PutUint64(dst[at+1+zeros:], n<<3)
+	return dst
 }
 
 // Blocks runs p's blocks through s. len(p) must be a multiple of
 // BlockSize, and Supported() true.
 func Blocks(s *State, p []byte) {
 	if len(p)%BlockSize != 0 {
-		panic("sha256x2: partial block")
+		panic("sha256x: partial block")
 	}
 	blocks(s, p)
 }
 
-// Blocks2 runs p0's blocks through s0 and p1's through s1, two at a time.
+// Blocks2 runs p0's blocks through s0 and p1's through s1, the two
+// messages' rounds interleaved.
 // p0 and p1 must be the same length, a multiple of BlockSize, and
 // Supported() true.
 func Blocks2(s0, s1 *State, p0, p1 []byte) {
 	if len(p0) != len(p1) || len(p0)%BlockSize != 0 {
-		panic("sha256x2: lanes of different lengths or a partial block")
+		panic("sha256x: lanes of different lengths or a partial block")
 	}
 	pair(s0, s1, p0, p1)
 }
 
 // Supported reports whether Blocks and Blocks2 can run on this CPU.
 func Supported() bool { return supported }
+
+// Supported16 reports whether Blocks16 can run on this CPU.
+func Supported16() bool { return supported16 }

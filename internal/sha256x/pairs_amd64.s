@@ -35,7 +35,7 @@
 // new a, b, e, f in cdgh and the old ones, which are the new c, d, g, h,
 // in abef; the second swaps them back.
 #define ROUNDS(m, koff, abef, cdgh) \
-	MOVOU k<>+koff(SB), X0; \
+	MOVOU ·roundK+koff(SB), X0; \
 	PADDL m, X0; \
 	SHA256RNDS2 X0, abef, cdgh; \
 	PSHUFD $0x0e, X0, X0; \
@@ -50,7 +50,7 @@ TEXT ·blocks2(SB), NOSPLIT, $64-40
 	MOVQ n+32(FP), CX
 	TESTQ CX, CX
 	JZ done2
-	MOVOU flip<>(SB), X14
+	MOVOU ·flipBytes(SB), X14
 	MOVOU 0(AX), X1
 	MOVOU 16(AX), X2
 	MOVOU 0(BX), X7
@@ -156,7 +156,7 @@ TEXT ·blocks1(SB), NOSPLIT, $32-24
 	MOVQ n+16(FP), CX
 	TESTQ CX, CX
 	JZ done1
-	MOVOU flip<>(SB), X14
+	MOVOU ·flipBytes(SB), X14
 	MOVOU 0(AX), X1
 	MOVOU 16(AX), X2
 
@@ -224,74 +224,74 @@ TEXT ·cpuid(SB), NOSPLIT, $0-24
 
 // PSHUFB mask reversing the bytes of each dword: SHA-256 reads its
 // message as big-endian words.
-DATA flip<>+0(SB)/8, $0x0405060700010203
-DATA flip<>+8(SB)/8, $0x0c0d0e0f08090a0b
-GLOBL flip<>(SB), RODATA|NOPTR, $16
+DATA ·flipBytes+0(SB)/8, $0x0405060700010203
+DATA ·flipBytes+8(SB)/8, $0x0c0d0e0f08090a0b
+GLOBL ·flipBytes(SB), RODATA|NOPTR, $16
 
 // The round constants of FIPS 180-4, section 4.2.2: the first 32 bits of
 // the fractional parts of the cube roots of the first 64 primes.
-DATA k<>+0(SB)/4, $0x428a2f98
-DATA k<>+4(SB)/4, $0x71374491
-DATA k<>+8(SB)/4, $0xb5c0fbcf
-DATA k<>+12(SB)/4, $0xe9b5dba5
-DATA k<>+16(SB)/4, $0x3956c25b
-DATA k<>+20(SB)/4, $0x59f111f1
-DATA k<>+24(SB)/4, $0x923f82a4
-DATA k<>+28(SB)/4, $0xab1c5ed5
-DATA k<>+32(SB)/4, $0xd807aa98
-DATA k<>+36(SB)/4, $0x12835b01
-DATA k<>+40(SB)/4, $0x243185be
-DATA k<>+44(SB)/4, $0x550c7dc3
-DATA k<>+48(SB)/4, $0x72be5d74
-DATA k<>+52(SB)/4, $0x80deb1fe
-DATA k<>+56(SB)/4, $0x9bdc06a7
-DATA k<>+60(SB)/4, $0xc19bf174
-DATA k<>+64(SB)/4, $0xe49b69c1
-DATA k<>+68(SB)/4, $0xefbe4786
-DATA k<>+72(SB)/4, $0x0fc19dc6
-DATA k<>+76(SB)/4, $0x240ca1cc
-DATA k<>+80(SB)/4, $0x2de92c6f
-DATA k<>+84(SB)/4, $0x4a7484aa
-DATA k<>+88(SB)/4, $0x5cb0a9dc
-DATA k<>+92(SB)/4, $0x76f988da
-DATA k<>+96(SB)/4, $0x983e5152
-DATA k<>+100(SB)/4, $0xa831c66d
-DATA k<>+104(SB)/4, $0xb00327c8
-DATA k<>+108(SB)/4, $0xbf597fc7
-DATA k<>+112(SB)/4, $0xc6e00bf3
-DATA k<>+116(SB)/4, $0xd5a79147
-DATA k<>+120(SB)/4, $0x06ca6351
-DATA k<>+124(SB)/4, $0x14292967
-DATA k<>+128(SB)/4, $0x27b70a85
-DATA k<>+132(SB)/4, $0x2e1b2138
-DATA k<>+136(SB)/4, $0x4d2c6dfc
-DATA k<>+140(SB)/4, $0x53380d13
-DATA k<>+144(SB)/4, $0x650a7354
-DATA k<>+148(SB)/4, $0x766a0abb
-DATA k<>+152(SB)/4, $0x81c2c92e
-DATA k<>+156(SB)/4, $0x92722c85
-DATA k<>+160(SB)/4, $0xa2bfe8a1
-DATA k<>+164(SB)/4, $0xa81a664b
-DATA k<>+168(SB)/4, $0xc24b8b70
-DATA k<>+172(SB)/4, $0xc76c51a3
-DATA k<>+176(SB)/4, $0xd192e819
-DATA k<>+180(SB)/4, $0xd6990624
-DATA k<>+184(SB)/4, $0xf40e3585
-DATA k<>+188(SB)/4, $0x106aa070
-DATA k<>+192(SB)/4, $0x19a4c116
-DATA k<>+196(SB)/4, $0x1e376c08
-DATA k<>+200(SB)/4, $0x2748774c
-DATA k<>+204(SB)/4, $0x34b0bcb5
-DATA k<>+208(SB)/4, $0x391c0cb3
-DATA k<>+212(SB)/4, $0x4ed8aa4a
-DATA k<>+216(SB)/4, $0x5b9cca4f
-DATA k<>+220(SB)/4, $0x682e6ff3
-DATA k<>+224(SB)/4, $0x748f82ee
-DATA k<>+228(SB)/4, $0x78a5636f
-DATA k<>+232(SB)/4, $0x84c87814
-DATA k<>+236(SB)/4, $0x8cc70208
-DATA k<>+240(SB)/4, $0x90befffa
-DATA k<>+244(SB)/4, $0xa4506ceb
-DATA k<>+248(SB)/4, $0xbef9a3f7
-DATA k<>+252(SB)/4, $0xc67178f2
-GLOBL k<>(SB), RODATA|NOPTR, $256
+DATA ·roundK+0(SB)/4, $0x428a2f98
+DATA ·roundK+4(SB)/4, $0x71374491
+DATA ·roundK+8(SB)/4, $0xb5c0fbcf
+DATA ·roundK+12(SB)/4, $0xe9b5dba5
+DATA ·roundK+16(SB)/4, $0x3956c25b
+DATA ·roundK+20(SB)/4, $0x59f111f1
+DATA ·roundK+24(SB)/4, $0x923f82a4
+DATA ·roundK+28(SB)/4, $0xab1c5ed5
+DATA ·roundK+32(SB)/4, $0xd807aa98
+DATA ·roundK+36(SB)/4, $0x12835b01
+DATA ·roundK+40(SB)/4, $0x243185be
+DATA ·roundK+44(SB)/4, $0x550c7dc3
+DATA ·roundK+48(SB)/4, $0x72be5d74
+DATA ·roundK+52(SB)/4, $0x80deb1fe
+DATA ·roundK+56(SB)/4, $0x9bdc06a7
+DATA ·roundK+60(SB)/4, $0xc19bf174
+DATA ·roundK+64(SB)/4, $0xe49b69c1
+DATA ·roundK+68(SB)/4, $0xefbe4786
+DATA ·roundK+72(SB)/4, $0x0fc19dc6
+DATA ·roundK+76(SB)/4, $0x240ca1cc
+DATA ·roundK+80(SB)/4, $0x2de92c6f
+DATA ·roundK+84(SB)/4, $0x4a7484aa
+DATA ·roundK+88(SB)/4, $0x5cb0a9dc
+DATA ·roundK+92(SB)/4, $0x76f988da
+DATA ·roundK+96(SB)/4, $0x983e5152
+DATA ·roundK+100(SB)/4, $0xa831c66d
+DATA ·roundK+104(SB)/4, $0xb00327c8
+DATA ·roundK+108(SB)/4, $0xbf597fc7
+DATA ·roundK+112(SB)/4, $0xc6e00bf3
+DATA ·roundK+116(SB)/4, $0xd5a79147
+DATA ·roundK+120(SB)/4, $0x06ca6351
+DATA ·roundK+124(SB)/4, $0x14292967
+DATA ·roundK+128(SB)/4, $0x27b70a85
+DATA ·roundK+132(SB)/4, $0x2e1b2138
+DATA ·roundK+136(SB)/4, $0x4d2c6dfc
+DATA ·roundK+140(SB)/4, $0x53380d13
+DATA ·roundK+144(SB)/4, $0x650a7354
+DATA ·roundK+148(SB)/4, $0x766a0abb
+DATA ·roundK+152(SB)/4, $0x81c2c92e
+DATA ·roundK+156(SB)/4, $0x92722c85
+DATA ·roundK+160(SB)/4, $0xa2bfe8a1
+DATA ·roundK+164(SB)/4, $0xa81a664b
+DATA ·roundK+168(SB)/4, $0xc24b8b70
+DATA ·roundK+172(SB)/4, $0xc76c51a3
+DATA ·roundK+176(SB)/4, $0xd192e819
+DATA ·roundK+180(SB)/4, $0xd6990624
+DATA ·roundK+184(SB)/4, $0xf40e3585
+DATA ·roundK+188(SB)/4, $0x106aa070
+DATA ·roundK+192(SB)/4, $0x19a4c116
+DATA ·roundK+196(SB)/4, $0x1e376c08
+DATA ·roundK+200(SB)/4, $0x2748774c
+DATA ·roundK+204(SB)/4, $0x34b0bcb5
+DATA ·roundK+208(SB)/4, $0x391c0cb3
+DATA ·roundK+212(SB)/4, $0x4ed8aa4a
+DATA ·roundK+216(SB)/4, $0x5b9cca4f
+DATA ·roundK+220(SB)/4, $0x682e6ff3
+DATA ·roundK+224(SB)/4, $0x748f82ee
+DATA ·roundK+228(SB)/4, $0x78a5636f
+DATA ·roundK+232(SB)/4, $0x84c87814
+DATA ·roundK+236(SB)/4, $0x8cc70208
+DATA ·roundK+240(SB)/4, $0x90befffa
+DATA ·roundK+244(SB)/4, $0xa4506ceb
+DATA ·roundK+248(SB)/4, $0xbef9a3f7
+DATA ·roundK+252(SB)/4, $0xc67178f2
+GLOBL ·roundK(SB), RODATA|NOPTR, $256

@@ -1,4 +1,4 @@
-package sha256x2
+package sha256x
 
 import (
 	"bytes"
@@ -114,7 +114,7 @@ func FuzzBlocks2(f *testing.F) {
 	})
 }
 
-// go test -run '^$' -bench . ./internal/sha256x2/ (CPU ns per block:
+// go test -run '^$' -bench . ./internal/sha256x/ (CPU ns per block:
 // bench/RESULTS.md). Seven blocks a message, as a tail record's id.
 func BenchmarkBlocks(b *testing.B) {
 	needSHA(b)

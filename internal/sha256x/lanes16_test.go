@@ -1,0 +1,87 @@
+package sha256x
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"math/rand/v2"
+	"testing"
+)
+
+// sum16 returns the digests of msgs (sixteen) computed by Blocks16 while
+// all have blocks, the rest of each by Blocks.
+func sum16(msgs [][]byte) [][]byte {
+	var p []byte
+	var offs [16]int32
+	n := -1
+	for i, m := range msgs {
+		offs[i] = int32(len(p))
+		p = AppendPadding(append(p, m...), uint64(len(m)))
+		if b := (len(p) - int(offs[i])) / BlockSize; n < 0 || b < n {
+			n = b
+		}
+	}
+	var l Lanes
+	for i := range 16 {
+		s := Init()
+		l.Set(i, &s)
+	}
+	Blocks16(&l, p, &offs, n)
+	sums := make([][]byte, 16)
+	for i := range 16 {
+		s := l.Get(i)
+		end := len(p)
+		if i < 15 {
+			end = int(offs[i+1])
+		}
+		Blocks(&s, p[int(offs[i])+n*BlockSize:end])
+		sums[i] = s.AppendSum(nil, 32)
+	}
+	return sums
+}
+
+func TestSixteenLanesMatchCryptoSHA256(t *testing.T) {
+	needSHA(t)
+	if !Supported16() {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	text := make([]byte, 2200)
+	for i := range text {
+		text[i] = byte(rng.Uint32())
+	}
+	msgs := make([][]byte, 16)
+	for round := range 400 {
+		for i := range msgs {
+			// Lengths near each other, as a batch's lines, or far apart.
+			n := rng.IntN(2101)
+			if round%2 == 0 {
+				n = 300 + rng.IntN(64)
+			}
+			at := rng.IntN(len(text) - n + 1)
+			msgs[i] = text[at : at+n]
+		}
+		for i, got := range sum16(msgs) {
+			if want := sha256.Sum256(msgs[i]); !bytes.Equal(got, want[:]) {
+				t.Fatalf("round %d, lane %d of %d bytes: %x, want %x", round, i, len(msgs[i]), got, want)
+			}
+		}
+	}
+}
+
+// Sixteen messages of seven blocks.
+func BenchmarkBlocks16(b *testing.B) {
+	needSHA(b)
+	if !Supported16() {
+		b.Skip("no AVX-512 on this CPU")
+	}
+	p := make([]byte, 16*7*BlockSize)
+	var offs [16]int32
+	for i := range offs {
+		offs[i] = int32(i * 7 * BlockSize)
+	}
+	var l Lanes
+	b.SetBytes(int64(len(p)))
+	for b.Loop() {
+		Blocks16(&l, p, &offs, 7)
+	}
+}
