@@ -110,16 +110,18 @@ func membersOf(line []byte, fn func(key []byte) bool, set *KeySet) (members []by
 	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
 		return nil, false, false
 	}
-	// Most log lines are plain: their strings then end at the next quote,
-	// found in a bitmap of the line's quotes when classify made one.
+	// In most log lines no string holds an escape or a control byte: each
+	// then ends at the next quote, found in a bitmap of the line's quotes
+	// when classify made one.
 	var q quoteBits
-	plain, haveBits := classify(b, &q)
-	if plain && haveBits {
-		return membersQuoted(b, &q, fn, set)
-	}
-	if !plain && !utf8.Valid(b) {
+	clean, ascii, haveBits := classify(b, &q)
+	if !ascii && !utf8.Valid(b) {
 		return nil, false, false
 	}
+	if clean && haveBits {
+		return membersQuoted(b, &q, fn, set)
+	}
+	plain := clean && ascii
 
 	var sc *scratch // borrowed on first need
 	defer func() {
@@ -204,9 +206,10 @@ func membersOf(line []byte, fn func(key []byte) bool, set *KeySet) (members []by
 	return members, conflict, true
 }
 
-// membersQuoted is Members for a plain line b (trimmed, from '{' to '}')
-// whose quotes q holds: each string ends at the next quote in q, and the
-// keys, all slices of b, are checked for duplicates as they come.
+// membersQuoted is Members for a line b (trimmed, from '{' to '}') of
+// valid UTF-8 with no '\\' and no control byte, whose quotes q holds:
+// each string ends at the next quote in q, and the keys, all slices of b,
+// are checked for duplicates as they come.
 func membersQuoted(b []byte, q *quoteBits, fn func(key []byte) bool, set *KeySet) (members []byte, conflict, ok bool) {
 	var (
 		sigs  [16]uint64 // length and first and last bytes of each key

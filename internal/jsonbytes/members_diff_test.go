@@ -35,6 +35,11 @@ func membersSeeds() [][]byte {
 	add(`{"lo\u0067":1}`)
 	add(`{"x":1,"kubernetes":{"a":1,"a":2}}`)
 	add(`{"ké":1,"ké":2}`)
+	add(`{"a":1é}`)
+	add(`{"é":1}`)
+	add("{\"a\":\"\xe2\x80\xa8\",\"b\":[\"日本\",{\"ü\":\"\xf0\x9f\x98\x80\"}]}")
+	add("{\"a\":\"\xed\xa0\x80\"}") // an encoded surrogate: not UTF-8
+	add("{\"a\":\"é\x7f\"}")
 	var many strings.Builder
 	many.WriteString("{")
 	for i := range 40 {
@@ -132,9 +137,10 @@ func quoteBitsBytes(b []byte) (q quoteBits) {
 	return q
 }
 
-// FuzzClassify checks classify's plain against plainLine and its bitmap,
-// when it makes one, against quoteBitsBytes, and quoteBits.next at every
-// index against a search for the next quote.
+// FuzzClassify checks classify's clean and ascii against byte searches
+// (both plainLine's answer when it makes no bitmap) and its bitmap, when
+// it makes one, against quoteBitsBytes, and quoteBits.next at every index
+// against a search for the next quote.
 //
 //	go test -run '^$' -fuzz FuzzClassify -fuzztime 30s ./internal/jsonbytes
 func FuzzClassify(f *testing.F) {
@@ -143,14 +149,21 @@ func FuzzClassify(f *testing.F) {
 	}
 	f.Add([]byte(strings.Repeat(`"\`, 700)))
 	f.Add([]byte(strings.Repeat("\"\x7f\x80\x1f ", 300)))
+	f.Add([]byte(strings.Repeat("\"é\x20\x7f", 30) + "\x1f"))
+	f.Add([]byte(strings.Repeat("ü", 40)))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var q quoteBits
-		plain, haveBits := classify(b, &q)
-		if want := plainLine(b); plain != want {
-			t.Fatalf("%q: plain %v, plainLine %v", b, plain, want)
-		}
+		clean, ascii, haveBits := classify(b, &q)
 		if !haveBits {
+			if want := plainLine(b); clean != want || ascii != want {
+				t.Fatalf("%q: clean %v, ascii %v, plainLine %v", b, clean, ascii, want)
+			}
 			return
+		}
+		wantClean := !bytes.ContainsFunc(b, func(r rune) bool { return r < 0x20 || r == '\\' })
+		wantASCII := !slices.ContainsFunc(b, func(c byte) bool { return c >= 0x80 })
+		if clean != wantClean || ascii != wantASCII {
+			t.Fatalf("%q: clean %v, ascii %v; want %v, %v", b, clean, ascii, wantClean, wantASCII)
 		}
 		if want := quoteBitsBytes(b); q != want {
 			t.Fatalf("%q: bits %x, want %x", b, q, want)

@@ -6,28 +6,35 @@ import "golang.org/x/sys/cpu"
 
 var haveAVX2 = cpu.X86.HasAVX2
 
-// classify reports whether b is plain (plainLine) and, when it could make
-// one, fills q with b's quotes and returns bits true. q must be zero.
-func classify(b []byte, q *quoteBits) (plain, bits bool) {
+// classify reports whether b holds no '\\' and no control byte (clean:
+// its strings end at the next quote) and whether it is all ASCII, and,
+// when it could make one, fills q with b's quotes and returns bits true.
+// Without the bitmap clean and ascii are both plainLine(b). q must be
+// zero.
+func classify(b []byte, q *quoteBits) (clean, ascii, bits bool) {
 	if !haveAVX2 || len(b) > maxQuoteBits {
-		return plainLine(b), false
+		plain := plainLine(b)
+		return plain, plain, false
 	}
+	var special, high bool
 	if len(b) < 64 {
 		// quoteBitsAVX2 reads 64 bytes at least; spaces are neither
-		// quotes nor bytes that make a line not plain.
+		// quotes nor bytes it looks for.
 		pad := [64]byte{}
 		for i := range pad {
 			pad[i] = ' '
 		}
 		copy(pad[:], b)
-		return !quoteBitsAVX2(pad[:], q), true
+		special, high = quoteBitsAVX2(pad[:], q)
+	} else {
+		special, high = quoteBitsAVX2(b, q)
 	}
-	return !quoteBitsAVX2(b, q), true
+	return !special, !high, true
 }
 
 // quoteBitsAVX2 sets q's bits for the quotes of b and returns whether b
-// holds a byte that makes it not plain: '\\', below 0x20, or 0x80 and up.
-// len(b) must be from 64 to maxQuoteBits.
+// holds a '\\' or a byte below 0x20 (special), and one of 0x80 and up
+// (high). len(b) must be from 64 to maxQuoteBits.
 //
 //go:noescape
-func quoteBitsAVX2(b []byte, q *quoteBits) (special bool)
+func quoteBitsAVX2(b []byte, q *quoteBits) (special, high bool)

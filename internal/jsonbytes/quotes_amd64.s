@@ -2,14 +2,17 @@
 
 #include "textflag.h"
 
-// func quoteBitsAVX2(b []byte, q *quoteBits) (special bool)
+// func quoteBitsAVX2(b []byte, q *quoteBits) (special, high bool)
 //
 // Each 64 bytes of b give one word of q: the mask of the bytes equal to
-// '"'. Bytes that are '\\', or below 0x20 or 0x80 and up (both are below
-// 0x20 as signed bytes), are OR-ed into Y15, tested at the end. The last
-// partial block is read as the last 64 bytes of b, overlapping the block
-// before it, and its mask shifted down to the block's start.
-TEXT ·quoteBitsAVX2(SB), NOSPLIT, $0-33
+// '"'. Bytes equal to '\\' or at most 0x1f (a saturating subtraction of
+// 0x1f leaves 0) are OR-ed into Y15, and all bytes into Y14, whose sign
+// bits then tell whether any byte is 0x80 or up. The last partial block
+// is read as the last 64 bytes of b, overlapping the block before it,
+// and its mask shifted down to the block's start. The constants are
+// loaded with VEX instructions only: a legacy SSE instruction after a
+// YMM write costs a state transition on every call.
+TEXT ·quoteBitsAVX2(SB), NOSPLIT, $0-34
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), CX
 	MOVQ q+24(FP), DI
@@ -19,9 +22,11 @@ TEXT ·quoteBitsAVX2(SB), NOSPLIT, $0-33
 	MOVL $0x5c, AX
 	VMOVD AX, X11
 	VPBROADCASTB X11, Y11
-	MOVL $0x20, AX
+	MOVL $0x1f, AX
 	VMOVD AX, X12
 	VPBROADCASTB X12, Y12
+	VPXOR Y13, Y13, Y13
+	VPXOR Y14, Y14, Y14
 	VPXOR Y15, Y15, Y15
 	MOVQ CX, DX
 	SHRQ $6, DX
@@ -39,12 +44,16 @@ loop:
 	MOVQ AX, (DI)
 	VPCMPEQB Y11, Y0, Y4
 	VPCMPEQB Y11, Y1, Y5
-	VPCMPGTB Y0, Y12, Y6
-	VPCMPGTB Y1, Y12, Y7
+	VPSUBUSB Y12, Y0, Y6
+	VPSUBUSB Y12, Y1, Y7
+	VPCMPEQB Y13, Y6, Y6
+	VPCMPEQB Y13, Y7, Y7
 	VPOR Y4, Y5, Y4
 	VPOR Y6, Y7, Y6
 	VPOR Y4, Y15, Y15
 	VPOR Y6, Y15, Y15
+	VPOR Y0, Y14, Y14
+	VPOR Y1, Y14, Y14
 	ADDQ $64, SI
 	ADDQ $8, DI
 	DECQ DX
@@ -64,12 +73,16 @@ tail:
 	ORQ  BX, AX
 	VPCMPEQB Y11, Y0, Y4
 	VPCMPEQB Y11, Y1, Y5
-	VPCMPGTB Y0, Y12, Y6
-	VPCMPGTB Y1, Y12, Y7
+	VPSUBUSB Y12, Y0, Y6
+	VPSUBUSB Y12, Y1, Y7
+	VPCMPEQB Y13, Y6, Y6
+	VPCMPEQB Y13, Y7, Y7
 	VPOR Y4, Y5, Y4
 	VPOR Y6, Y7, Y6
 	VPOR Y4, Y15, Y15
 	VPOR Y6, Y15, Y15
+	VPOR Y0, Y14, Y14
+	VPOR Y1, Y14, Y14
 	// Keep the top CX bits: the bytes past the last full block.
 	MOVQ CX, R8
 	MOVQ $64, CX
@@ -80,5 +93,8 @@ tail:
 done:
 	VPTEST Y15, Y15
 	SETNE  special+32(FP)
+	VPMOVMSKB Y14, AX
+	TESTL AX, AX
+	SETNE  high+33(FP)
 	VZEROUPPER
 	RET

@@ -2,8 +2,9 @@
 
 package jsonbytes
 
-// classify reports whether b is plain (plainLine). Without a vector unit
-// the quote bitmap costs more than it saves, so bits is always false.
-func classify(b []byte, q *quoteBits) (plain, bits bool) {
-	return plainLine(b), false
+// classify reports plainLine(b) as both clean and ascii. Without a vector
+// unit the quote bitmap costs more than it saves, so bits is always false.
+func classify(b []byte, q *quoteBits) (clean, ascii, bits bool) {
+	plain := plainLine(b)
+	return plain, plain, false
 }
