@@ -119,15 +119,16 @@ func AppendNumberedIDs(dst, ks []byte, src *Source, recs []Record) (_, _ []byte,
 // hashInPairs is whether AppendIDs hashes with the SHA extensions; where
 // they are missing it asks crypto/sha256 per record (AppendID), as the
 // tests do to check that path. hashIn16 is whether it hashes sixteen
-// records at a time with AVX-512 where there are eight or more left.
+// records at a time with AVX-512 where there are min16 or more left.
 var (
 	hashInPairs = sha256x.Supported()
 	hashIn16    = hashInPairs && sha256x.Supported16()
 )
 
 // min16 is the fewest records hashed sixteen at a time: the lanes left
-// empty cost as much as the others.
-const min16 = 8
+// empty cost as much as the others, and below eleven records two at a
+// time costs less (bench/RESULTS.md).
+const min16 = 11
 
 // AppendIDs appends the ids of recs, IDLen bytes each in order: the same
 // ids that AppendID gives one by one, when every record gets one. A
