@@ -118,8 +118,11 @@ func membersOf(line []byte, fn func(key []byte) bool, set *KeySet) (members []by
 	if !ascii && !utf8.Valid(b) {
 		return nil, false, false
 	}
-	if clean && haveBits {
-		return membersQuoted(b, &q, fn, set)
+	if haveBits {
+		if clean {
+			return membersQuoted(b, &q, nil, fn, set)
+		}
+		return membersSpecial(b, &q, fn, set)
 	}
 	plain := clean && ascii
 
@@ -206,11 +209,20 @@ func membersOf(line []byte, fn func(key []byte) bool, set *KeySet) (members []by
 	return members, conflict, true
 }
 
+// membersSpecial is membersQuoted for a line that holds '\\' or control
+// bytes: a string with one of them between its quotes is scanned byte by
+// byte (scanString), the others end at the next quote.
+func membersSpecial(b []byte, q *quoteBits, fn func(key []byte) bool, set *KeySet) (members []byte, conflict, ok bool) {
+	var sp quoteBits
+	specialBits(b, &sp)
+	return membersQuoted(b, q, &sp, fn, set)
+}
+
 // membersQuoted is Members for a line b (trimmed, from '{' to '}') of
-// valid UTF-8 with no '\\' and no control byte, whose quotes q holds:
-// each string ends at the next quote in q, and the keys, all slices of b,
-// are checked for duplicates as they come.
-func membersQuoted(b []byte, q *quoteBits, fn func(key []byte) bool, set *KeySet) (members []byte, conflict, ok bool) {
+// valid UTF-8 whose quotes q holds: each string ends at the next quote in
+// q unless sp (nil when there are none) has a '\\' or control byte in
+// between, and the keys are checked for duplicates as they come.
+func membersQuoted(b []byte, q, sp *quoteBits, fn func(key []byte) bool, set *KeySet) (members []byte, conflict, ok bool) {
 	var (
 		sigs  [16]uint64 // length and first and last bytes of each key
 		spans [16]uint64 // start<<32 | end of each key in b
@@ -218,7 +230,7 @@ func membersQuoted(b []byte, q *quoteBits, fn func(key []byte) bool, set *KeySet
 		n     int
 		hit   bool     // a key is reserved
 		dup   bool     // a key repeats among the first 16
-		sc    *scratch // all keys, past 16 of them
+		sc    *scratch // all keys, past 16 of them or from an escaped one on
 	)
 	defer func() {
 		if sc != nil {
@@ -241,8 +253,27 @@ func membersQuoted(b []byte, q *quoteBits, fn func(key []byte) bool, set *KeySet
 		if end < 0 {
 			return nil, false, false
 		}
+		escaped := false
+		if sp != nil && sp.any(i+1, end-1) {
+			if end, escaped = scanString(b, i+1); end < 0 {
+				return nil, false, false
+			}
+		}
 		if !hit {
 			key := b[i+1 : end-1]
+			if escaped {
+				// Compared unescaped, so from here on in sc.
+				if sc == nil {
+					sc = getScratch()
+					for _, span := range spans[:n] {
+						sc.keys = append(sc.keys, b[span>>32:uint32(span)])
+					}
+				}
+				m := len(sc.buf)
+				// The scanner has checked the escapes, so this cannot fail.
+				sc.buf, _ = Unescape(sc.buf, key)
+				key = sc.buf[m:len(sc.buf):len(sc.buf)]
+			}
 			s := keySig(key)
 			bit := keyBit(s)
 			switch {
@@ -265,8 +296,8 @@ func membersQuoted(b []byte, q *quoteBits, fn func(key []byte) bool, set *KeySet
 				n++
 			default:
 				sc = getScratch()
-				for _, sp := range spans {
-					sc.keys = append(sc.keys, b[sp>>32:uint32(sp)])
+				for _, span := range spans {
+					sc.keys = append(sc.keys, b[span>>32:uint32(span)])
 				}
 				sc.keys = append(sc.keys, key)
 			}
@@ -277,9 +308,15 @@ func membersQuoted(b []byte, q *quoteBits, fn func(key []byte) bool, set *KeySet
 		i, c = token(b, i+1)
 		switch {
 		case c == '"':
-			i = q.next(i + 1)
+			j := q.next(i + 1)
+			if j > 0 && sp != nil && sp.any(i+1, j-1) {
+				j, _ = scanString(b, i+1)
+			}
+			i = j
 		case c == '-' || (c >= '0' && c <= '9'):
 			i = scanNumber(b, i)
+		case sp != nil:
+			i = scanValue(b, i, 1, false, nil)
 		default:
 			i = scanValue(b, i, 1, true, q)
 		}

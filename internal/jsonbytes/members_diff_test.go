@@ -52,6 +52,10 @@ func membersSeeds() [][]byte {
 	add(`{"a":` + strings.Repeat(`{"b":`, MaxDepth) + `1` + strings.Repeat(`}`, MaxDepth) + `}`)
 	add(`{"a":"\ud800","b":"\u12"}`)
 	add(`{"a":"\ud800\udc00","b":"\\\"\/\b\f\n\r\t"}`)
+	add(`{"a\"b":1,"a\u0022b":2}`)
+	add(`{"k\n":1,"x":"y","k\u000a":2}`)
+	add("{\"a\":1,\t\"b\":\"c\"\n,\r\"d\":[\"e\\\\\",{\"f\":\"\\u00e9\"}]}")
+	add(`{"msg":"line one\nline two\tx","stack":"at a.b(c.go:1)\n\tat d","path":"C:\\logs\\a.txt","q":"\"quoted\""}`)
 	add(`{"a":-0.5e+10,"b":01}`)
 	add(`{"a":true,"b":false,"c":null,"d":nul}`)
 	add(`{"a":1,}`)
@@ -139,8 +143,9 @@ func quoteBitsBytes(b []byte) (q quoteBits) {
 
 // FuzzClassify checks classify's clean and ascii against byte searches
 // (both plainLine's answer when it makes no bitmap) and its bitmap, when
-// it makes one, against quoteBitsBytes, and quoteBits.next at every index
-// against a search for the next quote.
+// it makes one, against quoteBitsBytes, quoteBits.next at every index
+// against a search for the next quote, specialBits against a byte loop
+// and any over ranges against a search.
 //
 //	go test -run '^$' -fuzz FuzzClassify -fuzztime 30s ./internal/jsonbytes
 func FuzzClassify(f *testing.F) {
@@ -152,6 +157,29 @@ func FuzzClassify(f *testing.F) {
 	f.Add([]byte(strings.Repeat("\"é\x20\x7f", 30) + "\x1f"))
 	f.Add([]byte(strings.Repeat("ü", 40)))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) <= maxQuoteBits {
+			var sp, wantSp quoteBits
+			specialBits(b, &sp)
+			for i, c := range b {
+				if c == '\\' || c < 0x20 {
+					wantSp[i/64] |= 1 << (i % 64)
+				}
+			}
+			if sp != wantSp {
+				t.Fatalf("%q: special bits %x, want %x", b, sp, wantSp)
+			}
+			for lo := 0; lo <= len(b); lo++ {
+				for _, hi := range []int{lo, lo + 1, lo + 7, lo + 64, lo + 200, len(b)} {
+					if hi < lo || hi > len(b) {
+						continue
+					}
+					want := slices.ContainsFunc(b[lo:hi], func(c byte) bool { return c == '\\' || c < 0x20 })
+					if got := sp.any(lo, hi); got != want {
+						t.Fatalf("%q: any(%d, %d) = %v, want %v", b, lo, hi, got, want)
+					}
+				}
+			}
+		}
 		var q quoteBits
 		clean, ascii, haveBits := classify(b, &q)
 		if !haveBits {

@@ -28,3 +28,25 @@ func (q *quoteBits) next(i int) int {
 	}
 	return -1
 }
+
+// any reports whether a bit in [lo, hi) is set.
+func (q *quoteBits) any(lo, hi int) bool {
+	if lo >= hi {
+		return false
+	}
+	wl, wh := uint(lo)>>6, uint(hi-1)>>6
+	low := ^uint64(0) << (uint(lo) & 63)
+	high := ^uint64(0) >> (63 - uint(hi-1)&63)
+	if wl == wh {
+		return q[wl]&low&high != 0
+	}
+	if q[wl]&low != 0 {
+		return true
+	}
+	for w := wl + 1; w < wh; w++ {
+		if q[w] != 0 {
+			return true
+		}
+	}
+	return q[wh]&high != 0
+}

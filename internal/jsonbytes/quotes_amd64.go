@@ -38,3 +38,23 @@ func classify(b []byte, q *quoteBits) (clean, ascii, bits bool) {
 //
 //go:noescape
 func quoteBitsAVX2(b []byte, q *quoteBits) (special, high bool)
+
+// specialBits sets s's bits for the bytes of b that are '\\' or below
+// 0x20. len(b) must be at most maxQuoteBits; s must be zero.
+func specialBits(b []byte, s *quoteBits) {
+	if len(b) < 64 {
+		pad := [64]byte{}
+		for i := range pad {
+			pad[i] = ' '
+		}
+		copy(pad[:], b)
+		specialBitsAVX2(pad[:], s)
+		return
+	}
+	specialBitsAVX2(b, s)
+}
+
+// specialBitsAVX2 is specialBits for len(b) from 64 to maxQuoteBits.
+//
+//go:noescape
+func specialBitsAVX2(b []byte, s *quoteBits)

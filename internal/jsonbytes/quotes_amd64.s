@@ -98,3 +98,71 @@ done:
 	SETNE  high+33(FP)
 	VZEROUPPER
 	RET
+
+// func specialBitsAVX2(b []byte, s *quoteBits)
+//
+// As quoteBitsAVX2, with the mask of the bytes that are '\\' or at most
+// 0x1f in place of the quotes'.
+TEXT ·specialBitsAVX2(SB), NOSPLIT, $0-32
+	MOVQ b_base+0(FP), SI
+	MOVQ b_len+8(FP), CX
+	MOVQ s+24(FP), DI
+	MOVL $0x5c, AX
+	VMOVD AX, X11
+	VPBROADCASTB X11, Y11
+	MOVL $0x1f, AX
+	VMOVD AX, X12
+	VPBROADCASTB X12, Y12
+	VPXOR Y13, Y13, Y13
+	MOVQ CX, DX
+	SHRQ $6, DX
+	JZ   stail
+
+sloop:
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VPCMPEQB Y11, Y0, Y4
+	VPCMPEQB Y11, Y1, Y5
+	VPSUBUSB Y12, Y0, Y6
+	VPSUBUSB Y12, Y1, Y7
+	VPCMPEQB Y13, Y6, Y6
+	VPCMPEQB Y13, Y7, Y7
+	VPOR Y4, Y6, Y4
+	VPOR Y5, Y7, Y5
+	VPMOVMSKB Y4, AX
+	VPMOVMSKB Y5, BX
+	SHLQ $32, BX
+	ORQ  BX, AX
+	MOVQ AX, (DI)
+	ADDQ $64, SI
+	ADDQ $8, DI
+	DECQ DX
+	JNZ  sloop
+
+stail:
+	ANDQ $63, CX
+	JZ   sdone
+	LEAQ -64(SI)(CX*1), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VPCMPEQB Y11, Y0, Y4
+	VPCMPEQB Y11, Y1, Y5
+	VPSUBUSB Y12, Y0, Y6
+	VPSUBUSB Y12, Y1, Y7
+	VPCMPEQB Y13, Y6, Y6
+	VPCMPEQB Y13, Y7, Y7
+	VPOR Y4, Y6, Y4
+	VPOR Y5, Y7, Y5
+	VPMOVMSKB Y4, AX
+	VPMOVMSKB Y5, BX
+	SHLQ $32, BX
+	ORQ  BX, AX
+	MOVQ CX, R8
+	MOVQ $64, CX
+	SUBQ R8, CX
+	SHRQ CX, AX
+	MOVQ AX, (DI)
+
+sdone:
+	VZEROUPPER
+	RET

@@ -8,3 +8,13 @@ func classify(b []byte, q *quoteBits) (clean, ascii, bits bool) {
 	plain := plainLine(b)
 	return plain, plain, false
 }
+
+// specialBits sets s's bits for the bytes of b that are '\\' or below
+// 0x20. len(b) must be at most maxQuoteBits; s must be zero.
+func specialBits(b []byte, s *quoteBits) {
+	for i, c := range b {
+		if c == '\\' || c < 0x20 {
+			s[i>>6] |= 1 << (uint(i) & 63)
+		}
+	}
+}
