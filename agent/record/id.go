@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"math"
 	"slices"
 
 	"github.com/sluicelog/sluice/internal/sha256x"
@@ -136,8 +135,10 @@ const min16 = 11
 // sixteen records at a time with AVX-512, or two at a time with the SHA
 // extensions, whose rounds share the CPU's SHA unit better than one
 // message's chain of rounds (internal/sha256x); the blocks of seed that
-// begin every record's message are hashed once per call.
-// scratch is working space, returned for reuse. ok is false, with dst
+// begin every record's message are hashed once per call, and lines
+// over 4 KiB one by one where they are (AppendID). scratch is working
+// space, returned for reuse; it holds at most sixteen messages of lines
+// up to 4 KiB. ok is false, with dst
 // unchanged, when a record gets no id (no seed, or an offset below 0) or
 // a numbered run does not apply; the caller then asks AppendID per record.
 func AppendIDs(dst, scratch []byte, src *Source, recs []Record) (_, _ []byte, ok bool) {
@@ -163,65 +164,83 @@ func AppendIDs(dst, scratch []byte, src *Source, recs []Record) (_, _ []byte, ok
 	var seedLen [4]byte
 	binary.BigEndian.PutUint32(seedLen[:], uint32(len(seed)))
 	// Every message begins with the seed's length and the seed; the
-	// whole blocks of that are the same for all of recs.
+	// whole blocks of that are the same for all of recs. The first is
+	// put together in first; the others are the seed's own bytes.
 	mid := sha256x.Init()
 	head, rest := seedLen[:], seed
 	if shared := (len(seedLen) + len(seed)) / sha256x.BlockSize * sha256x.BlockSize; shared > 0 {
-		scratch = append(append(scratch[:0], seedLen[:]...), seed[:shared-len(seedLen)]...)
-		sha256x.Blocks(&mid, scratch)
+		var first [sha256x.BlockSize]byte
+		copy(first[copy(first[:], seedLen[:]):], seed)
+		sha256x.Blocks(&mid, first[:])
+		sha256x.Blocks(&mid, seed[sha256x.BlockSize-len(seedLen):shared-len(seedLen)])
 		head, rest = nil, seed[shared-len(seedLen):]
 	}
+	// Lines over maxCopiedLine are hashed where they are, one by one, so
+	// that scratch stays small.
+	for len(recs) > 0 {
+		n := 0
+		for n < len(recs) && len(recs[n].Line) <= maxCopiedLine {
+			n++
+		}
+		dst, scratch = appendHashedIDs(dst, scratch, &mid, head, rest, len(seed), recs[:n])
+		if n < len(recs) {
+			dst = AppendID(dst, src, &recs[n])
+			n++
+		}
+		recs = recs[n:]
+	}
+	return dst, scratch, true
+}
+
+// maxCopiedLine is the longest line AppendIDs copies into its scratch
+// space, which holds sixteen: the rest of a line's message is copied
+// behind its offset to make whole blocks.
+const maxCopiedLine = 4 << 10
+
+// appendHashedIDs appends the ids of recs from their messages' blocks
+// after the shared ones, which mid has taken (head and rest are what
+// follows of the seed's length and the seed), sixteen or two at a time.
+func appendHashedIDs(dst, scratch []byte, mid *sha256x.State, head, rest []byte, seedLen int, recs []Record) (_, _ []byte) {
 	for hashIn16 && len(recs) >= min16 {
 		k := min(16, len(recs))
-		var done bool
-		if dst, scratch, done = appendIDs16(dst, scratch, &mid, head, rest, len(seed), recs[:k]); !done {
-			break
-		}
+		dst, scratch = appendIDs16(dst, scratch, mid, head, rest, seedLen, recs[:k])
 		recs = recs[k:]
 	}
 	for i := 0; i < len(recs); i += 2 {
-		scratch = appendIDTail(scratch[:0], head, rest, len(seed), &recs[i])
+		scratch = appendIDTail(scratch[:0], head, rest, seedLen, &recs[i])
 		if i+1 == len(recs) {
-			s := mid
+			s := *mid
 			sha256x.Blocks(&s, scratch)
 			dst = appendIDSum(dst, &s)
 			break
 		}
 		n0 := len(scratch)
-		scratch = appendIDTail(scratch, head, rest, len(seed), &recs[i+1])
+		scratch = appendIDTail(scratch, head, rest, seedLen, &recs[i+1])
 		p0, p1 := scratch[:n0], scratch[n0:]
 		n := min(len(p0), len(p1))
-		s0, s1 := mid, mid
+		s0, s1 := *mid, *mid
 		sha256x.Blocks2(&s0, &s1, p0[:n], p1[:n])
 		sha256x.Blocks(&s0, p0[n:])
 		sha256x.Blocks(&s1, p1[n:])
 		dst = appendIDSum(appendIDSum(dst, &s0), &s1)
 	}
-	return dst, scratch, true
+	return dst, scratch
 }
 
-// appendIDs16 appends the ids of recs (up to sixteen) from their messages'
-// blocks after the shared ones, which mid has taken: as many blocks as
-// the shortest message has are hashed sixteen at a time (the lanes past
-// len(recs) repeat the first record's), the rest one message at a time.
-// done is false, with dst unchanged, if the messages are too long for
-// that (2 GiB).
-func appendIDs16(dst, scratch []byte, mid *sha256x.State, head, rest []byte, seedLen int, recs []Record) (_, _ []byte, done bool) {
+// appendIDs16 appends the ids of recs (up to sixteen, lines of at most
+// maxCopiedLine): as many blocks as the shortest message has are hashed
+// sixteen at a time (the lanes past len(recs) repeat the first record's),
+// the rest one message at a time.
+func appendIDs16(dst, scratch []byte, mid *sha256x.State, head, rest []byte, seedLen int, recs []Record) (_, _ []byte) {
 	var offs [16]int32
 	scratch = scratch[:0]
 	n := -1
 	for j := range recs {
-		if len(scratch) > math.MaxInt32 {
-			return dst, scratch, false
-		}
 		offs[j] = int32(len(scratch))
 		scratch = appendIDTail(scratch, head, rest, seedLen, &recs[j])
 		if b := (len(scratch) - int(offs[j])) / sha256x.BlockSize; n < 0 || b < n {
 			n = b
 		}
-	}
-	if len(scratch) > math.MaxInt32 {
-		return dst, scratch, false
 	}
 	var lanes sha256x.Lanes
 	for j := range offs {
@@ -240,7 +259,7 @@ func appendIDs16(dst, scratch []byte, mid *sha256x.State, head, rest []byte, see
 		sha256x.Blocks(&s, scratch[int(offs[j])+n*sha256x.BlockSize:end])
 		dst = appendIDSum(dst, &s)
 	}
-	return dst, scratch, true
+	return dst, scratch
 }
 
 // appendIDTail appends what follows the shared blocks in r's message

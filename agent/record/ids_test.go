@@ -275,3 +275,30 @@ func BenchmarkAppendIDs(b *testing.B) {
 		})
 	}
 }
+
+// Lines longer than AppendIDs copies, among short ones, get their ids,
+// and the scratch space it keeps stays at sixteen short messages however
+// long the lines (up to a 1 MiB max_line_bytes): a writer keeps it for
+// good.
+func TestAppendIDsLongLinesKeepScratchSmall(t *testing.T) {
+	bothPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(11, 12))
+		src := &Source{IDSeed: []byte("node-b\x002049:77:fp:3")}
+		recs := make([]Record, 0, 60)
+		for i := range cap(recs) {
+			n := rng.IntN(600)
+			switch i % 7 {
+			case 3:
+				n = maxCopiedLine + rng.IntN(3)
+			case 5:
+				n = 1<<20 - rng.IntN(100)
+			}
+			recs = append(recs, Record{Offset: int64(i) << 20, Line: randomBytes(rng, n)})
+		}
+		checkIDs(t, src, recs)
+		_, scratch, _ := AppendIDs(nil, nil, src, recs)
+		if limit := 16 * (maxCopiedLine + 3*sha256x.BlockSize); cap(scratch) > limit {
+			t.Errorf("scratch of %d bytes kept, want at most %d", cap(scratch), limit)
+		}
+	})
+}
