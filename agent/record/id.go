@@ -138,9 +138,9 @@ const min16 = 11
 // begin every record's message are hashed once per call, and lines
 // over 4 KiB one by one where they are (AppendID). scratch is working
 // space, returned for reuse; it holds at most sixteen messages of lines
-// up to 4 KiB. ok is false, with dst
-// unchanged, when a record gets no id (no seed, or an offset below 0) or
-// a numbered run does not apply; the caller then asks AppendID per record.
+// up to 4 KiB. ok is false, with dst unchanged, when a record gets no id
+// (no seed, or an offset below 0) or a numbered run does not apply; the
+// caller then asks AppendID per record.
 func AppendIDs(dst, scratch []byte, src *Source, recs []Record) (_, _ []byte, ok bool) {
 	if src.IDKey != nil {
 		return AppendNumberedIDs(dst, scratch, src, recs)
