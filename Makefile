@@ -6,7 +6,7 @@ BIN           := $(CURDIR)/bin
 DEMO          := $(CURDIR)/.demo
 FUZZTIME      ?= 5s
 
-.PHONY: build image run test test-unit test-alloc corpus-skips fuzz-short bench bench-e2e bench-kafka-clients chaos chaos-syslog-outage lint tools syslog-tools kube-tools clean
+.PHONY: build image run test test-unit test-alloc test-purego corpus-skips fuzz-short bench bench-e2e bench-kafka-clients chaos chaos-syslog-outage lint tools syslog-tools kube-tools clean
 
 # What `sluice -version` and sluice_build_info show: the nearest tag (or
 # the commit) and the commit, from git. Without git the binary falls back
@@ -104,6 +104,7 @@ test: tools
 	@rm -f $(CORPUS_SKIPS)
 	$(GO) test -race -count=1 -timeout 15m ./... || { $(MAKE) -s corpus-skips; exit 1; }
 	$(MAKE) test-alloc
+	$(MAKE) test-purego
 	$(MAKE) fuzz-short
 	@$(MAKE) -s corpus-skips
 
@@ -114,6 +115,12 @@ test: tools
 test-alloc:
 	$(GO) test -count=1 -run 'AllocatesNothing' \
 	  $$(grep -rl --include='*_test.go' '^func Test[A-Za-z0-9_]*AllocatesNothing' . | xargs -n1 dirname | sort -u)
+
+# internal/jsonbytes as where its AVX2 assembly does not run: the pure-Go
+# path (build tag purego, as on other CPUs) and an arm64 build.
+test-purego:
+	$(GO) test -count=1 -tags purego ./internal/jsonbytes
+	GOARCH=arm64 $(GO) vet ./internal/jsonbytes
 
 corpus-skips:
 	@if [ -s $(CORPUS_SKIPS) ]; then \
