@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -30,9 +31,14 @@ func TestDeliversKeyedInOrderWithIDs(t *testing.T) {
 	})
 	w := o.NewWriter()
 	const perBatch, batches = 50, 4
+	wantID := map[string]string{} // by document
 	for i := range batches {
 		for _, src := range pods {
-			write(t, w, batch(src, &a, uint64(i), int64(i*perBatch), perBatch, 40))
+			b := batch(src, &a, uint64(i), int64(i*perBatch), perBatch, 40)
+			for j := range b.Records {
+				wantID[strings.TrimSuffix(string(b.Doc(j)), "\n")] = string(record.AppendID(nil, src, &b.Records[j]))
+			}
+			write(t, w, b)
 		}
 	}
 	waitFor(t, "records handed to the producer", func() bool { return o.Stats().Pending == batches*perBatch*3 })
@@ -47,7 +53,7 @@ func TestDeliversKeyedInOrderWithIDs(t *testing.T) {
 	last := map[string]int64{}
 	for _, m := range got {
 		id := m.headers[IDHeader]
-		require.Len(t, id, record.IDLen)
+		require.Equal(t, wantID[m.value], id, "the id of %s", m.value)
 		require.False(t, ids[id], "id %s twice", id)
 		ids[id] = true
 		if p, ok := partOf[m.key]; ok {

@@ -14,6 +14,7 @@ import (
 type writer struct {
 	o      *Output
 	topics topicCache
+	ks     []byte // scratch of record.AppendIDs
 }
 
 // Write copies the documents of b into Kafka records and hands them to
@@ -50,6 +51,10 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 	if src == nil {
 		src = &emptySource
 	}
+	// The batch's ids at once where it can (record.AppendIDs), into
+	// t.ids, which the records' headers point into.
+	var batchIDs bool
+	t.ids, w.ks, batchIDs = record.AppendIDs(t.ids[:0], w.ks, src, b.Records)
 	key := partitionKey(o.keyKind, b)
 	// One clock reading for the batch's Kafka timestamps (franz-go reads
 	// the clock for each record that has none).
@@ -69,7 +74,13 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 		m := &t.msgs[i]
 		*m = msg{t: t, rec: kgo.Record{Topic: w.topics.lookup(o.topic, src, r.Stream, ts), Key: key, Value: doc, Timestamp: now}}
 		m.rec.Context = m
-		if id := t.addID(src, r); len(id) > 0 {
+		var id []byte
+		if batchIDs {
+			id = t.ids[i*record.IDLen : (i+1)*record.IDLen : (i+1)*record.IDLen]
+		} else {
+			id = t.addID(src, r)
+		}
+		if len(id) > 0 {
 			m.rec.Headers = t.header(id)
 		}
 		o.stats.pending.Add(1)
