@@ -115,18 +115,20 @@ func AppendNumberedIDs(dst, ks []byte, src *Source, recs []Record) (_, _ []byte,
 	return dst, ks, true
 }
 
-// hashInPairs is whether AppendIDs hashes with the SHA extensions; where
-// they are missing it asks crypto/sha256 per record (AppendID), as the
-// tests do to check that path. hashIn16 is whether it hashes sixteen
-// records at a time with AVX-512 where there are min16 or more left.
+// hashInPairs is whether AppendIDs hashes with the SHA extensions, and
+// hashIn16 whether it hashes sixteen records at a time with AVX-512
+// where there are min16 or more left. Where both are missing it asks
+// crypto/sha256 per record (AppendID); the tests switch them to check
+// every path.
 var (
 	hashInPairs = sha256x.Supported()
-	hashIn16    = hashInPairs && sha256x.Supported16()
+	hashIn16    = sha256x.Supported16()
 )
 
 // min16 is the fewest records hashed sixteen at a time: the lanes left
 // empty cost as much as the others, and below eleven records two at a
-// time costs less (bench/RESULTS.md).
+// time costs less (bench/RESULTS.md). Without the SHA extensions those
+// few go one by one (AppendID).
 const min16 = 11
 
 // AppendIDs appends the ids of recs, IDLen bytes each in order: the same
@@ -154,7 +156,7 @@ func AppendIDs(dst, scratch []byte, src *Source, recs []Record) (_, _ []byte, ok
 		}
 	}
 	dst = slices.Grow(dst, len(recs)*IDLen)
-	if !hashInPairs {
+	if !hashInPairs && !hashIn16 {
 		for i := range recs {
 			dst = AppendID(dst, src, &recs[i])
 		}
@@ -171,8 +173,8 @@ func AppendIDs(dst, scratch []byte, src *Source, recs []Record) (_, _ []byte, ok
 	if shared := (len(seedLen) + len(seed)) / sha256x.BlockSize * sha256x.BlockSize; shared > 0 {
 		var first [sha256x.BlockSize]byte
 		copy(first[copy(first[:], seedLen[:]):], seed)
-		sha256x.Blocks(&mid, first[:])
-		sha256x.Blocks(&mid, seed[sha256x.BlockSize-len(seedLen):shared-len(seedLen)])
+		blocksOne(&mid, first[:])
+		blocksOne(&mid, seed[sha256x.BlockSize-len(seedLen):shared-len(seedLen)])
 		head, rest = nil, seed[shared-len(seedLen):]
 	}
 	// Lines over maxCopiedLine are hashed where they are, one by one, so
@@ -182,7 +184,7 @@ func AppendIDs(dst, scratch []byte, src *Source, recs []Record) (_, _ []byte, ok
 		for n < len(recs) && len(recs[n].Line) <= maxCopiedLine {
 			n++
 		}
-		dst, scratch = appendHashedIDs(dst, scratch, &mid, head, rest, len(seed), recs[:n])
+		dst, scratch = appendHashedIDs(dst, scratch, src, &mid, head, rest, recs[:n])
 		if n < len(recs) {
 			dst = AppendID(dst, src, &recs[n])
 			n++
@@ -200,11 +202,18 @@ const maxCopiedLine = 4 << 10
 // appendHashedIDs appends the ids of recs from their messages' blocks
 // after the shared ones, which mid has taken (head and rest are what
 // follows of the seed's length and the seed), sixteen or two at a time.
-func appendHashedIDs(dst, scratch []byte, mid *sha256x.State, head, rest []byte, seedLen int, recs []Record) (_, _ []byte) {
+func appendHashedIDs(dst, scratch []byte, src *Source, mid *sha256x.State, head, rest []byte, recs []Record) (_, _ []byte) {
+	seedLen := len(src.IDSeed)
 	for hashIn16 && len(recs) >= min16 {
 		k := min(16, len(recs))
 		dst, scratch = appendIDs16(dst, scratch, mid, head, rest, seedLen, recs[:k])
 		recs = recs[k:]
+	}
+	if !hashInPairs {
+		for i := range recs {
+			dst = AppendID(dst, src, &recs[i])
+		}
+		return dst, scratch
 	}
 	for i := 0; i < len(recs); i += 2 {
 		scratch = appendIDTail(scratch[:0], head, rest, seedLen, &recs[i])
@@ -228,38 +237,59 @@ func appendHashedIDs(dst, scratch []byte, mid *sha256x.State, head, rest []byte,
 }
 
 // appendIDs16 appends the ids of recs (up to sixteen, lines of at most
-// maxCopiedLine): as many blocks as the shortest message has are hashed
-// sixteen at a time (the lanes past len(recs) repeat the first record's),
-// the rest one message at a time.
+// maxCopiedLine), hashed sixteen at a time: with the SHA extensions as
+// many blocks as the shortest message has, the rest of each by them,
+// which beats idle lanes; without, every block (lanes past len(recs)
+// idle).
 func appendIDs16(dst, scratch []byte, mid *sha256x.State, head, rest []byte, seedLen int, recs []Record) (_, _ []byte) {
-	var offs [16]int32
+	var offs, counts [16]int32
 	scratch = scratch[:0]
-	n := -1
+	n := int32(-1)
 	for j := range recs {
 		offs[j] = int32(len(scratch))
 		scratch = appendIDTail(scratch, head, rest, seedLen, &recs[j])
-		if b := (len(scratch) - int(offs[j])) / sha256x.BlockSize; n < 0 || b < n {
-			n = b
+		counts[j] = int32((len(scratch) - int(offs[j])) / sha256x.BlockSize)
+		if n < 0 || counts[j] < n {
+			n = counts[j]
+		}
+	}
+	if hashInPairs {
+		for j := range recs {
+			counts[j] = n
 		}
 	}
 	var lanes sha256x.Lanes
-	for j := range offs {
-		if j >= len(recs) {
-			offs[j] = offs[0]
-		}
+	for j := range recs {
 		lanes.Set(j, mid)
 	}
-	sha256x.Blocks16(&lanes, scratch, &offs, n)
+	sha256x.Blocks16(&lanes, scratch, &offs, &counts)
 	for j := range recs {
 		end := len(scratch)
 		if j+1 < len(recs) {
 			end = int(offs[j+1])
 		}
 		s := lanes.Get(j)
-		sha256x.Blocks(&s, scratch[int(offs[j])+n*sha256x.BlockSize:end])
+		if left := scratch[int(offs[j])+int(counts[j])*sha256x.BlockSize : end]; len(left) > 0 {
+			sha256x.Blocks(&s, left)
+		}
 		dst = appendIDSum(dst, &s)
 	}
 	return dst, scratch
+}
+
+// blocksOne runs p's blocks through s: with the SHA extensions, or else
+// in one of AVX-512's sixteen lanes.
+func blocksOne(s *sha256x.State, p []byte) {
+	if hashInPairs {
+		sha256x.Blocks(s, p)
+		return
+	}
+	var lanes sha256x.Lanes
+	var offs, counts [16]int32
+	lanes.Set(0, s)
+	counts[0] = int32(len(p) / sha256x.BlockSize)
+	sha256x.Blocks16(&lanes, p, &offs, &counts)
+	*s = lanes.Get(0)
 }
 
 // appendIDTail appends what follows the shared blocks in r's message

@@ -20,18 +20,24 @@ func (l *Lanes) Get(i int) State {
 	}
 }
 
-// Blocks16 runs n blocks of each of sixteen messages through l: message
-// i's are p[offs[i]:offs[i]+n*BlockSize]. Supported16 must be true.
-func Blocks16(l *Lanes, p []byte, offs *[16]int32, n int) {
-	if len(p) > math.MaxInt32 || n < 0 {
+// Blocks16 runs the blocks of sixteen messages through l: counts[i]
+// blocks of message i, p[offs[i]:offs[i]+counts[i]*BlockSize]. The
+// sixteen lanes run as many blocks as the longest message has, the
+// shorter ones idle, so messages of about the same length fill them
+// best. Supported16 must be true.
+func Blocks16(l *Lanes, p []byte, offs, counts *[16]int32) {
+	if len(p) > math.MaxInt32 {
 		panic("sha256x: more than 2 GiB of blocks")
 	}
-	for _, o := range offs {
-		if o < 0 || int(o)+n*BlockSize > len(p) {
+	n := 0
+	for i, o := range offs {
+		c := int(counts[i])
+		if o < 0 || c < 0 || int(o)+c*BlockSize > len(p) {
 			panic("sha256x: blocks past the end of p")
 		}
+		n = max(n, c)
 	}
 	if n > 0 {
-		lanes16(l, p, offs, n)
+		lanes16(l, p, offs, counts, n)
 	}
 }

@@ -12,12 +12,13 @@
 // Z0-Z7 hold a-h (the names rotate by a register each round rather than
 // the values moving), Z16-Z31 the last sixteen message words, Z8-Z13 are
 // scratch, Z14 holds each message's byte offset in p, Z15 the byte-swap
-// mask. SI is p, DI the states.
+// mask. SI is p, DI the states, BX the messages' block counts, DX the
+// block.
 
-// LOAD16 gathers word off/4 of the current block of every message and
-// makes it big-endian.
+// LOAD16 gathers word off/4 of the current block of every message that
+// has one (K2) and makes it big-endian.
 #define LOAD16(w, off) \
-	KXNORW K1, K1, K1; \
+	KMOVW K2, K1; \
 	VPGATHERDD off(SI)(Z14*1), K1, w; \
 	VPSHUFB Z15, w, w
 
@@ -58,14 +59,16 @@
 	VPTERNLOGD $0xe8, c, b, Z9; \
 	VPADDD Z9, h, h
 
-// func blocks16(l *Lanes, p *byte, offs *[16]int32, n int)
-TEXT ·blocks16(SB), NOSPLIT, $0-32
+// func blocks16(l *Lanes, p *byte, offs, counts *[16]int32, n int)
+TEXT ·blocks16(SB), NOSPLIT, $0-40
 	MOVQ l+0(FP), DI
 	MOVQ p+8(FP), SI
 	MOVQ offs+16(FP), AX
-	MOVQ n+24(FP), CX
+	MOVQ counts+24(FP), BX
+	MOVQ n+32(FP), CX
 	TESTQ CX, CX
 	JZ done16
+	XORL DX, DX
 	VMOVDQU32 (AX), Z14
 	VBROADCASTI32X4 ·flipBytes(SB), Z15
 	VMOVDQU32 0(DI), Z0
@@ -78,6 +81,11 @@ TEXT ·blocks16(SB), NOSPLIT, $0-32
 	VMOVDQU32 448(DI), Z7
 
 loop16:
+	// K2: the messages that have block DX. The others' lanes compute
+	// on whatever they hold, and their states in l are left alone.
+	VMOVDQU32 (BX), Z8
+	VPBROADCASTD DX, Z9
+	VPCMPGTD Z9, Z8, K2
 	LOAD16(Z16, 0)
 	LOAD16(Z17, 4)
 	LOAD16(Z18, 8)
@@ -208,7 +216,8 @@ loop16:
 	ROUND16(Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z0, Z31, 252)
 
 	// Sixty-four rounds bring the names back to Z0-Z7; the chaining
-	// values, kept in l, are added and the sums kept there.
+	// values, kept in l, are added and the sums kept there for the
+	// messages that had this block.
 	VPADDD 0(DI), Z0, Z0
 	VPADDD 64(DI), Z1, Z1
 	VPADDD 128(DI), Z2, Z2
@@ -217,15 +226,16 @@ loop16:
 	VPADDD 320(DI), Z5, Z5
 	VPADDD 384(DI), Z6, Z6
 	VPADDD 448(DI), Z7, Z7
-	VMOVDQU32 Z0, 0(DI)
-	VMOVDQU32 Z1, 64(DI)
-	VMOVDQU32 Z2, 128(DI)
-	VMOVDQU32 Z3, 192(DI)
-	VMOVDQU32 Z4, 256(DI)
-	VMOVDQU32 Z5, 320(DI)
-	VMOVDQU32 Z6, 384(DI)
-	VMOVDQU32 Z7, 448(DI)
+	VMOVDQU32 Z0, K2, 0(DI)
+	VMOVDQU32 Z1, K2, 64(DI)
+	VMOVDQU32 Z2, K2, 128(DI)
+	VMOVDQU32 Z3, K2, 192(DI)
+	VMOVDQU32 Z4, K2, 256(DI)
+	VMOVDQU32 Z5, K2, 320(DI)
+	VMOVDQU32 Z6, K2, 384(DI)
+	VMOVDQU32 Z7, K2, 448(DI)
 	VPADDD.BCST blocksize<>(SB), Z14, Z14
+	INCL DX
 	DECQ CX
 	JNZ loop16
 

@@ -7,17 +7,24 @@ import (
 	"testing"
 )
 
-// sum16 returns the digests of msgs (sixteen) computed by Blocks16 while
-// all have blocks, the rest of each by Blocks.
-func sum16(msgs [][]byte) [][]byte {
+// sum16 returns the digests of msgs (sixteen) computed by Blocks16: all
+// their blocks if whole, else as many as the shortest has, the rest of
+// each by Blocks.
+func sum16(msgs [][]byte, whole bool) [][]byte {
 	var p []byte
-	var offs [16]int32
+	var offs, counts [16]int32
 	n := -1
 	for i, m := range msgs {
 		offs[i] = int32(len(p))
 		p = AppendPadding(append(p, m...), uint64(len(m)))
-		if b := (len(p) - int(offs[i])) / BlockSize; n < 0 || b < n {
-			n = b
+		counts[i] = int32((len(p) - int(offs[i])) / BlockSize)
+		if n < 0 || int(counts[i]) < n {
+			n = int(counts[i])
+		}
+	}
+	if !whole {
+		for i := range counts {
+			counts[i] = int32(n)
 		}
 	}
 	var l Lanes
@@ -25,7 +32,7 @@ func sum16(msgs [][]byte) [][]byte {
 		s := Init()
 		l.Set(i, &s)
 	}
-	Blocks16(&l, p, &offs, n)
+	Blocks16(&l, p, &offs, &counts)
 	sums := make([][]byte, 16)
 	for i := range 16 {
 		s := l.Get(i)
@@ -33,7 +40,7 @@ func sum16(msgs [][]byte) [][]byte {
 		if i < 15 {
 			end = int(offs[i+1])
 		}
-		Blocks(&s, p[int(offs[i])+n*BlockSize:end])
+		Blocks(&s, p[int(offs[i])+int(counts[i])*BlockSize:end])
 		sums[i] = s.AppendSum(nil, 32)
 	}
 	return sums
@@ -60,9 +67,11 @@ func TestSixteenLanesMatchCryptoSHA256(t *testing.T) {
 			at := rng.IntN(len(text) - n + 1)
 			msgs[i] = text[at : at+n]
 		}
-		for i, got := range sum16(msgs) {
-			if want := sha256.Sum256(msgs[i]); !bytes.Equal(got, want[:]) {
-				t.Fatalf("round %d, lane %d of %d bytes: %x, want %x", round, i, len(msgs[i]), got, want)
+		for _, whole := range []bool{false, true} {
+			for i, got := range sum16(msgs, whole) {
+				if want := sha256.Sum256(msgs[i]); !bytes.Equal(got, want[:]) {
+					t.Fatalf("round %d (every block in Blocks16: %v), lane %d of %d bytes: %x, want %x", round, whole, i, len(msgs[i]), got, want)
+				}
 			}
 		}
 	}
@@ -75,13 +84,13 @@ func BenchmarkBlocks16(b *testing.B) {
 		b.Skip("no AVX-512 on this CPU")
 	}
 	p := make([]byte, 16*7*BlockSize)
-	var offs [16]int32
+	var offs, counts [16]int32
 	for i := range offs {
-		offs[i] = int32(i * 7 * BlockSize)
+		offs[i], counts[i] = int32(i*7*BlockSize), 7
 	}
 	var l Lanes
 	b.SetBytes(int64(len(p)))
 	for b.Loop() {
-		Blocks16(&l, p, &offs, 7)
+		Blocks16(&l, p, &offs, &counts)
 	}
 }

@@ -23,11 +23,11 @@ func detect() bool {
 // which Blocks16 uses.
 var supported16 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
 
-func lanes16(l *Lanes, p []byte, offs *[16]int32, n int) {
+func lanes16(l *Lanes, p []byte, offs, counts *[16]int32, n int) {
 	if !supported16 {
 		panic("sha256x: no AVX-512 on this CPU")
 	}
-	blocks16(l, &p[0], offs, n)
+	blocks16(l, &p[0], offs, counts, n)
 }
 
 func blocks(s *State, p []byte) {
@@ -57,4 +57,4 @@ func blocks2(s0, s1 *State, p0, p1 *byte, n int)
 func cpuid(leaf, sub uint32) (a, b, c, d uint32)
 
 //go:noescape
-func blocks16(l *Lanes, p *byte, offs *[16]int32, n int)
+func blocks16(l *Lanes, p *byte, offs, counts *[16]int32, n int)

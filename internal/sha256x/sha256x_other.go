@@ -14,6 +14,6 @@ func pair(*State, *State, []byte, []byte) {
 	panic("sha256x: no SHA extensions on this architecture")
 }
 
-func lanes16(*Lanes, []byte, *[16]int32, int) {
+func lanes16(*Lanes, []byte, *[16]int32, *[16]int32, int) {
 	panic("sha256x: no AVX-512 on this architecture")
 }
