@@ -22,9 +22,11 @@ const uidKey = "log.record.uid"
 // log.iostream, source_ip client.address, the syslog and sluice objects
 // flattened to syslog.* and sluice.*, the record's id log.record.uid, and
 // every other member an attribute of its JSON type. The Kubernetes object
-// is the resource's (resource.go), so it is skipped here. observed is the
-// time the output took the batch, in Unix nanoseconds.
-func (e *encoder) logRecord(b *record.Batch, src *record.Source, i int, observed uint64) {
+// is the resource's (resource.go), so it is skipped here. id is the
+// record's id when the caller has it (record.AppendIDs), nil to make it
+// here. observed is the time the output took the batch, in Unix
+// nanoseconds.
+func (e *encoder) logRecord(b *record.Batch, src *record.Source, i int, id []byte, observed uint64) {
 	r := &b.Records[i]
 	doc := b.Doc(i)
 	var at int
@@ -41,8 +43,12 @@ func (e *encoder) logRecord(b *record.Batch, src *record.Source, i int, observed
 		f.body = f.message
 		order = e.remove(base, order, f.messageKey)
 	}
-	if e.id = record.AppendID(e.id[:0], src, r); len(e.id) > 0 {
-		order = e.putLast(base, order, uidKey, e.id)
+	if id == nil {
+		e.id = record.AppendID(e.id[:0], src, r)
+		id = e.id
+	}
+	if len(id) > 0 {
+		order = e.putLast(base, order, uidKey, id)
 	}
 	e.endList(base, order)
 
