@@ -25,8 +25,9 @@ type writer struct {
 	shape shapeCache
 	id    []byte // scratch for one document id
 	// ids holds the ids of the whole batch being written, computed at
-	// once (record.AppendIDs: a numbered run for syslog, two hashes at a
-	// time for files), when runIDs; ks is that computation's scratch.
+	// once (record.AppendIDs: a numbered run for syslog, sixteen or two
+	// hashes at a time for files), when runIDs; ks is that computation's
+	// scratch.
 	ids, ks []byte
 	runIDs  bool
 }
