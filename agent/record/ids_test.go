@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -302,4 +304,30 @@ func TestAppendIDsLongLinesKeepScratchSmall(t *testing.T) {
 			t.Errorf("scratch of %d bytes kept, want at most %d", cap(scratch), limit)
 		}
 	})
+}
+
+// appendID128 encodes a digest's first 16 bytes as
+// base64.RawURLEncoding does, every bit in its place.
+func TestAppendID128MatchesBase64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	check := func(hi, lo uint64) {
+		t.Helper()
+		sum := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, hi), lo)
+		want := "kept" + base64.RawURLEncoding.EncodeToString(sum)
+		if got := string(appendID128([]byte("kept"), hi, lo)); got != want {
+			t.Fatalf("%x: id %s, want %s", sum, got, want)
+		}
+	}
+	check(0, 0)
+	check(1<<64-1, 1<<64-1)
+	for i := range 128 {
+		if i < 64 {
+			check(1<<i, 0)
+		} else {
+			check(0, 1<<(i-64))
+		}
+	}
+	for range 1000 {
+		check(rng.Uint64(), rng.Uint64())
+	}
 }

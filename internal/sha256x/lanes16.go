@@ -20,6 +20,12 @@ func (l *Lanes) Get(i int) State {
 	}
 }
 
+// Sum128 returns the first 16 bytes of message i's digest, once l has
+// taken its last block, as State.Sum128 does.
+func (l *Lanes) Sum128(i int) (hi, lo uint64) {
+	return uint64(l[0][i])<<32 | uint64(l[1][i]), uint64(l[2][i])<<32 | uint64(l[3][i])
+}
+
 // Blocks16 runs the blocks of sixteen messages through l: counts[i]
 // blocks of message i, p[offs[i]:offs[i]+counts[i]*BlockSize]. The
 // sixteen lanes run as many blocks as the longest message has, the

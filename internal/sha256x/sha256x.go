@@ -47,6 +47,12 @@ func (s *State) AppendSum(dst []byte, n int) []byte {
 	return append(dst, sum[:n]...)
 }
 
+// Sum128 returns the first 16 bytes of the digest that s holds after a
+// message's last block, as two big-endian halves.
+func (s *State) Sum128() (hi, lo uint64) {
+	return uint64(s.abef[3])<<32 | uint64(s.abef[2]), uint64(s.cdgh[3])<<32 | uint64(s.cdgh[2])
+}
+
 // AppendPadding appends the padding that ends a message of n bytes: 0x80,
 // zeros up to 8 bytes short of a block boundary, and the message's length
 // in bits. dst must hold the message's last n mod 64 bytes (or any

@@ -3,6 +3,7 @@ package sha256x
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"math/rand/v2"
 	"testing"
 )
@@ -133,4 +134,27 @@ func BenchmarkBlocks(b *testing.B) {
 			Blocks2(&s0, &s1, p, p)
 		}
 	})
+}
+
+// Sum128, of a State and of a lane, is the digest's first 16 bytes as
+// AppendSum gives them.
+func TestSum128(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var l Lanes
+	for i := range 16 {
+		var s State
+		for j := range 4 {
+			s.abef[j], s.cdgh[j] = rng.Uint32(), rng.Uint32()
+		}
+		l.Set(i, &s)
+		want := s.AppendSum(nil, 16)
+		hi, lo := s.Sum128()
+		if got := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, hi), lo); !bytes.Equal(got, want) {
+			t.Fatalf("State.Sum128 %x, want %x", got, want)
+		}
+		hi, lo = l.Sum128(i)
+		if got := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, hi), lo); !bytes.Equal(got, want) {
+			t.Fatalf("lane %d: Lanes.Sum128 %x, want %x", i, got, want)
+		}
+	}
 }
