@@ -168,28 +168,26 @@ func AppendIDs(dst, scratch []byte, src *Source, recs []Record) (_, _ []byte, ok
 	// Every message begins with the seed's length and the seed; the
 	// whole blocks of that are the same for all of recs. The first is
 	// put together in first; the others are the seed's own bytes.
-	mid := sha256x.Init()
-	head, rest := seedLen[:], seed
+	h := idHasher{src: src, mid: sha256x.Init(), head: seedLen[:], rest: seed}
 	if shared := (len(seedLen) + len(seed)) / sha256x.BlockSize * sha256x.BlockSize; shared > 0 {
 		var first [sha256x.BlockSize]byte
 		copy(first[copy(first[:], seedLen[:]):], seed)
-		blocksOne(&mid, first[:])
-		blocksOne(&mid, seed[sha256x.BlockSize-len(seedLen):shared-len(seedLen)])
-		head, rest = nil, seed[shared-len(seedLen):]
+		blocksOne(&h.mid, first[:])
+		blocksOne(&h.mid, seed[sha256x.BlockSize-len(seedLen):shared-len(seedLen)])
+		h.head, h.rest = nil, seed[shared-len(seedLen):]
 	}
-	// Lines over maxCopiedLine are hashed where they are, one by one, so
-	// that scratch stays small.
+	if hashIn16 {
+		for j := range 16 {
+			h.lanes.Set(j, &h.mid)
+		}
+	}
+	at := len(dst)
+	dst = dst[:at+len(recs)*IDLen]
+	ids := dst[at:]
 	for len(recs) > 0 {
-		n := 0
-		for n < len(recs) && len(recs[n].Line) <= maxCopiedLine {
-			n++
-		}
-		dst, scratch = appendHashedIDs(dst, scratch, src, &mid, head, rest, recs[:n])
-		if n < len(recs) {
-			dst = AppendID(dst, src, &recs[n])
-			n++
-		}
-		recs = recs[n:]
+		n := min(len(recs), idWindow)
+		scratch = h.hash(ids[:n*IDLen], scratch, recs[:n])
+		ids, recs = ids[n*IDLen:], recs[n:]
 	}
 	return dst, scratch, true
 }
@@ -199,85 +197,152 @@ func AppendIDs(dst, scratch []byte, src *Source, recs []Record) (_, _ []byte, ok
 // behind its offset to make whole blocks.
 const maxCopiedLine = 4 << 10
 
-// appendHashedIDs appends the ids of recs from their messages' blocks
-// after the shared ones, which mid has taken (head and rest are what
-// follows of the seed's length and the seed), sixteen or two at a time.
-func appendHashedIDs(dst, scratch []byte, src *Source, mid *sha256x.State, head, rest []byte, recs []Record) (_, _ []byte) {
-	seedLen := len(src.IDSeed)
-	for hashIn16 && len(recs) >= min16 {
-		k := min(16, len(recs))
-		dst, scratch = appendIDs16(dst, scratch, mid, head, rest, seedLen, recs[:k])
-		recs = recs[k:]
+// idWindow is how many records AppendIDs sorts by length at a time, so
+// that each sixteen it hashes together have about as many blocks: a
+// multiple of sixteen, and indexes fit a byte.
+const idWindow = 256
+
+// idHasher hashes the messages of a source's records after the blocks of
+// seed they share.
+type idHasher struct {
+	src *Source
+	// mid is the state after the shared blocks, and lanes holds it in
+	// every lane; head and rest are what follows of the seed's length
+	// and the seed.
+	mid        sha256x.State
+	lanes      sha256x.Lanes
+	head, rest []byte
+}
+
+// hash writes the ids of recs (at most idWindow) into ids, IDLen bytes
+// each in order. The records are sorted by their messages' block counts
+// first, so that the lanes hashed together run out at about the same
+// block: a tail workload's lines are mostly of one length, with a few
+// long ones that would otherwise leave blocks to hash one lane at a time.
+func (h *idHasher) hash(ids, scratch []byte, recs []Record) []byte {
+	var blocks [idWindow]uint8
+	var count [maxTailBlocks + 1]uint16
+	fixed := len(h.head) + len(h.rest) + 8 + 1 + 8 + sha256x.BlockSize - 1
+	for i := range recs {
+		r := &recs[i]
+		if len(r.Line) > maxCopiedLine {
+			AppendID(ids[i*IDLen:i*IDLen], h.src, r)
+			continue
+		}
+		b := (fixed + len(r.Line)) / sha256x.BlockSize
+		blocks[i] = uint8(b)
+		count[b]++
+	}
+	// A counting sort by block count (long lines, 0, left out).
+	var start [maxTailBlocks + 1]uint16
+	n := uint16(0)
+	for b := 1; b <= maxTailBlocks; b++ {
+		start[b] = n
+		n += count[b]
+	}
+	var order [idWindow]uint8
+	for i := range recs {
+		if b := blocks[i]; b > 0 {
+			order[start[b]] = uint8(i)
+			start[b]++
+		}
+	}
+	sorted := order[:n]
+	// The longest sixteen at a time, the shortest left for two at a time.
+	for hashIn16 && len(sorted) >= min16 {
+		k := min(16, len(sorted))
+		scratch = h.hash16(ids, scratch, recs, sorted[len(sorted)-k:], &blocks)
+		sorted = sorted[:len(sorted)-k]
 	}
 	if !hashInPairs {
-		for i := range recs {
-			dst = AppendID(dst, src, &recs[i])
+		for _, i := range sorted {
+			AppendID(ids[int(i)*IDLen:int(i)*IDLen], h.src, &recs[i])
 		}
-		return dst, scratch
+		return scratch
 	}
-	for i := 0; i < len(recs); i += 2 {
-		scratch = appendIDTail(scratch[:0], head, rest, seedLen, &recs[i])
-		if i+1 == len(recs) {
-			s := *mid
+	seedLen := len(h.src.IDSeed)
+	for len(sorted) > 0 {
+		r0 := &recs[sorted[0]]
+		scratch = appendIDTail(scratch[:0], h.head, h.rest, seedLen, r0)
+		if len(sorted) == 1 {
+			s := h.mid
 			sha256x.Blocks(&s, scratch)
-			dst = appendIDSum(dst, &s)
+			putIDSum(ids, int(sorted[0]), &s)
 			break
 		}
 		n0 := len(scratch)
-		scratch = appendIDTail(scratch, head, rest, seedLen, &recs[i+1])
+		scratch = appendIDTail(scratch, h.head, h.rest, seedLen, &recs[sorted[1]])
 		p0, p1 := scratch[:n0], scratch[n0:]
 		n := min(len(p0), len(p1))
-		s0, s1 := *mid, *mid
+		s0, s1 := h.mid, h.mid
 		sha256x.Blocks2(&s0, &s1, p0[:n], p1[:n])
 		sha256x.Blocks(&s0, p0[n:])
 		sha256x.Blocks(&s1, p1[n:])
-		dst = appendIDSum(appendIDSum(dst, &s0), &s1)
+		putIDSum(ids, int(sorted[0]), &s0)
+		putIDSum(ids, int(sorted[1]), &s1)
+		sorted = sorted[2:]
 	}
-	return dst, scratch
+	return scratch
 }
 
-// appendIDs16 appends the ids of recs (up to sixteen, lines of at most
-// maxCopiedLine), hashed sixteen at a time: with the SHA extensions as
-// many blocks as the shortest message has, the rest of each by them,
-// which beats idle lanes; without, every block (lanes past len(recs)
-// idle).
-func appendIDs16(dst, scratch []byte, mid *sha256x.State, head, rest []byte, seedLen int, recs []Record) (_, _ []byte) {
+// maxTailBlocks is the most blocks of a message after the shared ones:
+// less than a block of seed, the offset, a line of maxCopiedLine and
+// the padding.
+const maxTailBlocks = (sha256x.BlockSize - 1 + 8 + maxCopiedLine + 1 + 8 + sha256x.BlockSize - 1) / sha256x.BlockSize
+
+// lanesLeftOver is how many of sixteen lanes may have blocks left for
+// one lane at a time, with the SHA extensions, rather than the sixteen
+// running one more block: a round of sixteen lanes costs about as much
+// as seven blocks of one (bench/RESULTS.md).
+const lanesLeftOver = 7
+
+// hash16 writes into ids the ids of the records of recs that group
+// indexes (up to sixteen, sorted by block count, which blocks holds),
+// hashed sixteen at a time: with the SHA extensions, as many blocks as
+// all but the longest lanesLeftOver messages have, the rest of those by
+// the extensions; without, every block (lanes past len(group) idle).
+func (h *idHasher) hash16(ids, scratch []byte, recs []Record, group []uint8, blocks *[idWindow]uint8) []byte {
 	var offs, counts [16]int32
-	scratch = scratch[:0]
-	n := int32(-1)
-	for j := range recs {
-		offs[j] = int32(len(scratch))
-		scratch = appendIDTail(scratch, head, rest, seedLen, &recs[j])
-		counts[j] = int32((len(scratch) - int(offs[j])) / sha256x.BlockSize)
-		if n < 0 || counts[j] < n {
-			n = counts[j]
-		}
+	size := 0
+	for _, i := range group {
+		size += int(blocks[i]) * sha256x.BlockSize
+	}
+	scratch = slices.Grow(scratch[:0], size)[:size]
+	seedLen := len(h.src.IDSeed)
+	o := 0
+	for j, i := range group {
+		r := &recs[i]
+		m := scratch[o : o+int(blocks[i])*sha256x.BlockSize]
+		offs[j], counts[j] = int32(o), int32(blocks[i])
+		o += len(m)
+		w := copy(m, h.head)
+		w += copy(m[w:], h.rest)
+		binary.BigEndian.PutUint64(m[w:], uint64(r.Offset))
+		w += 8 + copy(m[w+8:], r.Line)
+		m[w] = 0x80
+		clear(m[w+1 : len(m)-8])
+		binary.BigEndian.PutUint64(m[len(m)-8:], uint64(4+seedLen+8+len(r.Line))<<3)
 	}
 	if hashInPairs {
-		for j := range recs {
-			counts[j] = n
+		most := counts[max(0, len(group)-1-lanesLeftOver)]
+		for j := range group {
+			counts[j] = min(counts[j], most)
 		}
 	}
-	var lanes sha256x.Lanes
-	for j := range recs {
-		lanes.Set(j, mid)
-	}
+	lanes := h.lanes
 	sha256x.Blocks16(&lanes, scratch, &offs, &counts)
-	for j := range recs {
-		end := len(scratch)
-		if j+1 < len(recs) {
-			end = int(offs[j+1])
-		}
-		if left := scratch[int(offs[j])+int(counts[j])*sha256x.BlockSize : end]; len(left) > 0 {
+	for j, i := range group {
+		done := int(offs[j]) + int(counts[j])*sha256x.BlockSize
+		if end := int(offs[j]) + int(blocks[i])*sha256x.BlockSize; done < end {
 			s := lanes.Get(j)
-			sha256x.Blocks(&s, left)
-			dst = appendIDSum(dst, &s)
+			sha256x.Blocks(&s, scratch[done:end])
+			putIDSum(ids, int(i), &s)
 			continue
 		}
 		hi, lo := lanes.Sum128(j)
-		dst = appendID128(dst, hi, lo)
+		putID128((*[IDLen]byte)(ids[int(i)*IDLen:]), hi, lo)
 	}
-	return dst, scratch
+	return scratch
 }
 
 // blocksOne runs p's blocks through s: with the SHA extensions, or else
@@ -306,30 +371,43 @@ func appendIDTail(dst, head, rest []byte, seedLen int, r *Record) []byte {
 	return sha256x.AppendPadding(dst, uint64(4+seedLen+8+len(r.Line)))
 }
 
-// appendIDSum appends the id of a message whose last block s has taken.
-func appendIDSum(dst []byte, s *sha256x.State) []byte {
+// putIDSum writes the id of a message whose last block s has taken into
+// ids, at record i's place.
+func putIDSum(ids []byte, i int, s *sha256x.State) {
 	hi, lo := s.Sum128()
-	return appendID128(dst, hi, lo)
+	putID128((*[IDLen]byte)(ids[i*IDLen:]), hi, lo)
 }
 
 // idAlphabet is base64url's.
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
-// appendID128 appends the id of the digest whose first 16 bytes are hi
-// and lo (big-endian): their base64url without padding, as
+// putID128 writes the id of the digest whose first 16 bytes are hi and
+// lo (big-endian): their base64url without padding, as
 // base64.RawURLEncoding gives it, six bits a character from the top and
 // the last two bits in the last one. From the digest's words this skips
 // the bytes in between and the encoder's general loop, a measurable part
-// of a batch's ids.
-func appendID128(dst []byte, hi, lo uint64) []byte {
-	at := len(dst)
-	dst = slices.Grow(dst, IDLen)[:at+IDLen]
-	id := (*[IDLen]byte)(dst[at:])
-	for k := range 10 {
-		id[k] = idAlphabet[hi>>(58-6*k)&63]
-		id[11+k] = idAlphabet[lo>>(56-6*k)&63]
-	}
+// of a batch's ids; unrolled, the shifts are constants.
+func putID128(id *[IDLen]byte, hi, lo uint64) {
+	id[0] = idAlphabet[hi>>58&63]
+	id[1] = idAlphabet[hi>>52&63]
+	id[2] = idAlphabet[hi>>46&63]
+	id[3] = idAlphabet[hi>>40&63]
+	id[4] = idAlphabet[hi>>34&63]
+	id[5] = idAlphabet[hi>>28&63]
+	id[6] = idAlphabet[hi>>22&63]
+	id[7] = idAlphabet[hi>>16&63]
+	id[8] = idAlphabet[hi>>10&63]
+	id[9] = idAlphabet[hi>>4&63]
 	id[10] = idAlphabet[(hi&15)<<2|lo>>62]
+	id[11] = idAlphabet[lo>>56&63]
+	id[12] = idAlphabet[lo>>50&63]
+	id[13] = idAlphabet[lo>>44&63]
+	id[14] = idAlphabet[lo>>38&63]
+	id[15] = idAlphabet[lo>>32&63]
+	id[16] = idAlphabet[lo>>26&63]
+	id[17] = idAlphabet[lo>>20&63]
+	id[18] = idAlphabet[lo>>14&63]
+	id[19] = idAlphabet[lo>>8&63]
+	id[20] = idAlphabet[lo>>2&63]
 	id[21] = idAlphabet[(lo&3)<<4]
-	return dst
 }

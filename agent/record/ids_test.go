@@ -112,16 +112,30 @@ func TestAppendIDsEveryLengthMatchesAppendID(t *testing.T) {
 	})
 }
 
-// Odd and even batches of lines of mixed lengths, offsets 0 and up.
+// Odd and even batches of lines of mixed lengths, offsets 0 and up; and
+// batches around the windows AppendIDs sorts by length (idWindow), of
+// lines from empty to over maxCopiedLine, so that the sixteen hashed
+// together differ in length as much as a batch can make them.
 func TestAppendIDsBatchSizes(t *testing.T) {
 	bothPaths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(5, 6))
 		src := &Source{IDSeed: []byte("node-a\x002049:1835029:9f86d081884c7d659a2feaa0c55ad015:0")}
+		sizes := []int{idWindow - 15, idWindow - 1, idWindow, idWindow + 1, idWindow + 16, 2*idWindow + 1, 700}
 		for size := 1; size <= 40; size++ {
+			sizes = append(sizes, size)
+		}
+		for _, size := range sizes {
 			recs := make([]Record, size)
 			var off int64
 			for i := range recs {
-				recs[i] = Record{Offset: off, Line: randomBytes(rng, rng.IntN(700))}
+				n := rng.IntN(700)
+				switch {
+				case size > 40 && i%37 == 5:
+					n = maxCopiedLine - 2 + rng.IntN(5)
+				case size > 40 && i%3 == 1:
+					n = rng.IntN(maxCopiedLine + 1)
+				}
+				recs[i] = Record{Offset: off, Line: randomBytes(rng, n)}
 				off += int64(len(recs[i].Line)) + 1
 			}
 			checkIDs(t, src, recs)
@@ -306,16 +320,17 @@ func TestAppendIDsLongLinesKeepScratchSmall(t *testing.T) {
 	})
 }
 
-// appendID128 encodes a digest's first 16 bytes as
+// putID128 encodes a digest's first 16 bytes as
 // base64.RawURLEncoding does, every bit in its place.
-func TestAppendID128MatchesBase64(t *testing.T) {
+func TestPutID128MatchesBase64(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	check := func(hi, lo uint64) {
 		t.Helper()
 		sum := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, hi), lo)
-		want := "kept" + base64.RawURLEncoding.EncodeToString(sum)
-		if got := string(appendID128([]byte("kept"), hi, lo)); got != want {
-			t.Fatalf("%x: id %s, want %s", sum, got, want)
+		want := base64.RawURLEncoding.EncodeToString(sum)
+		var id [IDLen]byte
+		if putID128(&id, hi, lo); string(id[:]) != want {
+			t.Fatalf("%x: id %s, want %s", sum, id, want)
 		}
 	}
 	check(0, 0)
