@@ -32,6 +32,9 @@ func (o *Output) Preview(b *record.Batch, dataStreams bool) []Placed {
 	if src == nil {
 		src = &emptySource
 	}
+	if o.ids {
+		w.ks = w.ids.Compute(w.ks, src, b.Records)
+	}
 	var now int64
 	out := make([]Placed, 0, len(b.Records))
 	for i := range b.Records {

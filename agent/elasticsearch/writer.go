@@ -23,13 +23,12 @@ type writer struct {
 	index indexCache
 	ds    dsCache
 	shape shapeCache
-	id    []byte // scratch for one document id
+	id    []byte // the current document's id, nil for none
 	// ids holds the ids of the whole batch being written, computed at
-	// once (record.AppendIDs: a numbered run for syslog, sixteen or two
-	// hashes at a time for files), when runIDs; ks is that computation's
-	// scratch.
-	ids, ks []byte
-	runIDs  bool
+	// once (record.BatchIDs: a numbered run for syslog, sixteen or two
+	// hashes at a time for files); ks is that computation's scratch.
+	ids record.BatchIDs
+	ks  []byte
 }
 
 // Write appends an action line and the document of every record of b to
@@ -55,9 +54,8 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 			return ctx.Err()
 		}
 	}
-	w.runIDs = false
 	if o.ids {
-		w.ids, w.ks, w.runIDs = record.AppendIDs(w.ids[:0], w.ks, src, b.Records)
+		w.ks = w.ids.Compute(w.ks, src, b.Records)
 	}
 	var now int64
 	for i := range b.Records {
@@ -127,12 +125,9 @@ func (w *writer) place(b *record.Batch, src *record.Source, i int, now *int64) (
 	if o.conv.shaping() {
 		doc = o.shape(&w.shape, meta, doc, index, o.useStreams || o.fixedDS)
 	}
-	w.id = w.id[:0]
-	switch {
-	case w.runIDs:
-		w.id = append(w.id, w.ids[i*record.IDLen:(i+1)*record.IDLen]...)
-	case o.ids:
-		w.id = record.AppendID(w.id, src, r)
+	w.id = nil
+	if o.ids {
+		w.id = w.ids.At(i)
 	}
 	return index, doc, true
 }

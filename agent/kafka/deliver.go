@@ -22,7 +22,7 @@ type tracker struct {
 	out  *Output
 	b    *record.Batch
 	docs []byte // every document, copied: b.Doc is valid only during Write
-	ids  []byte
+	ids  record.BatchIDs
 	hdrs []kgo.RecordHeader
 	msgs []msg
 	held int64        // bytes of o.mem
@@ -41,7 +41,6 @@ func newTracker(o *Output, b *record.Batch) *tracker {
 	t := trackers.Get().(*tracker)
 	t.out, t.b = o, b
 	t.docs = slices.Grow(t.docs[:0], len(b.Docs))
-	t.ids = slices.Grow(t.ids[:0], n*record.IDLen)
 	t.hdrs = slices.Grow(t.hdrs[:0], n)
 	if cap(t.msgs) < n {
 		t.msgs = make([]msg, n)
@@ -64,12 +63,6 @@ func (t *tracker) addDoc(doc []byte) []byte {
 	start := len(t.docs)
 	t.docs = append(t.docs, doc...)
 	return t.docs[start:len(t.docs):len(t.docs)]
-}
-
-func (t *tracker) addID(src *record.Source, r *record.Record) []byte {
-	start := len(t.ids)
-	t.ids = record.AppendID(t.ids, src, r)
-	return t.ids[start:len(t.ids):len(t.ids)]
 }
 
 func (t *tracker) header(id []byte) []kgo.RecordHeader {

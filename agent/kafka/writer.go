@@ -14,7 +14,7 @@ import (
 type writer struct {
 	o      *Output
 	topics topicCache
-	ks     []byte // scratch of record.AppendIDs
+	ks     []byte // scratch of the trackers' record.BatchIDs
 }
 
 // Write copies the documents of b into Kafka records and hands them to
@@ -51,10 +51,9 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 	if src == nil {
 		src = &emptySource
 	}
-	// The batch's ids at once where it can (record.AppendIDs), into
-	// t.ids, which the records' headers point into.
-	var batchIDs bool
-	t.ids, w.ks, batchIDs = record.AppendIDs(t.ids[:0], w.ks, src, b.Records)
+	// The batch's ids at once, into t.ids, which the records' headers
+	// point into.
+	w.ks = t.ids.Compute(w.ks, src, b.Records)
 	key := partitionKey(o.keyKind, b)
 	// One clock reading for the batch's Kafka timestamps (franz-go reads
 	// the clock for each record that has none).
@@ -74,13 +73,7 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 		m := &t.msgs[i]
 		*m = msg{t: t, rec: kgo.Record{Topic: w.topics.lookup(o.topic, src, r.Stream, ts), Key: key, Value: doc, Timestamp: now}}
 		m.rec.Context = m
-		var id []byte
-		if batchIDs {
-			id = t.ids[i*record.IDLen : (i+1)*record.IDLen : (i+1)*record.IDLen]
-		} else {
-			id = t.addID(src, r)
-		}
-		if len(id) > 0 {
+		if id := t.ids.At(i); id != nil {
 			m.rec.Headers = t.header(id)
 		}
 		o.stats.pending.Add(1)

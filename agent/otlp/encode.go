@@ -25,7 +25,6 @@ type encoder struct {
 	sorted []int32 // scratch: a list's entries by key
 	keep   []int32 // scratch: per entry, the entry that goes in its place, or -1
 	tmp    []byte  // scratch: a list being put in order
-	id     []byte  // scratch: a record's id
 	res    []byte  // scratch: a resource
 }
 

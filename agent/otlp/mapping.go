@@ -23,10 +23,9 @@ const uidKey = "log.record.uid"
 // flattened to syslog.* and sluice.*, the record's id log.record.uid, and
 // every other member an attribute of its JSON type. The Kubernetes object
 // is the resource's (resource.go), so it is skipped here. id is the
-// record's id when the caller has it (record.AppendIDs), nil to make it
-// here. observed is the time the output took the batch, in Unix
+// record's id (record.BatchIDs), nil for none. observed is the time the output took the batch, in Unix
 // nanoseconds.
-func (e *encoder) logRecord(b *record.Batch, src *record.Source, i int, id []byte, observed uint64) {
+func (e *encoder) logRecord(b *record.Batch, i int, id []byte, observed uint64) {
 	r := &b.Records[i]
 	doc := b.Doc(i)
 	var at int
@@ -43,11 +42,7 @@ func (e *encoder) logRecord(b *record.Batch, src *record.Source, i int, id []byt
 		f.body = f.message
 		order = e.remove(base, order, f.messageKey)
 	}
-	if id == nil {
-		e.id = record.AppendID(e.id[:0], src, r)
-		id = e.id
-	}
-	if len(id) > 0 {
+	if id != nil {
 		order = e.putLast(base, order, uidKey, id)
 	}
 	e.endList(base, order)

@@ -63,7 +63,8 @@ type writer struct {
 	groups    []group // the current request's: [:ngroups]
 	ngroups   int
 
-	ids, ks []byte // a batch's ids and the scratch of record.AppendIDs
+	ids record.BatchIDs // a batch's ids
+	ks  []byte          // their computation's scratch
 }
 
 func newWriter(o *Output) *writer {
@@ -84,10 +85,7 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 	}
 	meta := b.Kubernetes()
 	observed := uint64(time.Now().UnixNano())
-	// The batch's ids at once where it can (record.AppendIDs), else
-	// each record's as it is encoded.
-	var batchIDs bool
-	w.ids, w.ks, batchIDs = record.AppendIDs(w.ids[:0], w.ks, src, b.Records)
+	w.ks = w.ids.Compute(w.ks, src, b.Records)
 	var g *group
 	for i := range b.Records {
 		doc := b.Doc(i)
@@ -111,11 +109,7 @@ func (w *writer) Write(ctx context.Context, b *record.Batch) error {
 		}
 		before := len(g.recs)
 		w.enc.b = g.recs
-		var id []byte
-		if batchIDs {
-			id = w.ids[i*record.IDLen : (i+1)*record.IDLen]
-		}
-		w.enc.logRecord(b, src, i, id, observed)
+		w.enc.logRecord(b, i, w.ids.At(i), observed)
 		g.recs, w.enc.b = w.enc.b, nil
 		req.records++
 		req.size += len(g.recs) - before

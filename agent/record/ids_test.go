@@ -346,3 +346,63 @@ func TestPutID128MatchesBase64(t *testing.T) {
 		check(rng.Uint64(), rng.Uint64())
 	}
 }
+
+// BatchIDs gives each record of a batch the id AppendID gives it, nil
+// where it gives none, whether AppendIDs takes the batch or declines it,
+// and allocates nothing once its memory is grown.
+func TestBatchIDsMatchAppendID(t *testing.T) {
+	bothPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(9, 10))
+		seeded := &Source{IDSeed: []byte("node-c\x002049:78:fp:1")}
+		numbered := &Source{IDKey: mustAES(t), IDConn: 4}
+		lines := func(offs ...int64) []Record {
+			recs := make([]Record, len(offs))
+			for i, off := range offs {
+				recs[i] = Record{Offset: off, Line: randomBytes(rng, rng.IntN(600))}
+			}
+			return recs
+		}
+		many := make([]int64, 300)
+		for i := range many {
+			many[i] = int64(i) * 1000
+		}
+		cases := []struct {
+			name string
+			src  *Source
+			recs []Record
+		}{
+			{"seeded", seeded, lines(many...)},
+			{"seeded, an offset below 0", seeded, lines(0, 500, -1, 1500)},
+			{"no seed", &Source{}, lines(0, 10)},
+			{"numbered run", numbered, lines(7, 8, 9, 10)},
+			{"numbered, gaps and below 0", numbered, lines(7, 9, -1, 12)},
+			{"one record", seeded, lines(42)},
+		}
+		var ids BatchIDs
+		var scratch []byte
+		for _, c := range cases {
+			scratch = ids.Compute(scratch, c.src, c.recs)
+			for i := range c.recs {
+				want := AppendID(nil, c.src, &c.recs[i])
+				got := ids.At(i)
+				if !bytes.Equal(got, want) || (want == nil) != (got == nil) {
+					t.Fatalf("%s: record %d: id %q, want %q", c.name, i, got, want)
+				}
+				if got != nil && cap(got) != IDLen {
+					t.Fatalf("%s: record %d: id of capacity %d, want %d", c.name, i, cap(got), IDLen)
+				}
+			}
+		}
+		for _, c := range cases {
+			// A numbered run's keystream (cipher.NewCTR) costs two
+			// allocations a batch, whatever its length.
+			want := 0.0
+			if c.name == "numbered run" {
+				want = 2
+			}
+			if n := testing.AllocsPerRun(20, func() { scratch = ids.Compute(scratch, c.src, c.recs) }); n != want {
+				t.Errorf("%s: %.1f allocations per batch, want %.0f", c.name, n, want)
+			}
+		}
+	})
+}
