@@ -10,31 +10,42 @@
 // last and the first), 0xe8 is majority.
 //
 // Z0-Z7 hold a-h (the names rotate by a register each round rather than
-// the values moving), Z16-Z31 the last sixteen message words, Z8-Z13 are
-// scratch, Z14 holds each message's byte offset in p, Z15 the byte-swap
-// mask. SI is p, DI the states, BX the messages' block counts, DX the
-// block.
+// the values moving), Z16-Z31 the last sixteen message words, Z8-Z10 are
+// scratch, Z11 and Z12 hold the addresses of messages 0-7's and 8-15's
+// current blocks, Z14 the indexes that pick odd dwords, Z15 the
+// byte-swap mask. SI is p, DI the states, BX the messages' block counts,
+// DX the block, R9 zero (the gathers' base: their indexes are
+// addresses).
 
-// LOAD16 gathers word off/4 of the current block of every message that
-// has one (K2) and makes it big-endian.
-#define LOAD16(w, off) \
+// LOAD16 gathers words off/4 and off/4+1 of the current block of every
+// message that has one (K2 for messages 0-7, K3 for 8-15), a quadword
+// per message from the addresses in Z11 (messages 0-7) and Z12 (8-15),
+// and splits them into the even words (we) and the odd (wo), made
+// big-endian: half the loads of gathering each word on its own.
+#define LOAD16(we, wo, off) \
 	KMOVW K2, K1; \
-	VPGATHERDD off(SI)(Z14*1), K1, w; \
-	VPSHUFB Z15, w, w
+	VPGATHERQQ off(R9)(Z11*1), K1, wo; \
+	KMOVW K3, K4; \
+	VPGATHERQQ off(R9)(Z12*1), K4, Z8; \
+	VMOVDQU32 evenWords<>(SB), we; \
+	VPERMI2D Z8, wo, we; \
+	VPERMT2D Z8, Z14, wo; \
+	VPSHUFB Z15, we, we; \
+	VPSHUFB Z15, wo, wo
 
 // SCHED16 turns wt = w[t-16] into w[t], given w15 = w[t-15], w7 = w[t-7]
 // and w2 = w[t-2].
 #define SCHED16(wt, w15, w7, w2) \
-	VPRORD $7, w15, Z11; \
-	VPRORD $18, w15, Z12; \
-	VPSRLD $3, w15, Z13; \
-	VPTERNLOGD $0x96, Z13, Z12, Z11; \
-	VPADDD Z11, wt, wt; \
-	VPRORD $17, w2, Z11; \
-	VPRORD $19, w2, Z12; \
-	VPSRLD $10, w2, Z13; \
-	VPTERNLOGD $0x96, Z13, Z12, Z11; \
-	VPADDD Z11, wt, wt; \
+	VPRORD $7, w15, Z8; \
+	VPRORD $18, w15, Z9; \
+	VPSRLD $3, w15, Z10; \
+	VPTERNLOGD $0x96, Z10, Z9, Z8; \
+	VPADDD Z8, wt, wt; \
+	VPRORD $17, w2, Z8; \
+	VPRORD $19, w2, Z9; \
+	VPSRLD $10, w2, Z10; \
+	VPTERNLOGD $0x96, Z10, Z9, Z8; \
+	VPADDD Z8, wt, wt; \
 	VPADDD w7, wt, wt
 
 // ROUND16 is round t of every message: h becomes the new a, d the new e.
@@ -69,7 +80,14 @@ TEXT ·blocks16(SB), NOSPLIT, $0-40
 	TESTQ CX, CX
 	JZ done16
 	XORL DX, DX
-	VMOVDQU32 (AX), Z14
+	XORL R9, R9
+	// Z11, Z12: the messages' addresses, p plus their offsets.
+	VPBROADCASTQ SI, Z13
+	VPMOVZXDQ (AX), Z11
+	VPMOVZXDQ 32(AX), Z12
+	VPADDQ Z13, Z11, Z11
+	VPADDQ Z13, Z12, Z12
+	VMOVDQU32 oddWords<>(SB), Z14
 	VBROADCASTI32X4 ·flipBytes(SB), Z15
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -86,22 +104,15 @@ loop16:
 	VMOVDQU32 (BX), Z8
 	VPBROADCASTD DX, Z9
 	VPCMPGTD Z9, Z8, K2
-	LOAD16(Z16, 0)
-	LOAD16(Z17, 4)
-	LOAD16(Z18, 8)
-	LOAD16(Z19, 12)
-	LOAD16(Z20, 16)
-	LOAD16(Z21, 20)
-	LOAD16(Z22, 24)
-	LOAD16(Z23, 28)
-	LOAD16(Z24, 32)
-	LOAD16(Z25, 36)
-	LOAD16(Z26, 40)
-	LOAD16(Z27, 44)
-	LOAD16(Z28, 48)
-	LOAD16(Z29, 52)
-	LOAD16(Z30, 56)
-	LOAD16(Z31, 60)
+	KSHIFTRW $8, K2, K3
+	LOAD16(Z16, Z17, 0)
+	LOAD16(Z18, Z19, 8)
+	LOAD16(Z20, Z21, 16)
+	LOAD16(Z22, Z23, 24)
+	LOAD16(Z24, Z25, 32)
+	LOAD16(Z26, Z27, 40)
+	LOAD16(Z28, Z29, 48)
+	LOAD16(Z30, Z31, 56)
 	ROUND16(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z16, 0)
 	ROUND16(Z7, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z17, 4)
 	ROUND16(Z6, Z7, Z0, Z1, Z2, Z3, Z4, Z5, Z18, 8)
@@ -234,7 +245,8 @@ loop16:
 	VMOVDQU32 Z5, K2, 320(DI)
 	VMOVDQU32 Z6, K2, 384(DI)
 	VMOVDQU32 Z7, K2, 448(DI)
-	VPADDD.BCST blocksize<>(SB), Z14, Z14
+	VPADDQ.BCST blocksize<>(SB), Z11, Z11
+	VPADDQ.BCST blocksize<>(SB), Z12, Z12
 	INCL DX
 	DECQ CX
 	JNZ loop16
@@ -243,5 +255,42 @@ done16:
 	VZEROUPPER
 	RET
 
-DATA blocksize<>+0(SB)/4, $64
-GLOBL blocksize<>(SB), RODATA|NOPTR, $4
+DATA blocksize<>+0(SB)/8, $64
+GLOBL blocksize<>(SB), RODATA|NOPTR, $8
+
+// evenWords and oddWords pick the even and the odd dwords of two
+// registers of quadwords for VPERMI2D and VPERMT2D.
+DATA evenWords<>+0(SB)/4, $0
+DATA evenWords<>+4(SB)/4, $2
+DATA evenWords<>+8(SB)/4, $4
+DATA evenWords<>+12(SB)/4, $6
+DATA evenWords<>+16(SB)/4, $8
+DATA evenWords<>+20(SB)/4, $10
+DATA evenWords<>+24(SB)/4, $12
+DATA evenWords<>+28(SB)/4, $14
+DATA evenWords<>+32(SB)/4, $16
+DATA evenWords<>+36(SB)/4, $18
+DATA evenWords<>+40(SB)/4, $20
+DATA evenWords<>+44(SB)/4, $22
+DATA evenWords<>+48(SB)/4, $24
+DATA evenWords<>+52(SB)/4, $26
+DATA evenWords<>+56(SB)/4, $28
+DATA evenWords<>+60(SB)/4, $30
+GLOBL evenWords<>(SB), RODATA|NOPTR, $64
+DATA oddWords<>+0(SB)/4, $1
+DATA oddWords<>+4(SB)/4, $3
+DATA oddWords<>+8(SB)/4, $5
+DATA oddWords<>+12(SB)/4, $7
+DATA oddWords<>+16(SB)/4, $9
+DATA oddWords<>+20(SB)/4, $11
+DATA oddWords<>+24(SB)/4, $13
+DATA oddWords<>+28(SB)/4, $15
+DATA oddWords<>+32(SB)/4, $17
+DATA oddWords<>+36(SB)/4, $19
+DATA oddWords<>+40(SB)/4, $21
+DATA oddWords<>+44(SB)/4, $23
+DATA oddWords<>+48(SB)/4, $25
+DATA oddWords<>+52(SB)/4, $27
+DATA oddWords<>+56(SB)/4, $29
+DATA oddWords<>+60(SB)/4, $31
+GLOBL oddWords<>(SB), RODATA|NOPTR, $64
