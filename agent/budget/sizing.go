@@ -15,9 +15,11 @@ package budget
 // at most half of what memory_limit leaves under the Go runtime's soft
 // limit after the binary, the working set, the tap and syslog frames; the
 // other half goes to batches and to garbage between collections. So
-// 40MiB gets 512KiB bodies, 256MiB the largest, 8MiB (with 2 workers;
-// more workers, smaller bodies). On this machine's harness, bodies from
-// 512KiB to 5MiB cost the same CPU (bench/RESULTS.md, memory_limit sizing).
+// 40MiB gets 576KiB bodies, 256MiB the largest, 8MiB (with 2 workers;
+// more workers, smaller bodies). Small bodies cost the agent CPU too: on
+// this machine's harness each request costs ≈ 0.1 ms (thread wake-ups
+// around the round trip), 0.1–0.2 CPU-s per million records at 40MiB's
+// bodies against 8MiB's (bench/RESULTS.md, bulk requests at 40MiB).
 
 const (
 	// maxSizedBody caps a body sized from memory_limit: beyond a few MB
@@ -59,14 +61,18 @@ type Plan struct {
 // 1.25 × maxBytes, and its connection's write buffer.
 func OutputBytes(maxBytes int64, writers, senders int) int64 {
 	body := maxBytes + maxBytes/4
-	return int64(writers+3*senders)*body + int64(senders)*WriteBufferBytes(maxBytes)
+	return int64(writers+3*senders)*body + int64(senders)*WriteBufferBytes
 }
 
-// WriteBufferBytes is the size of a connection's write buffer: a whole
-// request (line, headers and body) up to 1 MiB.
-func WriteBufferBytes(maxBytes int64) int64 {
-	return min(maxBytes, 1<<20) + 16<<10
-}
+// WriteBufferBytes is the size of an HTTP output's connection write
+// buffer. It holds a request's line and headers, never its body: net/http
+// flushes the headers before a body it does not know to be in memory (an
+// internal/httpbody body), and hands the body to the connection with the
+// buffer empty, which bypasses it. A buffer sized for whole bodies (up to
+// 1 MiB each) held a few hundred bytes and took its size from the bodies:
+// at 40MiB, 1 MiB of the split that 576KiB bodies now get instead of 512KiB
+// (bench/RESULTS.md, bulk requests at 40MiB).
+const WriteBufferBytes = 16 << 10
 
 // InFlightBytes is what the bodies being filled and sent at once hold:
 // one per writer and one per sender.

@@ -202,7 +202,7 @@ func (c *Config) memoryPlan(p *problems) (budget.Plan, bool) {
 }
 
 // bodiesHeld is about how many bodies an output holds at once
-// (budget.OutputBytes, write buffers counted as bodies), for messages.
+// (budget.OutputBytes), for messages.
 func bodiesHeld(writers, senders int) int {
-	return (5*(writers+3*senders))/4 + senders
+	return (5 * (writers + 3*senders)) / 4
 }

@@ -13,7 +13,7 @@ const memoryBase = "data_dir: /tmp/x\nworkers: 2\ninputs: [{ name: c, type: cont
 // With only memory_limit set, bulk.max_bytes comes from it; a set one
 // stays as it is.
 func TestMaxBytesSizedFromMemoryLimit(t *testing.T) {
-	for limit, want := range map[string]ByteSize{"40MiB": 512 << 10, "64MiB": 1 << 20, "256MiB": 8 << 20, "1GiB": 8 << 20} {
+	for limit, want := range map[string]ByteSize{"40MiB": 576 << 10, "64MiB": 1 << 20, "256MiB": 8 << 20, "1GiB": 8 << 20} {
 		cfg, err := Parse([]byte("memory_limit: "+limit+"\n"+memoryBase), env(nil))
 		require.NoError(t, err, limit)
 		require.Equal(t, want, cfg.Outputs[0].Bulk.MaxBytes, limit)
@@ -29,11 +29,11 @@ func TestMaxBytesSizedFromMemoryLimit(t *testing.T) {
 // the memory_limit it would need, at the key and its line.
 func TestMaxBytesThatCannotFitIsAnError(t *testing.T) {
 	_, err := Parse([]byte("memory_limit: 40MiB\n"+memoryBase+"    bulk: { max_bytes: 5MiB }\n"), env(nil))
-	require.EqualError(t, err, "outputs[0].bulk.max_bytes (line 9): 5Mi needs memory_limit: 129Mi or more here "+
-		"(memory_limit is 40Mi; with 2 pipeline workers and 2 bulk workers the output holds about 12 bodies at once, and batches for those in flight): "+
+	require.EqualError(t, err, "outputs[0].bulk.max_bytes (line 9): 5Mi needs memory_limit: 126Mi or more here "+
+		"(memory_limit is 40Mi; with 2 pipeline workers and 2 bulk workers the output holds about 10 bodies at once, and batches for those in flight): "+
 		"raise memory_limit, or lower bulk.max_bytes or leave it unset to size it from memory_limit")
 	// What it names is enough.
-	_, err = Parse([]byte("memory_limit: 129MiB\n"+memoryBase+"    bulk: { max_bytes: 5MiB }\n"), env(nil))
+	_, err = Parse([]byte("memory_limit: 126MiB\n"+memoryBase+"    bulk: { max_bytes: 5MiB }\n"), env(nil))
 	require.NoError(t, err)
 }
 
@@ -89,11 +89,11 @@ const otlpMemBase = "data_dir: /tmp/x\nworkers: 2\ninputs: [{ name: c, type: con
 
 // An otlp output's bulk.max_bytes, unset, is sized from memory_limit:
 // 1MiB where it fits, halved down to 64KiB, so small limits run (at 1MiB
-// it needs 69MiB with 2 workers); beside a kafka output the kafka buffers
+// it needs 67MiB with 2 workers); beside a kafka output the kafka buffers
 // shrink first. Set, one that memory_limit cannot hold is an error on
 // bulk.max_bytes naming the memory_limit it needs, which is accepted.
 func TestOTLPBodiesInTheMemoryPlan(t *testing.T) {
-	for limit, want := range map[string]ByteSize{"256MiB": 1 << 20, "72MiB": 1 << 20, "64MiB": 512 << 10, "40MiB": 256 << 10, "32MiB": 64 << 10} {
+	for limit, want := range map[string]ByteSize{"256MiB": 1 << 20, "72MiB": 1 << 20, "64MiB": 512 << 10, "40MiB": 256 << 10, "32MiB": 128 << 10} {
 		cfg, err := Parse([]byte("memory_limit: "+limit+"\n"+otlpMemBase), env(nil))
 		require.NoError(t, err, limit)
 		require.Equal(t, want, cfg.Outputs[0].Bulk.MaxBytes, limit)
@@ -102,8 +102,8 @@ func TestOTLPBodiesInTheMemoryPlan(t *testing.T) {
 	require.ErrorContains(t, err, "memory_limit (line 1): 24Mi is too small to run")
 
 	_, err = Parse([]byte("memory_limit: 40MiB\n"+otlpMemBase+"    bulk: { max_bytes: 1MiB }\n"), env(nil))
-	require.ErrorContains(t, err, "outputs[0].bulk.max_bytes (line 9): 1Mi needs memory_limit: 69Mi or more here (memory_limit is 40Mi;")
-	cfg, err := Parse([]byte("memory_limit: 69MiB\n"+otlpMemBase+"    bulk: { max_bytes: 1MiB }\n"), env(nil))
+	require.ErrorContains(t, err, "outputs[0].bulk.max_bytes (line 9): 1Mi needs memory_limit: 67Mi or more here (memory_limit is 40Mi;")
+	cfg, err := Parse([]byte("memory_limit: 67MiB\n"+otlpMemBase+"    bulk: { max_bytes: 1MiB }\n"), env(nil))
 	require.NoError(t, err)
 	require.Equal(t, ByteSize(1<<20), cfg.Outputs[0].Bulk.MaxBytes)
 

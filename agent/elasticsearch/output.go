@@ -146,7 +146,7 @@ func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error
 		TLSHandshakeTimeout:   10 * time.Second,
 		TLSClientConfig:       tlsCfg,
 		ExpectContinueTimeout: time.Second,
-		WriteBufferSize:       writeBufferSize(int(cfg.Bulk.MaxBytes)),
+		WriteBufferSize:       writeBufferSize,
 	}
 	client, err := newClient(cfg, creds, header, tr)
 	if err != nil {

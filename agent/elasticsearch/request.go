@@ -127,16 +127,12 @@ func (o *Output) BufferBytes(writers int) int64 {
 	return budget.OutputBytes(int64(o.maxBytes), writers, o.workers)
 }
 
-// writeBufferSize is the size of each connection's write buffer: a whole
-// request (line, headers and a max_bytes body) up to 1 MiB, so that most
-// requests leave in one write. net/http's default (4 KiB, then the body
-// in 32 KiB pieces) made sixteen writes of a 512 KiB body, and on two
-// cores each of those long system calls could cost a hand-off of the
-// thread's P to another thread (bench/RESULTS.md): 1.66 → 1.40 CPU-s per
-// million syslog messages at 512KiB bodies.
-func writeBufferSize(maxBytes int) int {
-	return int(budget.WriteBufferBytes(int64(maxBytes)))
-}
+// writeBufferSize is each connection's write buffer: a request's line and
+// headers (budget.WriteBufferBytes). Bodies never pass through it: net/http
+// flushes the headers first and hands the body to bodyConn.ReadFrom, which
+// writes it from its own slice in one write (a TLS connection copies it in
+// pieces).
+const writeBufferSize = int(budget.WriteBufferBytes)
 
 // InFlightBytes is what the bodies being filled and sent at once hold when
 // writers pipeline workers write to it: one per writer and one per sender.

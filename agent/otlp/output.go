@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sluicelog/sluice/agent/budget"
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/pipeline"
 	"github.com/sluicelog/sluice/internal/backoff"
@@ -79,7 +80,8 @@ func New(cfg config.Output, logger *slog.Logger) (*Output, error) {
 		TLSHandshakeTimeout:   10 * time.Second,
 		TLSClientConfig:       tlsCfg,
 		ResponseHeaderTimeout: cfg.Timeout.Duration(),
-		WriteBufferSize:       min(int(cfg.Bulk.MaxBytes), 1<<20) + 16<<10,
+		// Line and headers: the body bypasses the buffer (budget.WriteBufferBytes).
+		WriteBufferSize: int(budget.WriteBufferBytes),
 	}
 	o := &Output{
 		name:          cfg.Name,
