@@ -183,25 +183,47 @@ func (e *Encoder) ParserNames() []string {
 // EncodeBatch fills b.Docs and b.DocEnds with one document per record,
 // with the batch's Kubernetes object and, when the batch names one, the
 // parser chosen for its pod (an unknown name falls back to the config's).
+func (e *Encoder) EncodeBatch(b *record.Batch) {
+	b.Docs = b.Docs[:0]
+	b.DocEnds = b.DocEnds[:0]
+	be := e.Batch(b)
+	for i := range b.Records {
+		b.Docs = be.Append(b.Docs, &b.Records[i])
+		b.DocEnds = append(b.DocEnds, int32(len(b.Docs)))
+	}
+}
+
+// BatchEncoder writes the documents of one batch one at a time, where the
+// caller wants them (an output that encodes straight into its request
+// body): Append of each record in turn gives the bytes EncodeBatch puts
+// in Docs. It lives on the caller's stack, like the batch's stamps.
+type BatchEncoder struct {
+	e     *Encoder
+	chain []parser
+	meta  []byte
+	st    stamps
+}
+
+// Batch returns the encoder of b's documents, with the batch's Kubernetes
+// object and parser, as EncodeBatch has them.
 //
 // A batch's records come in time order, so their @timestamp values mostly
 // share a second: its text is written once per batch and copied after
 // that (stamps).
-func (e *Encoder) EncodeBatch(b *record.Batch) {
-	b.Docs = b.Docs[:0]
-	b.DocEnds = b.DocEnds[:0]
+func (e *Encoder) Batch(b *record.Batch) BatchEncoder {
 	chain := e.parsers
 	if b.Parser != "" {
 		if c, ok := e.named[b.Parser]; ok {
 			chain = c
 		}
 	}
-	meta := b.Kubernetes()
-	var st stamps
-	for i := range b.Records {
-		b.Docs = e.appendDoc(b.Docs, chain, meta, &b.Records[i], &st)
-		b.DocEnds = append(b.DocEnds, int32(len(b.Docs)))
-	}
+	return BatchEncoder{e: e, chain: chain, meta: b.Kubernetes()}
+}
+
+// Append appends the document of r, a record of the batch, to dst: a JSON
+// object that starts with its @timestamp member.
+func (be *BatchEncoder) Append(dst []byte, r *record.Record) []byte {
+	return be.e.appendDoc(dst, be.chain, be.meta, r, &be.st)
 }
 
 // stamps formats the @timestamp values of one EncodeBatch call; the

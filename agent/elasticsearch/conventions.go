@@ -127,11 +127,7 @@ type shapeCache struct {
 // doc itself when it needs no change), counting the labels left out.
 // name is the document's data stream or index.
 func (o *Output) shape(c *shapeCache, meta, doc, name []byte, ds bool) []byte {
-	if !c.done || !sameBytes(c.meta, meta) {
-		c.shaper.Schema, c.shaper.MaxLabels = o.conv.schema, o.conv.maxLabels
-		c.m = c.metas.Get(&c.shaper, meta)
-		c.meta, c.done = meta, true
-	}
+	o.shapeMeta(c, meta)
 	if c.m.Dropped > 0 {
 		o.stats.labelsDropped.Add(int64(c.m.Dropped))
 	} else if o.conv.schema == document.SchemaFluentd {
@@ -143,6 +139,30 @@ func (o *Output) shape(c *shapeCache, meta, doc, name []byte, ds bool) []byte {
 	}
 	c.doc = c.shaper.Append(c.doc[:0], doc, &c.m, parts)
 	return c.doc
+}
+
+// shapeMeta makes c hold meta in the output's schema, within the label
+// budget.
+func (o *Output) shapeMeta(c *shapeCache, meta []byte) {
+	if !c.done || !sameBytes(c.meta, meta) {
+		c.shaper.Schema, c.shaper.MaxLabels = o.conv.schema, o.conv.maxLabels
+		c.m = c.metas.Get(&c.shaper, meta)
+		c.meta, c.done = meta, true
+	}
+}
+
+// keepsDocs reports whether shape leaves the documents of a batch with
+// Kubernetes object meta as they are: the fluentd schema, and no label
+// over the budget.
+func (o *Output) keepsDocs(c *shapeCache, meta []byte) bool {
+	if !o.conv.shaping() {
+		return true
+	}
+	if o.conv.schema != document.SchemaFluentd {
+		return false
+	}
+	o.shapeMeta(c, meta)
+	return c.m.Dropped == 0
 }
 
 // dataStreamParts splits <type>-<dataset>-<namespace>; none has a '-'.

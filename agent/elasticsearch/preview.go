@@ -38,12 +38,12 @@ func (o *Output) Preview(b *record.Batch, dataStreams bool) []Placed {
 	var now int64
 	out := make([]Placed, 0, len(b.Records))
 	for i := range b.Records {
-		index, doc, ok := w.place(b, src, i, &now)
+		index, doc, id, ok := w.place(b, src, i, &now)
 		if !ok {
 			continue
 		}
-		line := appendDoc(nil, doc, o.idKey, w.id)
-		out = append(out, Placed{Index: string(index), ID: string(w.id), Doc: line[:len(line)-1]})
+		line := appendDoc(nil, doc, o.idKey, id)
+		out = append(out, Placed{Index: string(index), ID: string(id), Doc: line[:len(line)-1]})
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 
+	"github.com/sluicelog/sluice/agent/document"
 	"github.com/sluicelog/sluice/agent/record"
 )
 
@@ -51,4 +52,17 @@ type Skipper interface {
 // is the bottleneck gets no more, smaller requests.
 type IdleFlusher interface {
 	FlushIdle(ctx context.Context) error
+}
+
+// A DirectWriter is a Writer that can encode a batch's documents itself,
+// straight into what it sends, instead of copying each one from b.Docs
+// (a copy of every document into memory that is cold by then). A worker
+// offers it a batch not yet encoded when it is the pipeline's only writer
+// and its route takes the batch, no transform runs and nobody taps the
+// documents. WriteDirect either takes b as Write would, with the same
+// bytes as Write of b encoded by enc (done true), or declines having
+// done nothing (done false: its documents are rewritten on the way, say),
+// and the worker encodes b and calls Write.
+type DirectWriter interface {
+	WriteDirect(ctx context.Context, b *record.Batch, enc *document.Encoder) (done bool, err error)
 }

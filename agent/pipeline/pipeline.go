@@ -260,6 +260,12 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, tw *trans
 	// buffer; whichever b.Docs holds at the end comes back here.)
 	var docs []byte
 	var ends []int32
+	// direct is the only writer when it encodes documents itself
+	// (DirectWriter) and no transform edits them.
+	var direct DirectWriter
+	if len(writers) == 1 && p.chain == nil {
+		direct, _ = writers[0].(DirectWriter)
+	}
 	var idle []IdleFlusher
 	for _, w := range writers {
 		if f, ok := w.(IdleFlusher); ok {
@@ -272,25 +278,38 @@ func (p *Pipeline) work(ctx, outCtx context.Context, writers []Writer, tw *trans
 		encoded := ok && len(b.Records) > 0 && len(b.DocEnds) == len(b.Records)
 		written := false
 		if ok && (encoded || p.enrich == nil || p.enrich.Enrich(b)) {
-			if !encoded {
-				b.Docs, b.DocEnds = docs[:0], ends[:0]
-				p.enc.EncodeBatch(b)
-			}
-			tw.Transform(b)
-			if len(b.Records) > 0 {
-				if p.tap.Active() {
-					p.tap.Publish(b)
-				}
+			done := false
+			if !encoded && direct != nil && len(b.Records) > 0 && !p.tap.Active() &&
+				(p.routes == nil || p.routes[0].Match(b)) {
 				st.inOutput.Store(true)
-				if err := p.write(outCtx, writers, b); err != nil {
+				var err error
+				if done, err = direct.WriteDirect(outCtx, b, p.enc); err != nil {
 					return cutOr(outCtx, err)
 				}
 				st.inOutput.Store(false)
-				written = true
+				written = done
 			}
-			if !encoded {
-				docs, ends = b.Docs[:0], b.DocEnds[:0]
-				b.Docs, b.DocEnds = nil, nil
+			if !done {
+				if !encoded {
+					b.Docs, b.DocEnds = docs[:0], ends[:0]
+					p.enc.EncodeBatch(b)
+				}
+				tw.Transform(b)
+				if len(b.Records) > 0 {
+					if p.tap.Active() {
+						p.tap.Publish(b)
+					}
+					st.inOutput.Store(true)
+					if err := p.write(outCtx, writers, b); err != nil {
+						return cutOr(outCtx, err)
+					}
+					st.inOutput.Store(false)
+					written = true
+				}
+				if !encoded {
+					docs, ends = b.Docs[:0], b.DocEnds[:0]
+					b.Docs, b.DocEnds = nil, nil
+				}
 			}
 		}
 		if ok {
