@@ -120,7 +120,7 @@ func membersOf(line []byte, fn func(key []byte) bool, set *KeySet) (members []by
 	}
 	if haveBits {
 		if clean {
-			return membersQuoted(b, &q, nil, fn, set)
+			return membersClean(b, &q, fn, set)
 		}
 		return membersSpecial(b, &q, fn, set)
 	}

@@ -1,0 +1,125 @@
+package jsonbytes
+
+import "math/bits"
+
+// membersClean is membersQuoted for a line with no '\\' and no control
+// byte, in two passes: the walk checks the syntax and notes where each
+// key is, then the keys are checked for duplicates and reserved ones.
+// Each loop then keeps its few values in registers. A line with more
+// keys than spans holds goes to membersQuoted.
+func membersClean(b []byte, q *quoteBits, fn func(key []byte) bool, set *KeySet) (members []byte, conflict, ok bool) {
+	var spans [16]uint32 // start<<16 | end of each key in b
+	n, end := walkClean(b, q, &spans)
+	if n > len(spans) {
+		return membersQuoted(b, q, nil, fn, set)
+	}
+	var (
+		sigs [16]uint64 // length and first and last bytes of each key
+		seen uint64     // one bit of 64 per key, from its sig
+	)
+	for j, span := range spans[:n] {
+		key := b[span>>16 : span&0xffff]
+		s := keySig(key)
+		bit := keyBit(s)
+		if fn != nil && fn(key) || set != nil && set.filter&bit != 0 && set.has(key) {
+			conflict = true
+			break
+		}
+		if seen&bit != 0 && !conflict {
+			for m := range j {
+				if sigs[m] == s && string(key) == string(b[spans[m]>>16:spans[m]&0xffff]) {
+					conflict = true
+					break
+				}
+			}
+		}
+		seen |= bit
+		sigs[j] = s
+	}
+	if end < 0 {
+		return nil, false, false
+	}
+	i, _ := token(b, 1)
+	return trimSpace(b[i:end]), conflict, true
+}
+
+// walkClean checks the object b (trimmed, from '{' to '}', no '\\' or
+// control byte) and puts the spans of its keys, as far as it got, in
+// spans: n is how many keys it found (more than len(spans): it stopped
+// there), end the index of the closing brace, or -1 if b is not valid.
+func walkClean(b []byte, q *quoteBits, spans *[16]uint32) (n, end int) {
+	// The quotes not yet taken: m holds those of word w. On such a line
+	// the quote after one that opens a string closes it, so each string
+	// takes the next two, and no string's end waits for the walk to get
+	// there.
+	w := 0
+	m := q[0] &^ 1 // b[0] is '{'
+	pop := func() int {
+		for m == 0 {
+			if w++; w >= len(q) {
+				return -1
+			}
+			m = q[w]
+		}
+		p := w<<6 + bits.TrailingZeros64(m)
+		m &= m - 1
+		return p
+	}
+	i, c := token(b, 1)
+	if c == '}' {
+		if i != len(b)-1 {
+			return 0, -1
+		}
+		return 0, i
+	}
+	for {
+		if c != '"' {
+			return n, -1
+		}
+		pop() // i
+		e := pop()
+		if e < 0 {
+			return n, -1
+		}
+		if n == len(spans) {
+			return n + 1, -1
+		}
+		spans[n] = uint32(i+1)<<16 | uint32(e)
+		n++
+		if i, c = token(b, e+1); c != ':' {
+			return n, -1
+		}
+		i, c = token(b, i+1)
+		switch {
+		case c == '"':
+			pop() // i
+			if i = pop(); i >= 0 {
+				i++
+			}
+		case c == '-' || (c >= '0' && c <= '9'):
+			i = scanNumber(b, i)
+		default:
+			if i = scanValue(b, i, 1, true, q); i >= 0 {
+				// The quotes before i are taken.
+				w = i >> 6
+				m = q[w] &^ (1<<(uint(i)&63) - 1)
+			}
+		}
+		if i < 0 {
+			return n, -1
+		}
+		i, c = token(b, i)
+		switch c {
+		case ',':
+			i, c = token(b, i+1)
+			continue
+		case '}':
+		default:
+			return n, -1
+		}
+		if i != len(b)-1 {
+			return n, -1
+		}
+		return n, i
+	}
+}
