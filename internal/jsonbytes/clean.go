@@ -9,7 +9,7 @@ import "math/bits"
 // keys than spans holds goes to membersQuoted.
 func membersClean(b []byte, q *quoteBits, fn func(key []byte) bool, set *KeySet) (members []byte, conflict, ok bool) {
 	var spans [16]uint32 // start<<16 | end of each key in b
-	n, end := walkClean(b, q, &spans)
+	n, end := walkKeys(b, q, &spans)
 	if n > len(spans) {
 		return membersQuoted(b, q, nil, fn, set)
 	}

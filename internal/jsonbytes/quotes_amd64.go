@@ -58,3 +58,19 @@ func specialBits(b []byte, s *quoteBits) {
 //
 //go:noescape
 func specialBitsAVX2(b []byte, s *quoteBits)
+
+// walkKeys is walkClean, first tried by walkCompact: it takes lines with
+// no space between tokens, values that are strings, numbers without an
+// exponent, true, false or null, and at most 16 keys; on anything else it
+// gives up (end -2) and walkClean walks the line from its start.
+func walkKeys(b []byte, q *quoteBits, spans *[16]uint32) (n, end int) {
+	if n, end = walkCompact(b, q, spans); end != -2 {
+		return n, end
+	}
+	return walkClean(b, q, spans)
+}
+
+// walkCompact is walkClean for compact lines (see walkKeys), or end -2.
+//
+//go:noescape
+func walkCompact(b []byte, q *quoteBits, spans *[16]uint32) (n, end int)

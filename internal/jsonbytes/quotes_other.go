@@ -18,3 +18,8 @@ func specialBits(b []byte, s *quoteBits) {
 		}
 	}
 }
+
+// walkKeys is walkClean.
+func walkKeys(b []byte, q *quoteBits, spans *[16]uint32) (n, end int) {
+	return walkClean(b, q, spans)
+}
