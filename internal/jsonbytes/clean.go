@@ -13,34 +13,80 @@ func membersClean(b []byte, q *quoteBits, fn func(key []byte) bool, set *KeySet)
 	if n > len(spans) {
 		return membersQuoted(b, q, nil, fn, set)
 	}
-	var (
-		sigs [16]uint64 // length and first and last bytes of each key
-		seen uint64     // one bit of 64 per key, from its sig
-	)
-	for j, span := range spans[:n] {
-		key := b[span>>16 : span&0xffff]
-		s := keySig(key)
-		bit := keyBit(s)
-		if fn != nil && fn(key) || set != nil && set.filter&bit != 0 && set.has(key) {
-			conflict = true
-			break
-		}
-		if seen&bit != 0 && !conflict {
-			for m := range j {
-				if sigs[m] == s && string(key) == string(b[spans[m]>>16:spans[m]&0xffff]) {
-					conflict = true
-					break
-				}
-			}
-		}
-		seen |= bit
-		sigs[j] = s
+	if fn != nil {
+		conflict = keysConflictFunc(b, spans[:n], fn)
+	} else {
+		conflict = keysConflict(b, spans[:n], set)
 	}
 	if end < 0 {
 		return nil, false, false
 	}
 	i, _ := token(b, 1)
 	return trimSpace(b[i:end]), conflict, true
+}
+
+// keysConflict reports whether a key of b at spans repeats or is in set
+// (if not nil). Apart from keysConflictFunc, this loop calls no function
+// and keeps its values in registers.
+func keysConflict(b []byte, spans []uint32, set *KeySet) bool {
+	var (
+		sigs   [16]uint64 // length and first and last bytes of each key
+		seen   uint64     // one bit of 64 per key, from its sig
+		filter uint64
+	)
+	if set != nil {
+		filter = set.filter
+	}
+	for j, span := range spans {
+		key := b[span>>16 : span&0xffff]
+		s := keySig(key)
+		bit := keyBit(s)
+		if filter&bit != 0 && set.has(key) {
+			return true
+		}
+		if seen&bit != 0 {
+			for m, t := range sigs[:j] {
+				if t == s && string(key) == string(b[spans[m]>>16:spans[m]&0xffff]) {
+					return true
+				}
+			}
+		}
+		seen |= bit
+		sigs[j&15] = s
+	}
+	return false
+}
+
+// keysConflictFunc is keysConflict with the reserved keys told by fn,
+// which sees each key in turn up to the first it reserves, duplicates
+// or not.
+func keysConflictFunc(b []byte, spans []uint32, fn func(key []byte) bool) (conflict bool) {
+	var (
+		sigs [16]uint64
+		seen uint64
+	)
+	for j, span := range spans {
+		key := b[span>>16 : span&0xffff]
+		if fn(key) {
+			return true
+		}
+		if conflict {
+			continue
+		}
+		s := keySig(key)
+		bit := keyBit(s)
+		if seen&bit != 0 {
+			for m, t := range sigs[:j] {
+				if t == s && string(key) == string(b[spans[m]>>16:spans[m]&0xffff]) {
+					conflict = true
+					break
+				}
+			}
+		}
+		seen |= bit
+		sigs[j&15] = s
+	}
+	return conflict
 }
 
 // walkClean checks the object b (trimmed, from '{' to '}', no '\\' or
