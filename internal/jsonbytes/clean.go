@@ -94,12 +94,22 @@ func keysConflictFunc(b []byte, spans []uint32, fn func(key []byte) bool) (confl
 // spans: n is how many keys it found (more than len(spans): it stopped
 // there), end the index of the closing brace, or -1 if b is not valid.
 func walkClean(b []byte, q *quoteBits, spans *[16]uint32) (n, end int) {
-	// The quotes not yet taken: m holds those of word w. On such a line
-	// the quote after one that opens a string closes it, so each string
-	// takes the next two, and no string's end waits for the walk to get
-	// there.
-	w := 0
-	m := q[0] &^ 1 // b[0] is '{'
+	if i, c := token(b, 1); c == '}' {
+		if i != len(b)-1 {
+			return 0, -1
+		}
+		return 0, i
+	}
+	return walkFrom(b, q, spans, 0, 1, 0, q[0]&^1) // b[0] is '{'
+}
+
+// walkFrom is walkClean from the member at or after index i, past n keys
+// noted in spans, with the quotes before i taken: those left are m in
+// word w and all of the words after it.
+func walkFrom(b []byte, q *quoteBits, spans *[16]uint32, n, i, w int, m uint64) (int, int) {
+	// On such a line the quote after one that opens a string closes it,
+	// so each string takes the next two, and no string's end waits for
+	// the walk to get there.
 	pop := func() int {
 		for m == 0 {
 			if w++; w >= len(q) {
@@ -111,13 +121,7 @@ func walkClean(b []byte, q *quoteBits, spans *[16]uint32) (n, end int) {
 		m &= m - 1
 		return p
 	}
-	i, c := token(b, 1)
-	if c == '}' {
-		if i != len(b)-1 {
-			return 0, -1
-		}
-		return 0, i
-	}
+	i, c := token(b, i)
 	for {
 		if c != '"' {
 			return n, -1

@@ -61,16 +61,24 @@ func specialBitsAVX2(b []byte, s *quoteBits)
 
 // walkKeys is walkClean, first tried by walkCompact: it takes lines with
 // no space between tokens, values that are strings, numbers without an
-// exponent, true, false or null, and at most 16 keys; on anything else it
-// gives up (end -2) and walkClean walks the line from its start.
+// exponent, true, false or null, and at most 16 keys. On anything else it
+// stops at the start of that member, and walkFrom goes on from there.
 func walkKeys(b []byte, q *quoteBits, spans *[16]uint32) (n, end int) {
-	if n, end = walkCompact(b, q, spans); end != -2 {
+	n, end, at, w, m := walkCompact(b, q, spans)
+	if end != -2 {
 		return n, end
 	}
-	return walkClean(b, q, spans)
+	if at == 1 {
+		return walkClean(b, q, spans)
+	}
+	return walkFrom(b, q, spans, n, at, w, m)
 }
 
-// walkCompact is walkClean for compact lines (see walkKeys), or end -2.
+// walkCompact is walkClean for compact lines (see walkKeys). When it
+// meets anything else it returns end -2 and the state of walkFrom at the
+// start of the member it stopped in: the keys before it (n), the index
+// after the '{' or ',' before it (at), and the quotes not taken (m in
+// word w and the words after).
 //
 //go:noescape
-func walkCompact(b []byte, q *quoteBits, spans *[16]uint32) (n, end int)
+func walkCompact(b []byte, q *quoteBits, spans *[16]uint32) (n, end, at, w int, m uint64)

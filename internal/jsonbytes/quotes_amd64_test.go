@@ -22,7 +22,7 @@ func TestWalkCompactTakesW1(t *testing.T) {
 	line := []byte(`{"level":"warn","logger":"http.access","file":0,"seq":-12,"method":"POST","status":300,"latency_ms":131.49,"ok":true,"err":null,"retry":false,"msg":"served","end":0}`)
 	q := quoteBitsBytes(line)
 	var spans [16]uint32
-	n, end := walkCompact(line, &q, &spans)
+	n, end, _, _, _ := walkCompact(line, &q, &spans)
 	if end != len(line)-1 || n != 12 {
 		t.Fatalf("walkCompact: %d keys, end %d; want 12, %d", n, end, len(line)-1)
 	}

@@ -2,13 +2,15 @@
 
 #include "textflag.h"
 
-// func walkCompact(b []byte, q *quoteBits, spans *[16]uint32) (n, end int)
+// func walkCompact(b []byte, q *quoteBits, spans *[16]uint32) (n, end, at, w int, m uint64)
 //
 // Registers: SI b, CX len(b), DI q, R8 spans, R9 n, R10 the index p of
 // the next token, R11 the quotes of word R12 not yet taken. A quote is
 // taken (POPQ) by BSF and clearing the lowest bit, moving on to the next
 // word when R11 is empty. Every read of b is at p <= len(b)-1: b[len-1]
-// is '}', which ends every run this walk reads.
+// is '}', which ends every run this walk reads. At the start of each
+// member the state is written to n, at, w and m, so that on giving up
+// the Go walk goes on from there.
 #define POPQ(lbl, next, dst) \
 lbl: \
 	TESTQ R11, R11; \
@@ -26,7 +28,7 @@ next: \
 	SHLQ  $6, AX; \
 	ADDQ  AX, dst
 
-TEXT ·walkCompact(SB), NOSPLIT, $0-56
+TEXT ·walkCompact(SB), NOSPLIT, $0-80
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), CX
 	MOVQ q+24(FP), DI
@@ -39,6 +41,10 @@ TEXT ·walkCompact(SB), NOSPLIT, $0-56
 	LEAQ -1(CX), R15 // the index of '}'
 
 member:
+	MOVQ R9, n+40(FP)
+	MOVQ R10, at+56(FP)
+	MOVQ R12, w+64(FP)
+	MOVQ R11, m+72(FP)
 	CMPB (SI)(R10*1), $0x22
 	JNE  bail
 	POPQ(kopen, kopen1, BX)
@@ -173,6 +179,5 @@ close:
 	RET
 
 bail:
-	MOVQ R9, n+40(FP)
 	MOVQ $-2, end+48(FP)
 	RET
