@@ -33,8 +33,7 @@ type Output struct {
 	name          string
 	log           *slog.Logger
 	client        esapi.Transport
-	transport     *http.Transport // the settings; trip sends with them
-	trip          *syncTransport
+	transport     *http.Transport
 	index         *indexTemplate
 	template      *indexTemplateFile // installed by Run, or nil
 	ids           bool
@@ -149,8 +148,7 @@ func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error
 		ExpectContinueTimeout: time.Second,
 		WriteBufferSize:       writeBufferSize,
 	}
-	trip := newSyncTransport(tr)
-	client, err := newClient(cfg, creds, header, trip)
+	client, err := newClient(cfg, creds, header, tr)
 	if err != nil {
 		return nil, fmt.Errorf("output %q: %w", cfg.Name, err)
 	}
@@ -159,7 +157,6 @@ func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error
 		log:           logger.With("component", "output", "output", cfg.Name),
 		client:        client,
 		transport:     tr,
-		trip:          trip,
 		index:         tmpl,
 		template:      itmpl,
 		ids:           cfg.IDs == nil || *cfg.IDs,
@@ -230,7 +227,7 @@ func (o *Output) Run(ctx context.Context) error {
 		wg.Go(func() { s.run(ctx) })
 	}
 	wg.Wait()
-	o.trip.CloseIdleConnections()
+	o.transport.CloseIdleConnections()
 	return o.closeClient()
 }
 
