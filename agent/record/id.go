@@ -260,19 +260,21 @@ func (h *idHasher) hash(ids, scratch []byte, recs []Record) []byte {
 		}
 		return scratch
 	}
-	seedLen := len(h.src.IDSeed)
 	for len(sorted) > 0 {
-		r0 := &recs[sorted[0]]
-		scratch = appendIDTail(scratch[:0], h.head, h.rest, seedLen, r0)
+		n0 := int(blocks[sorted[0]]) * sha256x.BlockSize
 		if len(sorted) == 1 {
+			scratch = slices.Grow(scratch[:0], n0)[:n0]
+			h.putTail(scratch, &recs[sorted[0]])
 			s := h.mid
 			sha256x.Blocks(&s, scratch)
 			putIDSum(ids, int(sorted[0]), &s)
 			break
 		}
-		n0 := len(scratch)
-		scratch = appendIDTail(scratch, h.head, h.rest, seedLen, &recs[sorted[1]])
+		n1 := int(blocks[sorted[1]]) * sha256x.BlockSize
+		scratch = slices.Grow(scratch[:0], n0+n1)[:n0+n1]
 		p0, p1 := scratch[:n0], scratch[n0:]
+		h.putTail(p0, &recs[sorted[0]])
+		h.putTail(p1, &recs[sorted[1]])
 		n := min(len(p0), len(p1))
 		s0, s1 := h.mid, h.mid
 		sha256x.Blocks2(&s0, &s1, p0[:n], p1[:n])
@@ -308,20 +310,12 @@ func (h *idHasher) hash16(ids, scratch []byte, recs []Record, group []uint8, blo
 		size += int(blocks[i]) * sha256x.BlockSize
 	}
 	scratch = slices.Grow(scratch[:0], size)[:size]
-	seedLen := len(h.src.IDSeed)
 	o := 0
 	for j, i := range group {
-		r := &recs[i]
 		m := scratch[o : o+int(blocks[i])*sha256x.BlockSize]
 		offs[j], counts[j] = int32(o), int32(blocks[i])
 		o += len(m)
-		w := copy(m, h.head)
-		w += copy(m[w:], h.rest)
-		binary.BigEndian.PutUint64(m[w:], uint64(r.Offset))
-		w += 8 + copy(m[w+8:], r.Line)
-		m[w] = 0x80
-		clear(m[w+1 : len(m)-8])
-		binary.BigEndian.PutUint64(m[len(m)-8:], uint64(4+seedLen+8+len(r.Line))<<3)
+		h.putTail(m, &recs[i])
 	}
 	if hashInPairs {
 		most := counts[max(0, len(group)-1-lanesLeftOver)]
@@ -360,15 +354,18 @@ func blocksOne(s *sha256x.State, p []byte) {
 	*s = lanes.Get(0)
 }
 
-// appendIDTail appends what follows the shared blocks in r's message
-// (head and rest of the seed's length and seed, the offset, the line),
-// padded to whole blocks.
-func appendIDTail(dst, head, rest []byte, seedLen int, r *Record) []byte {
-	dst = append(dst, head...)
-	dst = append(dst, rest...)
-	dst = binary.BigEndian.AppendUint64(dst, uint64(r.Offset))
-	dst = append(dst, r.Line...)
-	return sha256x.AppendPadding(dst, uint64(4+seedLen+8+len(r.Line)))
+// putTail writes into m what follows the shared blocks in r's message
+// (head and rest of the seed's length and seed, the offset, the line) and
+// SHA-256's padding (0x80, zeros, the message's length in bits). m is the
+// message's blocks after the shared ones, as many as hash counts for r.
+func (h *idHasher) putTail(m []byte, r *Record) {
+	w := copy(m, h.head)
+	w += copy(m[w:], h.rest)
+	binary.BigEndian.PutUint64(m[w:], uint64(r.Offset))
+	w += 8 + copy(m[w+8:], r.Line)
+	m[w] = 0x80
+	clear(m[w+1 : len(m)-8])
+	binary.BigEndian.PutUint64(m[len(m)-8:], uint64(4+len(h.src.IDSeed)+8+len(r.Line))<<3)
 }
 
 // putIDSum writes the id of a message whose last block s has taken into
