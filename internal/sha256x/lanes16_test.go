@@ -16,7 +16,7 @@ func sum16(msgs [][]byte, whole bool) [][]byte {
 	n := -1
 	for i, m := range msgs {
 		offs[i] = int32(len(p))
-		p = AppendPadding(append(p, m...), uint64(len(m)))
+		p = appendPadding(append(p, m...), uint64(len(m)))
 		counts[i] = int32((len(p) - int(offs[i])) / BlockSize)
 		if n < 0 || int(counts[i]) < n {
 			n = int(counts[i])
@@ -41,7 +41,7 @@ func sum16(msgs [][]byte, whole bool) [][]byte {
 			end = int(offs[i+1])
 		}
 		Blocks(&s, p[int(offs[i])+int(counts[i])*BlockSize:end])
-		sums[i] = s.AppendSum(nil, 32)
+		sums[i] = appendSum(nil, &s, 32)
 	}
 	return sums
 }

@@ -8,15 +8,11 @@
 // instruction instead, with no SHA unit at all.
 //
 // It gives the plain SHA-256 of a message: the caller pads the message
-// (AppendPadding) and feeds its blocks. Where the extensions are missing
-// (other CPUs, other architectures) Supported and Supported16 report
-// false, and the caller uses crypto/sha256.
+// as FIPS 180-4 says (0x80, zeros, its length in bits) and feeds its
+// blocks. Where the extensions are missing (other CPUs, other
+// architectures) Supported and Supported16 report false, and the caller
+// uses crypto/sha256.
 package sha256x
-
-import (
-	"encoding/binary"
-	"slices"
-)
 
 // BlockSize is the size of a SHA-256 block in bytes.
 const BlockSize = 64
@@ -36,35 +32,10 @@ func Init() State {
 	}
 }
 
-// AppendSum appends the first n bytes (n ≤ 32) of the digest that s holds
-// after a message's last block.
-func (s *State) AppendSum(dst []byte, n int) []byte {
-	h := [8]uint32{s.abef[3], s.abef[2], s.cdgh[3], s.cdgh[2], s.abef[1], s.abef[0], s.cdgh[1], s.cdgh[0]}
-	var sum [32]byte
-	for i, w := range h {
-		binary.BigEndian.PutUint32(sum[4*i:], w)
-	}
-	return append(dst, sum[:n]...)
-}
-
 // Sum128 returns the first 16 bytes of the digest that s holds after a
 // message's last block, as two big-endian halves.
 func (s *State) Sum128() (hi, lo uint64) {
 	return uint64(s.abef[3])<<32 | uint64(s.abef[2]), uint64(s.cdgh[3])<<32 | uint64(s.cdgh[2])
-}
-
-// AppendPadding appends the padding that ends a message of n bytes: 0x80,
-// zeros up to 8 bytes short of a block boundary, and the message's length
-// in bits. dst must hold the message's last n mod 64 bytes (or any
-// multiple of 64 more), so that the result is whole blocks.
-func AppendPadding(dst []byte, n uint64) []byte {
-	at := len(dst)
-	zeros := (2*BlockSize - 8 - (at+1)%BlockSize) % BlockSize
-	dst = slices.Grow(dst, 1+zeros+8)[:at+1+zeros+8]
-	dst[at] = 0x80
-	clear(dst[at+1 : at+1+zeros])
-	binary.BigEndian.PutUint64(dst[at+1+zeros:], n<<3)
-	return dst
 }
 
 // Blocks runs p's blocks through s. len(p) must be a multiple of

@@ -5,27 +5,53 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
+
+// appendSum appends the first n bytes (n ≤ 32) of the digest that s holds
+// after a message's last block.
+func appendSum(dst []byte, s *State, n int) []byte {
+	h := [8]uint32{s.abef[3], s.abef[2], s.cdgh[3], s.cdgh[2], s.abef[1], s.abef[0], s.cdgh[1], s.cdgh[0]}
+	var sum [32]byte
+	for i, w := range h {
+		binary.BigEndian.PutUint32(sum[4*i:], w)
+	}
+	return append(dst, sum[:n]...)
+}
+
+// appendPadding appends the padding that ends a message of n bytes: 0x80,
+// zeros up to 8 bytes short of a block boundary, and the message's length
+// in bits. dst must hold the message's last n mod 64 bytes (or any
+// multiple of 64 more), so that the result is whole blocks.
+func appendPadding(dst []byte, n uint64) []byte {
+	at := len(dst)
+	zeros := (2*BlockSize - 8 - (at+1)%BlockSize) % BlockSize
+	dst = slices.Grow(dst, 1+zeros+8)[:at+1+zeros+8]
+	dst[at] = 0x80
+	clear(dst[at+1 : at+1+zeros])
+	binary.BigEndian.PutUint64(dst[at+1+zeros:], n<<3)
+	return dst
+}
 
 // sum returns the digest of msg computed by Blocks.
 func sum(msg []byte) []byte {
 	s := Init()
-	Blocks(&s, AppendPadding(bytes.Clone(msg), uint64(len(msg))))
-	return s.AppendSum(nil, 32)
+	Blocks(&s, appendPadding(bytes.Clone(msg), uint64(len(msg))))
+	return appendSum(nil, &s, 32)
 }
 
 // sum2 returns the digests of a and b computed together by Blocks2 while
 // both have blocks, the longer one's rest by Blocks.
 func sum2(a, b []byte) ([]byte, []byte) {
-	pa := AppendPadding(bytes.Clone(a), uint64(len(a)))
-	pb := AppendPadding(bytes.Clone(b), uint64(len(b)))
+	pa := appendPadding(bytes.Clone(a), uint64(len(a)))
+	pb := appendPadding(bytes.Clone(b), uint64(len(b)))
 	n := min(len(pa), len(pb))
 	sa, sb := Init(), Init()
 	Blocks2(&sa, &sb, pa[:n], pb[:n])
 	Blocks(&sa, pa[n:])
 	Blocks(&sb, pb[n:])
-	return sa.AppendSum(nil, 32), sb.AppendSum(nil, 32)
+	return appendSum(nil, &sa, 32), appendSum(nil, &sb, 32)
 }
 
 func needSHA(t testing.TB) {
@@ -137,7 +163,7 @@ func BenchmarkBlocks(b *testing.B) {
 }
 
 // Sum128, of a State and of a lane, is the digest's first 16 bytes as
-// AppendSum gives them.
+// appendSum gives them.
 func TestSum128(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var l Lanes
@@ -147,7 +173,7 @@ func TestSum128(t *testing.T) {
 			s.abef[j], s.cdgh[j] = rng.Uint32(), rng.Uint32()
 		}
 		l.Set(i, &s)
-		want := s.AppendSum(nil, 16)
+		want := appendSum(nil, &s, 16)
 		hi, lo := s.Sum128()
 		if got := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, hi), lo); !bytes.Equal(got, want) {
 			t.Fatalf("State.Sum128 %x, want %x", got, want)
