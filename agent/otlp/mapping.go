@@ -23,8 +23,8 @@ const uidKey = "log.record.uid"
 // flattened to syslog.* and sluice.*, the record's id log.record.uid, and
 // every other member an attribute of its JSON type. The Kubernetes object
 // is the resource's (resource.go), so it is skipped here. id is the
-// record's id (record.BatchIDs), nil for none. observed is the time the output took the batch, in Unix
-// nanoseconds.
+// record's id (record.BatchIDs), nil for none. observed is the time the
+// output took the batch, in Unix nanoseconds.
 func (e *encoder) logRecord(b *record.Batch, i int, id []byte, observed uint64) {
 	r := &b.Records[i]
 	doc := b.Doc(i)
