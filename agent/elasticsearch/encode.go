@@ -33,10 +33,7 @@ func appendDoc(dst, doc, idKey, id []byte) []byte {
 		dst = append(dst, doc...)
 		return append(dst, '\n')
 	}
-	dst = append(dst, '{')
-	dst = append(dst, idKey...)
-	dst = append(dst, id...)
-	dst = append(dst, '"')
+	dst = appendIDMember(dst, idKey, id)
 	rest := doc[1:]
 	if !emptyObjectTail(rest) {
 		dst = append(dst, ',')
@@ -45,6 +42,15 @@ func appendDoc(dst, doc, idKey, id []byte) []byte {
 		dst = append(dst, '}')
 	}
 	return append(dst, '\n')
+}
+
+// appendIDMember appends the start of a document whose first member is
+// its id: '{' and `"<field>":"<id>"`, idKey being `"<field>":"`.
+func appendIDMember(dst, idKey, id []byte) []byte {
+	dst = append(dst, '{')
+	dst = append(dst, idKey...)
+	dst = append(dst, id...)
+	return append(dst, '"')
 }
 
 // emptyObjectTail reports whether rest (an object after its '{') holds no

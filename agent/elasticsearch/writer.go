@@ -177,10 +177,7 @@ func (w *writer) WriteDirect(ctx context.Context, b *record.Batch, enc *document
 		if splice {
 			// appendDoc's splice: the id member first, then the
 			// document's own members after a comma where its '{' was.
-			req.body = append(req.body, '{')
-			req.body = append(req.body, o.idKey...)
-			req.body = append(req.body, id...)
-			req.body = append(req.body, '"')
+			req.body = appendIDMember(req.body, o.idKey, id)
 		}
 		docAt := len(req.body)
 		req.body = be.Append(req.body, r)
