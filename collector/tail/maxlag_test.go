@@ -103,8 +103,12 @@ func TestMaxLagLetsADeletedFileGoAndCountsItsUnreadBytes(t *testing.T) {
 	require.NoError(t, os.Rename(p, p+".1"))
 	require.NoError(t, os.Remove(p+".1"))
 	w.write(ts, padMsgs("after", 800)...) // 96 KiB more
+	// The reader counts the file let go of, then hands over its summary
+	// record: wait for both.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		require.Equal(c, int64(1), e.tailer.Stats().LetGo.Load())
+		_, summaries := splitSummaries(e.sink.lines())
+		require.NotEmpty(c, summaries)
 	}, 10*time.Second, time.Millisecond)
 
 	real, summaries := splitSummaries(e.sink.lines())
