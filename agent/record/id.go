@@ -110,7 +110,8 @@ func AppendNumberedIDs(dst, ks []byte, src *Source, recs []Record) (_, _ []byte,
 	at := len(dst)
 	dst = slices.Grow(dst, len(recs)*IDLen)[:at+len(recs)*IDLen]
 	for i := range recs {
-		base64.RawURLEncoding.Encode(dst[at+i*IDLen:at+(i+1)*IDLen], ks[i*aes.BlockSize:(i+1)*aes.BlockSize])
+		blk := ks[i*aes.BlockSize : (i+1)*aes.BlockSize]
+		putID128((*[IDLen]byte)(dst[at+i*IDLen:]), binary.BigEndian.Uint64(blk), binary.BigEndian.Uint64(blk[8:]))
 	}
 	return dst, ks, true
 }
