@@ -245,6 +245,16 @@ func (b *Batch) AddExtra(r Record, line, extra []byte) {
 	start, oldCap := len(b.Buf), cap(b.Buf)
 	b.Buf = append(b.Buf, line...)
 	b.Buf = append(b.Buf, extra...)
+	b.AddAppended(r, start, start+len(line), oldCap)
+}
+
+// AddAppended appends a record whose line the caller has appended to Buf
+// at Buf[start:mid], followed by its extra members up to Buf's end: a
+// source that encodes the members can write them in place instead of
+// into a buffer of its own that AddExtra would copy. oldCap is cap(Buf)
+// before those appends; if they moved Buf, the earlier records are
+// pointed at the new copy.
+func (b *Batch) AddAppended(r Record, start, mid, oldCap int) {
 	if cap(b.Buf) != oldCap {
 		// The buffer moved: point the earlier records at the new copy so
 		// the old array can be collected.
@@ -256,11 +266,10 @@ func (b *Batch) AddExtra(r Record, line, extra []byte) {
 			}
 		}
 	}
-	mid := start + len(line)
 	r.off, r.extraOff = start, mid
 	r.Line = b.Buf[start:mid:mid]
 	r.Extra = nil
-	if len(extra) > 0 {
+	if len(b.Buf) > mid {
 		r.Extra = b.Buf[mid:len(b.Buf):len(b.Buf)]
 	}
 	b.Records = append(b.Records, r)

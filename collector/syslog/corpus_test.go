@@ -25,7 +25,6 @@ func runFrames(t testing.TB, input []byte, tcp bool, format string, max int) []g
 	b := record.NewBatch(src, nil)
 	defer b.Discard()
 	var out outcome
-	var scratch []byte
 	if tcp {
 		fr := newFramer(max, nil)
 		r := strings.NewReader(string(input))
@@ -36,11 +35,11 @@ func runFrames(t testing.TB, input []byte, tcp bool, format string, max int) []g
 				if !ok {
 					break
 				}
-				scratch = p.add(b, f, trunc, false, recv, nil, scratch, &out)
+				p.add(b, f, trunc, false, recv, nil, &out)
 			}
 			if err != nil {
 				if f, inc := fr.rest(); f != nil {
-					p.add(b, f, false, inc, recv, nil, scratch, &out)
+					p.add(b, f, false, inc, recv, nil, &out)
 				}
 				break
 			}
@@ -52,7 +51,7 @@ func runFrames(t testing.TB, input []byte, tcp bool, format string, max int) []g
 		} else {
 			msg = trimEOL(msg)
 		}
-		p.add(b, msg, trunc, false, recv, nil, scratch, &out)
+		p.add(b, msg, trunc, false, recv, nil, &out)
 	}
 	recs := make([]got, len(b.Records))
 	for i := range b.Records {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sluicelog/sluice/agent/config"
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/parsers/timestamp"
 )
 
 // got is one record as a test sees it: the extra members decoded.
@@ -142,7 +143,7 @@ func parseOne(t testing.TB, format string, frame string, recv int64) got {
 	b := record.NewBatch(src, nil)
 	defer b.Discard()
 	var out outcome
-	p.add(b, []byte(frame), false, false, recv, []byte(`"source_ip":"10.0.0.1"`), nil, &out)
+	p.add(b, []byte(frame), false, false, recv, []byte(`"source_ip":"10.0.0.1"`), &out)
 	require.Len(t, b.Records, 1)
 	require.Equal(t, int64(1), out.messages)
 	return decodeRecord(t, src, &b.Records[0])
@@ -151,3 +152,10 @@ func parseOne(t testing.TB, format string, frame string, recv int64) got {
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// fast5424 is the RFC 5424 fast path's reading of frame, and whether it
+// took it.
+func fast5424(frame []byte, ts *timestamp.Parser, last *lastHeader) (f fields, ok bool) {
+	ok = f.read5424(frame, ts, last)
+	return f, ok
+}

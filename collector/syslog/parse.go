@@ -2,6 +2,9 @@ package syslog
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -75,6 +78,9 @@ type fields struct {
 	// plainHeader: hostname, app_name and proc_id hold no byte that JSON
 	// escapes; plainMsgID: msg_id neither (fast path only).
 	plainHeader, plainMsgID bool
+	// sdPlain: sd is not "-" and its only byte that JSON escapes is '"'
+	// (fast path only).
+	sdPlain bool
 	// header is HOSTNAME SP APP-NAME SP PROCID in the frame, and
 	// sameHeader says it repeats the parser's lastHeader (fast path only).
 	header     []byte
@@ -85,9 +91,10 @@ type fields struct {
 // by a disconnect) is not parsed: it is kept raw and flagged malformed,
 // with its PRI's fields when it has one. recv is the receive time
 // (Unix ns), used when the message carries no usable timestamp. sourceIP is
-// the encoded `"source_ip":"…"` member, or empty. scratch is reused for the
-// extra members and returned. frame is not retained.
-func (p *parser) add(b *record.Batch, frame []byte, truncated, incomplete bool, recv int64, sourceIP, scratch []byte, out *outcome) []byte {
+// the encoded `"source_ip":"…"` member, or empty. The record's line and
+// extra members are written straight into b's buffer. frame is not
+// retained.
+func (p *parser) add(b *record.Batch, frame []byte, truncated, incomplete bool, recv int64, sourceIP []byte, out *outcome) {
 	var f fields
 	if incomplete {
 		f = fields{pri: -1, msg: frame, malformed: true}
@@ -95,7 +102,7 @@ func (p *parser) add(b *record.Batch, frame []byte, truncated, incomplete bool, 
 			f.pri = pri
 		}
 	} else {
-		f = p.parse(frame, recv)
+		p.parse(&f, frame, recv)
 	}
 	r := record.Record{Time: f.time, Offset: -1}
 	out.messages++
@@ -112,39 +119,93 @@ func (p *parser) add(b *record.Batch, frame []byte, truncated, incomplete bool, 
 		r.Time = recv
 		out.noTimestamp++
 	}
+	buf := b.Buf
+	start, oldCap := len(buf), cap(buf)
+	buf = append(buf, f.msg...)
+	mid := len(buf)
 	const open = `"syslog":{`
-	first := len(open)
-	x := scratch[:0]
+	first := mid + len(open)
 	if f.sameHeader && f.pri == p.last.pri {
-		x = append(x, p.last.enc...)
+		buf = append(buf, p.last.enc...)
 	} else {
-		x = append(x, open...)
+		buf = append(buf, open...)
 		if f.pri >= 0 {
-			x = append(x, priMembers[f.pri]...)
+			buf = append(buf, priMembers[f.pri]...)
 		}
-		x = member(x, first, `"hostname":`, f.hostname, f.plainHeader)
-		x = member(x, first, `"app_name":`, f.appName, f.plainHeader)
-		x = member(x, first, `"proc_id":`, f.procID, f.plainHeader)
+		buf = member(buf, first, `"hostname":`, f.hostname, f.plainHeader)
+		buf = member(buf, first, `"app_name":`, f.appName, f.plainHeader)
+		buf = member(buf, first, `"proc_id":`, f.procID, f.plainHeader)
 		if f.header != nil {
-			p.last.remember(&f, x)
+			p.last.remember(&f, buf[mid:])
 		}
 	}
-	x = member(x, first, `"msg_id":`, f.msgID, f.plainMsgID)
-	x = member(x, first, `"structured_data":`, f.sd, false)
+	buf = member(buf, first, `"msg_id":`, f.msgID, f.plainMsgID)
+	if f.sdPlain {
+		buf = plainSD(buf, first, f.sd)
+	} else {
+		buf = member(buf, first, `"structured_data":`, f.sd, false)
+	}
 	if noTS {
-		if len(x) > first {
-			x = append(x, ',')
+		if len(buf) > first {
+			buf = append(buf, ',')
 		}
 		// @timestamp is the receive time: the message had no usable one.
-		x = append(x, `"no_timestamp":true`...)
+		buf = append(buf, `"no_timestamp":true`...)
 	}
-	x = append(x, '}')
+	buf = append(buf, '}')
 	if len(sourceIP) > 0 {
-		x = append(x, ',')
-		x = append(x, sourceIP...)
+		buf = append(buf, ',')
+		buf = append(buf, sourceIP...)
 	}
-	b.AddExtra(r, f.msg, x)
-	return x
+	b.Buf = buf
+	b.AddAppended(r, start, mid, oldCap)
+}
+
+// plainSD appends the structured_data member of sd, an SD that is not
+// "-" and whose only byte that JSON escapes is '"' (fast path: sdPlain),
+// to the syslog object x whose members start at first: what member and
+// jsonbytes.AppendString write, eight bytes at a time up to each quote.
+func plainSD(x []byte, first int, sd []byte) []byte {
+	const key = `"structured_data":"`
+	n := len(x)
+	// Room for an escape per byte, and for a word written whole where
+	// fewer of its bytes count.
+	x = slices.Grow(x, 1+len(key)+2*len(sd)+1+8)
+	buf := x[:cap(x)]
+	if n > first {
+		buf[n] = ','
+		n++
+	}
+	n += copy(buf[n:], key)
+	i := 0
+	for i+8 <= len(sd) {
+		w := binary.LittleEndian.Uint64(sd[i:])
+		binary.LittleEndian.PutUint64(buf[n:], w)
+		q := w ^ '"'*0x0101010101010101
+		q = (q - 0x0101010101010101) &^ q & 0x8080808080808080
+		if q == 0 {
+			i += 8
+			n += 8
+			continue
+		}
+		// The lowest flagged byte is the first quote (a borrow flags
+		// only bytes above one).
+		k := bits.TrailingZeros64(q) >> 3
+		n += k
+		buf[n], buf[n+1] = '\\', '"'
+		n += 2
+		i += k + 1
+	}
+	for _, c := range sd[i:] {
+		if c == '"' {
+			buf[n] = '\\'
+			n++
+		}
+		buf[n] = c
+		n++
+	}
+	buf[n] = '"'
+	return buf[:n+1]
 }
 
 // member appends `key:"val"` to the syslog object x, whose members start
@@ -180,15 +241,14 @@ var priMembers = func() (m [maxPRI + 1][]byte) {
 	return m
 }()
 
-// parse reads one frame. A frame that is not syslog is kept whole as msg
-// and marked malformed, with its PRI when it had a valid one.
-func (p *parser) parse(frame []byte, recv int64) fields {
-	if !p.libraryOnly {
-		if f, ok := fast5424(frame, &p.ts, &p.last); ok {
-			return f
-		}
+// parse reads one frame into f, which is zero. A frame that is not
+// syslog is kept whole as msg and marked malformed, with its PRI when it
+// had a valid one.
+func (p *parser) parse(f *fields, frame []byte, recv int64) {
+	if !p.libraryOnly && f.read5424(frame, &p.ts, &p.last) {
+		return
 	}
-	return p.parseLibrary(frame, recv)
+	*f = p.parseLibrary(frame, recv)
 }
 
 // parseLibrary is parse through go-syslog.v2, for every frame the fast

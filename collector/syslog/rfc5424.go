@@ -17,34 +17,34 @@ const (
 	maxSDName   = 32
 )
 
-// fast5424 reads a well-formed RFC 5424 frame without go-syslog.v2 and
-// without allocating: every field is a view into frame. last is the
-// connection's previous header (see lastHeader); a frame that repeats it
-// is not read token by token.
+// read5424 reads a well-formed RFC 5424 frame into f, which is zero,
+// without go-syslog.v2 and without allocating: every field is a view into
+// frame. last is the connection's previous header (see lastHeader); a
+// frame that repeats it is not read token by token.
 //
 //	<PRI>1 SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP STRUCTURED-DATA [SP MSG]
 //
-// It returns ok only where its fields are exactly what the library path
+// It returns true only where its fields are exactly what the library path
 // (parseLibrary) gives; anything it is not sure of is left to that path:
 // header fields empty, too long or outside PRINTUSASCII, a timestamp the
 // library reads differently or rejects (see stamp5424), structured data
 // that does not follow the RFC's grammar or that the library would cut
 // short, a VERSION other than 1. FuzzFast5424 holds it to that.
-func fast5424(frame []byte, ts *timestamp.Parser, last *lastHeader) (f fields, ok bool) {
+func (f *fields) read5424(frame []byte, ts *timestamp.Parser, last *lastHeader) bool {
 	pri, n, ok := parsePRI(frame)
 	if !ok || len(frame) < n+2 || frame[n] != '1' || frame[n+1] != ' ' {
-		return f, false
+		return false
 	}
 	f.pri = pri
 	i := n + 2
 
 	tok, i, _ := token(frame, i, 32)
 	if tok == nil {
-		return f, false
+		return false
 	}
 	if !(len(tok) == 1 && tok[0] == '-') {
 		if f.time, ok = stamp5424(tok, ts); !ok {
-			return f, false
+			return false
 		}
 	}
 	start := i
@@ -60,25 +60,26 @@ func fast5424(frame []byte, ts *timestamp.Parser, last *lastHeader) (f fields, o
 	} else {
 		var plainHost, plainApp, plainProc bool
 		if f.hostname, i, plainHost = token(frame, i, maxHostname); f.hostname == nil {
-			return f, false
+			return false
 		}
 		if f.appName, i, plainApp = token(frame, i, maxAppName); f.appName == nil {
-			return f, false
+			return false
 		}
 		if f.procID, i, plainProc = token(frame, i, maxProcID); f.procID == nil {
-			return f, false
+			return false
 		}
 		f.plainHeader = plainHost && plainApp && plainProc
 	}
 	f.header = frame[start : i-1]
 	if f.msgID, i, f.plainMsgID = token(frame, i, maxMsgID); f.msgID == nil {
-		return f, false
+		return false
 	}
 
-	end := structuredData(frame, i)
+	end, sdPlain := structuredData(frame, i)
 	if end < 0 {
-		return f, false
+		return false
 	}
+	f.sdPlain = sdPlain
 	f.sd = frame[i:end]
 	switch {
 	case end == len(frame):
@@ -86,9 +87,9 @@ func fast5424(frame []byte, ts *timestamp.Parser, last *lastHeader) (f fields, o
 	case frame[end] == ' ':
 		f.msg = bytes.TrimPrefix(frame[end+1:], utf8BOM)
 	default:
-		return f, false
+		return false
 	}
-	return f, true
+	return true
 }
 
 // lastHeader is the HOSTNAME SP APP-NAME SP PROCID of a connection's (or
@@ -254,30 +255,34 @@ func stamp5424(b []byte, ts *timestamp.Parser) (int64, bool) {
 // it: it ends it at the first ']' followed by SP or the frame's end, so an
 // element whose value holds "] " (escaped or not) is declined, as is every
 // unescaped ']' or '"' and any backslash escape the RFC does not name.
-func structuredData(b []byte, i int) int {
+// plain reports SD-ELEMENTs whose only byte that JSON escapes is '"' (no
+// '\\', no byte below 0x20 or from 0x80): add then encodes them without
+// jsonbytes.AppendString.
+func structuredData(b []byte, i int) (end int, plain bool) {
 	if i >= len(b) {
 		// The library calls a missing SD "-"; a well-formed frame has one.
-		return -1
+		return -1, false
 	}
 	if b[i] == '-' {
-		return i + 1
+		return i + 1, false
 	}
+	var seen byte // the sdClass bits of the bytes read
 	for i < len(b) && b[i] == '[' {
 		i++
-		if i = sdName(b, i); i < 0 {
-			return -1
+		if i = sdName(b, i, &seen); i < 0 {
+			return -1, false
 		}
 		for i < len(b) && b[i] == ' ' {
 			i++
-			if i = sdName(b, i); i < 0 || i+1 >= len(b) || b[i] != '=' || b[i+1] != '"' {
-				return -1
+			if i = sdName(b, i, &seen); i < 0 || i+1 >= len(b) || b[i] != '=' || b[i+1] != '"' {
+				return -1, false
 			}
-			if i = sdValue(b, i+2); i < 0 {
-				return -1
+			if i = sdValue(b, i+2, &seen); i < 0 {
+				return -1, false
 			}
 		}
 		if i >= len(b) || b[i] != ']' {
-			return -1
+			return -1, false
 		}
 		i++
 		// Only the last element's ']' may be followed by SP or the end,
@@ -285,58 +290,96 @@ func structuredData(b []byte, i int) int {
 		if i < len(b) && b[i] == '[' {
 			continue
 		}
-		return i
+		return i, seen&sdEscaped == 0
 	}
-	return -1
+	return -1, false
 }
 
+// sdClass sorts bytes for sdName and sdValue: the bytes that end a name
+// or stop a value's scan, and those JSON escapes.
+const (
+	sdNameEnd  = 1 << iota // '=', SP, ']', '"': the end of an SD-NAME
+	sdNameBad              // outside PRINTUSASCII (but SP): not in an SD-NAME
+	sdValueEnd             // '"', ']', '\\': a PARAM-VALUE's scan stops
+	sdEscaped              // '\\', below 0x20, 0x80 and up: JSON escapes them
+)
+
+var sdClass = func() (t [256]byte) {
+	for c := range 256 {
+		switch {
+		case c == '=' || c == ' ' || c == ']' || c == '"':
+			t[c] |= sdNameEnd
+		case c < 33 || c > 126:
+			t[c] |= sdNameBad
+		}
+		if c == '"' || c == ']' || c == '\\' {
+			t[c] |= sdValueEnd
+		}
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			t[c] |= sdEscaped
+		}
+	}
+	return t
+}()
+
 // sdName checks an SD-NAME (1*32 PRINTUSASCII but '=', SP, ']', '"') at
-// b[i:] and returns the index after it, or -1.
-func sdName(b []byte, i int) int {
+// b[i:] and returns the index after it, or -1. It ors the sdClass of its
+// bytes into seen.
+func sdName(b []byte, i int, seen *byte) int {
 	start := i
+	var cls byte
 	for i < len(b) {
-		c := b[i]
-		if c == '=' || c == ' ' || c == ']' || c == '"' {
+		c := sdClass[b[i]]
+		if c&sdNameEnd != 0 {
 			break
 		}
-		if c < 33 || c > 126 {
+		if c&sdNameBad != 0 {
 			return -1
 		}
+		cls |= c
 		i++
 	}
 	if n := i - start; n < 1 || n > maxSDName {
 		return -1
 	}
+	*seen |= cls
 	return i
 }
 
 // sdValue checks a PARAM-VALUE after its opening '"' and returns the index
 // after its closing '"', or -1. '"', '\' and ']' must be escaped; a "\]"
-// before SP would end the library's SD there.
-func sdValue(b []byte, i int) int {
+// before SP would end the library's SD there. It ors the sdClass of the
+// value's bytes into seen.
+func sdValue(b []byte, i int, seen *byte) int {
+	var cls byte
 	for i < len(b) {
+		c := sdClass[b[i]]
+		cls |= c
+		if c&sdValueEnd == 0 {
+			i++
+			continue
+		}
 		switch b[i] {
 		case '"':
+			*seen |= cls
 			return i + 1
 		case ']':
 			return -1
-		case '\\':
-			if i+1 >= len(b) {
-				return -1
-			}
-			switch b[i+1] {
-			case '"', '\\':
-			case ']':
-				if i+2 < len(b) && b[i+2] == ' ' {
-					return -1
-				}
-			default:
-				return -1
-			}
-			i += 2
-			continue
 		}
-		i++
+		// '\\'
+		if i+1 >= len(b) {
+			return -1
+		}
+		switch b[i+1] {
+		case '"', '\\':
+		case ']':
+			if i+2 < len(b) && b[i+2] == ' ' {
+				return -1
+			}
+		default:
+			return -1
+		}
+		i += 2
 	}
 	return -1
 }

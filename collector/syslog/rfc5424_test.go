@@ -256,7 +256,7 @@ func addOne(t *testing.T, p *parser, frame []byte) string {
 	b := record.NewBatch(&record.Source{Input: "t"}, nil)
 	defer b.Discard()
 	var out outcome
-	p.add(b, frame, false, false, recv, []byte(`"source_ip":"10.0.0.1"`), nil, &out)
+	p.add(b, frame, false, false, recv, []byte(`"source_ip":"10.0.0.1"`), &out)
 	require.Len(t, b.Records, 1)
 	r := b.Records[0]
 	return strconv.FormatInt(r.Time, 10) + " " + strconv.Itoa(int(r.Flags)) + " " + string(r.Line) + " {" + string(r.Extra) + "}"
@@ -353,12 +353,12 @@ func TestFast5424AllocatesNothing(t *testing.T) {
 	b := record.NewBatch(&record.Source{Input: "t"}, nil)
 	defer b.Discard()
 	var out outcome
-	scratch := p.add(b, frame, false, false, recv, nil, nil, &out)
+	p.add(b, frame, false, false, recv, nil, &out)
 	allocs := testing.AllocsPerRun(100, func() {
 		if len(b.Records) == 50 {
 			b.Records, b.Buf = b.Records[:0], b.Buf[:0]
 		}
-		scratch = p.add(b, frame, false, false, recv, nil, scratch, &out)
+		p.add(b, frame, false, false, recv, nil, &out)
 	})
 	require.Zero(t, allocs)
 }
@@ -450,9 +450,8 @@ func checkSequence(t *testing.T, frames ...[]byte) {
 	b := record.NewBatch(&record.Source{Input: "t"}, nil)
 	defer b.Discard()
 	var out outcome
-	var scratch []byte
 	for _, frame := range frames {
-		scratch = p.add(b, frame, false, false, recv, []byte(`"source_ip":"10.0.0.1"`), scratch, &out)
+		p.add(b, frame, false, false, recv, []byte(`"source_ip":"10.0.0.1"`), &out)
 	}
 	require.Len(t, b.Records, len(frames))
 	for i, frame := range frames {

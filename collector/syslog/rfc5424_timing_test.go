@@ -25,7 +25,8 @@ func BenchmarkFast5424(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(frame)))
 			for b.Loop() {
-				if f := p.parse(frame, recvNow); f.malformed {
+				var f fields
+				if p.parse(&f, frame, recvNow); f.malformed {
 					b.Fatal("malformed")
 				}
 			}
@@ -39,7 +40,6 @@ func BenchmarkFast5424(b *testing.B) {
 			}
 			batch := record.NewBatch(&record.Source{Input: "b"}, nil)
 			var out outcome
-			var scratch []byte
 			ip := appendSourceIP(nil, mustAddr("10.1.2.3"))
 			b.ReportAllocs()
 			b.SetBytes(int64(len(frame)))
@@ -48,7 +48,7 @@ func BenchmarkFast5424(b *testing.B) {
 				if len(batch.Records) == 400 {
 					batch.Records, batch.Buf = batch.Records[:0], batch.Buf[:0]
 				}
-				scratch = p.add(batch, frames[i&3], false, false, recvNow, ip, scratch, &out)
+				p.add(batch, frames[i&3], false, false, recvNow, ip, &out)
 				i++
 			}
 			if out.malformed != 0 {
@@ -58,7 +58,6 @@ func BenchmarkFast5424(b *testing.B) {
 		b.Run("step=add/path="+path, func(b *testing.B) {
 			batch := record.NewBatch(&record.Source{Input: "b"}, nil)
 			var out outcome
-			var scratch []byte
 			ip := appendSourceIP(nil, mustAddr("10.1.2.3"))
 			b.ReportAllocs()
 			b.SetBytes(int64(len(frame)))
@@ -66,7 +65,7 @@ func BenchmarkFast5424(b *testing.B) {
 				if len(batch.Records) == 400 {
 					batch.Records, batch.Buf = batch.Records[:0], batch.Buf[:0]
 				}
-				scratch = p.add(batch, frame, false, false, recvNow, ip, scratch, &out)
+				p.add(batch, frame, false, false, recvNow, ip, &out)
 			}
 			if out.malformed != 0 {
 				b.Fatal("malformed")

@@ -328,7 +328,6 @@ type batcher struct {
 	parser  *parser
 	b       *record.Batch
 	started time.Time // when b got its first record
-	scratch []byte
 	out     outcome
 	seq     int64 // the next message's number, its "offset" in the id
 	// lastBuf and lastRecords are what the previous batch held: the next
@@ -355,7 +354,7 @@ func (bt *batcher) add(frame []byte, truncated, incomplete bool, recv int64, sou
 		bt.b.Reserve(min(bt.lastBuf+bt.lastBuf/8, n+n/16), bt.lastRecords+bt.lastRecords/8)
 		bt.started = time.Now()
 	}
-	bt.scratch = bt.parser.add(bt.b, frame, truncated, incomplete, recv, sourceIP, bt.scratch, &bt.out)
+	bt.parser.add(bt.b, frame, truncated, incomplete, recv, sourceIP, &bt.out)
 	bt.b.Records[len(bt.b.Records)-1].Offset = bt.seq
 	bt.seq++
 }

@@ -221,7 +221,6 @@ func BenchmarkParse(b *testing.B) {
 			src := &record.Source{Input: "b"}
 			batch := record.NewBatch(src, nil)
 			var out outcome
-			var scratch []byte
 			ip := appendSourceIP(nil, mustAddr("10.1.2.3"))
 			recvNow := time.Now().UnixNano()
 			b.ReportAllocs()
@@ -230,7 +229,7 @@ func BenchmarkParse(b *testing.B) {
 				if len(batch.Records) == 400 {
 					batch.Records, batch.Buf = batch.Records[:0], batch.Buf[:0]
 				}
-				scratch = p.add(batch, frame, false, false, recvNow, ip, scratch, &out)
+				p.add(batch, frame, false, false, recvNow, ip, &out)
 			}
 			if out.malformed != 0 {
 				b.Fatal("malformed")
