@@ -37,7 +37,7 @@ var plainASCII = func() (t [utf8.RuneSelf]bool) {
 func AppendString(dst, s []byte) []byte {
 	dst = append(dst, '"')
 	start := 0 // s[start:i] is waiting to be copied
-	i := 0
+	i := plainPrefix(s)
 	for i < len(s) {
 		if i+8 <= len(s) {
 			m := escape8(binary.LittleEndian.Uint64(s[i:]))

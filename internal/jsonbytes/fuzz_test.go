@@ -60,6 +60,10 @@ func FuzzAppendString(f *testing.F) {
 		f.Add(line)
 	}
 	f.Fuzz(func(t *testing.T, s []byte) {
+		// plainPrefix answers exactly or leaves the scan to AppendString.
+		if p, want := plainPrefix(s), firstEscaped(s); p != want && p != 0 {
+			t.Fatalf("%q: plainPrefix %d, the first byte to escape is at %d", s, p, want)
+		}
 		out := AppendString([]byte("x"), s)
 		if string(AppendStringString([]byte("x"), string(s))) != string(out) {
 			t.Fatalf("%q: AppendString and AppendStringString differ", s)

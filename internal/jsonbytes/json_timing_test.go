@@ -23,7 +23,7 @@ func mustRead(b *testing.B, path string) []byte {
 }
 
 // BenchmarkAppendString quotes plain ASCII, text with many escapes, CJK
-// text, and syslog structured data.
+// text, and a syslog message and its structured data.
 //
 //	go test -run '^$' -bench 'BenchmarkAppendString' -count 6 -benchmem ./internal/jsonbytes | tee appendstring.txt
 func BenchmarkAppendString(b *testing.B) {
@@ -31,7 +31,8 @@ func BenchmarkAppendString(b *testing.B) {
 		{"ascii", strings.Repeat("GET /api/v1/items?id=42 HTTP/1.1 200 1234 curl/8.0 ", 4)},
 		{"escapes", strings.Repeat("\tat \"Foo\".bar(C:\\x\\Foo.java:1)\n", 6)},
 		{"cjk", strings.Repeat("日本語のログメッセージです。", 8)},
-		// RFC 5424 structured data as the syslog workload sends it.
+		// The MSG and the structured data of the syslog workload's messages.
+		{"syslog-msg", "GET /api/v1/orders served in 12ms to 10.0.0.7 user=alice conn=3 seq=123456 end"},
 		{"syslog-sd", `[req@32473 id="r123456"]`},
 	} {
 		in := []byte(c.s)
