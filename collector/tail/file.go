@@ -39,9 +39,11 @@ type fileReader struct {
 	asm      *assembler
 
 	// A read slot (slots.go) and, while the reader holds none, the
-	// unfinished line its read buffer ended with.
+	// unfinished line its read buffer ended with: kept in spare, or left
+	// in the file, the left bytes before pos.
 	slot  bool
 	spare []byte
+	left  int
 
 	// The generation being read; only the reader's goroutine touches it.
 	fp    string // hex fingerprint; "" until the first line is complete
@@ -128,6 +130,7 @@ func lastLineEnd(f *os.File, size int64) (int64, error) {
 // run reads the file until it is gone and drained, or ctx ends.
 func (r *fileReader) run(ctx context.Context) {
 	defer r.closeFiles()
+	defer r.forgetUnfinished()
 	defer r.giveSlot()
 	r.lastData = time.Now()
 	timer := time.NewTimer(time.Hour)

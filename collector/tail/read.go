@@ -97,7 +97,7 @@ func (r *fileReader) atEnd(ctx context.Context, timer *time.Timer) bool {
 	r.buf = shrink(r.buf, r.t.chunk())
 	r.asm.tick()
 	wait := r.asm.flushDue(r.batch, r.t.cfg.PollInterval.Duration())
-	if !r.flush(ctx, r.asm.safe(r.pos-int64(len(r.buf)))) {
+	if !r.flush(ctx, r.asm.safe(r.pos-r.unfinished())) {
 		return false
 	}
 	fi, err := r.f.Stat()

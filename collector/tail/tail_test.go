@@ -114,7 +114,18 @@ type env struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	tune   func(*Tailer) // adjusts the tailer before it runs
+	// memoryLimit, when set, is what the sink says it holds at most
+	// (read slots, slots.go).
+	memoryLimit int64
 }
+
+// limitedSink is a sink that says how much it holds (memoryLimited).
+type limitedSink struct {
+	*sink
+	limit int64
+}
+
+func (s limitedSink) MemoryLimit() int64 { return s.limit }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -139,7 +150,11 @@ func (e *env) start() {
 	store, err := checkpoint.Open(e.data)
 	require.NoError(e.t, err)
 	e.store = store
-	e.tailer = New(e.cfg, "node-1", e.sink, store, slog.New(slog.DiscardHandler))
+	var to Sink = e.sink
+	if e.memoryLimit > 0 {
+		to = limitedSink{e.sink, e.memoryLimit}
+	}
+	e.tailer = New(e.cfg, "node-1", to, store, slog.New(slog.DiscardHandler))
 	if e.tune != nil {
 		e.tune(e.tailer)
 	}

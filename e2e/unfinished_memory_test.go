@@ -1,0 +1,77 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sluicelog/sluice/internal/agenttest"
+	"github.com/sluicelog/sluice/internal/vlstore"
+)
+
+// TestUnfinishedLinesUnderMemoryLimit: many files that each end in a long
+// line still being written (no newline yet) hold that line while they
+// wait for their next bytes; peak RSS stays under memory_limit however
+// many files do it.
+func TestUnfinishedLinesUnderMemoryLimit(t *testing.T) {
+	bin := agenttest.Bin(t, "./cmd/sluice", false)
+	t.Parallel()
+	// 120 × 200 KiB held took 58 MB before the unfinished lines were
+	// bounded (slots.go). Lines much longer than this one show another
+	// cost: four read slots at 32MiB each growing a buffer to a
+	// max_line_bytes line.
+	const files, lines, tail = 120, 20, 200 << 10
+	s := vlstore.Start(t)
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	require.NoError(t, os.MkdirAll(logs, 0o755))
+	var total int64
+	for f := range files {
+		name := filepath.Join(logs, fmt.Sprintf("unfinished-%d_payments_api-%s.log", f, strings.Repeat("c", 64)))
+		writeJSONLines(t, name, lines)
+		fh, err := os.OpenFile(name, os.O_APPEND|os.O_WRONLY, 0)
+		require.NoError(t, err)
+		w := bufio.NewWriter(fh)
+		fmt.Fprintf(w, `2026-12-07T03:00:01.000000000Z stdout F {"msg":"%s`, strings.Repeat("y", tail))
+		require.NoError(t, w.Flush())
+		require.NoError(t, fh.Close())
+		fi, err := os.Stat(name)
+		require.NoError(t, err)
+		total += fi.Size()
+	}
+	cfg := filepath.Join(dir, "sluice.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`node_name: %s
+data_dir: %q
+memory_limit: 32MiB
+http: { listen: 127.0.0.1:0 }
+inputs:
+  - { name: containers, type: container_logs, paths: [%q], start_at: head }
+kubernetes: { enabled: false }
+outputs:
+  - name: es
+    type: elasticsearch
+    urls: [%q]
+    index: "logs-unfinished"
+    headers:
+%s`, nodeName, filepath.Join(dir, "data"), filepath.Join(logs, "*.log"), s.URL, vlstore.HeadersYAML("      "))), 0o600))
+
+	a := agenttest.Start(t, cfg, agenttest.Options{Name: "sluice-unfinished", Bin: bin})
+	a.WaitReady(t)
+	got := waitForCount(t, s, a, files*lines, 3*time.Minute)
+	base := a.APIURL(t, 1)
+	deadline := time.Now().Add(time.Minute)
+	for metricValue(t, base, "sluice_input_bytes_total") < float64(total) {
+		require.True(t, time.Now().Before(deadline), "read %v of %d bytes", metricValue(t, base, "sluice_input_bytes_total"), total)
+		time.Sleep(50 * time.Millisecond) // poll interval
+	}
+	hwm, err := procMemKiB(a.Pid(), "VmHWM")
+	require.NoError(t, err)
+	t.Logf("peak RSS %d KiB with %d files each holding a %d KiB unfinished line; %d rows", hwm, files, tail>>10, got)
+	require.Less(t, hwm, int64(32<<10), "peak RSS (KiB) over memory_limit")
+}
