@@ -58,12 +58,16 @@ type assembler struct {
 	// later lines for records of their own (see safe).
 	spans []span
 	floor int64
+	// out is the offset of the last line of the last record handed out
+	// since the reset (-1: none): whether a partial record can be read
+	// again from its start without handing anything out twice.
+	out int64
 }
 
 type span struct{ start, last int64 }
 
 func newAssembler(maxLine int, now func() int64, stats *Stats, ml *config.Multiline) *assembler {
-	a := &assembler{maxLine: maxLine, now: now, stats: stats, epoch: time.Now()}
+	a := &assembler{maxLine: maxLine, now: now, stats: stats, epoch: time.Now(), out: -1}
 	for i := range a.pend {
 		a.pend[i].start = -1
 	}
@@ -94,7 +98,7 @@ func (a *assembler) reset() {
 			j.Reset()
 		}
 	}
-	a.spans, a.floor = a.spans[:0], 0
+	a.spans, a.floor, a.out = a.spans[:0], 0, -1
 }
 
 // safe returns the offset up to which every byte belongs to a finished
@@ -160,6 +164,7 @@ func (a *assembler) add1(b *record.Batch, r record.Record, line []byte, last int
 	if last > r.Offset && last >= a.floor {
 		a.spans = append(a.spans, span{r.Offset, last})
 	}
+	a.out = last
 	b.Add(r, line)
 }
 
@@ -259,6 +264,7 @@ func (a *assembler) add(b *record.Batch, line []byte, off int64, flags record.Fl
 	}
 	if err != nil {
 		a.stats.Malformed.Add(1)
+		a.out = off
 		b.Add(record.Record{Time: a.now(), Offset: off, Flags: flags | record.Malformed}, line)
 		return
 	}
@@ -286,6 +292,46 @@ func (a *assembler) add(b *record.Batch, line []byte, off int64, flags record.Fl
 	}
 	a.emit(b, record.Record{Time: p.time, Offset: p.start, Stream: st, Flags: p.flags}, p.msg, off)
 	p.start, p.msg = -1, p.msg[:0]
+}
+
+// partialBytes is what the records whose partial lines are still
+// arriving hold.
+func (a *assembler) partialBytes() int {
+	return len(a.pend[0].msg) + len(a.pend[1].msg) + len(a.pend[2].msg)
+}
+
+// partialStart returns where the one record whose partial lines are still
+// arriving starts, when reading the file again from there rebuilds it and
+// nothing else: no other stream's record is unfinished or was handed out
+// since it started, it was not cut, and no multiline rule holds lines.
+func (a *assembler) partialStart() (int64, bool) {
+	if a.ml != nil {
+		return 0, false
+	}
+	start := int64(-1)
+	for i := range a.pend {
+		p := &a.pend[i]
+		switch {
+		case p.start < 0:
+		case start >= 0 || p.flags&record.Truncated != 0:
+			return 0, false
+		default:
+			start = p.start
+		}
+	}
+	return start, start > a.out
+}
+
+// forgetPartial drops the partial records, to be read again from the
+// file (partialStart); what a long one grew is not kept.
+func (a *assembler) forgetPartial() {
+	for i := range a.pend {
+		msg := a.pend[i].msg[:0]
+		if cap(msg) > 64<<10 {
+			msg = nil
+		}
+		a.pend[i] = pending{start: -1, msg: msg}
+	}
 }
 
 // flush ships every unfinished record as it is; used when its file is gone

@@ -39,10 +39,12 @@ type fileReader struct {
 	asm      *assembler
 
 	// A read slot (slots.go) and, while the reader holds none, the
-	// unfinished line its read buffer ended with: kept in spare, or left
-	// in the file, the left bytes before pos.
+	// unfinished line its read buffer ended with: kept in spare (kept
+	// counts it and the assembler's partial lines in the slots' share),
+	// or left in the file, the left bytes before pos.
 	slot  bool
 	spare []byte
+	kept  int64
 	left  int
 
 	// The generation being read; only the reader's goroutine touches it.

@@ -354,6 +354,13 @@ func (r *fileReader) shipHeld(ctx context.Context) bool {
 // release ships what is read, any unfinished partial line as it is, and
 // lets the file go for good.
 func (r *fileReader) release(ctx context.Context) {
+	if r.left > 0 {
+		// Partial lines left in the file (slots.go) go as they are too.
+		if !r.takeSlot(ctx) {
+			return
+		}
+		r.cutLines(r.pos - int64(len(r.buf)))
+	}
 	r.asm.flush(r.batch())
 	if r.flush(ctx, r.pos) && r.reportSkipped(ctx) {
 		r.close()

@@ -27,15 +27,15 @@ const slotChunks = 3
 // files with a backlog take turns by read, in the order they asked.
 //
 // A file that gives its slot back keeps the unfinished line its buffer
-// ended with, but all such lines together take at most one chunk
-// (heldMax): the others are left in their files and read again when the
-// reader next takes a slot (takeBack). Without that bound every file
-// waiting on a long line without its newline kept it: 120 files each
-// ending in 700 KiB took 124 MB at memory_limit 32MiB.
+// ended with and the partial lines it is joining, but all files together
+// keep at most one chunk of them (heldMax): the others are left in their
+// files and read again when the reader next takes a slot (takeBack).
+// Without that bound every file waiting for the end of a long line kept
+// it: 120 files each waiting on 200 KiB took 58 MB at memory_limit 32MiB.
 type readSlots struct {
 	sem     chan struct{} // nil: no bound (a sink that does not say)
 	bufs    chan []byte   // read buffers given back, for the next reader
-	held    *atomic.Int64 // bytes of the unfinished lines kept in spare
+	held    *atomic.Int64 // bytes of unfinished lines kept (fileReader.kept)
 	heldMax int64
 }
 
@@ -68,11 +68,10 @@ func (r *fileReader) takeSlot(ctx context.Context) bool {
 		}
 		if r.left > 0 {
 			r.takeBack()
-		} else if len(r.spare) > 0 {
+		} else {
 			r.buf = append(r.buf, r.spare...)
-			s.held.Add(-int64(len(r.spare)))
 		}
-		r.spare = r.spare[:0]
+		r.forgetUnfinished()
 		if cap(r.spare) > r.t.chunk() {
 			r.spare = nil // what a huge line grew is not kept (shrink)
 		}
@@ -104,19 +103,32 @@ func (r *fileReader) giveSlot() {
 }
 
 // keepUnfinished keeps the unfinished line the read buffer ends with in
-// spare while the slots' share for them allows it, and leaves it in the
-// file otherwise (left bytes before the read position). A line read from
-// a truncated file's copy is always kept: a copy may be a gzip stream,
-// which cannot be read again at an offset.
+// spare, and the partial lines the assembler joins, while the slots'
+// share for them allows it. Otherwise the line is left in the file (left
+// bytes before the read position), and so are the partial lines when
+// reading them again from their start rebuilds the same record and
+// nothing else (assembler.partialStart). What is read from a truncated
+// file's copy is always kept: a copy may be a gzip stream, which cannot
+// be read again at an offset.
 func (r *fileReader) keepUnfinished() {
-	n := int64(len(r.buf))
 	s := &r.t.slots
-	if n > 0 && s.held.Add(n) > s.heldMax && r.rec == nil {
-		s.held.Add(-n)
-		r.left = int(n)
+	hold := int64(len(r.buf) + r.asm.partialBytes())
+	if hold == 0 {
+		r.spare = r.spare[:0]
 		return
 	}
-	r.spare = append(r.spare[:0], r.buf...)
+	if s.held.Add(hold) <= s.heldMax || r.rec != nil {
+		r.spare = append(r.spare[:0], r.buf...)
+		r.kept = hold
+		return
+	}
+	s.held.Add(-hold)
+	if start, ok := r.asm.partialStart(); ok {
+		r.asm.forgetPartial()
+		r.left = int(r.pos - start)
+		return
+	}
+	r.left = len(r.buf)
 }
 
 // unfinished is the length of the unfinished line the reader holds, in
@@ -126,20 +138,20 @@ func (r *fileReader) unfinished() int64 {
 	return int64(len(r.buf) + len(r.spare) + r.left)
 }
 
-// forgetUnfinished gives back the share of the unfinished line kept by a
-// reader that stops.
+// forgetUnfinished gives back the share of what the reader kept.
 func (r *fileReader) forgetUnfinished() {
-	if len(r.spare) > 0 {
-		r.t.slots.held.Add(-int64(len(r.spare)))
-		r.spare = r.spare[:0]
+	r.spare = r.spare[:0]
+	if r.kept > 0 {
+		r.t.slots.held.Add(-r.kept)
+		r.kept = 0
 	}
 }
 
-// takeBack reads the unfinished line left in the file back into the read
-// buffer. Should the file no longer hold it (truncated, or its head
-// rewritten meanwhile), the read position moves back to the line's start
-// instead, where the next read finds the truncation and takes it from
-// there as from any read position (fileReader.truncation).
+// takeBack reads what was left in the file back into the read buffer.
+// Should the file no longer hold it (truncated, or its head rewritten
+// meanwhile), the read position moves back to where it starts instead,
+// where the next read finds the truncation and takes it from there as
+// from any read position (fileReader.truncation).
 func (r *fileReader) takeBack() {
 	n := r.left
 	r.left = 0

@@ -130,3 +130,81 @@ func TestUnfinishedLineLeftGoesOnInTheCopy(t *testing.T) {
 	require.Equal(t, after, recs[3].Line)
 	require.Equal(t, uint64(1), recs[3].Gen)
 }
+
+// writePartials writes a finished line, then a record in partial lines
+// whose last line has not come yet.
+func writePartials(e *env, p string) (first string, parts []string) {
+	first = criLine("stdout", "F", "done")
+	parts = []string{strings.Repeat("a", 1000), strings.Repeat("b", 1000), strings.Repeat("c", 1000)}
+	lines := []string{first}
+	for _, s := range parts {
+		lines = append(lines, criLine("stdout", "P", s))
+	}
+	e.write(p, lines...)
+	return first, parts
+}
+
+// The partial lines of records whose last line has not come are left in
+// their files as well, past the share, and read again when it comes: the
+// record is whole, at its first line's offset, cut nowhere.
+func TestPartialLinesLeftInTheirFiles(t *testing.T) {
+	e := newEnv(t)
+	e.memoryLimit = 64 << 10
+	const files = 6
+	paths := make([]string, files)
+	var first string
+	var parts []string
+	for i := range paths {
+		paths[i] = e.path("p"+string(rune('a'+i)), "ns")
+		first, parts = writePartials(e, paths[i])
+	}
+	e.start()
+	e.waitLines(files)
+	require.Zero(t, e.tailer.slots.held.Load(), "bytes of partial records kept")
+	for _, p := range paths {
+		e.write(p, criLine("stdout", "F", "-end"))
+	}
+	e.waitLines(2 * files)
+	for _, g := range e.sink.snapshot()[files:] {
+		require.Equal(t, strings.Join(parts, "")+"-end", g.Line)
+		require.Equal(t, int64(len(first)+1), g.Offset)
+		require.Zero(t, g.Flags)
+	}
+	require.Zero(t, e.tailer.slots.held.Load())
+}
+
+// Partial lines left in a file that is then renamed away and goes quiet
+// are shipped as they are, as a partial record held in memory is.
+func TestPartialLinesLeftShippedWhenTheFileGoes(t *testing.T) {
+	e := newEnv(t)
+	e.memoryLimit = 64 << 10
+	p := e.path("p", "ns")
+	first, parts := writePartials(e, p)
+	e.start()
+	e.waitLines(1)
+	require.Zero(t, e.tailer.slots.held.Load(), "the partial record is left in the file")
+	require.NoError(t, os.Rename(p, p+".1"))
+	e.waitLines(2)
+	g := e.sink.snapshot()[1]
+	require.Equal(t, strings.Join(parts, ""), g.Line)
+	require.Equal(t, int64(len(first)+1), g.Offset)
+}
+
+// A record whose partial lines interleave with another stream's finished
+// record cannot be read again alone: it stays in memory, and comes out
+// whole once finished, the other record once.
+func TestInterleavedPartialLinesKept(t *testing.T) {
+	e := newEnv(t)
+	e.memoryLimit = 64 << 10
+	p := e.path("p", "ns")
+	e.write(p, criLine("stdout", "P", strings.Repeat("a", 1500)), criLine("stderr", "F", "between"),
+		criLine("stdout", "P", strings.Repeat("b", 1500)))
+	e.start()
+	e.waitLines(1)
+	e.write(p, criLine("stdout", "F", "-end"))
+	e.waitLines(2)
+	recs := e.sink.snapshot()
+	require.Equal(t, "between", recs[0].Line)
+	require.Equal(t, strings.Repeat("a", 1500)+strings.Repeat("b", 1500)+"-end", recs[1].Line)
+	require.Zero(t, recs[1].Offset)
+}
