@@ -31,27 +31,7 @@ func TestManyFilesUnderMemoryLimit(t *testing.T) {
 		name := fmt.Sprintf("many-%d_payments_api-%s.log", f, strings.Repeat("b", 64))
 		writeJSONLines(t, filepath.Join(logs, name), lines)
 	}
-	cfg := filepath.Join(dir, "sluice.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`node_name: %s
-data_dir: %q
-memory_limit: 32MiB
-workers: 2
-http: { listen: 127.0.0.1:0 }
-inputs:
-  - { name: containers, type: container_logs, paths: [%q], start_at: head }
-kubernetes: { enabled: false }
-transforms:
-  - { type: json, field: log }
-outputs:
-  - name: es
-    type: elasticsearch
-    urls: [%q]
-    index: "logs-many"
-    headers:
-%s`, nodeName, filepath.Join(dir, "data"), filepath.Join(logs, "*.log"), s.URL, vlstore.HeadersYAML("      "))), 0o600))
-
-	a := agenttest.Start(t, cfg, agenttest.Options{Name: "sluice-many", Bin: bin})
-	a.WaitReady(t)
+	a := startTailingAt32MiB(t, bin, s, dir, "many", "workers: 2\ntransforms:\n  - { type: json, field: log }\n")
 	got := waitForCount(t, s, a, files*lines, 3*time.Minute)
 	hwm, err := procMemKiB(a.Pid(), "VmHWM")
 	require.NoError(t, err)
@@ -65,4 +45,28 @@ outputs:
 	require.NoError(t, err)
 	require.Equal(t, files*lines, parsed, "rows whose JSON log parsed")
 	require.Less(t, hwm, int64(32<<10), "peak RSS (KiB) over memory_limit")
+}
+
+// startTailingAt32MiB starts the built binary reading dir/logs/*.log from
+// their heads into s at memory_limit 32MiB, with extra top-level config.
+func startTailingAt32MiB(t *testing.T, bin string, s *vlstore.Store, dir, name, extra string) *agenttest.Agent {
+	t.Helper()
+	cfg := filepath.Join(dir, "sluice.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`node_name: %s
+data_dir: %q
+memory_limit: 32MiB
+http: { listen: 127.0.0.1:0 }
+inputs:
+  - { name: containers, type: container_logs, paths: [%q], start_at: head }
+kubernetes: { enabled: false }
+outputs:
+  - name: es
+    type: elasticsearch
+    urls: [%q]
+    index: "logs-%s"
+    headers:
+%s%s`, nodeName, filepath.Join(dir, "data"), filepath.Join(dir, "logs", "*.log"), s.URL, name, vlstore.HeadersYAML("      "), extra)), 0o600))
+	a := agenttest.Start(t, cfg, agenttest.Options{Name: "sluice-" + name, Bin: bin})
+	a.WaitReady(t)
+	return a
 }

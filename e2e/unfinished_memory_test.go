@@ -23,9 +23,9 @@ func TestUnfinishedLinesUnderMemoryLimit(t *testing.T) {
 	bin := agenttest.Bin(t, "./cmd/sluice", false)
 	t.Parallel()
 	// 120 × 200 KiB held took 57-58 MB (either kind) before the
-	// unfinished lines were bounded (collector/tail/slots.go). Lines much longer than this one show another
-	// cost: four read slots at 32MiB each growing a buffer to a
-	// max_line_bytes line.
+	// unfinished lines were bounded (collector/tail/slots.go). Much
+	// longer lines show another cost: four read slots at 32MiB each
+	// growing a buffer to a max_line_bytes line.
 	const files, lines, tail = 120, 20, 200 << 10
 	s := vlstore.Start(t)
 	dir := t.TempDir()
@@ -53,24 +53,7 @@ func TestUnfinishedLinesUnderMemoryLimit(t *testing.T) {
 		require.NoError(t, err)
 		total += fi.Size()
 	}
-	cfg := filepath.Join(dir, "sluice.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`node_name: %s
-data_dir: %q
-memory_limit: 32MiB
-http: { listen: 127.0.0.1:0 }
-inputs:
-  - { name: containers, type: container_logs, paths: [%q], start_at: head }
-kubernetes: { enabled: false }
-outputs:
-  - name: es
-    type: elasticsearch
-    urls: [%q]
-    index: "logs-unfinished"
-    headers:
-%s`, nodeName, filepath.Join(dir, "data"), filepath.Join(logs, "*.log"), s.URL, vlstore.HeadersYAML("      "))), 0o600))
-
-	a := agenttest.Start(t, cfg, agenttest.Options{Name: "sluice-unfinished", Bin: bin})
-	a.WaitReady(t)
+	a := startTailingAt32MiB(t, bin, s, dir, "unfinished", "")
 	got := waitForCount(t, s, a, files*lines, 3*time.Minute)
 	base := a.APIURL(t, 1)
 	deadline := time.Now().Add(time.Minute)
