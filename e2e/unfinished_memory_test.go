@@ -23,9 +23,8 @@ func TestUnfinishedLinesUnderMemoryLimit(t *testing.T) {
 	bin := agenttest.Bin(t, "./cmd/sluice", false)
 	t.Parallel()
 	// 120 × 200 KiB held took 57-58 MB (either kind) before the
-	// unfinished lines were bounded (collector/tail/slots.go). Much
-	// longer lines show another cost: four read slots at 32MiB each
-	// growing a buffer to a max_line_bytes line.
+	// unfinished lines were bounded (collector/tail/slots.go). With
+	// 700 KiB lines the peak is still 33 MB (bench/RESULTS.md).
 	const files, lines, tail = 120, 20, 200 << 10
 	s := vlstore.Start(t)
 	dir := t.TempDir()
