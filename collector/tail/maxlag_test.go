@@ -45,6 +45,13 @@ func (w *writer) write(ts string, msgs ...string) {
 	w.size += int64(n)
 }
 
+// writeRaw appends s as it is, in one write.
+func (w *writer) writeRaw(s string) {
+	n, err := w.f.WriteString(s)
+	require.NoError(w.t, err)
+	w.size += int64(n)
+}
+
 // end is where the line of message m ends (past its newline).
 func (w *writer) end(m string) int64 {
 	for i, l := range w.lines {
@@ -98,11 +105,21 @@ func TestMaxLagLetsADeletedFileGoAndCountsItsUnreadBytes(t *testing.T) {
 	e.start()
 	require.Eventually(t, func() bool { return sched.Stats().Waiting.Load() == 1 }, 10*time.Second, time.Millisecond)
 
-	// Rotated and deleted while its reader waits; the runtime writes on
-	// through its descriptor until it reopens, past max_lag.
+	// Rotated while its reader waits; the runtime writes on through its
+	// descriptor until it reopens, and the kubelet deletes the file. The
+	// file goes past max_lag only with the last byte, written after the
+	// deletion: one byte, so that the size the reader finds when it looks
+	// (every poll_interval) is the writer's final count. With the writes
+	// after the deletion it could look in the middle of one and count
+	// fewer bytes than were written (failed 3 in 150 runs under load).
+	handedEnd := w.end(e.sink.lines()[len(e.sink.lines())-1])
 	require.NoError(t, os.Rename(p, p+".1"))
+	const maxLag = 64 << 10
+	n := (maxLag - 1 - int(w.size-handedEnd)) / 154 // whole lines short of max_lag
+	w.write(ts, padMsgs("after", n)...)
+	w.writeRaw(strings.Repeat("x", maxLag-int(w.size-handedEnd))) // exactly max_lag behind: not over it
 	require.NoError(t, os.Remove(p+".1"))
-	w.write(ts, padMsgs("after", 800)...) // 96 KiB more
+	w.writeRaw("\n")
 	// The reader counts the file let go of, then hands over its summary
 	// record: wait for both.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
