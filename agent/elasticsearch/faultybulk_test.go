@@ -60,6 +60,15 @@ type faultyBulk struct {
 	// onItem may force a status for the item at pos of a request, in
 	// place of storing it: 429 gets es_rejected_execution_exception.
 	onItem func(call, pos int, op bulkOp) int
+	// early may answer a _bulk request from its headers alone, before a
+	// byte of its body is read (a 413 over http.max_content_length, a
+	// 401); net/http's server then closes the connection as RFC 9112
+	// §9.6 says, writing side first. earlyAnswers counts those answers.
+	early        func(r *http.Request) *fault
+	earlyAnswers int
+	// bodyRead, when set, reads each _bulk body in place of io.ReadAll
+	// (a slow reader).
+	bodyRead func(r io.Reader) ([]byte, error)
 }
 
 // bulkOp is one action/document pair of a request.
@@ -159,7 +168,20 @@ func (f *faultyBulk) serve(w http.ResponseWriter, r *http.Request) {
 		esError(w, http.StatusMethodNotAllowed, "illegal_argument_exception", "no handler for "+r.Method+" "+r.URL.Path)
 		return
 	}
-	raw, err := io.ReadAll(r.Body)
+	if f.early != nil {
+		if ft := f.early(r); ft != nil {
+			f.mu.Lock()
+			f.earlyAnswers++
+			f.mu.Unlock()
+			f.fail(w, ft)
+			return
+		}
+	}
+	read := io.ReadAll
+	if f.bodyRead != nil {
+		read = f.bodyRead
+	}
+	raw, err := read(r.Body)
 	if err != nil {
 		f.t.Errorf("faultyBulk: read body: %v", err)
 		return

@@ -33,7 +33,8 @@ type Output struct {
 	name          string
 	log           *slog.Logger
 	client        esapi.Transport
-	transport     *http.Transport
+	transport     *http.Transport // the settings; trip sends with them
+	trip          *syncTransport
 	index         *indexTemplate
 	template      *indexTemplateFile // installed by Run, or nil
 	ids           bool
@@ -148,7 +149,8 @@ func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error
 		ExpectContinueTimeout: time.Second,
 		WriteBufferSize:       writeBufferSize,
 	}
-	client, err := newClient(cfg, creds, header, tr)
+	trip := newSyncTransport(tr)
+	client, err := newClient(cfg, creds, header, trip)
 	if err != nil {
 		return nil, fmt.Errorf("output %q: %w", cfg.Name, err)
 	}
@@ -157,6 +159,7 @@ func New(cfg config.Output, logger *slog.Logger, opts ...Option) (*Output, error
 		log:           logger.With("component", "output", "output", cfg.Name),
 		client:        client,
 		transport:     tr,
+		trip:          trip,
 		index:         tmpl,
 		template:      itmpl,
 		ids:           cfg.IDs == nil || *cfg.IDs,
@@ -227,7 +230,7 @@ func (o *Output) Run(ctx context.Context) error {
 		wg.Go(func() { s.run(ctx) })
 	}
 	wg.Wait()
-	o.transport.CloseIdleConnections()
+	o.trip.CloseIdleConnections()
 	return o.closeClient()
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -538,7 +539,7 @@ func TestRunTwice(t *testing.T) {
 
 // TestRequestLeavesInOneWrite: a request of up to max_bytes goes to the
 // socket in two writes, its headers and then its body in one piece from
-// the body's own slice (wireBody), not in net/http's 4 KiB + 32 KiB
+// the body's own slice (syncTransport), not in net/http's 4 KiB + 32 KiB
 // pieces, each of which is a system call.
 func TestRequestLeavesInOneWrite(t *testing.T) {
 	f := newFaultyBulk(t)
@@ -578,6 +579,22 @@ type countingConn struct {
 func (c countingConn) Write(p []byte) (int, error) {
 	c.writes.Add(1)
 	return c.Conn.Write(p)
+}
+
+// SyscallConn hands the transport the socket, whose writes (each a write
+// system call while the socket has room) are counted too.
+func (c countingConn) SyscallConn() (syscall.RawConn, error) {
+	return countingRawConn{rawConn(c.Conn), c.writes}, nil
+}
+
+type countingRawConn struct {
+	syscall.RawConn
+	writes *atomic.Int64
+}
+
+func (c countingRawConn) Write(f func(fd uintptr) bool) error {
+	c.writes.Add(1)
+	return c.RawConn.Write(f)
 }
 
 // FlushIdle sends a writer's partly filled request only while no request

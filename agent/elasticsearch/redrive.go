@@ -80,7 +80,7 @@ func (o *Output) Redrive(ctx context.Context, enc *document.Encoder, opts Redriv
 		opts.Attempts = 5
 	}
 	defer func() {
-		o.transport.CloseIdleConnections()
+		o.trip.CloseIdleConnections()
 		_ = o.closeClient()
 	}()
 	pit, err := o.openPIT(ctx)
