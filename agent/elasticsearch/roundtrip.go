@@ -71,7 +71,7 @@ type syncTransport struct {
 const (
 	// tlsPiece is the most of a body handed to the TLS connection at
 	// once: it bounds the records waiting in syncConn.out.
-	tlsPiece = 256 << 10
+	tlsPiece = 64 << 10
 	// pollWait is syncTransport.poll: how late an answer is found that
 	// came while the body waited for a server that no longer reads.
 	pollWait = 50 * time.Millisecond
@@ -433,6 +433,11 @@ func (c *syncConn) failed(err error) error {
 func (c *syncConn) tryWrite(p []byte) (int, error) {
 	c.wp, c.wn, c.werr, c.wait = p, 0, nil, false
 	err := c.rc.Write(c.writeFn)
+	if err != nil && c.ctx.Err() == nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		// The poll's deadline, passed since send set it: no room now, as
+		// far as this write knows; send waits for it.
+		err = nil
+	}
 	n := c.wn
 	c.sent += int64(n)
 	c.wp = nil

@@ -359,8 +359,16 @@ func smallBufferFaultyBulk(t *testing.T, tlsOn bool, cfg *config.Output) *faulty
 // send buffer; opaque hides their socket from the transport.
 func startSmallBufferOutput(t *testing.T, cfg config.Output, opaque bool) *Output {
 	t.Helper()
+	return startSmallBufferOutputPolling(t, cfg, opaque, pollWait)
+}
+
+// startSmallBufferOutputPolling is startSmallBufferOutput with the
+// transport's poll set.
+func startSmallBufferOutputPolling(t *testing.T, cfg config.Output, opaque bool, poll time.Duration) *Output {
+	t.Helper()
 	o, err := New(cfg, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	require.NoError(t, err)
+	o.trip.poll = poll
 	if tc := o.transport.TLSClientConfig; tc != nil {
 		// A client that keeps sessions is sent tickets (crypto/tls's
 		// server sends none to one that does not say it takes them).
@@ -724,13 +732,20 @@ func slowReader(r io.Reader) ([]byte, error) {
 // transport's wait for room, gets it whole in one request: waiting for it
 // is no failure, and (with TLS) the records TLS sends on its own are no
 // answer.
+//
+// A poll of a microsecond has every wait end in the poll's deadline, and
+// finds the writes that come after one (TLS records given to the socket
+// between two waits) taking that deadline for a failure.
 func TestSlowReadingServer(t *testing.T) {
-	for _, tlsOn := range []bool{false, true} {
-		t.Run("tls="+strconv.FormatBool(tlsOn), func(t *testing.T) {
+	for _, tc := range []struct {
+		tls  bool
+		poll time.Duration
+	}{{false, pollWait}, {true, pollWait}, {false, time.Microsecond}, {true, time.Microsecond}} {
+		t.Run(fmt.Sprintf("tls=%v,poll=%v", tc.tls, tc.poll), func(t *testing.T) {
 			var cfg config.Output
-			f := smallBufferFaultyBulk(t, tlsOn, &cfg)
+			f := smallBufferFaultyBulk(t, tc.tls, &cfg)
 			f.bodyRead = slowReader
-			o := startSmallBufferOutput(t, cfg, false)
+			o := startSmallBufferOutputPolling(t, cfg, false, tc.poll)
 			src := testSource("api-1")
 			acks := newAckRecorder()
 			acks.check = storedAll(f, src, bigBatch, nil)
