@@ -2,36 +2,16 @@ package syslog
 
 import (
 	"crypto/aes"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/sluicelog/sluice/agent/document"
 	"github.com/sluicelog/sluice/agent/record"
+	"github.com/sluicelog/sluice/bench/sink"
 )
 
-// w2Message is message seq of connection conn in the harness's syslog
-// workload (bench/sink.AppendSyslog), LF-framed.
-func w2Message(dst []byte, conn, seq int) []byte {
-	dst = append(dst, "<134>1 2026-11-26T10:00:00."...)
-	dst = strconv.AppendInt(dst, int64(100000+seq%900000), 10)
-	dst = append(dst, "Z host-"...)
-	dst = strconv.AppendInt(dst, int64(conn), 10)
-	dst = append(dst, " bench "...)
-	dst = strconv.AppendInt(dst, int64(conn), 10)
-	dst = append(dst, " m"...)
-	dst = strconv.AppendInt(dst, int64(seq), 10)
-	dst = append(dst, ` [req@32473 id="r`...)
-	dst = strconv.AppendInt(dst, int64(seq), 10)
-	dst = append(dst, `"] GET /api/v1/orders served in 12ms to 10.0.0.7 user=alice conn=`...)
-	dst = strconv.AppendInt(dst, int64(conn), 10)
-	dst = append(dst, " seq="...)
-	dst = strconv.AppendInt(dst, int64(seq), 10)
-	return append(dst, " end\n"...)
-}
-
 // BenchmarkPath is the per-message CPU of W2 (the harness's -syslog
-// workload) in the agent's user code, without the kernel and the HTTP
+// workload, bench/sink.AppendSyslog's messages) in the agent's user code, without the kernel and the HTTP
 // hand-offs: a 64KiB read of LF-framed messages split by the framer
 // ("input": framing, RFC 5424 parse, the record into a batch) and then
 // ("input+encode") each record's document and id as the Elasticsearch
@@ -41,7 +21,7 @@ func w2Message(dst []byte, conn, seq int) []byte {
 func BenchmarkPath(b *testing.B) {
 	var stream []byte
 	for seq := 0; len(stream) < 60<<10; seq++ {
-		stream = w2Message(stream, 1, 123456+seq)
+		stream = sink.AppendSyslog(stream, 1, 123456+seq)
 	}
 	key, err := aes.NewCipher([]byte("fedcba9876543210"))
 	if err != nil {
