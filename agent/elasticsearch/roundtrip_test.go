@@ -408,6 +408,19 @@ func transportFailures(o *Output) int64 {
 	return n
 }
 
+// deliverBigBatch writes a batch of bigBatch records to o and waits until
+// it is acknowledged, with no transport failure, and every record stored
+// once in f.
+func deliverBigBatch(t *testing.T, o *Output, f *faultyBulk) {
+	t.Helper()
+	src := testSource("api-1")
+	acks := newAckRecorder()
+	acks.check = storedAll(f, src, bigBatch, nil)
+	write(t, o.NewWriter(), newTestBatch(src, acks, 0, 0, bigBatch, nil))
+	waitAckedNoTransportFailure(t, o, acks, 0)
+	requireStoredOnce(t, f, src, bigBatch, nil)
+}
+
 // waitAckedNoTransportFailure is waitAcked that fails as soon as a
 // request fails without an answer: a body the server answered early
 // taken for a broken connection is sent again and again.
@@ -462,13 +475,7 @@ func TestEarly413SplitsTheRequest(t *testing.T) {
 			u, earlyAnswers := tc.srv(t, f, limit)
 			cfg.URLs = []string{u}
 			o := startSmallBufferOutput(t, cfg, tc.opaque)
-			src := testSource("api-1")
-			acks := newAckRecorder()
-			acks.check = storedAll(f, src, bigBatch, nil)
-			write(t, o.NewWriter(), newTestBatch(src, acks, 0, 0, bigBatch, nil))
-			waitAckedNoTransportFailure(t, o, acks, 0)
-
-			requireStoredOnce(t, f, src, bigBatch, nil)
+			deliverBigBatch(t, o, f)
 			st := o.Stats()
 			require.Positive(t, earlyAnswers())
 			require.Equal(t, int64(earlyAnswers()), st.RequestSplits, "each 413 splits its request once")
@@ -632,13 +639,7 @@ func TestEarly401IsAnAuthFailure(t *testing.T) {
 			}
 			cfg.Bulk.Workers = 1
 			o := startSmallBufferOutput(t, cfg, false)
-			src := testSource("api-1")
-			acks := newAckRecorder()
-			acks.check = storedAll(f, src, bigBatch, nil)
-			write(t, o.NewWriter(), newTestBatch(src, acks, 0, 0, bigBatch, nil))
-			waitAckedNoTransportFailure(t, o, acks, 0)
-
-			requireStoredOnce(t, f, src, bigBatch, nil)
+			deliverBigBatch(t, o, f)
 			require.Equal(t, int64(2), o.RequestFailures(CauseUnauthorized))
 			st := o.Stats()
 			require.Equal(t, int64(2), st.RequestRetries)
@@ -746,13 +747,7 @@ func TestSlowReadingServer(t *testing.T) {
 			f := smallBufferFaultyBulk(t, tc.tls, &cfg)
 			f.bodyRead = slowReader
 			o := startSmallBufferOutputPolling(t, cfg, false, tc.poll)
-			src := testSource("api-1")
-			acks := newAckRecorder()
-			acks.check = storedAll(f, src, bigBatch, nil)
-			write(t, o.NewWriter(), newTestBatch(src, acks, 0, 0, bigBatch, nil))
-			waitAckedNoTransportFailure(t, o, acks, 0)
-
-			requireStoredOnce(t, f, src, bigBatch, nil)
+			deliverBigBatch(t, o, f)
 			st := o.Stats()
 			require.Equal(t, int64(1), st.Requests)
 			require.Zero(t, st.RequestRetries)
@@ -767,13 +762,7 @@ func TestInterimAnswerLetsTheBodyGoOn(t *testing.T) {
 	f := newFaultyBulk(t)
 	s := newEarlyServer(t, f, continueFirst, func(*http.Request) (int, string) { return 0, "" })
 	o := startSmallBufferOutput(t, testConfig(s.url), false)
-	src := testSource("api-1")
-	acks := newAckRecorder()
-	acks.check = storedAll(f, src, bigBatch, nil)
-	write(t, o.NewWriter(), newTestBatch(src, acks, 0, 0, bigBatch, nil))
-	waitAckedNoTransportFailure(t, o, acks, 0)
-
-	requireStoredOnce(t, f, src, bigBatch, nil)
+	deliverBigBatch(t, o, f)
 	st := o.Stats()
 	require.Equal(t, int64(1), st.Requests)
 	require.Zero(t, st.RequestRetries)
